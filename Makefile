@@ -1,0 +1,52 @@
+# vertebro — two entry points: `make demo` runs the main job, `make test` runs every check.
+SHELL := /bin/bash
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.installed-runtime
+DEV := $(VENV)/.installed-dev
+
+.PHONY: demo test lint typecheck architecture pytest bench system-deps clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(RUNTIME): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(DEV): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@ $(RUNTIME)
+
+## demo: install, migrate the SQLite database, load the demo patients and print the worklist
+demo: $(RUNTIME)
+	$(BIN)/vertebro db upgrade
+	$(BIN)/vertebro demo
+
+## test: install everything (PostgreSQL included) and run lint, types, architecture and tests
+test: $(DEV) system-deps lint typecheck architecture pytest
+
+system-deps:
+	bash scripts/ensure-postgres.sh
+
+lint: $(DEV)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(DEV)
+	$(BIN)/mypy --strict src
+
+architecture: $(DEV)
+	$(BIN)/lint-imports
+
+pytest: $(DEV)
+	$(BIN)/pytest
+
+## bench: the assessment throughput benchmark (prints its figures)
+bench: $(RUNTIME)
+	$(BIN)/python bench/assess.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,166 @@
+"""The ``vertebro`` command line: assess a case, print the case schema, manage the database, demo."""
+
+from __future__ import annotations
+
+import datetime as dt
+import getpass
+import json
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from vertebro.clinical import Case, ClinicPolicy, assess, assessment_json
+from vertebro.clinical.policy import IndicationProfileId
+from vertebro.clinical.rules import RULES
+from vertebro.config import Settings
+from vertebro.intake.case_file import CaseFileError, read_case
+
+app = typer.Typer(help="vertebro: a vertebroplasty service, from referral to one-year outcome.", no_args_is_help=True)
+schema_app = typer.Typer(help="Print JSON Schemas of vertebro's inputs.", no_args_is_help=True)
+db_app = typer.Typer(help="Manage the database (SQLite by default, PostgreSQL via VERTEBRO_DATABASE_URL).", no_args_is_help=True)
+app.add_typer(schema_app, name="schema")
+app.add_typer(db_app, name="db")
+
+EXIT_INVALID_INPUT = 2
+
+
+class OutputFormat(StrEnum):
+    """How ``vertebro assess`` prints."""
+
+    TEXT = "text"
+    JSON = "json"
+
+
+class Profile(StrEnum):
+    """The indication profiles a clinic may choose as its default."""
+
+    ACR = "acr"
+    NICE = "nice-ta279"
+    LCD = "medicare-lcd"
+    NASS = "nass-auc"
+
+
+def _console(stderr: bool = False) -> Console:
+    return Console(stderr=stderr, soft_wrap=False, width=160 if not stderr else None)
+
+
+def _fail(problems: list[str], what: str) -> typer.Exit:
+    err = _console(stderr=True)
+    err.print(f"[bold red]{what}[/]", highlight=False)
+    for problem in problems:
+        err.print(f"  {problem}", highlight=False, markup=False)
+    return typer.Exit(code=EXIT_INVALID_INPUT)
+
+
+def _policy(settings: Settings, profile: Profile | None) -> ClinicPolicy:
+    policy = settings.policy()
+    if profile is None:
+        return policy
+    chosen: IndicationProfileId = profile.value  # type: ignore[assignment]
+    return ClinicPolicy(default_profile=chosen, doac_protocol=policy.doac_protocol)
+
+
+def _load(case_file: Path) -> Case:
+    try:
+        return read_case(case_file)
+    except CaseFileError as exc:
+        raise _fail(exc.problems, f"{case_file}: not a valid case") from None
+
+
+def _actor(actor: str | None) -> str:
+    if actor:
+        return actor
+    try:
+        return f"cli:{getpass.getuser()}"
+    except (KeyError, OSError):
+        return "cli:unknown"
+
+
+@app.command("assess")
+def assess_command(
+    case_file: Annotated[Path, typer.Argument(help="Case file (.json, .yaml or .yml).")],
+    profile: Annotated[Profile | None, typer.Option(help="Default profile for the recommendation.")] = None,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
+    as_of: Annotated[
+        dt.datetime | None, typer.Option(formats=["%Y-%m-%d"], help="Assessment date (default: today).")
+    ] = None,
+    save: Annotated[bool, typer.Option(help="Store the case and its assessment in the database.")] = False,
+    actor: Annotated[str | None, typer.Option(help="Who is recording (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Assess a case under every guideline profile and print the whole assessment."""
+    settings = Settings()
+    case = _load(case_file)
+    assessment = assess(case, _policy(settings, profile), None if as_of is None else as_of.date())
+    data = assessment_json(assessment)
+    if save:
+        from vertebro.cli.boundary import save_assessment
+
+        save_assessment(settings.database_url, case, assessment, data, actor=_actor(actor), source="cli")
+    if output is OutputFormat.JSON:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+        return
+    patient = case.patient.name or case.patient.identifier or "patient"
+    from vertebro.cli.render import print_assessment
+
+    print_assessment(_console(), data, f"{patient}, {case.patient.age} y, {case.patient.sex}")
+
+
+@schema_app.command("case")
+def schema_case() -> None:
+    """Print the JSON Schema of a case file."""
+    schema: dict[str, Any] = Case.model_json_schema()
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "vertebro case"
+    typer.echo(json.dumps(schema, indent=2))
+
+
+@app.command("rules")
+def rules_command(
+    unverified: Annotated[bool, typer.Option(help="Only rules resting on unverified sources.")] = False,
+) -> None:
+    """List every clinical rule with its sources and how firmly they were confirmed."""
+    from vertebro.clinical import assessment  # noqa: F401  (registers every rule)
+
+    console = _console()
+    for rule_id in sorted(RULES):
+        r = RULES[rule_id]
+        if unverified and not r.unverified:
+            continue
+        console.print(f"[bold]{r.id}[/] [{r.confirmation.value}] {', '.join(r.sources)}", highlight=False)
+        console.print(f"    {r.statement}", highlight=False, markup=False)
+
+
+@db_app.command("upgrade")
+def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
+    """Apply the database migrations (Alembic) up to ``revision``."""
+    from vertebro.store.migrate import upgrade
+
+    settings = Settings()
+    upgrade(settings.database_url, revision)
+    typer.echo(f"database at {settings.database_url} upgraded to {revision}")
+
+
+@app.command("demo")
+def demo_command() -> None:
+    """Load the demo patients (once), assess them and print the worklist."""
+    from vertebro.cli.demo import run_demo
+
+    run_demo(Settings(), _console())
+
+
+@app.command("worklist")
+def worklist_command(
+    actor: Annotated[str | None, typer.Option(help="Who is reading (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Print the worklist of assessed cases (each patient read is audited)."""
+    from vertebro.cli.demo import print_worklist
+
+    print_worklist(Settings(), _console(), _actor(actor))
+
+
+def main() -> None:
+    """Entry point of the ``vertebro`` command."""
+    app()

@@ -1,0 +1,47 @@
+"""The command line's transaction boundary: open a unit of work, call a service, commit."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from vertebro.clinical import Assessment, Case
+from vertebro.store import service
+from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
+
+
+@contextmanager
+def unit_of_work(database_url: str) -> Iterator[UnitOfWork]:
+    """Yield a unit of work on the database; the caller commits, anything else is rolled back."""
+    engine = make_engine(database_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            yield uow
+    finally:
+        engine.dispose()
+
+
+def record_assessment(uow: UnitOfWork, case: Case, assessment: Assessment, data: dict[str, Any], *, actor: str, source: str) -> service.RecordedCase:
+    """Record a case with its assessment in an open unit of work (not committed)."""
+    default = assessment.default_verdict
+    return service.record_case(
+        uow,
+        case,
+        actor=actor,
+        source=source,
+        assessment=data,
+        ruleset_version=assessment.ruleset_version,
+        default_profile=default.profile,
+        default_category=default.category.value,
+        treatment=assessment.recommendation.treatment.value,
+        genant_by_level={f.level: None if f.morphometry is None else f.morphometry.genant_grade for f in assessment.fractures},
+    )
+
+
+def save_assessment(database_url: str, case: Case, assessment: Assessment, data: dict[str, Any], *, actor: str, source: str) -> service.RecordedCase:
+    """Record one case with its assessment and commit (all or nothing)."""
+    with unit_of_work(database_url) as uow:
+        recorded = record_assessment(uow, case, assessment, data, actor=actor, source=source)
+        uow.commit()
+        return recorded

@@ -1,0 +1,44 @@
+"""A clinic's policy: the configurable choices the clinical rules take as parameters.
+
+Defaults follow the sources cited where each value is used; a clinic changes them in its settings
+(``vertebro.config``), never in the rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Literal
+
+ProfileId = Literal["acr", "nice-ta279", "medicare-lcd", "nass-auc", "asra-2018"]
+IndicationProfileId = Literal["acr", "nice-ta279", "medicare-lcd", "nass-auc"]
+DoacProtocol = Literal["asra", "pause"]
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicPolicy:
+    """Configurable thresholds and timings; every field has a sourced or documented default."""
+
+    default_profile: IndicationProfileId = "acr"
+    doac_protocol: DoacProtocol = "asra"
+    procedure_start: dt.time = dt.time(8, 0)
+    setup_minutes: int = 30
+    minutes_per_level: int = 60
+    arrival_minutes_early: int = 15
+    companion_hours: int = 12
+    imaging_max_age_days: int = 180
+    max_levels_per_session: int = 3
+    monitoring_base_minutes: int = 120
+    monitoring_per_extra_level_minutes: int = 30
+    monitoring_sedation_extra_minutes: int = 60
+    monitoring_max_minutes: int = 300
+    inr_max: float = 1.5
+    platelets_min: float = 50.0
+    nice_severe_pain_nrs: int = 7
+    pregnancy_screen_min_age: int = 12
+    pregnancy_screen_max_age: int = 50
+    odi_max_missing_sections: int = 2
+    room_temperature_c: float = 21.0
+
+
+DEFAULT_POLICY = ClinicPolicy()

@@ -1,0 +1,354 @@
+"""Preparation plan from the procedure date: holds, labs, pregnancy test, allergies, fasting, escort."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from enum import StrEnum
+
+from vertebro.clinical.facts import Case
+from vertebro.clinical.findings import CaseFindings
+from vertebro.clinical.medications import MedicationHold
+from vertebro.clinical.policy import ClinicPolicy
+from vertebro.clinical.recovery import R_ESCORT
+from vertebro.clinical.rules import Rule, rule
+
+R_LABS = rule(
+    "preparation.labs",
+    "Before a high bleeding-risk procedure: INR and platelet count; INR at most 1.5 (configurable "
+    "within SIR's 1.5-1.8) and platelets at least 50 x 10^9/L.",
+    "sir-2019",
+)
+R_PREGNANCY_TEST = rule(
+    "preparation.pregnancy_test",
+    "People who could be pregnant (by default women aged 12-50) have a pregnancy test before "
+    "fluoroscopy.",
+    "acr-spr-pregnancy",
+)
+R_CEMENT_ALLERGY = rule(
+    "preparation.cement_allergy",
+    "A cement or opacifier allergy (PMMA, barium sulfate) is raised with the radiologist before "
+    "booking.",
+    "cms-lcd-pva",
+    "kyphon-hvr-ifu",
+)
+R_CONTRAST_ALLERGY = rule(
+    "preparation.contrast_allergy",
+    "A prior reaction to iodinated contrast: premedication per the ACR Manual on Contrast Media, or "
+    "a technique without contrast.",
+    "acr-contrast-manual",
+)
+R_OTHER_ALLERGY = rule(
+    "preparation.other_allergies",
+    "Every recorded allergy is confirmed at the pre-procedure call (latex: latex-free room; local "
+    "anaesthetic: alternative agent).",
+    "local-policy",
+)
+R_FASTING = rule(
+    "preparation.fasting",
+    "Before sedation: clear liquids until 2 h before, a light meal until 6 h before, fried or fatty "
+    "food or meat until 8 h before.",
+    "asa-fasting-2017",
+)
+R_ARRIVAL = rule(
+    "preparation.arrival",
+    "Arrive 15 minutes before the booked time to check in (configurable).",
+    "local-policy",
+)
+R_IMAGING_RECENT = rule(
+    "preparation.imaging_recent",
+    "The imaging that documents the fracture's acuity is recent: at most 6 months old on the "
+    "procedure date (configurable; VAPOUR required imaging within a week).",
+    "evicore-cmm607",
+    "vapour-2016",
+)
+R_SEDATION_DECISION = rule(
+    "preparation.sedation_decision",
+    "Whether sedation is used is decided before the pre-procedure call, because fasting and the "
+    "escort depend on it.",
+    "local-policy",
+)
+
+
+class Status(StrEnum):
+    """Where a preparation item stands."""
+
+    NEEDED = "needed"
+    DONE = "done"
+    ATTENTION = "attention"
+
+
+@dataclass(frozen=True, slots=True)
+class PrepItem:
+    """One preparation step: what, by when, its status, and the rule behind it."""
+
+    kind: str
+    instruction: str
+    due: dt.datetime | None
+    status: Status
+    rule: Rule
+
+
+@dataclass(frozen=True, slots=True)
+class Preparation:
+    """The whole preparation plan."""
+
+    procedure_start: dt.datetime | None
+    arrival: dt.datetime | None
+    medication_holds: tuple[MedicationHold, ...]
+    items: tuple[PrepItem, ...]
+
+
+def could_be_pregnant(case: Case, policy: ClinicPolicy) -> bool:
+    """Return whether a pregnancy test is needed (rule preparation.pregnancy_test)."""
+    patient = case.patient
+    if patient.could_be_pregnant is not None:
+        return patient.could_be_pregnant
+    return (
+        patient.sex == "female"
+        and policy.pregnancy_screen_min_age
+        <= patient.age
+        <= policy.pregnancy_screen_max_age
+    )
+
+
+def _minus(start: dt.datetime | None, **delta: float) -> dt.datetime | None:
+    return None if start is None else start - dt.timedelta(**delta)
+
+
+def _labs(
+    case: Case, start: dt.datetime | None, policy: ClinicPolicy
+) -> list[PrepItem]:
+    items: list[PrepItem] = []
+    inr, platelets = case.labs.inr, case.labs.platelets
+    due = _minus(start, days=1)
+    if inr is None:
+        items.append(PrepItem("lab", "INR", due, Status.NEEDED, R_LABS))
+    elif inr > policy.inr_max:
+        items.append(
+            PrepItem(
+                "lab",
+                f"INR {inr:g} is above {policy.inr_max:g}: recheck on the day after the hold",
+                start,
+                Status.ATTENTION,
+                R_LABS,
+            )
+        )
+    else:
+        items.append(PrepItem("lab", f"INR {inr:g}", None, Status.DONE, R_LABS))
+    if platelets is None:
+        items.append(PrepItem("lab", "platelet count", due, Status.NEEDED, R_LABS))
+    elif platelets < policy.platelets_min:
+        items.append(
+            PrepItem(
+                "lab",
+                f"platelets {platelets:g} x 10^9/L: below {policy.platelets_min:g}, plan correction",
+                due,
+                Status.ATTENTION,
+                R_LABS,
+            )
+        )
+    else:
+        items.append(
+            PrepItem(
+                "lab", f"platelets {platelets:g} x 10^9/L", None, Status.DONE, R_LABS
+            )
+        )
+    return items
+
+
+def _allergies(case: Case) -> list[PrepItem]:
+    items: list[PrepItem] = []
+    for allergy in case.allergies:
+        low = allergy.lower()
+        if any(w in low for w in ("pmma", "cement", "methacrylate", "barium")):
+            items.append(
+                PrepItem(
+                    "allergy",
+                    f"{allergy}: cement or opacifier allergy, radiologist to decide before booking",
+                    None,
+                    Status.ATTENTION,
+                    R_CEMENT_ALLERGY,
+                )
+            )
+        elif any(w in low for w in ("contrast", "iodin", "iohexol", "iopamidol")):
+            items.append(
+                PrepItem(
+                    "allergy",
+                    f"{allergy}: contrast premedication or a technique without contrast",
+                    None,
+                    Status.ATTENTION,
+                    R_CONTRAST_ALLERGY,
+                )
+            )
+        elif "latex" in low:
+            items.append(
+                PrepItem(
+                    "allergy",
+                    f"{allergy}: latex-free room and equipment",
+                    None,
+                    Status.ATTENTION,
+                    R_OTHER_ALLERGY,
+                )
+            )
+        elif any(
+            w in low for w in ("lidocaine", "anaesthetic", "anesthetic", "bupivacaine")
+        ):
+            items.append(
+                PrepItem(
+                    "allergy",
+                    f"{allergy}: choose another local anaesthetic",
+                    None,
+                    Status.ATTENTION,
+                    R_OTHER_ALLERGY,
+                )
+            )
+        else:
+            items.append(
+                PrepItem(
+                    "allergy",
+                    f"{allergy}: confirm at the pre-procedure call",
+                    None,
+                    Status.NEEDED,
+                    R_OTHER_ALLERGY,
+                )
+            )
+    return items
+
+
+def _sedation(
+    case: Case, start: dt.datetime | None, policy: ClinicPolicy
+) -> list[PrepItem]:
+    if case.sedation_planned is None:
+        return [
+            PrepItem(
+                "sedation",
+                "decide whether sedation is planned (fasting and escort depend on it)",
+                None,
+                Status.NEEDED,
+                R_SEDATION_DECISION,
+            )
+        ]
+    if not case.sedation_planned:
+        return []
+    return [
+        PrepItem(
+            "fasting",
+            "last fried or fatty meal, or meat",
+            _minus(start, hours=8),
+            Status.NEEDED,
+            R_FASTING,
+        ),
+        PrepItem(
+            "fasting",
+            "last light meal (e.g. toast and a clear drink)",
+            _minus(start, hours=6),
+            Status.NEEDED,
+            R_FASTING,
+        ),
+        PrepItem(
+            "fasting",
+            "last clear liquids (water, clear juice, black tea or coffee)",
+            _minus(start, hours=2),
+            Status.NEEDED,
+            R_FASTING,
+        ),
+        PrepItem(
+            "escort",
+            "an adult drives the patient home after sedation",
+            None,
+            Status.NEEDED,
+            R_ESCORT,
+        ),
+        PrepItem(
+            "escort",
+            f"an adult stays with the patient for {policy.companion_hours} hours after discharge",
+            None,
+            Status.NEEDED,
+            R_ESCORT,
+        ),
+    ]
+
+
+def _imaging(
+    findings: CaseFindings, procedure_date: dt.date | None, policy: ClinicPolicy
+) -> list[PrepItem]:
+    items: list[PrepItem] = []
+    for f in findings.targets:
+        taken = f.fracture.imaging_date
+        if taken is None:
+            items.append(
+                PrepItem(
+                    "imaging",
+                    f"{f.level}: date of the MRI or bone scan",
+                    None,
+                    Status.NEEDED,
+                    R_IMAGING_RECENT,
+                )
+            )
+            continue
+        if procedure_date is None:
+            continue
+        oldest = procedure_date - dt.timedelta(days=policy.imaging_max_age_days)
+        if taken < oldest:
+            items.append(
+                PrepItem(
+                    "imaging",
+                    f"{f.level}: imaging of {taken.isoformat()} is older than {policy.imaging_max_age_days} days on the procedure date; repeat it",
+                    None,
+                    Status.ATTENTION,
+                    R_IMAGING_RECENT,
+                )
+            )
+        else:
+            items.append(
+                PrepItem(
+                    "imaging",
+                    f"{f.level}: imaging of {taken.isoformat()} is recent enough",
+                    None,
+                    Status.DONE,
+                    R_IMAGING_RECENT,
+                )
+            )
+    return items
+
+
+def preparation_plan(
+    case: Case,
+    findings: CaseFindings,
+    holds: tuple[MedicationHold, ...],
+    procedure_start: dt.datetime | None,
+    policy: ClinicPolicy,
+) -> Preparation:
+    """Return the preparation plan with calendar dates and times from the procedure start."""
+    items: list[PrepItem] = _labs(case, procedure_start, policy)
+    if case.patient.pregnant is not True and could_be_pregnant(case, policy):
+        items.append(
+            PrepItem(
+                "pregnancy",
+                "pregnancy test before the procedure",
+                procedure_start,
+                Status.NEEDED,
+                R_PREGNANCY_TEST,
+            )
+        )
+    items.extend(_allergies(case))
+    items.extend(_sedation(case, procedure_start, policy))
+    items.extend(_imaging(findings, case.procedure_date, policy))
+    arrival = _minus(procedure_start, minutes=policy.arrival_minutes_early)
+    if arrival is not None:
+        items.append(
+            PrepItem(
+                "arrival",
+                f"arrive {policy.arrival_minutes_early} minutes early to check in",
+                arrival,
+                Status.NEEDED,
+                R_ARRIVAL,
+            )
+        )
+    return Preparation(
+        procedure_start=procedure_start,
+        arrival=arrival,
+        medication_holds=holds,
+        items=tuple(items),
+    )

@@ -1,0 +1,225 @@
+"""After the procedure: monitoring, discharge, aftercare, follow-up, bone health and red flags."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from vertebro.clinical.policy import ClinicPolicy
+from vertebro.clinical.rules import Rule, rule
+
+R_MONITORING = rule(
+    "recovery.monitoring",
+    "Monitoring: bed rest for the first hour, then sitting up with help; vital signs and lower-limb "
+    "neurological checks every 15 min for 1 h, then every 30 min for 1 h.",
+    "postop-orders",
+    "medscape-bedrest",
+)
+R_MONITORING_LENGTH = rule(
+    "recovery.monitoring_length",
+    "Monitoring lasts 2 h for one level, 30 min more for each further level and 60 min more after "
+    "sedation, at most 5 h (most patients go home within 4-5 h).",
+    "local-policy",
+    "postop-orders",
+)
+R_DISCHARGE = rule(
+    "recovery.discharge_criteria",
+    "Discharge when: neurological exam at baseline, walking, pain not above baseline, tolerating "
+    "oral intake, and after sedation an Aldrete score of 9 or more.",
+    "discharge-criteria",
+)
+R_ESCORT = rule(
+    "recovery.escort_after_sedation",
+    "After sedation the patient goes home with a responsible adult who drives and stays with them "
+    "for 12 hours (duration: clinic policy).",
+    "asa-sedation-2018",
+    "local-policy",
+)
+R_AFTERCARE = rule(
+    "recovery.aftercare",
+    "Aftercare: no driving for 2 days (never while taking opioids); dressing off after 24-48 h; no "
+    "bath or pool for 2 days; no lifting over 4.5 kg (10 lb) for 3 months; short walks, increased "
+    "gradually.",
+    "baycare-discharge",
+)
+R_FOLLOW_UP = rule(
+    "recovery.follow_up",
+    "Follow-up visit 2-4 weeks after the procedure; outcome questionnaires at 3 and 12 months.",
+    "hirsch-2018",
+    "local-policy",
+)
+R_BONE_HEALTH = rule(
+    "recovery.bone_health",
+    "After a fragility fracture: bone-density evaluation and osteoporosis treatment (without "
+    "treatment about 1 in 5 patients has another fracture).",
+    "cms-lcd-pva",
+    "hirsch-2018",
+)
+R_RED_FLAGS = rule(
+    "recovery.red_flags",
+    "Call emergency services for chest pain, shortness of breath, or loss of bowel or bladder "
+    "control; call the team for fever of 38 C (100.4 F) or more, new weakness or numbness in the "
+    "legs, or increasing pain.",
+    "baycare-discharge",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DatedStep:
+    """An instruction that applies from one date until another (inclusive)."""
+
+    instruction: str
+    start: dt.date | None
+    end: dt.date | None
+
+
+@dataclass(frozen=True, slots=True)
+class FollowUpVisit:
+    """A follow-up contact and the window in which it is due."""
+
+    name: str
+    due_from: dt.date | None
+    due_until: dt.date | None
+    questionnaires: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class RedFlag:
+    """A symptom and what to do about it."""
+
+    symptom: str
+    action: str
+
+
+@dataclass(frozen=True, slots=True)
+class RecoveryPlan:
+    """Monitoring, discharge and aftercare for one session."""
+
+    monitoring_minutes: int
+    monitoring_checks: tuple[str, ...]
+    discharge_criteria: tuple[str, ...]
+    escort_required: bool | None
+    escort_until: dt.datetime | None
+    aftercare: tuple[DatedStep, ...]
+    follow_up: tuple[FollowUpVisit, ...]
+    bone_health_referral: bool
+    red_flags: tuple[RedFlag, ...]
+    rules: tuple[Rule, ...]
+
+
+def monitoring_minutes(levels: int, sedated: bool, policy: ClinicPolicy) -> int:
+    """Return the monitoring time after a session (recovery.monitoring_length)."""
+    if levels < 1:
+        raise ValueError(f"levels must be 1 or more, got {levels}")
+    minutes = (
+        policy.monitoring_base_minutes
+        + policy.monitoring_per_extra_level_minutes * (levels - 1)
+    )
+    if sedated:
+        minutes += policy.monitoring_sedation_extra_minutes
+    return min(minutes, policy.monitoring_max_minutes)
+
+
+RED_FLAGS = (
+    RedFlag("chest pain or sudden shortness of breath", "call emergency services now"),
+    RedFlag("loss of bowel or bladder control", "call emergency services now"),
+    RedFlag(
+        "fever of 38 C (100.4 F) or more", "call the vertebroplasty team the same day"
+    ),
+    RedFlag(
+        "new weakness, numbness or tingling in the legs",
+        "call the vertebroplasty team now",
+    ),
+    RedFlag(
+        "back pain that keeps increasing", "call the vertebroplasty team the same day"
+    ),
+)
+
+
+def _day(date: dt.date | None, days: int) -> dt.date | None:
+    return None if date is None else date + dt.timedelta(days=days)
+
+
+def recovery_plan(
+    levels_first_session: int,
+    sedated: bool | None,
+    procedure_end: dt.datetime | None,
+    fragility: bool,
+    policy: ClinicPolicy,
+) -> RecoveryPlan:
+    """Return the recovery plan for the first session; dates are absent without a procedure date."""
+    minutes = monitoring_minutes(max(levels_first_session, 1), sedated is True, policy)
+    day0 = None if procedure_end is None else procedure_end.date()
+    discharge_at = (
+        None if procedure_end is None else procedure_end + dt.timedelta(minutes=minutes)
+    )
+    criteria = [
+        "neurological examination of the legs unchanged from before the procedure",
+        "walking as before the procedure",
+        "pain not above the pre-procedure level",
+        "drinking and eating without vomiting",
+    ]
+    if sedated:
+        criteria.insert(0, "Aldrete score of 9 or more")
+        criteria.append("driver and 12-hour companion present")
+    aftercare = (
+        DatedStep(
+            "do not drive (and never while taking opioid pain medicines)",
+            day0,
+            _day(day0, 2),
+        ),
+        DatedStep(
+            "keep the dressing on; remove it after 24-48 hours", day0, _day(day0, 2)
+        ),
+        DatedStep("no bath, pool or hot tub", day0, _day(day0, 2)),
+        DatedStep(
+            "no lifting over 4.5 kg (10 lb); short walks, increased gradually",
+            day0,
+            _day(day0, 91),
+        ),
+    )
+    follow_up = (
+        FollowUpVisit(
+            "2-4 week visit", _day(day0, 14), _day(day0, 28), ("NRS", "ODI", "RDQ")
+        ),
+        FollowUpVisit(
+            "3-month questionnaires",
+            _day(day0, 84),
+            _day(day0, 105),
+            ("NRS", "ODI", "RDQ"),
+        ),
+        FollowUpVisit(
+            "12-month questionnaires",
+            _day(day0, 358),
+            _day(day0, 386),
+            ("NRS", "ODI", "RDQ"),
+        ),
+    )
+    escort_until = None
+    if sedated and discharge_at is not None:
+        escort_until = discharge_at + dt.timedelta(hours=policy.companion_hours)
+    return RecoveryPlan(
+        monitoring_minutes=minutes,
+        monitoring_checks=(
+            "bed rest for the first hour (log-roll allowed), then sit up with help",
+            "vital signs and leg neurological checks every 15 min for 1 h, then every 30 min for 1 h",
+            "pain score at the end of the procedure and at 2 h; report pain above baseline",
+        ),
+        discharge_criteria=tuple(criteria),
+        escort_required=sedated,
+        escort_until=escort_until,
+        aftercare=aftercare,
+        follow_up=follow_up,
+        bone_health_referral=fragility,
+        red_flags=RED_FLAGS,
+        rules=(
+            R_MONITORING,
+            R_MONITORING_LENGTH,
+            R_DISCHARGE,
+            R_ESCORT,
+            R_AFTERCARE,
+            R_FOLLOW_UP,
+            R_BONE_HEALTH,
+            R_RED_FLAGS,
+        ),
+    )

@@ -1,0 +1,28 @@
+"""Runtime settings, read from ``VERTEBRO_*`` environment variables.
+
+``VERTEBRO_DATABASE_URL`` selects the database (default: an SQLite file ``var/vertebro.db``
+relative to the working directory; its folder is created when the engine is opened).
+``VERTEBRO_DEFAULT_PROFILE`` and ``VERTEBRO_DOAC_PROTOCOL`` set the clinic policy choices.
+"""
+
+from __future__ import annotations
+
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vertebro.clinical.policy import ClinicPolicy, DoacProtocol, IndicationProfileId
+
+DEFAULT_DATABASE_URL = "sqlite:///var/vertebro.db"
+
+
+class Settings(BaseSettings):
+    """Process-wide settings; unknown ``VERTEBRO_*`` variables are ignored."""
+
+    model_config = SettingsConfigDict(env_prefix="VERTEBRO_", extra="ignore", frozen=True)
+
+    database_url: str = DEFAULT_DATABASE_URL
+    default_profile: IndicationProfileId = "acr"
+    doac_protocol: DoacProtocol = "asra"
+
+    def policy(self) -> ClinicPolicy:
+        """Return the clinic policy with the configured choices and default thresholds."""
+        return ClinicPolicy(default_profile=self.default_profile, doac_protocol=self.doac_protocol)

@@ -1,0 +1,1 @@
+"""Intake: turning case files (JSON or YAML) into validated clinical facts."""

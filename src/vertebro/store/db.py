@@ -1,0 +1,122 @@
+"""Engines, sessions and the unit of work.
+
+Services receive a :class:`UnitOfWork` and never commit; the boundary that opened it (a CLI
+command, later a web request) calls :meth:`UnitOfWork.commit`. Leaving the ``with`` block
+without committing rolls everything back, audit entries included.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import URL, Connection, make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+from vertebro.store.repository import (
+    AssessmentRepository,
+    AuditRepository,
+    CaseRepository,
+    PatientRepository,
+)
+
+
+def sqlite_database_path(url: URL) -> Path | None:
+    """Return the file of an SQLite URL, or None for other databases and in-memory SQLite."""
+    if url.get_backend_name() != "sqlite":
+        return None
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database)
+
+
+def make_engine(database_url: str | URL, **kwargs: Any) -> Engine:
+    """Create an engine for ``database_url`` (``sqlite:///path`` or ``postgresql+psycopg://``).
+
+    For SQLite the database folder is created if missing, foreign keys are switched on for
+    every connection, and SQLAlchemy emits ``BEGIN`` itself so that transactions,
+    savepoints and DDL behave as on PostgreSQL (the ``sqlite3`` driver's legacy mode would
+    leave SELECTs and SAVEPOINTs outside the transaction). Extra keyword arguments go to
+    :func:`sqlalchemy.create_engine`.
+    """
+    url = make_url(database_url)
+    path = sqlite_database_path(url)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+    if url.get_backend_name() == "sqlite":
+        _configure_sqlite(engine)
+    return engine
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        try:
+            cursor.execute("PRAGMA foreign_keys = ON")
+        finally:
+            cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def make_session_factory(bind: Engine | Connection, **kwargs: Any) -> sessionmaker[Session]:
+    """Return a session factory bound to an engine (or, in tests, to one connection).
+
+    Objects stay loaded after commit (``expire_on_commit=False``) so a boundary can still
+    read ids and versions it got from a service. Extra keyword arguments go to
+    :class:`sqlalchemy.orm.sessionmaker`.
+    """
+    kwargs.setdefault("expire_on_commit", False)
+    return sessionmaker(bind=bind, **kwargs)
+
+
+class UnitOfWork:
+    """One business transaction: a session plus the repositories that use it.
+
+    Use it as a context manager and call :meth:`commit` at the end; anything not committed
+    when the block exits (normally or by an exception) is rolled back. Objects loaded in the
+    block stay readable afterwards, detached from any session.
+    """
+
+    session: Session
+    patients: PatientRepository
+    cases: CaseRepository
+    assessments: AssessmentRepository
+    audit: AuditRepository
+
+    def __init__(self, session_factory: sessionmaker[Session]) -> None:
+        self._session_factory = session_factory
+
+    def __enter__(self) -> Self:
+        self.session = self._session_factory()
+        self.patients = PatientRepository(self.session)
+        self.cases = CaseRepository(self.session)
+        self.assessments = AssessmentRepository(self.session)
+        self.audit = AuditRepository(self.session)
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        # Closing rolls back whatever was not committed. Unlike rollback() it does not
+        # expire loaded objects, so what a block read stays readable (detached) after it.
+        self.session.close()
+
+    def commit(self) -> None:
+        """Commit everything done so far in this unit of work."""
+        self.session.commit()
+
+    def rollback(self) -> None:
+        """Discard everything done since the last commit."""
+        self.session.rollback()

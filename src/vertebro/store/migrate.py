@@ -1,0 +1,80 @@
+"""Run the Alembic migrations shipped inside the package, without any ``alembic.ini``.
+
+The CLI's ``vertebro db upgrade`` calls :func:`upgrade`. Developers create a new revision with
+``alembic -c src/vertebro/store/migrations/alembic.ini revision --autogenerate -m "..."``
+(the database comes from ``VERTEBRO_DATABASE_URL``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.engine import URL
+from sqlalchemy.pool import NullPool
+
+from vertebro.store.db import make_engine
+
+MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
+FILE_TEMPLATE = "%%(year)d-%%(month).2d-%%(day).2d-%%(hour).2d%%(minute).2d_%%(slug)s"
+
+
+def alembic_config(database_url: str | URL | None = None) -> Config:
+    """Return an Alembic configuration for the packaged migrations.
+
+    ``database_url`` is handed to ``env.py`` through ``Config.attributes`` (not the ini
+    interpolation, so passwords containing ``%`` are safe). Without it ``env.py`` falls
+    back to the settings (``VERTEBRO_DATABASE_URL``).
+    """
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS_DIR))
+    config.set_main_option("file_template", FILE_TEMPLATE)
+    config.set_main_option("timezone", "UTC")
+    if database_url is not None:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+def upgrade(database_url: str | URL, revision: str = "head") -> None:
+    """Migrate the database at ``database_url`` up to ``revision`` in one transaction."""
+    _run(database_url, revision, downgrade=False)
+
+
+def downgrade(database_url: str | URL, revision: str) -> None:
+    """Migrate the database at ``database_url`` down to ``revision`` (``"base"``: empty)."""
+    _run(database_url, revision, downgrade=True)
+
+
+def head_revision() -> str:
+    """Return the newest revision shipped with the package."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    if head is None:
+        raise RuntimeError(f"no migrations found in {MIGRATIONS_DIR}")
+    return head
+
+
+def current_revision(database_url: str | URL) -> str | None:
+    """Return the revision the database is at, or None if it was never migrated."""
+    engine = make_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.connect() as connection:
+            return MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+
+
+def _run(database_url: str | URL, revision: str, *, downgrade: bool) -> None:
+    config = alembic_config(database_url)
+    engine = make_engine(database_url, poolclass=NullPool)
+    try:
+        with engine.begin() as connection:
+            config.attributes["connection"] = connection
+            if downgrade:
+                command.downgrade(config, revision)
+            else:
+                command.upgrade(config, revision)
+    finally:
+        engine.dispose()

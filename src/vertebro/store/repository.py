@@ -1,0 +1,174 @@
+"""Repositories: every database query of the application lives in this module.
+
+Repositories add objects and flush when an id is needed; they never commit. Relationships are
+``lazy="raise"``, so each query states what it loads.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from vertebro.errors import Conflict
+from vertebro.store.models import Assessment, AuditEntry, Case, Patient
+
+
+class PatientRepository:
+    """Queries on ``patients``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def get(self, patient_id: int) -> Patient | None:
+        """Return the patient with this database id, or None."""
+        return self.session.get(Patient, patient_id)
+
+    def get_by_identifier(self, identifier: str) -> Patient | None:
+        """Return the patient with this clinic identifier, or None."""
+        statement = select(Patient).where(Patient.identifier == identifier)
+        return self.session.scalars(statement).one_or_none()
+
+    def add(self, patient: Patient) -> Patient:
+        """Insert a patient and flush to assign its id.
+
+        Raises :class:`~vertebro.errors.Conflict` if the identifier is already taken, e.g.
+        by a concurrent transaction that inserted the same patient first.
+        """
+        self.session.add(patient)
+        try:
+            self.session.flush()
+        except IntegrityError as error:
+            raise Conflict(
+                "a patient with this identifier already exists",
+                field="patient.identifier",
+            ) from error
+        return patient
+
+
+class CaseRepository:
+    """Queries on ``cases`` and their ``fractures``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, case: Case) -> Case:
+        """Insert a case with its fractures and flush to assign ids."""
+        self.session.add(case)
+        self.session.flush()
+        return case
+
+    def get_with_fractures(self, case_id: int) -> Case | None:
+        """Return a case with its patient and fractures loaded, or None."""
+        statement = (
+            select(Case).where(Case.id == case_id).options(joinedload(Case.patient), selectinload(Case.fractures))
+        )
+        return self.session.scalars(statement).one_or_none()
+
+    def list_for_patient(self, patient_id: int) -> list[Case]:
+        """Return a patient's cases, oldest first, with fractures loaded."""
+        statement = (
+            select(Case)
+            .where(Case.patient_id == patient_id)
+            .options(selectinload(Case.fractures))
+            .order_by(Case.created_at, Case.id)
+        )
+        return list(self.session.scalars(statement))
+
+
+class AssessmentRepository:
+    """Queries on ``assessments``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, assessment: Assessment) -> Assessment:
+        """Insert an assessment and flush to assign its id."""
+        self.session.add(assessment)
+        self.session.flush()
+        return assessment
+
+    def list_for_case(self, case_id: int) -> list[Assessment]:
+        """Return every assessment of a case, oldest first."""
+        statement = (
+            select(Assessment).where(Assessment.case_id == case_id).order_by(Assessment.created_at, Assessment.id)
+        )
+        return list(self.session.scalars(statement))
+
+    def latest_per_case(self, *, limit: int | None = None) -> list[Assessment]:
+        """Return the most recent assessment of every case, newest first.
+
+        Each assessment comes with its case, the case's patient and fractures loaded.
+        """
+        rank = (
+            func.row_number()
+            .over(
+                partition_by=Assessment.case_id,
+                order_by=(Assessment.created_at.desc(), Assessment.id.desc()),
+            )
+            .label("rank")
+        )
+        ranked = select(Assessment.id, rank).subquery()
+        statement = (
+            select(Assessment)
+            .join(ranked, ranked.c.id == Assessment.id)
+            .where(ranked.c.rank == 1)
+            .options(
+                joinedload(Assessment.case).joinedload(Case.patient),
+                joinedload(Assessment.case).selectinload(Case.fractures),
+            )
+            .order_by(Assessment.created_at.desc(), Assessment.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(statement))
+
+
+class AuditRepository:
+    """Appends to and reads the append-only ``audit_log``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def append(
+        self,
+        *,
+        actor: str,
+        action: str,
+        entity_type: str,
+        entity_id: int | str | None,
+        patient_id: int | None = None,
+        detail: dict[str, Any] | None = None,
+        source: str | None = None,
+    ) -> AuditEntry:
+        """Add an audit entry to the current transaction; it is written with the change."""
+        entry = AuditEntry(
+            actor=actor,
+            action=action,
+            entity_type=entity_type,
+            entity_id=None if entity_id is None else str(entity_id),
+            patient_id=patient_id,
+            detail=dict(detail or {}),
+            source=source,
+        )
+        self.session.add(entry)
+        return entry
+
+    def entries(
+        self,
+        *,
+        patient_id: int | None = None,
+        entity_type: str | None = None,
+        action: str | None = None,
+        limit: int | None = None,
+    ) -> list[AuditEntry]:
+        """Return audit entries in the order they were written, optionally filtered."""
+        statement = select(AuditEntry).order_by(AuditEntry.id)
+        if patient_id is not None:
+            statement = statement.where(AuditEntry.patient_id == patient_id)
+        if entity_type is not None:
+            statement = statement.where(AuditEntry.entity_type == entity_type)
+        if action is not None:
+            statement = statement.where(AuditEntry.action == action)
+        return list(self.session.scalars(statement.limit(limit)))

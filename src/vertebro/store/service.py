@@ -1,0 +1,271 @@
+"""Storage services: record an assessed case, build the worklist, audit both.
+
+Services take a :class:`~vertebro.store.db.UnitOfWork`, write audit entries in the same
+transaction as the change or read they describe, and never commit: the caller does. They do
+not depend on how the clinical assessment is computed; they receive it as a JSON document plus
+the few scalar fields that worklists are queried by.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from vertebro.clinical.facts import Case as CaseFacts
+from vertebro.clinical.levels import level_index
+from vertebro.errors import InvalidInput
+from vertebro.store.db import UnitOfWork
+from vertebro.store.models import Assessment, Case, Fracture, Patient
+
+GENANT_GRADES = range(4)
+
+
+@dataclass(frozen=True, slots=True)
+class RecordedCase:
+    """Database ids of what :func:`record_case` stored."""
+
+    patient_id: int
+    case_id: int
+    assessment_id: int
+    patient_created: bool
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistRow:
+    """One case on the worklist with its latest assessment."""
+
+    case_id: int
+    patient_id: int
+    patient_identifier: str
+    patient_name: str | None
+    levels: tuple[str, ...]
+    treatment: str
+    default_profile: str
+    default_category: str
+    ruleset_version: str
+    assessed_at: dt.datetime
+
+
+def record_case(
+    uow: UnitOfWork,
+    case: CaseFacts,
+    *,
+    actor: str,
+    source: str | None,
+    assessment: Mapping[str, Any],
+    ruleset_version: str,
+    default_profile: str,
+    default_category: str,
+    treatment: str,
+    genant_by_level: Mapping[str, int | None],
+) -> RecordedCase:
+    """Store a validated case, its fractures and its assessment, with audit entries.
+
+    The patient is matched on ``case.patient.identifier``: created if new, otherwise its
+    name, birth date and sex are updated to the values given (absent values are kept).
+    ``assessment`` must be JSON-serialisable; ``genant_by_level`` maps fracture levels of
+    this case to a Genant grade 0-3 (or None). Nothing is committed.
+
+    Raises :class:`~vertebro.errors.InvalidInput` when the identifier or the actor is
+    missing or an argument is malformed, :class:`~vertebro.errors.Conflict` when a
+    concurrent transaction created the same patient first.
+    """
+    identifier = case.patient.identifier
+    if identifier is None:
+        raise InvalidInput(
+            "a patient identifier is required to store a case",
+            field="patient.identifier",
+        )
+    _check_text(actor, "actor", 128)
+    _check_text(source, "source", 255, required=False)
+    _check_text(ruleset_version, "ruleset_version", 64)
+    _check_text(default_profile, "default_profile", 32)
+    _check_text(default_category, "default_category", 32)
+    _check_text(treatment, "treatment", 64)
+    document = _json_document(assessment, "assessment")
+    grades = _genant_grades(case, genant_by_level)
+
+    patient, created, changed = _upsert_patient(uow, case)
+    if created:
+        uow.audit.append(
+            actor=actor,
+            action="create",
+            entity_type="patient",
+            entity_id=patient.id,
+            patient_id=patient.id,
+            source=source,
+        )
+    elif changed:
+        uow.audit.append(
+            actor=actor,
+            action="update",
+            entity_type="patient",
+            entity_id=patient.id,
+            patient_id=patient.id,
+            detail={"fields": changed},
+            source=source,
+        )
+
+    case_row = uow.cases.add(
+        Case(
+            patient_id=patient.id,
+            facts=case.model_dump(mode="json"),
+            procedure_date=case.procedure_date,
+            fractures=[
+                Fracture(
+                    level=fracture.level,
+                    cause=fracture.cause,
+                    onset_weeks=fracture.onset_weeks,
+                    mri_edema=fracture.mri_edema,
+                    bone_scan_uptake=fracture.bone_scan_uptake,
+                    height_loss_percent=fracture.height_loss_percent,
+                    genant_grade=grades.get(fracture.level),
+                )
+                for fracture in case.fractures
+            ],
+        )
+    )
+    uow.audit.append(
+        actor=actor,
+        action="create",
+        entity_type="case",
+        entity_id=case_row.id,
+        patient_id=patient.id,
+        detail={"fracture_count": len(case.fractures)},
+        source=source,
+    )
+
+    assessment_row = uow.assessments.add(
+        Assessment(
+            case_id=case_row.id,
+            ruleset_version=ruleset_version,
+            default_profile=default_profile,
+            default_category=default_category,
+            treatment=treatment,
+            result=document,
+        )
+    )
+    uow.audit.append(
+        actor=actor,
+        action="create",
+        entity_type="assessment",
+        entity_id=assessment_row.id,
+        patient_id=patient.id,
+        detail={"case_id": case_row.id, "ruleset_version": ruleset_version},
+        source=source,
+    )
+    return RecordedCase(
+        patient_id=patient.id,
+        case_id=case_row.id,
+        assessment_id=assessment_row.id,
+        patient_created=created,
+    )
+
+
+def worklist(uow: UnitOfWork, *, actor: str, source: str | None, limit: int | None = None) -> list[WorklistRow]:
+    """Return every case with its latest assessment, newest first, and audit the reads.
+
+    One ``read`` audit entry is written per patient shown, listing the cases shown. Nothing
+    is committed: the caller commits so that the read is recorded.
+    """
+    _check_text(actor, "actor", 128)
+    _check_text(source, "source", 255, required=False)
+    rows: list[WorklistRow] = []
+    cases_by_patient: dict[int, list[int]] = {}
+    for assessment in uow.assessments.latest_per_case(limit=limit):
+        case = assessment.case
+        patient = case.patient
+        levels = sorted((f.level for f in case.fractures), key=level_index)
+        rows.append(
+            WorklistRow(
+                case_id=case.id,
+                patient_id=patient.id,
+                patient_identifier=patient.identifier,
+                patient_name=patient.name,
+                levels=tuple(levels),
+                treatment=assessment.treatment,
+                default_profile=assessment.default_profile,
+                default_category=assessment.default_category,
+                ruleset_version=assessment.ruleset_version,
+                assessed_at=assessment.created_at,
+            )
+        )
+        cases_by_patient.setdefault(patient.id, []).append(case.id)
+    for patient_id, case_ids in cases_by_patient.items():
+        uow.audit.append(
+            actor=actor,
+            action="read",
+            entity_type="patient",
+            entity_id=patient_id,
+            patient_id=patient_id,
+            detail={"view": "worklist", "case_ids": case_ids},
+            source=source,
+        )
+    return rows
+
+
+def _upsert_patient(uow: UnitOfWork, case: CaseFacts) -> tuple[Patient, bool, list[str]]:
+    facts = case.patient
+    assert facts.identifier is not None
+    patient = uow.patients.get_by_identifier(facts.identifier)
+    if patient is None:
+        patient = uow.patients.add(
+            Patient(
+                identifier=facts.identifier,
+                name=facts.name,
+                birth_date=facts.birth_date,
+                sex=facts.sex,
+            )
+        )
+        return patient, True, []
+    changed: list[str] = []
+    if facts.name is not None and facts.name != patient.name:
+        patient.name = facts.name
+        changed.append("name")
+    if facts.birth_date is not None and facts.birth_date != patient.birth_date:
+        patient.birth_date = facts.birth_date
+        changed.append("birth_date")
+    if facts.sex != patient.sex:
+        patient.sex = facts.sex
+        changed.append("sex")
+    if changed:
+        uow.session.flush()
+    return patient, False, changed
+
+
+def _check_text(value: str | None, field: str, max_length: int, *, required: bool = True) -> None:
+    if value is None:
+        if required:
+            raise InvalidInput("a value is required", field=field)
+        return
+    if not value.strip():
+        raise InvalidInput("must not be blank", field=field)
+    if len(value) > max_length:
+        raise InvalidInput(f"must be at most {max_length} characters", field=field)
+
+
+def _json_document(value: Mapping[str, Any], field: str) -> dict[str, Any]:
+    try:
+        document = json.loads(json.dumps(value, allow_nan=False))
+    except (TypeError, ValueError) as error:
+        raise InvalidInput(f"must be a JSON object: {error}", field=field) from error
+    if not isinstance(document, dict):
+        raise InvalidInput("must be a JSON object", field=field)
+    return document
+
+
+def _genant_grades(case: CaseFacts, genant_by_level: Mapping[str, int | None]) -> dict[str, int | None]:
+    levels = {fracture.level for fracture in case.fractures}
+    for level, grade in genant_by_level.items():
+        if level not in levels:
+            raise InvalidInput(
+                f"{level!r} is not a fracture level of this case",
+                field="genant_by_level",
+            )
+        valid = isinstance(grade, int) and not isinstance(grade, bool)
+        if grade is not None and not (valid and grade in GENANT_GRADES):
+            raise InvalidInput(f"{level}: Genant grade must be 0-3 or None", field="genant_by_level")
+    return dict(genant_by_level)
