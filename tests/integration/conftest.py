@@ -24,7 +24,7 @@ from typing import Any
 import pytest
 from sqlalchemy import Connection, Engine, create_engine
 from sqlalchemy.engine import URL, make_url
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.pool import NullPool
 
@@ -57,13 +57,13 @@ def _postgres_database() -> Iterator[URL]:
     try:
         with admin.connect() as connection:
             connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except OperationalError as error:
+    except DBAPIError as error:
         problem = str(error.orig)
     if problem is not None:
         admin.dispose()
         shown = server.render_as_string(hide_password=True)
         pytest.fail(
-            f"PostgreSQL is not reachable at {shown}: {problem}\n"
+            f"cannot create a test database on PostgreSQL at {shown}: {problem}\n"
             "The store tests run on PostgreSQL as well as SQLite and never skip it. "
             "Start a server with `bash scripts/ensure-postgres.sh`, or set "
             f"{POSTGRES_URL_ENV} to a server where this user may CREATE DATABASE.",

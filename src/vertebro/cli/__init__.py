@@ -20,7 +20,9 @@ from vertebro.intake.case_file import CaseFileError, read_case
 
 app = typer.Typer(help="vertebro: a vertebroplasty service, from referral to one-year outcome.", no_args_is_help=True)
 schema_app = typer.Typer(help="Print JSON Schemas of vertebro's inputs.", no_args_is_help=True)
-db_app = typer.Typer(help="Manage the database (SQLite by default, PostgreSQL via VERTEBRO_DATABASE_URL).", no_args_is_help=True)
+db_app = typer.Typer(
+    help="Manage the database (SQLite by default, PostgreSQL via VERTEBRO_DATABASE_URL).", no_args_is_help=True
+)
 app.add_typer(schema_app, name="schema")
 app.add_typer(db_app, name="db")
 

@@ -22,7 +22,9 @@ def unit_of_work(database_url: str) -> Iterator[UnitOfWork]:
         engine.dispose()
 
 
-def record_assessment(uow: UnitOfWork, case: Case, assessment: Assessment, data: dict[str, Any], *, actor: str, source: str) -> service.RecordedCase:
+def record_assessment(
+    uow: UnitOfWork, case: Case, assessment: Assessment, data: dict[str, Any], *, actor: str, source: str
+) -> service.RecordedCase:
     """Record a case with its assessment in an open unit of work (not committed)."""
     default = assessment.default_verdict
     return service.record_case(
@@ -35,11 +37,15 @@ def record_assessment(uow: UnitOfWork, case: Case, assessment: Assessment, data:
         default_profile=default.profile,
         default_category=default.category.value,
         treatment=assessment.recommendation.treatment.value,
-        genant_by_level={f.level: None if f.morphometry is None else f.morphometry.genant_grade for f in assessment.fractures},
+        genant_by_level={
+            f.level: None if f.morphometry is None else f.morphometry.genant_grade for f in assessment.fractures
+        },
     )
 
 
-def save_assessment(database_url: str, case: Case, assessment: Assessment, data: dict[str, Any], *, actor: str, source: str) -> service.RecordedCase:
+def save_assessment(
+    database_url: str, case: Case, assessment: Assessment, data: dict[str, Any], *, actor: str, source: str
+) -> service.RecordedCase:
     """Record one case with its assessment and commit (all or nothing)."""
     with unit_of_work(database_url) as uow:
         recorded = record_assessment(uow, case, assessment, data, actor=actor, source=source)

@@ -37,7 +37,9 @@ def load_demo(settings: Settings, console: Console) -> int:
                 progress.advance(task)
                 continue
             if identifier in PROCEDURE_IN_DAYS:
-                case = case.model_copy(update={"procedure_date": today + dt.timedelta(days=PROCEDURE_IN_DAYS[identifier])})
+                case = case.model_copy(
+                    update={"procedure_date": today + dt.timedelta(days=PROCEDURE_IN_DAYS[identifier])}
+                )
             assessment = assess(case, policy, today)
             record_assessment(uow, case, assessment, assessment_json(assessment), actor=DEMO_ACTOR, source="demo")
             loaded += 1
@@ -74,4 +76,6 @@ def run_demo(settings: Settings, console: Console) -> None:
     loaded = load_demo(settings, console)
     console.print(f"Loaded {loaded} new demo patient(s) into {settings.database_url}.")
     print_worklist(settings, console, actor="demo:viewer")
-    console.print("See one assessment in full: vertebro assess src/vertebro/cli/demo_cases/01-acute-osteoporotic-l1.yaml")
+    console.print(
+        "See one assessment in full: vertebro assess src/vertebro/cli/demo_cases/01-acute-osteoporotic-l1.yaml"
+    )

@@ -30,7 +30,11 @@ def _fractures(data: dict[str, Any]) -> Table:
     for column in ("level", "cause", "age", "unhealed on imaging", "height loss", "Genant", "shape"):
         table.add_column(column)
     for f in data["fractures"]:
-        loss = "-" if f["height_loss_percent"] is None else f"{f['height_loss_percent']:g} % ({f['height_loss_reference']})"
+        loss = (
+            "-"
+            if f["height_loss_percent"] is None
+            else f"{f['height_loss_percent']:g} % ({f['height_loss_reference']})"
+        )
         unhealed = {True: "yes", False: "no (healed)", None: "not imaged"}[f["imaging_acute"]]
         shape = f["morphology"] or "-"
         if f["vertebra_plana"]:
@@ -89,6 +93,20 @@ def _recommendation(data: dict[str, Any]) -> Panel:
     return Panel(text, title=f"Recommendation (default profile: {data['default_profile']})", title_align="left")
 
 
+def _interval(hold: dict[str, Any], which: str) -> str:
+    """Describe a hold's interval when there is no procedure date to turn it into a date."""
+    if which == "stop":
+        if hold["stop_days_before"]:
+            return f"{hold['stop_days_before']} days before"
+        if hold["stop_hours_before"]:
+            return f"{hold['stop_hours_before']} h before"
+        return "-"
+    low, high = hold["restart_after_hours"], hold["restart_after_hours_max"]
+    if not low:
+        return "-"
+    return f"{low}-{high} h after" if high else f"{low} h after"
+
+
 def _preparation(data: dict[str, Any]) -> Group:
     prep = data["preparation"]
     holds = Table(title="Medication holds", title_justify="left", expand=True)
@@ -97,7 +115,14 @@ def _preparation(data: dict[str, Any]) -> Group:
     for h in prep["medication_holds"]:
         note = "; ".join(x for x in (h["condition"], h["note"]) if x)
         rule = h["rule"] + (" [verify]" if h["verify"] else "")
-        holds.add_row(h["drug"], h["action"], h["stop"] or "-", h["restart"] or "-", note, rule)
+        holds.add_row(
+            h["drug"],
+            h["action"],
+            h["stop"] or _interval(h, "stop"),
+            h["restart"] or _interval(h, "restart"),
+            note,
+            rule,
+        )
     items = Table(title="Preparation checklist", title_justify="left", expand=True)
     for column in ("kind", "instruction", "due", "status"):
         items.add_column(column)
@@ -121,7 +146,9 @@ def _procedure_and_recovery(data: dict[str, Any]) -> Group:
     text = Text()
     if proc["sessions"]:
         minutes = ", ".join(str(m) for m in proc["room_minutes_per_session"])
-        text.append(f"Room time per session: {minutes} min ({proc['levels']} level(s), {proc['sessions']} session(s))\n")
+        text.append(
+            f"Room time per session: {minutes} min ({proc['levels']} level(s), {proc['sessions']} session(s))\n"
+        )
     text.append(
         f"Cement {cement['product']['name']} at {cement['temperature_c']:g} C: {phases}{_mark(cement['verify'])}\n"
     )
@@ -142,7 +169,9 @@ def _procedure_and_recovery(data: dict[str, Any]) -> Group:
         text.append(f"Red flag: {flag['symptom']}: {flag['action']}\n", style="red")
     targets = data["outcome_targets"]
     if targets["nrs_responder_at_most"] is not None:
-        text.append(f"Responder if NRS at follow-up is {targets['nrs_responder_at_most']} or less (baseline {targets['nrs_baseline']})\n")
+        text.append(
+            f"Responder if NRS at follow-up is {targets['nrs_responder_at_most']} or less (baseline {targets['nrs_baseline']})\n"
+        )
     return Group(Panel(text, title="Procedure, recovery and follow-up", title_align="left"))
 
 

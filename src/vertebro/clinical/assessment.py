@@ -81,9 +81,7 @@ def disagreement(verdicts: dict[str, ProfileVerdict]) -> Disagreement | None:
     return Disagreement(categories, f"The guideline profiles disagree ({summary}).")
 
 
-def assess(
-    case: Case, policy: ClinicPolicy = DEFAULT_POLICY, as_of: dt.date | None = None
-) -> Assessment:
+def assess(case: Case, policy: ClinicPolicy = DEFAULT_POLICY, as_of: dt.date | None = None) -> Assessment:
     """Return the full assessment of a case under every profile, with plans dated from the procedure.
 
     ``as_of`` is the date the assessment is made (defaults to today); it decides whether holds can
@@ -93,16 +91,10 @@ def assess(
     findings = case_findings(case)
     start = None
     if case.procedure_date is not None:
-        start = dt.datetime.combine(
-            case.procedure_date, case.procedure_time or policy.procedure_start
-        )
+        start = dt.datetime.combine(case.procedure_date, case.procedure_time or policy.procedure_start)
     sessions = sessions_of(findings.target_levels, policy.max_levels_per_session)
     first_session_levels = len(sessions[0]) if sessions else 1
-    end = (
-        None
-        if start is None
-        else start + dt.timedelta(minutes=room_minutes(first_session_levels, policy))
-    )
+    end = None if start is None else start + dt.timedelta(minutes=room_minutes(first_session_levels, policy))
     holds = medication_holds(case, policy, start, end)
     ctx = Context(
         case,
@@ -123,9 +115,7 @@ def assess(
         disagreement=disagreement(verdicts),
         recommendation=rec,
         preparation=preparation_plan(case, findings, holds, start, policy),
-        procedure=procedure_plan(
-            plan_sessions, case.cement_product, case.room_temperature_c, policy
-        ),
+        procedure=procedure_plan(plan_sessions, case.cement_product, case.room_temperature_c, policy),
         recovery=recovery_plan(
             first_session_levels,
             case.sedation_planned,
@@ -133,7 +123,5 @@ def assess(
             findings.disease in (Disease.FRAGILITY, Disease.UNKNOWN),
             policy,
         ),
-        outcome_targets=outcome_targets(
-            case.pain.nrs, case.function.odi_percent, case.function.rdq
-        ),
+        outcome_targets=outcome_targets(case.pain.nrs, case.function.odi_percent, case.function.rdq),
     )

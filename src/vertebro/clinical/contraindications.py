@@ -195,15 +195,11 @@ def _allergy_matches(allergies: list[str], allergens: tuple[str, ...]) -> list[s
     return [a for a in allergies if any(word in a.lower() for word in allergens)]
 
 
-def present(
-    case: Case, findings: CaseFindings, policy: ClinicPolicy
-) -> dict[Contra, str]:
+def present(case: Case, findings: CaseFindings, policy: ClinicPolicy) -> dict[Contra, str]:
     """Return the contraindications this case carries, each with the fact that shows it."""
     found: dict[Contra, str] = {}
     if case.pain.concordant_with_fracture is False:
-        found[Contra.PAIN_NOT_FROM_FRACTURE] = (
-            "pain is recorded as not concordant with the fracture"
-        )
+        found[Contra.PAIN_NOT_FROM_FRACTURE] = "pain is recorded as not concordant with the fracture"
     elif case.pain.nrs == 0:
         found[Contra.PAIN_NOT_FROM_FRACTURE] = "the fracture is painless (NRS 0)"
     if case.pain.trend == "improving":
@@ -213,9 +209,7 @@ def present(
     if case.patient.pregnant:
         found[Contra.PREGNANCY] = "patient is pregnant"
     if case.coagulopathy_uncorrectable:
-        found[Contra.UNCORRECTABLE_COAGULOPATHY] = (
-            "coagulopathy recorded as uncorrectable"
-        )
+        found[Contra.UNCORRECTABLE_COAGULOPATHY] = "coagulopathy recorded as uncorrectable"
     cement = _allergy_matches(case.allergies, CEMENT_ALLERGENS)
     if cement:
         found[Contra.CEMENT_ALLERGY] = "allergy: " + ", ".join(cement)
@@ -235,14 +229,8 @@ def present(
             found[contra] = f"{text} at {', '.join(levels)}"
     walls = [f.level for f in targets if f.fracture.posterior_wall_intact is False]
     if walls:
-        found[Contra.POSTERIOR_WALL_DEFECT] = (
-            f"posterior wall not intact at {', '.join(walls)}"
-        )
-    plana = [
-        f.level
-        for f in targets
-        if f.morphometry is not None and f.morphometry.vertebra_plana
-    ]
+        found[Contra.POSTERIOR_WALL_DEFECT] = f"posterior wall not intact at {', '.join(walls)}"
+    plana = [f.level for f in targets if f.morphometry is not None and f.morphometry.vertebra_plana]
     if plana:
         found[Contra.VERTEBRA_PLANA] = f"vertebra plana at {', '.join(plana)}"
     if len(targets) > policy.max_levels_per_session:
@@ -263,7 +251,5 @@ def apply(
         if contra is Contra.TOO_MANY_LEVELS:
             builder.note(why, Effect.CAUTION, f"{severity.value} per procedure: {detail}; staged into sessions")
             continue
-        effect = (
-            Effect.CONTRAINDICATION if severity is Severity.ABSOLUTE else Effect.CAUTION
-        )
+        effect = Effect.CONTRAINDICATION if severity is Severity.ABSOLUTE else Effect.CAUTION
         builder.cap(CAP[severity], why, effect, f"{severity.value}: {detail}")

@@ -45,8 +45,7 @@ SOURCES: dict[str, Source] = {
     for s in (
         Source(
             "acr-vcf-2018",
-            "ACR Appropriateness Criteria: Management of Vertebral Compression Fractures, 2018 revision "
-            "(variants 1-3)",
+            "ACR Appropriateness Criteria: Management of Vertebral Compression Fractures, 2018 revision (variants 1-3)",
             "https://docslib.org/download/4714486/management-of-vertebral-compression-fractures",
             2018,
             _S,
@@ -77,16 +76,14 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "cms-lcd-l38213",
-            "CMS LCD L38213, Percutaneous Vertebral Augmentation (lists pregnancy as a relative "
-            "contraindication)",
+            "CMS LCD L38213, Percutaneous Vertebral Augmentation (lists pregnancy as a relative contraindication)",
             "https://www.cms.gov/medicare-coverage-database/view/lcd.aspx?LCDId=38213",
             2021,
             _S2,
         ),
         Source(
             "nass-auc-osteoporotic",
-            "North American Spine Society Appropriate Use Criteria: Osteoporotic Vertebral Fractures "
-            "(144 scenarios)",
+            "North American Spine Society Appropriate Use Criteria: Osteoporotic Vertebral Fractures (144 scenarios)",
             "https://north-american-spine-society.foleon.com/ebooks-research/"
             "osteoporotic-vertebral-fractures-auc/results",
             None,
@@ -203,8 +200,7 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "european-rand-2013",
-            "European RAND/UCLA panel on vertebral fragility fractures. Pain Physician "
-            "2013;16:E519-E530",
+            "European RAND/UCLA panel on vertebral fragility fractures. Pain Physician 2013;16:E519-E530",
             "https://www.ncbi.nlm.nih.gov/pubmed/24077202",
             2013,
             _S,
@@ -292,8 +288,7 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "palacos-ifu",
-            "Heraeus PALACOS bone cement instructions: phases mixing, waiting, working, setting; "
-            "mixing time 30 s",
+            "Heraeus PALACOS bone cement instructions: phases mixing, waiting, working, setting; mixing time 30 s",
             "https://www.heraeus.com/en/hme/palacademy_heraeus_medical/elearning/"
             "mixing_technique_course/phases_working.html",
             None,
@@ -404,8 +399,7 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "local-policy",
-            "This clinic's operating policy (configurable in vertebro settings; not a published "
-            "guideline)",
+            "This clinic's operating policy (configurable in vertebro settings; not a published guideline)",
             "vertebro:settings",
             None,
             _LOCAL,

@@ -118,9 +118,7 @@ class Fracture(Fact):
     @model_validator(mode="after")
     def _reference_needs_heights(self) -> Fracture:
         if self.reference_heights_mm is not None and self.heights_mm is None:
-            raise ValueError(
-                "reference_heights_mm: give heights_mm of the fractured vertebra as well"
-            )
+            raise ValueError("reference_heights_mm: give heights_mm of the fractured vertebra as well")
         return self
 
 
@@ -160,9 +158,7 @@ class Labs(Fact):
     """Pre-procedure laboratory values."""
 
     inr: Annotated[float, Field(gt=0, le=15)] | None = None
-    platelets: Annotated[float, Field(ge=0, le=2000, description="x 10^9/L")] | None = (
-        None
-    )
+    platelets: Annotated[float, Field(ge=0, le=2000, description="x 10^9/L")] | None = None
     creatinine_clearance_ml_min: Annotated[float, Field(ge=0, le=300)] | None = None
     taken_on: dt.date | None = None
 
@@ -194,9 +190,7 @@ class Case(Fact):
     pulmonary_dysfunction: bool | None = None
     labs: Labs = Labs()
     coagulopathy_uncorrectable: bool | None = None
-    allergies: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(
-        default_factory=list
-    )
+    allergies: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
     medications: list[Medication] = Field(default_factory=list)
     sedation_planned: bool | None = None
     procedure_date: dt.date | None = None
@@ -224,9 +218,7 @@ class Case(Fact):
     @model_validator(mode="after")
     def _pregnancy_consistent(self) -> Case:
         if self.patient.pregnant and self.patient.sex == "male":
-            raise ValueError(
-                "patient.pregnant: true is inconsistent with patient.sex 'male'"
-            )
+            raise ValueError("patient.pregnant: true is inconsistent with patient.sex 'male'")
         return self
 
     def fractures_in_spinal_order(self) -> list[Fracture]:

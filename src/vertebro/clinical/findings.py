@@ -74,9 +74,7 @@ class FractureFinding:
     @property
     def height_loss_percent(self) -> float | None:
         """Percent height loss, measured or reported, when known."""
-        return (
-            None if self.morphometry is None else self.morphometry.height_loss_percent
-        )
+        return None if self.morphometry is None else self.morphometry.height_loss_percent
 
 
 @dataclass(frozen=True, slots=True)
@@ -131,20 +129,12 @@ def fracture_finding(fracture: Fracture) -> FractureFinding:
         above = below = None
         if ref is not None:
             if ref.above is not None:
-                above = morphometry.Heights(
-                    ref.above.anterior, ref.above.middle, ref.above.posterior
-                )
+                above = morphometry.Heights(ref.above.anterior, ref.above.middle, ref.above.posterior)
             if ref.below is not None:
-                below = morphometry.Heights(
-                    ref.below.anterior, ref.below.middle, ref.below.posterior
-                )
-        measured = morphometry.measure(
-            morphometry.Heights(h.anterior, h.middle, h.posterior), above, below
-        )
+                below = morphometry.Heights(ref.below.anterior, ref.below.middle, ref.below.posterior)
+        measured = morphometry.measure(morphometry.Heights(h.anterior, h.middle, h.posterior), above, below)
         if fracture.height_loss_percent is not None:
-            discrepancy = round(
-                abs(measured.height_loss_percent - fracture.height_loss_percent), 1
-            )
+            discrepancy = round(abs(measured.height_loss_percent - fracture.height_loss_percent), 1)
     elif fracture.height_loss_percent is not None:
         measured = morphometry.reported(fracture.height_loss_percent)
     return FractureFinding(
@@ -173,10 +163,7 @@ def _disease(targets: tuple[FractureFinding, ...]) -> Disease:
 
 def case_findings(case: Case) -> CaseFindings:
     """Return the findings of a case: per-fracture findings and the candidate levels (levels.targets)."""
-    findings = tuple(
-        fracture_finding(f)
-        for f in sorted(case.fractures, key=lambda f: level_index(f.level))
-    )
+    findings = tuple(fracture_finding(f) for f in sorted(case.fractures, key=lambda f: level_index(f.level)))
     unhealed = tuple(f for f in findings if f.imaging_acute is True)
     pending = tuple(f for f in findings if f.imaging_acute is None)
     healed = tuple(f for f in findings if f.imaging_acute is False)

@@ -18,8 +18,7 @@ from vertebro.clinical.rules import Rule, rule
 
 R_HIGH_RISK = rule(
     "asra.high_risk_procedure",
-    "Vertebral augmentation is a high bleeding-risk procedure; antithrombotics are held by the "
-    "high-risk table.",
+    "Vertebral augmentation is a high bleeding-risk procedure; antithrombotics are held by the high-risk table.",
     "asra-2018",
 )
 R_WARFARIN = rule(
@@ -57,8 +56,7 @@ R_CILOSTAZOL = rule(
 )
 R_UFH = rule(
     "asra.unfractionated_heparin",
-    "Unfractionated heparin: IV stop 6 h before, restart 2 h after; subcutaneous stop 24 h before, "
-    "restart 6 h after.",
+    "Unfractionated heparin: IV stop 6 h before, restart 2 h after; subcutaneous stop 24 h before, restart 6 h after.",
     "asra-2018",
 )
 R_LMWH = rule(
@@ -69,8 +67,7 @@ R_LMWH = rule(
 )
 R_P2Y12 = rule(
     "asra.p2y12",
-    "P2Y12 inhibitors: clopidogrel stop 7 days, prasugrel 7-10 days, ticagrelor 5 days before; "
-    "restart 12-24 h after.",
+    "P2Y12 inhibitors: clopidogrel stop 7 days, prasugrel 7-10 days, ticagrelor 5 days before; restart 12-24 h after.",
     "asra-2018-unconfirmed-rows",
 )
 R_DOAC_ASRA = rule(
@@ -258,9 +255,7 @@ def _spec(med: Medication, case: Case, policy: ClinicPolicy) -> _Spec | None:
             condition=_INR_NORMAL,
         )
     if drug == "acenocoumarol":
-        return _Spec(
-            "vitamin K antagonist", R_ACENOCOUMAROL, stop_days=3, condition=_INR_NORMAL
-        )
+        return _Spec("vitamin K antagonist", R_ACENOCOUMAROL, stop_days=3, condition=_INR_NORMAL)
     if drug == "aspirin":
         if med.purpose == "primary_prevention":
             return _Spec(
@@ -286,22 +281,16 @@ def _spec(med: Medication, case: Case, policy: ClinicPolicy) -> _Spec | None:
     if drug in _NSAID_DAYS:
         return _Spec("NSAID", R_NSAID, stop_days=_NSAID_DAYS[drug])
     if drug in ("cilostazol", "dipyridamole"):
-        return _Spec(
-            "antiplatelet (phosphodiesterase inhibitor)", R_CILOSTAZOL, stop_days=2
-        )
+        return _Spec("antiplatelet (phosphodiesterase inhibitor)", R_CILOSTAZOL, stop_days=2)
     if drug in ("heparin", "ufh"):
         if med.route == "iv":
-            return _Spec(
-                "unfractionated heparin (IV)", R_UFH, stop_hours=6, restart_hours=2
-            )
+            return _Spec("unfractionated heparin (IV)", R_UFH, stop_hours=6, restart_hours=2)
         return _Spec(
             "unfractionated heparin (subcutaneous)",
             R_UFH,
             stop_hours=24,
             restart_hours=6,
-            note=None
-            if med.route == "sc"
-            else "route not recorded: subcutaneous timing applied",
+            note=None if med.route == "sc" else "route not recorded: subcutaneous timing applied",
         )
     if drug in ("enoxaparin", "dalteparin", "tinzaparin"):
         if med.purpose == "prophylactic":
@@ -318,9 +307,7 @@ def _spec(med: Medication, case: Case, policy: ClinicPolicy) -> _Spec | None:
             stop_hours=24,
             restart_hours=12,
             restart_hours_max=24,
-            note=None
-            if med.purpose == "therapeutic"
-            else "dose not recorded: therapeutic timing applied",
+            note=None if med.purpose == "therapeutic" else "dose not recorded: therapeutic timing applied",
         )
     if drug == "clopidogrel":
         return _Spec(
@@ -462,9 +449,7 @@ def medication_holds(
         if procedure_end is not None:
             restart_from = procedure_end + dt.timedelta(hours=spec.restart_hours)
             if spec.restart_hours_max is not None:
-                restart_until = procedure_end + dt.timedelta(
-                    hours=spec.restart_hours_max
-                )
+                restart_until = procedure_end + dt.timedelta(hours=spec.restart_hours_max)
         holds.append(
             MedicationHold(
                 drug=med.name,

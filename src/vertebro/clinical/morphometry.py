@@ -100,9 +100,7 @@ class Morphometry:
     vertebra_plana: bool
 
 
-def implausible_heights(
-    anterior: float, middle: float, posterior: float
-) -> tuple[str, str] | None:
+def implausible_heights(anterior: float, middle: float, posterior: float) -> tuple[str, str] | None:
     """Return ``(field, problem)`` for heights no vertebral body can have, or None when plausible."""
     for name, value in (
         ("anterior", anterior),
@@ -113,8 +111,7 @@ def implausible_heights(
             return name, f"must be greater than 0 mm, got {value}"
         if value > MAX_PLAUSIBLE_HEIGHT_MM:
             return name, (
-                f"{value} mm is not a plausible vertebral body height "
-                f"(at most {MAX_PLAUSIBLE_HEIGHT_MM:g} mm)"
+                f"{value} mm is not a plausible vertebral body height (at most {MAX_PLAUSIBLE_HEIGHT_MM:g} mm)"
             )
     if anterior > 2 * posterior:
         return "anterior", (
@@ -123,8 +120,7 @@ def implausible_heights(
         )
     if middle > 2 * posterior:
         return "middle", (
-            f"middle height {middle} mm is more than twice the posterior height {posterior} mm; "
-            "check the measurement"
+            f"middle height {middle} mm is more than twice the posterior height {posterior} mm; check the measurement"
         )
     return None
 
@@ -157,9 +153,7 @@ def _reduction(height: float, reference: float) -> float:
     return max(0.0, 1.0 - height / reference)
 
 
-def measure(
-    heights: Heights, above: Heights | None = None, below: Heights | None = None
-) -> Morphometry:
+def measure(heights: Heights, above: Heights | None = None, below: Heights | None = None) -> Morphometry:
     """Return the morphometry of a vertebra from its heights and optional adjacent-vertebra heights.
 
     Rules morphometry.ratios, morphometry.reference, morphometry.genant, morphometry.shape and

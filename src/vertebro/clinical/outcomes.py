@@ -70,14 +70,8 @@ def odi_percent(sections: Sequence[int | None], max_missing: int = 2) -> float |
     Rule outcomes.odi (Fairbank & Pynsent 2000): unanswered sections (None) reduce the denominator.
     """
     if len(sections) != ODI_SECTIONS:
-        raise ValueError(
-            f"sections: the ODI has {ODI_SECTIONS} sections, got {len(sections)}"
-        )
-    answered = [
-        _integer(f"sections[{i}]", s, 0, 5)
-        for i, s in enumerate(sections)
-        if s is not None
-    ]
+        raise ValueError(f"sections: the ODI has {ODI_SECTIONS} sections, got {len(sections)}")
+    answered = [_integer(f"sections[{i}]", s, 0, 5) for i, s in enumerate(sections) if s is not None]
     if ODI_SECTIONS - len(answered) > max_missing:
         return None
     return round(100.0 * sum(answered) / (5 * len(answered)), 1)
@@ -113,10 +107,8 @@ def nrs_change(baseline: int, follow_up: int) -> Change:
     drop = b - f
     percent = None if b == 0 else round(100.0 * drop / b, 1)
     # integer arithmetic: 0.3 * 10 is 3.0000000000000004 in floating point
-    responder = drop >= NRS_MCID_POINTS or (b > 0 and drop * 10 >= NRS_MCID_PERCENT // 10 * b)
-    return Change(
-        "NRS", b, f, -drop, None if percent is None else -percent, responder, R_MCID_NRS
-    )
+    responder = drop >= NRS_MCID_POINTS or (b > 0 and drop * 100 >= NRS_MCID_PERCENT * b)
+    return Change("NRS", b, f, -drop, None if percent is None else -percent, responder, R_MCID_NRS)
 
 
 def odi_change(baseline: float, follow_up: float) -> Change:
@@ -152,19 +144,10 @@ class OutcomeTargets:
 
 def outcome_targets(nrs: int, odi: float | None, rdq: int | None) -> OutcomeTargets:
     """Return the responder thresholds for a patient's baseline scores."""
-    nrs_at_most = (
-        max(f for f in range(0, nrs + 1) if nrs_change(nrs, f).responder)
-        if nrs > 0
-        else None
-    )
-    odi_at_most = (
-        None
-        if odi is None or odi < ODI_MCID_POINTS
-        else round(odi - ODI_MCID_POINTS, 1)
-    )
-    rdq_at_most = (
-        None if rdq is None or rdq < RDQ_MCID_POINTS else rdq - RDQ_MCID_POINTS
-    )
+    # the smallest responding drop: 2 points, or 30 % rounded up (integer arithmetic)
+    nrs_at_most = nrs - min(NRS_MCID_POINTS, -(-NRS_MCID_PERCENT * nrs // 100)) if nrs > 0 else None
+    odi_at_most = None if odi is None or odi < ODI_MCID_POINTS else round(odi - ODI_MCID_POINTS, 1)
+    rdq_at_most = None if rdq is None or rdq < RDQ_MCID_POINTS else rdq - RDQ_MCID_POINTS
     return OutcomeTargets(
         nrs,
         nrs_at_most,

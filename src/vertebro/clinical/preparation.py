@@ -21,14 +21,12 @@ R_LABS = rule(
 )
 R_PREGNANCY_TEST = rule(
     "preparation.pregnancy_test",
-    "People who could be pregnant (by default women aged 12-50) have a pregnancy test before "
-    "fluoroscopy.",
+    "People who could be pregnant (by default women aged 12-50) have a pregnancy test before fluoroscopy.",
     "acr-spr-pregnancy",
 )
 R_CEMENT_ALLERGY = rule(
     "preparation.cement_allergy",
-    "A cement or opacifier allergy (PMMA, barium sulfate) is raised with the radiologist before "
-    "booking.",
+    "A cement or opacifier allergy (PMMA, barium sulfate) is raised with the radiologist before booking.",
     "cms-lcd-pva",
     "kyphon-hvr-ifu",
 )
@@ -64,8 +62,7 @@ R_IMAGING_RECENT = rule(
 )
 R_SEDATION_DECISION = rule(
     "preparation.sedation_decision",
-    "Whether sedation is used is decided before the pre-procedure call, because fasting and the "
-    "escort depend on it.",
+    "Whether sedation is used is decided before the pre-procedure call, because fasting and the escort depend on it.",
     "local-policy",
 )
 
@@ -104,21 +101,14 @@ def could_be_pregnant(case: Case, policy: ClinicPolicy) -> bool:
     patient = case.patient
     if patient.could_be_pregnant is not None:
         return patient.could_be_pregnant
-    return (
-        patient.sex == "female"
-        and policy.pregnancy_screen_min_age
-        <= patient.age
-        <= policy.pregnancy_screen_max_age
-    )
+    return patient.sex == "female" and policy.pregnancy_screen_min_age <= patient.age <= policy.pregnancy_screen_max_age
 
 
 def _minus(start: dt.datetime | None, **delta: float) -> dt.datetime | None:
     return None if start is None else start - dt.timedelta(**delta)
 
 
-def _labs(
-    case: Case, start: dt.datetime | None, policy: ClinicPolicy
-) -> list[PrepItem]:
+def _labs(case: Case, start: dt.datetime | None, policy: ClinicPolicy) -> list[PrepItem]:
     items: list[PrepItem] = []
     inr, platelets = case.labs.inr, case.labs.platelets
     due = _minus(start, days=1)
@@ -149,11 +139,7 @@ def _labs(
             )
         )
     else:
-        items.append(
-            PrepItem(
-                "lab", f"platelets {platelets:g} x 10^9/L", None, Status.DONE, R_LABS
-            )
-        )
+        items.append(PrepItem("lab", f"platelets {platelets:g} x 10^9/L", None, Status.DONE, R_LABS))
     return items
 
 
@@ -191,9 +177,7 @@ def _allergies(case: Case) -> list[PrepItem]:
                     R_OTHER_ALLERGY,
                 )
             )
-        elif any(
-            w in low for w in ("lidocaine", "anaesthetic", "anesthetic", "bupivacaine")
-        ):
+        elif any(w in low for w in ("lidocaine", "anaesthetic", "anesthetic", "bupivacaine")):
             items.append(
                 PrepItem(
                     "allergy",
@@ -216,9 +200,7 @@ def _allergies(case: Case) -> list[PrepItem]:
     return items
 
 
-def _sedation(
-    case: Case, start: dt.datetime | None, policy: ClinicPolicy
-) -> list[PrepItem]:
+def _sedation(case: Case, start: dt.datetime | None, policy: ClinicPolicy) -> list[PrepItem]:
     if case.sedation_planned is None:
         return [
             PrepItem(
@@ -270,9 +252,7 @@ def _sedation(
     ]
 
 
-def _imaging(
-    findings: CaseFindings, procedure_date: dt.date | None, policy: ClinicPolicy
-) -> list[PrepItem]:
+def _imaging(findings: CaseFindings, procedure_date: dt.date | None, policy: ClinicPolicy) -> list[PrepItem]:
     items: list[PrepItem] = []
     for f in findings.targets:
         taken = f.fracture.imaging_date

@@ -119,16 +119,12 @@ def room_minutes(levels: int, policy: ClinicPolicy) -> int:
 @lru_cache(maxsize=256)
 def cement_timeline(product: CementProduct, temperature_c: float) -> CementTimeline:
     """Return the cement's phases at a room temperature (cement.phases, cement.temperature)."""
-    if isinstance(temperature_c, bool) or not (
-        MIN_ROOM_TEMPERATURE_C <= temperature_c <= MAX_ROOM_TEMPERATURE_C
-    ):
+    if isinstance(temperature_c, bool) or not (MIN_ROOM_TEMPERATURE_C <= temperature_c <= MAX_ROOM_TEMPERATURE_C):
         raise ValueError(
             f"room_temperature_c: {temperature_c!r} is outside {MIN_ROOM_TEMPERATURE_C:g}-"
             f"{MAX_ROOM_TEMPERATURE_C:g} C, the range the cement model covers"
         )
-    factor = math.exp(
-        -product.k_per_c * (temperature_c - product.reference_temperature_c)
-    )
+    factor = math.exp(-product.k_per_c * (temperature_c - product.reference_temperature_c))
     phases: list[CementPhase] = []
     start = 0.0
     for name, minutes in (
@@ -140,11 +136,10 @@ def cement_timeline(product: CementProduct, temperature_c: float) -> CementTimel
         end = start + minutes * factor
         phases.append(CementPhase(name, round(start, 1), round(end, 1)))
         start = end
-    return CementTimeline(
-        product, temperature_c, tuple(phases), product.rule.unverified
-    )
+    return CementTimeline(product, temperature_c, tuple(phases), product.rule.unverified)
 
 
+@lru_cache(maxsize=4096)
 def procedure_plan(
     sessions: tuple[tuple[str, ...], ...],
     product_id: str | None,
@@ -154,9 +149,7 @@ def procedure_plan(
     """Return room time per session and the cement timeline for the room temperature."""
     product = PRODUCTS.get(product_id or DEFAULT_PRODUCT)
     if product is None:
-        raise ValueError(
-            f"cement_product: unknown product {product_id!r}; known: {', '.join(sorted(PRODUCTS))}"
-        )
+        raise ValueError(f"cement_product: unknown product {product_id!r}; known: {', '.join(sorted(PRODUCTS))}")
     temperature = policy.room_temperature_c if temperature_c is None else temperature_c
     return ProcedurePlan(
         levels=sum(len(s) for s in sessions),

@@ -27,8 +27,7 @@ R_SURGICAL = rule(
 )
 R_RADONC = rule(
     "recommendation.radiation_oncology",
-    "Pathological (metastasis, myeloma) fracture: radiation-oncology consultation, with or without "
-    "augmentation.",
+    "Pathological (metastasis, myeloma) fracture: radiation-oncology consultation, with or without augmentation.",
     "acr-vcf-2022",
     "nass-auc-neoplastic",
 )
@@ -104,15 +103,11 @@ class Recommendation:
     why: tuple[tuple[Rule, str], ...]
 
 
-def sessions_of(
-    levels: tuple[str, ...], max_per_session: int
-) -> tuple[tuple[str, ...], ...]:
+def sessions_of(levels: tuple[str, ...], max_per_session: int) -> tuple[tuple[str, ...], ...]:
     """Split levels (in spinal order) into consecutive sessions of at most ``max_per_session``."""
     if max_per_session < 1:
         raise ValueError("max_per_session must be at least 1")
-    return tuple(
-        levels[i : i + max_per_session] for i in range(0, len(levels), max_per_session)
-    )
+    return tuple(levels[i : i + max_per_session] for i in range(0, len(levels), max_per_session))
 
 
 def _augmentation_kind(case: Case, findings: CaseFindings) -> tuple[Treatment, str]:
@@ -138,9 +133,7 @@ def _augmentation_kind(case: Case, findings: CaseFindings) -> tuple[Treatment, s
     )
 
 
-def recommend(
-    case: Case, findings: CaseFindings, default: ProfileVerdict, policy: ClinicPolicy
-) -> Recommendation:
+def recommend(case: Case, findings: CaseFindings, default: ProfileVerdict, policy: ClinicPolicy) -> Recommendation:
     """Return the recommended next step, following the clinic's default profile's verdict."""
     levels = findings.target_levels
     also: list[str] = []
@@ -150,11 +143,7 @@ def recommend(
         why.append((R_BONE_HEALTH_REFERRAL, "fragility fracture"))
 
     def result(treatment: Treatment, mdt: bool = False) -> Recommendation:
-        sessions = (
-            sessions_of(levels, policy.max_levels_per_session)
-            if treatment in AUGMENTATION
-            else ()
-        )
+        sessions = sessions_of(levels, policy.max_levels_per_session) if treatment in AUGMENTATION else ()
         if len(sessions) > 1:
             why.append(
                 (
@@ -162,9 +151,7 @@ def recommend(
                     f"{len(levels)} levels staged into {len(sessions)} sessions",
                 )
             )
-        return Recommendation(
-            treatment, default.profile, levels, sessions, tuple(also), mdt, tuple(why)
-        )
+        return Recommendation(treatment, default.profile, levels, sessions, tuple(also), mdt, tuple(why))
 
     neoplastic = findings.disease is Disease.NEOPLASTIC
     if case.red_flags.active_infection or case.red_flags.fever:
@@ -208,6 +195,4 @@ def recommend(
         why.append((R_KYPHOPLASTY, text))
         return result(kind)
     why.append((R_DEFAULT_PROFILE, f"{default.profile}: {default.label}"))
-    return result(
-        Treatment.CONSERVATIVE_CARE, mdt=default.category is Category.UNCERTAIN
-    )
+    return result(Treatment.CONSERVATIVE_CARE, mdt=default.category is Category.UNCERTAIN)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import lru_cache
 
 from vertebro.clinical.policy import ClinicPolicy
 from vertebro.clinical.rules import Rule, rule
@@ -111,10 +112,7 @@ def monitoring_minutes(levels: int, sedated: bool, policy: ClinicPolicy) -> int:
     """Return the monitoring time after a session (recovery.monitoring_length)."""
     if levels < 1:
         raise ValueError(f"levels must be 1 or more, got {levels}")
-    minutes = (
-        policy.monitoring_base_minutes
-        + policy.monitoring_per_extra_level_minutes * (levels - 1)
-    )
+    minutes = policy.monitoring_base_minutes + policy.monitoring_per_extra_level_minutes * (levels - 1)
     if sedated:
         minutes += policy.monitoring_sedation_extra_minutes
     return min(minutes, policy.monitoring_max_minutes)
@@ -123,16 +121,12 @@ def monitoring_minutes(levels: int, sedated: bool, policy: ClinicPolicy) -> int:
 RED_FLAGS = (
     RedFlag("chest pain or sudden shortness of breath", "call emergency services now"),
     RedFlag("loss of bowel or bladder control", "call emergency services now"),
-    RedFlag(
-        "fever of 38 C (100.4 F) or more", "call the vertebroplasty team the same day"
-    ),
+    RedFlag("fever of 38 C (100.4 F) or more", "call the vertebroplasty team the same day"),
     RedFlag(
         "new weakness, numbness or tingling in the legs",
         "call the vertebroplasty team now",
     ),
-    RedFlag(
-        "back pain that keeps increasing", "call the vertebroplasty team the same day"
-    ),
+    RedFlag("back pain that keeps increasing", "call the vertebroplasty team the same day"),
 )
 
 
@@ -140,6 +134,7 @@ def _day(date: dt.date | None, days: int) -> dt.date | None:
     return None if date is None else date + dt.timedelta(days=days)
 
 
+@lru_cache(maxsize=4096)
 def recovery_plan(
     levels_first_session: int,
     sedated: bool | None,
@@ -150,9 +145,7 @@ def recovery_plan(
     """Return the recovery plan for the first session; dates are absent without a procedure date."""
     minutes = monitoring_minutes(max(levels_first_session, 1), sedated is True, policy)
     day0 = None if procedure_end is None else procedure_end.date()
-    discharge_at = (
-        None if procedure_end is None else procedure_end + dt.timedelta(minutes=minutes)
-    )
+    discharge_at = None if procedure_end is None else procedure_end + dt.timedelta(minutes=minutes)
     criteria = [
         "neurological examination of the legs unchanged from before the procedure",
         "walking as before the procedure",
@@ -168,9 +161,7 @@ def recovery_plan(
             day0,
             _day(day0, 2),
         ),
-        DatedStep(
-            "keep the dressing on; remove it after 24-48 hours", day0, _day(day0, 2)
-        ),
+        DatedStep("keep the dressing on; remove it after 24-48 hours", day0, _day(day0, 2)),
         DatedStep("no bath, pool or hot tub", day0, _day(day0, 2)),
         DatedStep(
             "no lifting over 4.5 kg (10 lb); short walks, increased gradually",
@@ -179,9 +170,7 @@ def recovery_plan(
         ),
     )
     follow_up = (
-        FollowUpVisit(
-            "2-4 week visit", _day(day0, 14), _day(day0, 28), ("NRS", "ODI", "RDQ")
-        ),
+        FollowUpVisit("2-4 week visit", _day(day0, 14), _day(day0, 28), ("NRS", "ODI", "RDQ")),
         FollowUpVisit(
             "3-month questionnaires",
             _day(day0, 84),

@@ -28,10 +28,7 @@ def _plain(value: Any, rules: dict[str, Rule]) -> Any:
     if isinstance(value, float):
         return round(value, 3)
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {
-            f.name: _plain(getattr(value, f.name), rules)
-            for f in dataclasses.fields(value)
-        }
+        return {f.name: _plain(getattr(value, f.name), rules) for f in dataclasses.fields(value)}
     if isinstance(value, dict):
         return {str(k): _plain(v, rules) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
@@ -82,11 +79,7 @@ def _fracture(f: FractureFinding, rules: dict[str, Rule]) -> JSON:
 
 def _hold(h: MedicationHold, rules: dict[str, Rule]) -> JSON:
     rules[h.rule.id] = h.rule
-    stop = (
-        h.last_dose_on.isoformat()
-        if h.last_dose_on
-        else (h.last_dose_by.isoformat() if h.last_dose_by else None)
-    )
+    stop = h.last_dose_on.isoformat() if h.last_dose_on else (h.last_dose_by.isoformat() if h.last_dose_by else None)
     return {
         "drug": h.drug,
         "drug_class": h.drug_class,
@@ -95,9 +88,7 @@ def _hold(h: MedicationHold, rules: dict[str, Rule]) -> JSON:
         "stop_days_before": h.stop_days_before,
         "stop_hours_before": h.stop_hours_before,
         "restart": None if h.restart_from is None else h.restart_from.isoformat(),
-        "restart_latest": None
-        if h.restart_until is None
-        else h.restart_until.isoformat(),
+        "restart_latest": None if h.restart_until is None else h.restart_until.isoformat(),
         "restart_after_hours": h.restart_after_hours,
         "restart_after_hours_max": h.restart_after_hours_max,
         "condition": h.condition,
@@ -134,9 +125,7 @@ def assessment_json(a: Assessment) -> JSON:
             "why": [{"rule": _plain(r, rules), "detail": d} for r, d in rec.why],
         },
         "preparation": {
-            "procedure_start": None
-            if prep.procedure_start is None
-            else prep.procedure_start.isoformat(),
+            "procedure_start": None if prep.procedure_start is None else prep.procedure_start.isoformat(),
             "arrival": None if prep.arrival is None else prep.arrival.isoformat(),
             "medication_holds": [_hold(h, rules) for h in prep.medication_holds],
             "items": _plain(prep.items, rules),

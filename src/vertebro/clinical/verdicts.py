@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import NamedTuple
 
 from vertebro.clinical.rules import Rule
 
@@ -41,9 +42,12 @@ class Effect(StrEnum):
     NOTE = "note"
 
 
-@dataclass(frozen=True, slots=True)
-class Reason:
-    """One rule applied to this case: the rule, what it did, and the case-specific detail."""
+class Reason(NamedTuple):
+    """One rule applied to this case: the rule, what it did, and the case-specific detail.
+
+    A named tuple rather than a frozen dataclass: immutable too, and several times cheaper to create,
+    which matters when a registry of 100,000 cases is re-assessed.
+    """
 
     rule: Rule
     effect: Effect
@@ -79,16 +83,15 @@ class VerdictBuilder:
     def cap(self, category: Category, rule: Rule, effect: Effect, detail: str) -> None:
         """Record a reason and lower the ceiling to ``category`` (never raises it)."""
         self.reasons.append(Reason(rule, effect, detail))
-        self.ceiling = least_favourable(self.ceiling, category)
+        if FAVOURABILITY[category] < FAVOURABILITY[self.ceiling]:
+            self.ceiling = category
 
     def need(self, rule: Rule, what: str) -> None:
         """Record missing data: the verdict cannot be better than uncertain without it."""
         self.missing.append(what)
         self.cap(Category.UNCERTAIN, rule, Effect.MISSING, f"not recorded: {what}")
 
-    def verdict(
-        self, labels: dict[Category, str], scope_label: str | None = None
-    ) -> ProfileVerdict:
+    def verdict(self, labels: dict[Category, str], scope_label: str | None = None) -> ProfileVerdict:
         """Return the verdict at the current ceiling, labelled in the profile's own words.
 
         ``scope_label`` replaces an *uncertain* label when the case lies outside the profile's scope.

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import URL
 from sqlalchemy.pool import NullPool
 
+from vertebro.errors import NotMigrated
 from vertebro.store.db import make_engine
 
 MIGRATIONS_DIR = Path(__file__).resolve().with_name("migrations")
@@ -64,6 +65,21 @@ def current_revision(database_url: str | URL) -> str | None:
             return MigrationContext.configure(connection).get_current_revision()
     finally:
         engine.dispose()
+
+
+def ensure_at_head(database_url: str | URL) -> None:
+    """Raise :class:`~vertebro.errors.NotMigrated` unless the database is at the head revision.
+
+    A boundary calls this before its first unit of work, so that an empty or outdated database
+    gives a clear "run ``vertebro db upgrade``" instead of a missing-table error.
+    """
+    current = current_revision(database_url)
+    head = head_revision()
+    if current != head:
+        raise NotMigrated(
+            f"the database is at revision {current or 'none (empty)'} but this version of "
+            f"vertebro needs {head}; run `vertebro db upgrade`"
+        )
 
 
 def _run(database_url: str | URL, revision: str, *, downgrade: bool) -> None:

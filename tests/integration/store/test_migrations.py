@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, inspect
 from sqlalchemy.pool import NullPool
 
+from vertebro.errors import NotMigrated
 from vertebro.store import migrate
 from vertebro.store.base import Base
 from vertebro.store.db import make_engine
@@ -26,6 +28,13 @@ def test_models_and_migrations_agree(engine: Engine) -> None:
 
 def test_database_is_at_head(db_url: str, engine: Engine) -> None:
     assert migrate.current_revision(db_url) == migrate.head_revision()
+    migrate.ensure_at_head(db_url)
+
+
+def test_unmigrated_database_is_reported(empty_db_url: str) -> None:
+    with pytest.raises(NotMigrated, match="vertebro db upgrade") as caught:
+        migrate.ensure_at_head(empty_db_url)
+    assert caught.value.status_code == 503
 
 
 def test_downgrade_to_base_and_upgrade_again(empty_db_url: str) -> None:

@@ -94,8 +94,7 @@ CASES = [
     ),
     WholeCase(
         "healed-fracture-no-oedema",
-        'NICE "recent, unhealed" read as oedema or uptake; CONFLICT: "ACR 2018 V2 rates VA UA with or without '
-        'oedema".',
+        'NICE "recent, unhealed" read as oedema or uptake; CONFLICT: "ACR 2018 V2 rates VA UA with or without oedema".',
         (U, N, N, U, A),
         "conservative_care",
         changes={"pain": {"nrs": 7}},
@@ -177,7 +176,13 @@ CASES = [
         "vertebroplasty",
         changes={
             "fractures": [
-                {"level": lvl, "cause": "osteoporotic", "onset_weeks": 3, "mri_edema": True, "height_loss_percent": 30.0}
+                {
+                    "level": lvl,
+                    "cause": "osteoporotic",
+                    "onset_weeks": 3,
+                    "mri_edema": True,
+                    "height_loss_percent": 30.0,
+                }
                 for lvl in ("L1", "T8", "T11", "T9")
             ]
         },
@@ -198,7 +203,9 @@ CASES = [
 def test_whole_case(whole: WholeCase) -> None:
     case = make_case(whole.changes, whole.fracture if "fractures" not in whole.changes else None)
     assessment = assess(case, as_of=AS_OF)
-    got = tuple(assessment.profiles[p].category.value for p in ("acr", "nice-ta279", "medicare-lcd", "nass-auc", "asra-2018"))
+    got = tuple(
+        assessment.profiles[p].category.value for p in ("acr", "nice-ta279", "medicare-lcd", "nass-auc", "asra-2018")
+    )
     assert got == whole.expected, whole.quote
     treatment = assessment.recommendation.treatment.value
     if whole.treatment == "vertebroplasty_blocked":

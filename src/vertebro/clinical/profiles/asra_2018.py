@@ -61,9 +61,7 @@ def evaluate(ctx: Context) -> ProfileVerdict:
             on_vka = True
         if case.procedure_date is None:
             continue
-        last = hold.last_dose_on or (
-            hold.last_dose_by.date() if hold.last_dose_by else None
-        )
+        last = hold.last_dose_on or (hold.last_dose_by.date() if hold.last_dose_by else None)
         if last is not None and last < ctx.as_of and hold.action is HoldAction.HOLD:
             b.cap(
                 Category.NOT_APPROPRIATE,

@@ -20,16 +20,13 @@ R_MINOR = rule(
 )
 R_NO_FRACTURE_LEFT = rule(
     "scope.all_healed",
-    "When imaging shows every fracture healed (no oedema, no uptake), there is no unhealed fracture "
-    "to treat.",
+    "When imaging shows every fracture healed (no oedema, no uptake), there is no unhealed fracture to treat.",
     "nice-ta279",
     "cms-lcd-pva",
 )
 
 
-def apply_scope(
-    builder: VerdictBuilder, ctx: Context, *, healed_excludes: bool = True
-) -> None:
+def apply_scope(builder: VerdictBuilder, ctx: Context, *, healed_excludes: bool = True) -> None:
     """Apply the shared scope rules: high-energy trauma, age under 18, and (optionally) all healed."""
     if ctx.findings.disease is Disease.HIGH_ENERGY_TRAUMA:
         builder.cap(

@@ -25,11 +25,7 @@ class Context:
 
     def max_height_loss(self) -> float | None:
         """Return the largest known percent height loss among the candidate levels."""
-        losses = [
-            f.height_loss_percent
-            for f in self.findings.targets
-            if f.height_loss_percent is not None
-        ]
+        losses = [f.height_loss_percent for f in self.findings.targets if f.height_loss_percent is not None]
         return max(losses) if losses else None
 
     def any_target(self, flag: str) -> bool | None:

@@ -55,8 +55,7 @@ R_PRIMARY = rule(
 )
 R_BMD = rule(
     "lcd.bmd_referral",
-    "Continuum of care: referral for bone-density evaluation and osteoporosis education or treatment "
-    "is documented.",
+    "Continuum of care: referral for bone-density evaluation and osteoporosis education or treatment is documented.",
     "cms-lcd-pva",
 )
 R_MALIGNANT = rule(
@@ -146,9 +145,7 @@ def evaluate(ctx: Context) -> ProfileVerdict:
         b.cap(Category.UNCERTAIN, R_MALIGNANT, Effect.NOTE, "haemangioma")
         scope_label = OUT_OF_SCOPE
     elif disease is Disease.UNKNOWN:
-        b.cap(
-            Category.UNCERTAIN, R_UNKNOWN_CAUSE, Effect.CAUTION, "cause not established"
-        )
+        b.cap(Category.UNCERTAIN, R_UNKNOWN_CAUSE, Effect.CAUTION, "cause not established")
 
     if findings.targets and not findings.acuity_pending:
         b.note(
@@ -201,9 +198,7 @@ def evaluate(ctx: Context) -> ProfileVerdict:
     if case.bone_health.bmd_referral_documented is True:
         b.note(R_BMD, Effect.SUPPORTS, "bone-density referral documented")
     else:
-        b.need(
-            R_BMD, "bone-density referral and osteoporosis treatment plan documented"
-        )
+        b.need(R_BMD, "bone-density referral and osteoporosis treatment plan documented")
 
     ci.apply(b, ctx.contraindications, OWN_CONTRAINDICATIONS)
     return b.verdict(LABELS, scope_label)

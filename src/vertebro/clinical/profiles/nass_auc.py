@@ -58,8 +58,7 @@ R_NEO_SURGERY = rule(
 )
 R_NEO_RADIATION = rule(
     "nass.neoplastic_radiation",
-    "Neoplastic AUC: radiation is considered in every scenario (all radiosensitive scenarios "
-    "appropriate).",
+    "Neoplastic AUC: radiation is considered in every scenario (all radiosensitive scenarios appropriate).",
     "nass-auc-neoplastic",
 )
 R_SCOPE = rule(
@@ -86,9 +85,7 @@ def evaluate(ctx: Context) -> ProfileVerdict:
         ci.apply(b, ctx.contraindications, NEOPLASTIC_CONTRAINDICATIONS)
         return b.verdict(LABELS)
     if disease is not Disease.FRAGILITY:
-        b.cap(
-            Category.UNCERTAIN, R_SCOPE, Effect.NOTE, f"fracture cause: {disease.value}"
-        )
+        b.cap(Category.UNCERTAIN, R_SCOPE, Effect.NOTE, f"fracture cause: {disease.value}")
         ci.apply(b, ctx.contraindications)
         return b.verdict(LABELS, OUT_OF_SCOPE)
 

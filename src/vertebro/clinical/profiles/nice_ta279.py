@@ -27,14 +27,12 @@ OUT_OF_SCOPE = "Outside the scope of TA279 (osteoporotic fractures only)"
 
 R_SCOPE = rule(
     "nice.scope_osteoporotic",
-    "TA279 covers osteoporotic vertebral compression fractures only (not malignant, not traumatic in "
-    "normal bone).",
+    "TA279 covers osteoporotic vertebral compression fractures only (not malignant, not traumatic in normal bone).",
     "nice-ta279",
 )
 R_SEVERE = rule(
     "nice.severe_ongoing_pain",
-    "Severe ongoing pain is required; TA279 gives no number, vertebro reads 'severe' as NRS 7 or "
-    "more (configurable).",
+    "Severe ongoing pain is required; TA279 gives no number, vertebro reads 'severe' as NRS 7 or more (configurable).",
     "nice-ta279",
     "serlin-1995",
 )
