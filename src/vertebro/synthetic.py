@@ -72,7 +72,7 @@ def case_data(rng: random.Random, today: dt.date) -> dict[str, Any]:
     cause = rng.choice(_CAUSES)
     levels = sorted(rng.sample(_LEVELS, n_fractures))
     drugs = rng.sample(_DRUGS, rng.choices([0, 1, 2, 3], weights=[40, 35, 18, 7])[0])
-    medications = []
+    medications: list[dict[str, str]] = []
     for name, purpose in drugs:
         if any(m["name"] == name for m in medications):
             continue

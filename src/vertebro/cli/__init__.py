@@ -16,6 +16,7 @@ from vertebro.clinical import Case, ClinicPolicy, assess, assessment_json
 from vertebro.clinical.policy import IndicationProfileId
 from vertebro.clinical.rules import RULES
 from vertebro.config import Settings
+from vertebro.errors import VertebroError
 from vertebro.intake.case_file import CaseFileError, read_case
 
 app = typer.Typer(help="vertebro: a vertebroplasty service, from referral to one-year outcome.", no_args_is_help=True)
@@ -61,7 +62,7 @@ def _policy(settings: Settings, profile: Profile | None) -> ClinicPolicy:
     policy = settings.policy()
     if profile is None:
         return policy
-    chosen: IndicationProfileId = profile.value  # type: ignore[assignment]
+    chosen: IndicationProfileId = profile.value
     return ClinicPolicy(default_profile=chosen, doac_protocol=policy.doac_protocol)
 
 
@@ -100,7 +101,10 @@ def assess_command(
     if save:
         from vertebro.cli.boundary import save_assessment
 
-        save_assessment(settings.database_url, case, assessment, data, actor=_actor(actor), source="cli")
+        try:
+            save_assessment(settings.database_url, case, assessment, data, actor=_actor(actor), source="cli")
+        except VertebroError as exc:
+            raise _fail([str(exc)], "not saved") from None
     if output is OutputFormat.JSON:
         typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
         return
@@ -140,9 +144,12 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     """Apply the database migrations (Alembic) up to ``revision``."""
     from vertebro.store.migrate import upgrade
 
+    from sqlalchemy.engine import make_url
+
     settings = Settings()
     upgrade(settings.database_url, revision)
-    typer.echo(f"database at {settings.database_url} upgraded to {revision}")
+    shown = make_url(settings.database_url).render_as_string(hide_password=True)
+    typer.echo(f"database at {shown} upgraded to {revision}")
 
 
 @app.command("demo")
@@ -150,7 +157,10 @@ def demo_command() -> None:
     """Load the demo patients (once), assess them and print the worklist."""
     from vertebro.cli.demo import run_demo
 
-    run_demo(Settings(), _console())
+    try:
+        run_demo(Settings(), _console())
+    except VertebroError as exc:
+        raise _fail([str(exc)], "demo not run") from None
 
 
 @app.command("worklist")
@@ -160,7 +170,10 @@ def worklist_command(
     """Print the worklist of assessed cases (each patient read is audited)."""
     from vertebro.cli.demo import print_worklist
 
-    print_worklist(Settings(), _console(), _actor(actor))
+    try:
+        print_worklist(Settings(), _console(), _actor(actor))
+    except VertebroError as exc:
+        raise _fail([str(exc)], "worklist not available") from None
 
 
 def main() -> None:

@@ -9,11 +9,16 @@ from typing import Any
 from vertebro.clinical import Assessment, Case
 from vertebro.store import service
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
+from vertebro.store.migrate import ensure_at_head
 
 
 @contextmanager
 def unit_of_work(database_url: str) -> Iterator[UnitOfWork]:
-    """Yield a unit of work on the database; the caller commits, anything else is rolled back."""
+    """Yield a unit of work on the database; the caller commits, anything else is rolled back.
+
+    Refuses (``NotMigrated``) a database whose schema is not at this code's migration head.
+    """
+    ensure_at_head(database_url)
     engine = make_engine(database_url)
     try:
         with UnitOfWork(make_session_factory(engine)) as uow:

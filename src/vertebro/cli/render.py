@@ -170,7 +170,8 @@ def _procedure_and_recovery(data: dict[str, Any]) -> Group:
     targets = data["outcome_targets"]
     if targets["nrs_responder_at_most"] is not None:
         text.append(
-            f"Responder if NRS at follow-up is {targets['nrs_responder_at_most']} or less (baseline {targets['nrs_baseline']})\n"
+            f"Responder if NRS at follow-up is {targets['nrs_responder_at_most']} or less "
+            f"(baseline {targets['nrs_baseline']})\n"
         )
     return Group(Panel(text, title="Procedure, recovery and follow-up", title_align="left"))
 

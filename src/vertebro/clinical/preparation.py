@@ -274,7 +274,8 @@ def _imaging(findings: CaseFindings, procedure_date: dt.date | None, policy: Cli
             items.append(
                 PrepItem(
                     "imaging",
-                    f"{f.level}: imaging of {taken.isoformat()} is older than {policy.imaging_max_age_days} days on the procedure date; repeat it",
+                    f"{f.level}: imaging of {taken.isoformat()} is older than "
+                    f"{policy.imaging_max_age_days} days on the procedure date; repeat it",
                     None,
                     Status.ATTENTION,
                     R_IMAGING_RECENT,

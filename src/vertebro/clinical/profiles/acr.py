@@ -20,7 +20,9 @@ LABELS = {
     Category.APPROPRIATE: "Usually appropriate (ACR rating 7-9)",
     Category.UNCERTAIN: "May be appropriate (ACR rating 4-6)",
     Category.NOT_APPROPRIATE: "Usually not appropriate (ACR rating 1-3)",
-    Category.CONTRAINDICATED: "Contraindicated to VA (variant 3: medical management; surgical consultation may be appropriate)",
+    Category.CONTRAINDICATED: (
+        "Contraindicated to VA (variant 3: medical management; surgical consultation may be appropriate)"
+    ),
 }
 
 R_V1 = rule(

@@ -119,7 +119,7 @@ def test_2022_oedema_or_cleft_usually_appropriate(fracture: dict[str, Any]) -> N
     ids=["no-oedema", "no-uptake"],
 )
 def test_2022_without_oedema_reports_may_be_appropriate_and_the_conflict(fracture: dict[str, Any]) -> None:
-    """"CONFLICT: ACR 2018 V2 rates VA UA "with or without oedema", whereas NICE ("unhealed") and the LCDs
+    """ "CONFLICT: ACR 2018 V2 rates VA UA "with or without oedema", whereas NICE ("unhealed") and the LCDs
     (imaging-documented acute/subacute fracture) require evidence of acuity" -> may be appropriate."""
     a = assessed(fracture=fracture)
     assert category(a, ACR) == "uncertain"
@@ -222,7 +222,7 @@ def test_haemangioma_with_an_osteoporotic_level_is_an_unestablished_cause() -> N
 def test_neurological_deficit_canal_compromise_or_instability_needs_surgical_consult(
     changes: dict[str, Any] | None, fracture: dict[str, Any] | None
 ) -> None:
-    """"Neuro deficit / canal compromise / instability → surgical referral (LCD relative CI; NASS AUC)"; ACR 2018
+    """ "Neuro deficit / canal compromise / instability → surgical referral (LCD relative CI; NASS AUC)"; ACR 2018
     rates "Surgical consult" "MBA" in V1 and V3 only - the ACR variants held do not rate VA here: may be
     appropriate."""
     a = assessed(changes, fracture)
