@@ -142,9 +142,9 @@ def rules_command(
 @db_app.command("upgrade")
 def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")] = "head") -> None:
     """Apply the database migrations (Alembic) up to ``revision``."""
-    from vertebro.store.migrate import upgrade
-
     from sqlalchemy.engine import make_url
+
+    from vertebro.store.migrate import upgrade
 
     settings = Settings()
     upgrade(settings.database_url, revision)

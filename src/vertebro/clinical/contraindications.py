@@ -43,9 +43,11 @@ class Severity(StrEnum):
     ABSOLUTE = "absolute"  # -> contraindicated
     EXCLUDING = "excluding"  # -> not appropriate: outside the indication (e.g. surgery fits instead)
     RELATIVE = "relative"  # -> at best uncertain: a clinician must weigh it
+    ADDRESSED = "addressed"  # the profile's own criteria already weigh this finding: noted only
 
 
 CAP: dict[Severity, Category] = {
+    Severity.ADDRESSED: Category.APPROPRIATE,
     Severity.ABSOLUTE: Category.CONTRAINDICATED,
     Severity.EXCLUDING: Category.NOT_APPROPRIATE,
     Severity.RELATIVE: Category.UNCERTAIN,
@@ -248,6 +250,9 @@ def apply(
     """Lower the builder's verdict for each contraindication found, by the profile's own list first."""
     for contra, detail in found.items():
         severity, why = (own or {}).get(contra) or GENERAL[contra]
+        if severity is Severity.ADDRESSED:
+            builder.note(why, Effect.NOTE, f"weighed by the profile's own criteria: {detail}")
+            continue
         if contra is Contra.TOO_MANY_LEVELS:
             builder.note(why, Effect.CAUTION, f"{severity.value} per procedure: {detail}; staged into sessions")
             continue

@@ -372,6 +372,28 @@ def _doac_spec(drug: str, crcl: float | None, policy: ClinicPolicy) -> _Spec:
     )
 
 
+def _undated(med: Medication, drug_class: str, action: HoldAction, note: str, why: Rule) -> MedicationHold:
+    """A medication entry without hold dates: continued, or to be checked with the prescriber."""
+    return MedicationHold(
+        drug=med.name,
+        drug_class=drug_class,
+        action=action,
+        stop_days_before=None,
+        stop_hours_before=None,
+        restart_after_hours=None,
+        restart_after_hours_max=None,
+        last_dose_on=None,
+        last_dose_by=None,
+        hold_complete_by=None,
+        restart_from=None,
+        restart_until=None,
+        condition=None,
+        note=note,
+        verify=False,
+        rule=why,
+    )
+
+
 def medication_holds(
     case: Case,
     policy: ClinicPolicy,
@@ -387,56 +409,21 @@ def medication_holds(
     holds: list[MedicationHold] = []
     for med in case.medications:
         spec = _spec(med, case, policy)
-        if spec is None and normalized_drug(med.name) in _NO_HOLD:
-            spec = _Spec(
-                "no antithrombotic effect",
-                R_NO_HOLD,
-                restart_hours=0,
-                action=HoldAction.CONTINUE,
-            )
-        if spec is not None and spec.action is HoldAction.CONTINUE:
-            holds.append(
-                MedicationHold(
-                    drug=med.name,
-                    drug_class=spec.drug_class,
-                    action=HoldAction.CONTINUE,
-                    stop_days_before=None,
-                    stop_hours_before=None,
-                    restart_after_hours=None,
-                    restart_after_hours_max=None,
-                    last_dose_on=None,
-                    last_dose_by=None,
-                    hold_complete_by=None,
-                    restart_from=None,
-                    restart_until=None,
-                    condition=None,
-                    note="continue as usual",
-                    verify=False,
-                    rule=spec.rule,
-                )
-            )
-            continue
         if spec is None:
-            holds.append(
-                MedicationHold(
-                    drug=med.name,
-                    drug_class="not in the antithrombotic table",
-                    action=HoldAction.CHECK,
-                    stop_days_before=None,
-                    stop_hours_before=None,
-                    restart_after_hours=None,
-                    restart_after_hours_max=None,
-                    last_dose_on=None,
-                    last_dose_by=None,
-                    hold_complete_by=None,
-                    restart_from=None,
-                    restart_until=None,
-                    condition=None,
-                    note="confirm with the prescriber that it does not affect bleeding",
-                    verify=False,
-                    rule=R_UNKNOWN_DRUG,
+            if normalized_drug(med.name) in _NO_HOLD:
+                holds.append(
+                    _undated(med, "no antithrombotic effect", HoldAction.CONTINUE, "continue as usual", R_NO_HOLD)
                 )
-            )
+            else:
+                holds.append(
+                    _undated(
+                        med,
+                        "not in the antithrombotic table",
+                        HoldAction.CHECK,
+                        "confirm with the prescriber that it does not affect bleeding",
+                        R_UNKNOWN_DRUG,
+                    )
+                )
             continue
         last_on: dt.date | None = None
         last_by: dt.datetime | None = None

@@ -72,6 +72,8 @@ NEOPLASTIC_CONTRAINDICATIONS = {
     Contra.NEUROLOGICAL_DEFICIT: (Severity.EXCLUDING, R_NEO_SURGERY),
     Contra.CANAL_COMPROMISE: (Severity.EXCLUDING, R_NEO_SURGERY),
     Contra.INSTABILITY: (Severity.EXCLUDING, R_NEO_SURGERY),
+    Contra.VERTEBRA_PLANA: (Severity.ADDRESSED, R_NEO_APPROPRIATE),
+    Contra.POSTERIOR_WALL_DEFECT: (Severity.ADDRESSED, R_NEO_APPROPRIATE),
 }
 
 
@@ -144,5 +146,7 @@ def _neoplastic(b: VerdictBuilder, ctx: Context) -> None:
         b.need(R_NEO_APPROPRIATE, "posterior wall integrity")
     if ctx.any_target("unstable") is None:
         b.need(R_NEO_APPROPRIATE, "fracture stability")
+    if ctx.any_target("canal_compromise") is None:
+        b.need(R_NEO_APPROPRIATE, "whether there is canal stenosis (canal compromise)")
     if case.neurological_deficit is None:
         b.need(R_NEO_APPROPRIATE, "neurological examination")
