@@ -61,10 +61,10 @@ def test_assess_json_has_the_documented_shape(tmp_path: Path) -> None:
     assert data["recommendation"]["sessions"] == [["L1"]]
     assert data["fractures"][0]["genant_grade"] == 2
     holds = {h["drug"]: h for h in data["preparation"]["medication_holds"]}
-    assert holds["warfarin"]["stop"] == "2026-12-08"
+    assert holds["warfarin"]["stop"] == "2026-12-07"
     assert holds["warfarin"]["condition"]
     assert holds["warfarin"]["restart"].startswith("2026-12-13")
-    assert holds["aspirin"]["stop"] == "2026-12-07"
+    assert holds["aspirin"]["stop"] == "2026-12-06"
     assert data["recovery"]["monitoring_minutes"] == 180
     assert set(data["sources"]) >= {"acr-vcf-2018", "nice-ta279", "cms-lcd-pva", "asra-2018"}
 

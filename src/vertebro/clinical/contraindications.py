@@ -34,6 +34,7 @@ class Contra(StrEnum):
     POSTERIOR_WALL_DEFECT = "posterior_wall_defect"
     VERTEBRA_PLANA = "vertebra_plana"
     TOO_MANY_LEVELS = "too_many_levels"
+    STAGED_LEVELS = "staged_levels"
     IMPROVING = "improving_on_medical_therapy"
 
 
@@ -62,6 +63,16 @@ CEMENT_ALLERGENS = (
     "barium",
 )
 CONTRAST_ALLERGENS = ("contrast", "iodine", "iodinated", "iohexol", "iopamidol")
+
+MAX_LEVELS_PER_PROCEDURE = 3
+
+R_LEVELS = rule(
+    "general.too_many_levels",
+    "More than 3 vertebral levels in one procedure is a relative contraindication; when the clinic "
+    "stages such cases into sessions of at most 3 levels, the caution is recorded instead.",
+    "cms-lcd-pva",
+    "levels-pce-2021",
+)
 
 GENERAL: dict[Contra, tuple[Severity, Rule]] = {
     Contra.PAIN_NOT_FROM_FRACTURE: (
@@ -170,16 +181,8 @@ GENERAL: dict[Contra, tuple[Severity, Rule]] = {
             "morphometry-reference-choice",
         ),
     ),
-    Contra.TOO_MANY_LEVELS: (
-        Severity.RELATIVE,
-        rule(
-            "general.too_many_levels",
-            "More than 3 vertebral levels in one procedure is a relative contraindication; "
-            "vertebro stages such cases into sessions of at most 3 levels.",
-            "cms-lcd-pva",
-            "levels-pce-2021",
-        ),
-    ),
+    Contra.TOO_MANY_LEVELS: (Severity.RELATIVE, R_LEVELS),
+    Contra.STAGED_LEVELS: (Severity.ADDRESSED, R_LEVELS),
     Contra.IMPROVING: (
         Severity.RELATIVE,
         rule(
@@ -235,10 +238,15 @@ def present(case: Case, findings: CaseFindings, policy: ClinicPolicy) -> dict[Co
     plana = [f.level for f in targets if f.morphometry is not None and f.morphometry.vertebra_plana]
     if plana:
         found[Contra.VERTEBRA_PLANA] = f"vertebra plana at {', '.join(plana)}"
-    if len(targets) > policy.max_levels_per_session:
-        found[Contra.TOO_MANY_LEVELS] = (
-            f"{len(targets)} candidate levels; more than {policy.max_levels_per_session} per procedure"
-        )
+    if len(targets) > MAX_LEVELS_PER_PROCEDURE:
+        if policy.max_levels_per_session > MAX_LEVELS_PER_PROCEDURE:
+            found[Contra.TOO_MANY_LEVELS] = (
+                f"{len(targets)} candidate levels, up to {policy.max_levels_per_session} in one procedure"
+            )
+        else:
+            found[Contra.STAGED_LEVELS] = (
+                f"{len(targets)} candidate levels, staged into sessions of at most {policy.max_levels_per_session}"
+            )
     return found
 
 
@@ -251,10 +259,7 @@ def apply(
     for contra, detail in found.items():
         severity, why = (own or {}).get(contra) or GENERAL[contra]
         if severity is Severity.ADDRESSED:
-            builder.note(why, Effect.NOTE, f"weighed by the profile's own criteria: {detail}")
-            continue
-        if contra is Contra.TOO_MANY_LEVELS:
-            builder.note(why, Effect.CAUTION, f"{severity.value} per procedure: {detail}; staged into sessions")
+            builder.note(why, Effect.NOTE, f"noted: {detail}")
             continue
         effect = Effect.CONTRAINDICATION if severity is Severity.ABSOLUTE else Effect.CAUTION
         builder.cap(CAP[severity], why, effect, f"{severity.value}: {detail}")

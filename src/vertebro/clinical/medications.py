@@ -196,7 +196,8 @@ _NO_HOLD = frozenset(
         "abaloparatide",
         "romosozumab",
         "calcium",
-        "vitamin",
+        "vitamin d",
+        "vitamin d3",
         "colecalciferol",
         "cholecalciferol",
         "paracetamol",
@@ -372,6 +373,15 @@ def _doac_spec(drug: str, crcl: float | None, policy: ClinicPolicy) -> _Spec:
     )
 
 
+def _without_hold(name: str) -> bool:
+    """Return True for a medicine known to have no antiplatelet or anticoagulant effect.
+
+    Multi-word names match whole ("vitamin d", never "vitamin e", which has an antiplatelet effect).
+    """
+    key = " ".join(name.lower().replace("-", " ").split())
+    return key in _NO_HOLD or (not key.startswith("vitamin") and key.split(" ")[0] in _NO_HOLD)
+
+
 def _undated(med: Medication, drug_class: str, action: HoldAction, note: str, why: Rule) -> MedicationHold:
     """A medication entry without hold dates: continued, or to be checked with the prescriber."""
     return MedicationHold(
@@ -402,15 +412,16 @@ def medication_holds(
 ) -> tuple[MedicationHold, ...]:
     """Return the hold plan for every medication on the list (ASRA 2018 high-risk table).
 
-    Dates are calendar dates from the procedure date: a 5-day hold before a procedure on the 13th
-    means the last dose is taken on the 8th. Without a procedure date the intervals are given but
+    Dates are calendar dates from the procedure date. A hold of N days means N whole days without the
+    drug before the procedure day (the reading of PAUSE and of the usual 5-day warfarin hold): for a
+    procedure on the 14th, warfarin's last dose is on the 8th. Without a procedure date the intervals are given but
     no dates. Unlisted medications are returned with action ``check`` (rule medications.unlisted).
     """
     holds: list[MedicationHold] = []
     for med in case.medications:
         spec = _spec(med, case, policy)
         if spec is None:
-            if normalized_drug(med.name) in _NO_HOLD:
+            if _without_hold(med.name):
                 holds.append(
                     _undated(med, "no antithrombotic effect", HoldAction.CONTINUE, "continue as usual", R_NO_HOLD)
                 )
@@ -429,7 +440,8 @@ def medication_holds(
         last_by: dt.datetime | None = None
         if procedure_start is not None:
             if spec.stop_days:
-                last_on = procedure_start.date() - dt.timedelta(days=spec.stop_days)
+                # N full days without the drug before the procedure day: the last dose is on day -(N+1)
+                last_on = procedure_start.date() - dt.timedelta(days=spec.stop_days + 1)
             else:
                 last_by = procedure_start - dt.timedelta(hours=spec.stop_hours)
         restart_from = restart_until = None

@@ -55,7 +55,8 @@ R_KYPHOPLASTY = rule(
     "recommendation.kyphoplasty",
     "Kyphoplasty is preferred when restoring height or reducing kyphosis is a goal (kyphotic "
     "deformity, progressive collapse, height loss over 40 %, pulmonary dysfunction) or when leak "
-    "risk is high (posterior-wall defect); vertebroplasty otherwise (pain relief, cost, speed).",
+    "risk is high (posterior-wall defect, intravertebral cleft); vertebroplasty otherwise (pain relief, "
+    "cost, speed).",
     "vp-kp-choice-synthesis",
     "european-rand-2013",
     "papanastassiou-2012",
@@ -123,6 +124,8 @@ def _augmentation_kind(case: Case, findings: CaseFindings) -> tuple[Treatment, s
             reasons.append(f"height loss {loss:g} % at {f.level}")
         if fr.posterior_wall_intact is False:
             reasons.append(f"posterior-wall defect at {f.level}")
+        if fr.intravertebral_cleft:
+            reasons.append(f"intravertebral cleft (leak risk) at {f.level}")
     if case.pulmonary_dysfunction:
         reasons.append("pulmonary dysfunction")
     if reasons:

@@ -154,7 +154,7 @@ def recovery_plan(
     ]
     if sedated:
         criteria.insert(0, "Aldrete score of 9 or more")
-        criteria.append("driver and 12-hour companion present")
+        criteria.append(f"driver and {policy.companion_hours}-hour companion present")
     aftercare = (
         DatedStep(
             "do not drive (and never while taking opioid pain medicines)",

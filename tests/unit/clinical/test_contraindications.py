@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 
 from tests.unit.clinical.builders import assessed, base_case, category, make_case, rule_ids
+from vertebro.clinical import ClinicPolicy
 from vertebro.clinical.contraindications import Contra, present
 from vertebro.clinical.findings import case_findings
 from vertebro.clinical.policy import DEFAULT_POLICY
@@ -234,10 +235,11 @@ def test_more_than_3_levels_is_staged_not_refused(levels: tuple[str, ...], cauti
     PCE risk higher with ≥ 3 (OR 2.41) | warn > 3"."""
     changes = {"fractures": fractures_at(*levels)}
     a = assessed(changes)
-    assert (Contra.TOO_MANY_LEVELS in found(changes)) is cautioned
+    assert (Contra.STAGED_LEVELS in found(changes)) is cautioned
+    assert Contra.TOO_MANY_LEVELS not in found(changes)
     for profile in (ACR, NICE):
         assert category(a, profile) == "appropriate", profile
-        assert effects(changes, None, profile, "general.too_many_levels") == ({Effect.CAUTION} if cautioned else set())
+        assert effects(changes, None, profile, "general.too_many_levels") == ({Effect.NOTE} if cautioned else set())
     assert [len(s) for s in a.recommendation.sessions] == ([3, 1] if cautioned else [3])
 
 
@@ -311,3 +313,14 @@ def test_one_unhealed_level_is_enough() -> None:
         assert category(a, profile) == "appropriate", profile
         assert "scope.all_healed" not in rule_ids(a, profile)
     assert a.recommendation.levels == ("L1",)
+
+
+@pytest.mark.rule("general.too_many_levels")
+def test_more_than_3_levels_in_one_session_is_relative_whatever_the_clinic_policy() -> None:
+    """LCD: "Relative: ... > 3 vertebral levels per procedure"; "PCE risk higher with ≥ 3 (OR 2.41)" - when a
+    clinic's policy puts 4 levels in one session, nothing is staged and the relative contraindication applies."""
+    a = assessed({"fractures": fractures_at("T8", "T9", "T11", "L1")}, policy=ClinicPolicy(max_levels_per_session=4))
+    assert a.recommendation.mdt_review is True
+    for profile in (ACR, NICE):
+        assert category(a, profile) == "uncertain", profile
+        assert "general.too_many_levels" in rule_ids(a, profile)

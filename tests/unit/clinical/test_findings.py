@@ -84,7 +84,7 @@ def test_the_assessment_reports_the_age_band_per_fracture() -> None:
     ],
 )
 def test_imaging_acuity(signs: dict[str, Any], acute: bool | None) -> None:
-    """NICE TA279 "recent, unhealed" read as: "treat "unhealed" as imaging evidence of acuity (MRI marrow oedema /
+    """NICE TA279 "recent, unhealed" read as: "treat ‘unhealed’ as imaging evidence of acuity (MRI marrow oedema /
     bone-scan uptake), not a day count"; "MRI STIR/T2 oedema (or intravertebral cleft); bone scan / SPECT-CT if
     MRI contraindicated"."""
     fracture = make_case(fracture=signs).fractures[0]
@@ -93,7 +93,7 @@ def test_imaging_acuity(signs: dict[str, Any], acute: bool | None) -> None:
 
 @pytest.mark.rule("acuity.imaging")
 def test_an_old_fracture_with_oedema_is_still_unhealed() -> None:
-    """NICE TA279: "treat "unhealed" as imaging evidence of acuity (MRI marrow oedema / bone-scan uptake), not a
+    """NICE TA279: "treat ‘unhealed’ as imaging evidence of acuity (MRI marrow oedema / bone-scan uptake), not a
     day count"."""
     finding = assessed(fracture={"onset_weeks": 40, "mri_edema": True}).fractures[0]
     assert finding.age_band is AgeBand.CHRONIC
@@ -129,9 +129,7 @@ def test_unimaged_levels_are_candidates_pending_imaging() -> None:
 @pytest.mark.rule("levels.targets")
 def test_an_unimaged_level_is_not_treated_alongside_an_unhealed_one() -> None:
     """NICE TA279: "recent, unhealed vertebral fracture" — only imaging-proven unhealed levels are treated."""
-    findings = case_findings(
-        make_case({"fractures": [_fracture("L1"), _fracture("L3", mri_edema=None)]})
-    )
+    findings = case_findings(make_case({"fractures": [_fracture("L1"), _fracture("L3", mri_edema=None)]}))
     assert findings.target_levels == ("L1",)
     assert [f.level for f in findings.unimaged] == ["L3"]
     assert findings.acuity_pending is False
@@ -217,7 +215,5 @@ def test_disease_from_the_cause(cause: str, disease: Disease) -> None:
 
 
 def test_a_neoplastic_level_makes_the_case_neoplastic() -> None:
-    findings = case_findings(
-        make_case({"fractures": [_fracture("L1"), _fracture("T10", cause="metastasis")]})
-    )
+    findings = case_findings(make_case({"fractures": [_fracture("L1"), _fracture("T10", cause="metastasis")]}))
     assert findings.disease is Disease.NEOPLASTIC

@@ -66,7 +66,7 @@ def test_warfarin(name: str) -> None:
     assert h.drug == name
     assert h.drug_class == "vitamin K antagonist"
     assert h.stop_days_before == 5
-    assert h.last_dose_on == dt.date(2026, 12, 9)
+    assert h.last_dose_on == dt.date(2026, 12, 8)
     assert h.hold_complete_by == START
     assert h.restart_after_hours == 6
     assert h.restart_from == dt.datetime(2026, 12, 14, 15, 30)
@@ -82,7 +82,7 @@ def test_warfarin(name: str) -> None:
 def test_warfarin_hold_moves_with_the_procedure_date() -> None:
     """ASRA 2018 high-risk table: "Warfarin | 5 days, normal INR | 6 h"."""
     h = hold("warfarin", changes={"procedure_date": "2027-03-02", "procedure_time": "13:00:00"})
-    assert h.last_dose_on == dt.date(2027, 2, 25)
+    assert h.last_dose_on == dt.date(2027, 2, 24)
     assert h.restart_from == dt.datetime(2027, 3, 2, 20, 30)
 
 
@@ -94,7 +94,7 @@ def test_acenocoumarol(name: str) -> None:
     assert h.action is HoldAction.HOLD
     assert h.drug_class == "vitamin K antagonist"
     assert h.stop_days_before == 3
-    assert h.last_dose_on == dt.date(2026, 12, 11)
+    assert h.last_dose_on == dt.date(2026, 12, 10)
     assert h.restart_after_hours == 24
     assert h.restart_from == dt.datetime(2026, 12, 15, 9, 30)
     assert h.condition is not None
@@ -113,7 +113,7 @@ def test_aspirin_for_primary_prevention_is_held_6_days(name: str) -> None:
     h = hold(name, purpose="primary_prevention")
     assert h.action is HoldAction.HOLD
     assert h.stop_days_before == 6
-    assert h.last_dose_on == dt.date(2026, 12, 8)
+    assert h.last_dose_on == dt.date(2026, 12, 7)
     assert h.restart_after_hours == 24
     assert h.restart_from == dt.datetime(2026, 12, 15, 9, 30)
     assert h.verify is False
@@ -130,7 +130,7 @@ def test_aspirin_for_secondary_prevention_is_a_shared_decision() -> None:
     assert h.restart_after_hours == 24
     assert h.restart_from == dt.datetime(2026, 12, 15, 9, 30)
     # if the prescriber agrees to hold, the primary-prophylaxis interval gives the last dose
-    assert h.last_dose_on == dt.date(2026, 12, 8)
+    assert h.last_dose_on == dt.date(2026, 12, 7)
     assert h.note is not None
     assert "prescriber" in h.note
 
@@ -154,20 +154,20 @@ def test_aspirin_of_unrecorded_purpose_is_a_shared_decision(purpose: str | None)
 @pytest.mark.parametrize(
     ("name", "days", "last_dose"),
     [
-        ("diclofenac", 1, dt.date(2026, 12, 13)),
-        ("ketorolac", 1, dt.date(2026, 12, 13)),
-        ("ibuprofen", 1, dt.date(2026, 12, 13)),
-        ("etodolac", 2, dt.date(2026, 12, 12)),
-        ("indomethacin", 2, dt.date(2026, 12, 12)),
-        ("naproxen", 4, dt.date(2026, 12, 10)),
-        ("meloxicam", 4, dt.date(2026, 12, 10)),
-        ("nabumetone", 6, dt.date(2026, 12, 8)),
-        ("oxaprozin", 10, dt.date(2026, 12, 4)),
-        ("piroxicam", 10, dt.date(2026, 12, 4)),
-        ("Advil", 1, dt.date(2026, 12, 13)),
-        ("Motrin", 1, dt.date(2026, 12, 13)),
-        ("Voltaren", 1, dt.date(2026, 12, 13)),
-        ("Aleve", 4, dt.date(2026, 12, 10)),
+        ("diclofenac", 1, dt.date(2026, 12, 12)),
+        ("ketorolac", 1, dt.date(2026, 12, 12)),
+        ("ibuprofen", 1, dt.date(2026, 12, 12)),
+        ("etodolac", 2, dt.date(2026, 12, 11)),
+        ("indomethacin", 2, dt.date(2026, 12, 11)),
+        ("naproxen", 4, dt.date(2026, 12, 9)),
+        ("meloxicam", 4, dt.date(2026, 12, 9)),
+        ("nabumetone", 6, dt.date(2026, 12, 7)),
+        ("oxaprozin", 10, dt.date(2026, 12, 3)),
+        ("piroxicam", 10, dt.date(2026, 12, 3)),
+        ("Advil", 1, dt.date(2026, 12, 12)),
+        ("Motrin", 1, dt.date(2026, 12, 12)),
+        ("Voltaren", 1, dt.date(2026, 12, 12)),
+        ("Aleve", 4, dt.date(2026, 12, 9)),
     ],
 )
 def test_nsaids_are_held_five_half_lives(name: str, days: int, last_dose: dt.date) -> None:
@@ -192,7 +192,7 @@ def test_cilostazol_and_dipyridamole(name: str) -> None:
     h = hold(name)
     assert h.action is HoldAction.HOLD
     assert h.stop_days_before == 2
-    assert h.last_dose_on == dt.date(2026, 12, 12)
+    assert h.last_dose_on == dt.date(2026, 12, 11)
     assert h.restart_after_hours == 24
     assert h.restart_from == dt.datetime(2026, 12, 15, 9, 30)
     assert h.rule.id == "asra.cilostazol_dipyridamole"
@@ -285,12 +285,12 @@ def test_lmwh_of_unrecorded_dose_gets_the_therapeutic_hold() -> None:
 @pytest.mark.parametrize(
     ("name", "days", "last_dose"),
     [
-        ("Clopidogrel", 7, dt.date(2026, 12, 7)),
-        ("Plavix", 7, dt.date(2026, 12, 7)),
-        ("Prasugrel", 10, dt.date(2026, 12, 4)),
-        ("Effient", 10, dt.date(2026, 12, 4)),
-        ("Ticagrelor", 5, dt.date(2026, 12, 9)),
-        ("Brilinta", 5, dt.date(2026, 12, 9)),
+        ("Clopidogrel", 7, dt.date(2026, 12, 6)),
+        ("Plavix", 7, dt.date(2026, 12, 6)),
+        ("Prasugrel", 10, dt.date(2026, 12, 3)),
+        ("Effient", 10, dt.date(2026, 12, 3)),
+        ("Ticagrelor", 5, dt.date(2026, 12, 8)),
+        ("Brilinta", 5, dt.date(2026, 12, 8)),
     ],
 )
 def test_p2y12_inhibitors(name: str, days: int, last_dose: dt.date) -> None:
@@ -318,7 +318,7 @@ def test_factor_xa_doacs_under_asra(name: str) -> None:
     assert h.action is HoldAction.HOLD
     assert h.drug_class == "DOAC"
     assert h.stop_days_before == 3
-    assert h.last_dose_on == dt.date(2026, 12, 11)
+    assert h.last_dose_on == dt.date(2026, 12, 10)
     assert h.restart_after_hours == 24
     assert h.restart_from == dt.datetime(2026, 12, 15, 9, 30)
     assert h.verify is True
@@ -329,11 +329,11 @@ def test_factor_xa_doacs_under_asra(name: str) -> None:
 @pytest.mark.parametrize(
     ("crcl", "days", "last_dose", "note"),
     [
-        (90.0, 5, dt.date(2026, 12, 9), False),
-        (50.0, 5, dt.date(2026, 12, 9), False),
-        (49.0, 6, dt.date(2026, 12, 8), False),
-        (25.0, 6, dt.date(2026, 12, 8), False),
-        (None, 6, dt.date(2026, 12, 8), True),
+        (90.0, 5, dt.date(2026, 12, 8), False),
+        (50.0, 5, dt.date(2026, 12, 8), False),
+        (49.0, 6, dt.date(2026, 12, 7), False),
+        (25.0, 6, dt.date(2026, 12, 7), False),
+        (None, 6, dt.date(2026, 12, 7), True),
     ],
 )
 def test_dabigatran_under_asra(crcl: float | None, days: int, last_dose: dt.date, note: bool) -> None:
@@ -357,7 +357,7 @@ def test_factor_xa_doacs_under_pause(name: str) -> None:
     h = hold(name, policy=PAUSE)
     assert h.action is HoldAction.HOLD
     assert h.stop_days_before == 2
-    assert h.last_dose_on == dt.date(2026, 12, 12)
+    assert h.last_dose_on == dt.date(2026, 12, 11)
     assert (h.restart_after_hours, h.restart_after_hours_max) == (48, 72)
     assert h.restart_from == dt.datetime(2026, 12, 16, 9, 30)
     assert h.restart_until == dt.datetime(2026, 12, 17, 9, 30)
@@ -369,11 +369,11 @@ def test_factor_xa_doacs_under_pause(name: str) -> None:
 @pytest.mark.parametrize(
     ("crcl", "days", "last_dose"),
     [
-        (90.0, 2, dt.date(2026, 12, 12)),
-        (50.0, 2, dt.date(2026, 12, 12)),
-        (49.9, 4, dt.date(2026, 12, 10)),
-        (20.0, 4, dt.date(2026, 12, 10)),
-        (None, 4, dt.date(2026, 12, 10)),
+        (90.0, 2, dt.date(2026, 12, 11)),
+        (50.0, 2, dt.date(2026, 12, 11)),
+        (49.9, 4, dt.date(2026, 12, 9)),
+        (20.0, 4, dt.date(2026, 12, 9)),
+        (None, 4, dt.date(2026, 12, 9)),
     ],
 )
 def test_dabigatran_under_pause(crcl: float | None, days: int, last_dose: dt.date) -> None:
@@ -398,8 +398,8 @@ def test_the_doac_protocol_changes_only_the_doacs() -> None:
     assert asra["clopidogrel"] == pause["clopidogrel"]
     assert (asra["apixaban"].rule.id, pause["apixaban"].rule.id) == ("asra.doac", "pause.doac")
     assert (asra["apixaban"].last_dose_on, pause["apixaban"].last_dose_on) == (
+        dt.date(2026, 12, 10),
         dt.date(2026, 12, 11),
-        dt.date(2026, 12, 12),
     )
 
 
@@ -413,7 +413,7 @@ def test_fondaparinux(name: str) -> None:
     h = hold(name)
     assert h.action is HoldAction.HOLD
     assert h.stop_days_before == 4
-    assert h.last_dose_on == dt.date(2026, 12, 10)
+    assert h.last_dose_on == dt.date(2026, 12, 9)
     assert h.restart_from == dt.datetime(2026, 12, 15, 9, 30)
     assert h.verify is True
     assert h.rule.id == "asra.fondaparinux"
@@ -488,8 +488,18 @@ def test_unlisted_drugs_are_checked_with_the_prescriber(name: str) -> None:
 @pytest.mark.rule("medications.no_hold")
 @pytest.mark.parametrize(
     "name",
-    ["Alendronate", "Denosumab", "Teriparatide", "Vitamin D3", "Calcium carbonate", "Paracetamol", "Metformin",
-     "Atorvastatin 20 mg", "Oxycodone", "Levothyroxine"],
+    [
+        "Alendronate",
+        "Denosumab",
+        "Teriparatide",
+        "Vitamin D3",
+        "Calcium carbonate",
+        "Paracetamol",
+        "Metformin",
+        "Atorvastatin 20 mg",
+        "Oxycodone",
+        "Levothyroxine",
+    ],
 )
 def test_drugs_with_no_antithrombotic_effect_are_continued(name: str) -> None:
     """LCD: "referral for BMD evaluation + osteoporosis education/treatment" continues; the ASRA table ("Hold/restart
@@ -598,4 +608,3 @@ def test_holds_never_end_after_the_procedure_date(
         assert h.restart_from >= end > start
         if h.restart_until is not None:
             assert h.restart_until >= h.restart_from
-

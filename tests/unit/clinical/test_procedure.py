@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import math
 from typing import Any
 
@@ -110,7 +111,7 @@ def test_the_phases_are_mixing_waiting_working_setting_without_gaps() -> None:
         phases = cement_timeline(REFERENCE, temperature).phases
         assert [p.name for p in phases] == ["mixing", "waiting", "working", "setting"]
         assert phases[0].start_min == 0.0
-        for earlier, later in zip(phases, phases[1:], strict=False):
+        for earlier, later in itertools.pairwise(phases):
             assert later.start_min == earlier.end_min
         assert all(p.end_min > p.start_min for p in phases)
 

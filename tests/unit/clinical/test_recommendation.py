@@ -33,9 +33,7 @@ def verdict(category_: Category, profile: str = "acr") -> ProfileVerdict:
     return ProfileVerdict(profile, "test", category_, f"test {category_.value}", (), ())
 
 
-def recommend_for(
-    changes: dict[str, Any] | None, fracture: dict[str, Any] | None, default: Category
-) -> Recommendation:
+def recommend_for(changes: dict[str, Any] | None, fracture: dict[str, Any] | None, default: Category) -> Recommendation:
     """Return the recommendation for a changed base case when the default profile says ``default``."""
     case = make_case(changes, fracture)
     return recommend(case, case_findings(case), verdict(default), DEFAULT_POLICY)
@@ -50,8 +48,8 @@ def recommend_for(
     [({"fever": True}, "fever"), ({"active_infection": True}, "active infection")],
 )
 def test_fever_or_active_infection_means_infection_work_up(red_flags: dict[str, bool], detail: str) -> None:
-    """"Infection: active local/systemic infection is an absolute CI (LCD, Hirsch, ACR V3)"; ACR V2 applies only
-    with 'no "red flags"'."""
+    """Reference: "Infection: active local/systemic infection is an absolute CI (LCD, Hirsch, ACR V3)"; ACR V2 applies
+    only with 'no "red flags"'."""
     rec = assessed({"red_flags": red_flags}).recommendation
     assert rec.treatment is Treatment.INFECTION_WORKUP
     assert rec.sessions == ()
@@ -83,8 +81,9 @@ def test_infection_work_up_comes_before_surgical_referral() -> None:
     ids=["neuro-deficit", "canal-compromise", "instability", "high-energy-trauma", "neoplastic-neuro-deficit"],
 )
 def test_surgical_referral(changes: dict[str, Any] | None, fracture: dict[str, Any] | None) -> None:
-    """"Neuro deficit / canal compromise / instability → surgical referral (LCD relative CI; NASS AUC)"; Hirsch
-    "excluded: high-velocity trauma"; NASS neoplastic: "surgery for neuro deficit, severe stenosis, instability"."""
+    """Reference: "Neuro deficit / canal compromise / instability → surgical referral (LCD relative CI; NASS AUC)";
+    Hirsch "excluded: high-velocity trauma"; NASS neoplastic: "surgery for neuro deficit, severe stenosis,
+    instability"."""
     rec = assessed(changes, fracture).recommendation
     assert rec.treatment is Treatment.SURGICAL_REFERRAL
     assert rec.sessions == ()
@@ -93,8 +92,8 @@ def test_surgical_referral(changes: dict[str, Any] | None, fracture: dict[str, A
 
 @pytest.mark.rule("recommendation.surgical_referral")
 def test_retropulsion_alone_is_not_a_surgical_referral() -> None:
-    """"Neuro deficit / canal compromise / instability → surgical referral"; retropulsion is a relative CI only
-    ("Posterior-wall disruption without neuro deficit is not an absolute CI")."""
+    """Reference: "Neuro deficit / canal compromise / instability → surgical referral"; retropulsion is a relative CI
+    only ("Posterior-wall disruption without neuro deficit is not an absolute CI")."""
     a = assessed(fracture={"retropulsion": True})
     assert a.recommendation.treatment is Treatment.CONSERVATIVE_CARE
     assert a.recommendation.mdt_review is True
@@ -102,7 +101,8 @@ def test_retropulsion_alone_is_not_a_surgical_referral() -> None:
 
 @pytest.mark.rule("recommendation.surgical_referral")
 def test_canal_compromise_at_a_healed_level_is_not_a_referral() -> None:
-    """"Neuro deficit / canal compromise / instability → surgical referral" - for the fracture being treated."""
+    """Reference: "Neuro deficit / canal compromise / instability → surgical referral" - for the fracture being
+    treated."""
     fractures = fractures_at("T12", "L1")
     fractures[0] = {**fractures[0], "mri_edema": False, "canal_compromise": True}
     rec = assessed({"fractures": fractures}).recommendation
@@ -148,8 +148,8 @@ def test_pathological_fracture_augmentation_with_radiation_oncology(default_prof
 @pytest.mark.rule("recommendation.pregnancy")
 @pytest.mark.parametrize("default", [Category.APPROPRIATE, Category.CONTRAINDICATED])
 def test_pregnancy_means_conservative_care(default: Category) -> None:
-    """"Pregnancy: LCD absolute CI (most LCDs) / relative (L38213); ACR 2018 V3 lists pregnancy as a contraindication
-    to VA"."""
+    """Reference: "Pregnancy: LCD absolute CI (most LCDs) / relative (L38213); ACR 2018 V3 lists pregnancy as a
+    contraindication to VA"."""
     rec = recommend_for({"patient": {"pregnant": True}}, None, default)
     assert rec.treatment is Treatment.CONSERVATIVE_CARE
     assert rec.sessions == ()
@@ -194,7 +194,7 @@ def test_imaged_unhealed_level_is_treated_while_another_awaits_imaging() -> None
 
 @pytest.mark.rule("recommendation.kyphoplasty")
 def test_vertebroplasty_when_pain_relief_is_the_sole_goal() -> None:
-    """"VP when pain relief is the sole goal, for speed/cost, unipedicular access, multiple levels"."""
+    """Reference: "VP when pain relief is the sole goal, for speed/cost, unipedicular access, multiple levels"."""
     a = assessed(fracture=NO_KP_TRIGGER)
     assert category(a, "acr") == "appropriate"
     rec = a.recommendation
@@ -219,9 +219,9 @@ def test_vertebroplasty_when_pain_relief_is_the_sole_goal() -> None:
 def test_kyphoplasty_when_height_restoration_is_a_goal(
     changes: dict[str, Any] | None, fracture: dict[str, Any], expected: Treatment
 ) -> None:
-    """"KP when height restoration / kyphosis reduction is a goal (acute, mobile fractures; kyphotic deformity;
-    ongoing collapse; pulmonary dysfunction — European RAND rated BKP appropriate in 45 % of profiles vs VP 6 %)";
-    Hirsch "severe > 40 %" height loss."""
+    """Reference: "KP when height restoration / kyphosis reduction is a goal (acute, mobile fractures; kyphotic
+    deformity; ongoing collapse; pulmonary dysfunction — European RAND rated BKP appropriate in 45 % of profiles vs VP 6
+    %)"; Hirsch "severe > 40 %" height loss."""
     a = assessed(changes, fracture)
     assert category(a, "acr") == "appropriate"
     assert a.recommendation.treatment is expected
@@ -230,8 +230,8 @@ def test_kyphoplasty_when_height_restoration_is_a_goal(
 @pytest.mark.rule("recommendation.kyphoplasty")
 @pytest.mark.parametrize(("intact", "expected"), [(False, KP), (True, VP), (None, VP)])
 def test_kyphoplasty_when_leak_risk_is_high(intact: bool | None, expected: Treatment) -> None:
-    """"KP ... when leak risk is high (cortical/endplate disruption, low-viscosity cement)"; "Cement leakage |
-    Meta ...: VP 54.7 % vs BKP 18.4 %; risk factors: intravertebral cleft, cortical disruption"."""
+    """Reference: "KP ... when leak risk is high (cortical/endplate disruption, low-viscosity cement)"; "Cement leakage
+    | Meta ...: VP 54.7 % vs BKP 18.4 %; risk factors: intravertebral cleft, cortical disruption"."""
     rec = recommend_for(None, {**NO_KP_TRIGGER, "posterior_wall_intact": intact}, Category.APPROPRIATE)
     assert rec.treatment is expected
 
@@ -239,8 +239,8 @@ def test_kyphoplasty_when_leak_risk_is_high(intact: bool | None, expected: Treat
 @pytest.mark.rule("recommendation.kyphoplasty")
 @pytest.mark.parametrize(("cleft", "expected"), [(True, KP), (False, VP)])
 def test_kyphoplasty_when_an_intravertebral_cleft_raises_leak_risk(cleft: bool, expected: Treatment) -> None:
-    """"KP ... when leak risk is high"; "Cement leakage | Meta (22 studies, 2 872 pts/4 187 vertebrae): VP 54.7 % vs
-    BKP 18.4 %; risk factors: intravertebral cleft, cortical disruption, low viscosity, higher volume"."""
+    """Reference: "KP ... when leak risk is high"; "Cement leakage | Meta (22 studies, 2 872 pts/4 187 vertebrae): VP
+    54.7 % vs BKP 18.4 %; risk factors: intravertebral cleft, cortical disruption, low viscosity, higher volume"."""
     a = assessed(fracture={**NO_KP_TRIGGER, "intravertebral_cleft": cleft})
     assert category(a, "acr") == "appropriate"
     assert a.recommendation.treatment is expected
@@ -248,7 +248,8 @@ def test_kyphoplasty_when_an_intravertebral_cleft_raises_leak_risk(cleft: bool, 
 
 @pytest.mark.rule("recommendation.kyphoplasty")
 def test_one_level_needing_kyphoplasty_decides_the_session() -> None:
-    """"KP when height restoration / kyphosis reduction is a goal (... kyphotic deformity ...)" at any level."""
+    """Reference: "KP when height restoration / kyphosis reduction is a goal (... kyphotic deformity ...)" at any
+    level."""
     fractures = fractures_at("T12", "L1", kyphotic_deformity=False)
     fractures[1] = {**fractures[1], "kyphotic_deformity": True}
     assert assessed({"fractures": fractures}).recommendation.treatment is KP
@@ -328,7 +329,7 @@ def test_uncertain_default_means_conservative_care_and_mdt_review(
     changes: dict[str, Any] | None, fracture: dict[str, Any] | None
 ) -> None:
     """TA279 §2.3: "IPG12 (VP) and IPG166 (BKP) require decision after specialist multidisciplinary team
-    discussion"; ACR "May be appropriate (4-6)"."""
+    discussion"; ACR "MBA = may be appropriate"."""
     a = assessed(changes, fracture)
     assert category(a, "acr") == "uncertain"
     rec = a.recommendation
@@ -348,8 +349,8 @@ def test_uncertain_default_means_conservative_care_and_mdt_review(
     ],
 )
 def test_recommendation_follows_the_default_verdict(default: Category, treatment: Treatment, mdt: bool) -> None:
-    """"The software should model guideline profiles (NICE, ACR, Medicare LCD, NASS, Hirsch-RAND) rather than one
-    merged rule"; TA279 §2.3 "decision after specialist multidisciplinary team discussion"."""
+    """Reference: "The software should model guideline *profiles* (NICE, ACR, Medicare LCD, NASS, Hirsch-RAND) rather
+    than one merged rule"; TA279 §2.3 "decision after specialist multidisciplinary team discussion"."""
     rec = recommend_for(None, None, default)
     assert rec.treatment is treatment
     assert rec.mdt_review is mdt
@@ -369,9 +370,9 @@ def test_recommendation_follows_the_default_verdict(default: Category, treatment
 def test_clinic_default_profile_changes_the_recommendation(
     default_profile: IndicationProfileId, treatment: Treatment
 ) -> None:
-    """"Where sources disagree this is stated explicitly ("CONFLICT"). The software should model guideline
-    profiles (NICE, ACR, Medicare LCD, NASS, Hirsch-RAND) rather than one merged rule" - NRS 6 is not NICE's
-    "severe ongoing pain" but meets the LCD's "non-hospitalized NRS/VAS ≥ 5"."""
+    """Reference: "The software should model guideline *profiles* (NICE, ACR, Medicare LCD, NASS, Hirsch-RAND) rather
+    than one merged rule" - NRS 6 is not NICE's "severe ongoing pain" but meets the LCD's "non-hospitalized NRS/VAS ≥
+    5"."""
     policy = ClinicPolicy(default_profile=default_profile)
     a = assessed({"pain": {"nrs": 6}}, policy=policy)
     assert a.recommendation.treatment is treatment
@@ -392,8 +393,8 @@ def test_clinic_default_profile_changes_the_recommendation(
 
 @pytest.mark.rule("recommendation.default_profile")
 def test_every_profile_verdict_is_computed_whatever_the_default() -> None:
-    """"The software should model guideline profiles ... rather than one merged rule": the default profile only
-    chooses the recommendation."""
+    """Reference: "The software should model guideline *profiles* (NICE, ACR, Medicare LCD, NASS, Hirsch-RAND) rather
+    than one merged rule": the default profile only chooses the recommendation."""
     defaults: tuple[IndicationProfileId, ...] = ("acr", "nice-ta279", "medicare-lcd", "nass-auc")
     assert set(defaults) == set(INDICATION_PROFILES)
     by_default = {p: assessed({"pain": {"nrs": 6}}, policy=ClinicPolicy(default_profile=p)) for p in defaults}

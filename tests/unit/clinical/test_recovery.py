@@ -127,6 +127,15 @@ def test_escort_until_follows_the_time_levels_and_policy() -> None:
 
 
 @pytest.mark.rule("recovery.escort_after_sedation")
+def test_the_discharge_criteria_name_the_clinics_companion_hours() -> None:
+    """Rule statement: "stays with them for 12 hours (duration: clinic policy)" — the discharge check must ask for
+    the same companion time as the escort plan."""
+    plan = recovery_plan(1, True, END, True, ClinicPolicy(companion_hours=24))
+    assert plan.escort_until == dt.datetime(2026, 12, 15, 12, 30)
+    assert plan.discharge_criteria[-1] == "driver and 24-hour companion present"
+
+
+@pytest.mark.rule("recovery.escort_after_sedation")
 @pytest.mark.parametrize("sedated", [False, None])
 def test_no_escort_time_without_sedation(sedated: bool | None) -> None:
     """Rule statement: "After sedation the patient goes home with a responsible adult"."""

@@ -119,7 +119,7 @@ def test_2022_oedema_or_cleft_usually_appropriate(fracture: dict[str, Any]) -> N
     ids=["no-oedema", "no-uptake"],
 )
 def test_2022_without_oedema_reports_may_be_appropriate_and_the_conflict(fracture: dict[str, Any]) -> None:
-    """ "CONFLICT: ACR 2018 V2 rates VA UA "with or without oedema", whereas NICE ("unhealed") and the LCDs
+    """Reference: "CONFLICT: ACR 2018 V2 rates VA UA "with or without oedema", whereas NICE ("unhealed") and the LCDs
     (imaging-documented acute/subacute fracture) require evidence of acuity" -> may be appropriate."""
     a = assessed(fracture=fracture)
     assert category(a, ACR) == "uncertain"

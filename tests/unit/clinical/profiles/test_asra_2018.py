@@ -49,7 +49,7 @@ def test_holds_follow_the_high_risk_table(medication: dict[str, Any], days: int 
     assert hold.stop_days_before == days
     assert hold.stop_hours_before == hours
     if days is not None:
-        assert hold.last_dose_on == PROCEDURE_DATE - dt.timedelta(days=days)
+        assert hold.last_dose_on == PROCEDURE_DATE - dt.timedelta(days=days + 1)
     assert category(a, ASRA) == "appropriate"
 
 
@@ -123,7 +123,7 @@ def test_high_inr_without_a_vitamin_k_antagonist_must_be_corrected() -> None:
 @pytest.mark.rule("asra.hold_dates")
 @pytest.mark.parametrize(
     ("days_after_as_of", "expected"),
-    [(4, "not_appropriate"), (5, "appropriate"), (22, "appropriate")],
+    [(5, "not_appropriate"), (6, "appropriate"), (22, "appropriate")],
 )
 def test_warfarin_hold_must_still_be_completable(days_after_as_of: int, expected: str) -> None:
     """ASRA: "Warfarin | 5 days, normal INR | 6 h" - counted back from the procedure date; a last permitted dose

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 
 from tests.unit.clinical.builders import assessed, base_case, category, rule_ids
+from vertebro.clinical import ClinicPolicy
 from vertebro.clinical.verdicts import Effect
 
 LCD = "medicare-lcd"
@@ -80,7 +81,7 @@ def test_hospitalized_needs_neither_nsm_nor_add_ons() -> None:
 @pytest.mark.rule("lcd.pain_outpatient")
 @pytest.mark.parametrize(("nrs", "expected"), [(4, "not_appropriate"), (5, "appropriate"), (7, "appropriate")])
 def test_outpatient_pain_threshold_5(nrs: int, expected: str) -> None:
-    """LCD: "non-hospitalized NRS/VAS ≥ 5 despite optimal non-surgical management"."""
+    """LCD: "non-hospitalized NRS/VAS ≥ 5 despite optimal NSM"."""
     changes = {"pain": {"nrs": nrs}}
     a = assessed(changes)
     assert category(a, LCD) == expected
@@ -93,7 +94,7 @@ def test_outpatient_pain_threshold_5(nrs: int, expected: str) -> None:
     [(False, "not_appropriate", Effect.AGAINST), (None, "uncertain", Effect.MISSING)],
 )
 def test_outpatient_pain_must_persist_despite_optimal_nsm(optimal: bool | None, expected: str, effect: Effect) -> None:
-    """LCD: "non-hospitalized NRS/VAS ≥ 5 despite optimal non-surgical management (NSM)"."""
+    """LCD: "non-hospitalized ≥ 5 despite optimal non-surgical management (NSM)"."""
     changes = {"conservative_care": {"optimal": optimal}}
     a = assessed(changes)
     assert category(a, LCD) == expected
@@ -231,8 +232,8 @@ def test_unestablished_cause_leaves_criteria_unmet() -> None:
 
 @pytest.mark.rule("lcd.pregnancy")
 def test_pregnancy_is_absolute_in_most_lcds() -> None:
-    """LCD: "Absolute contraindications: ... pregnancy (L38213 lists pregnancy as relative) — CONFLICT between
-    LCDs"; vertebro applies the stricter reading."""
+    """LCD: "absolute: pain not due to the VCF, active infection (osteomyelitis/discitis/site), pregnancy*" and
+    "L38213 lists pregnancy as relative" - "CONFLICT between LCDs"; vertebro applies the stricter reading."""
     changes = {"patient": {"pregnant": True}}
     a = assessed(changes)
     assert category(a, LCD) == "contraindicated"
@@ -291,5 +292,18 @@ def test_more_than_3_levels_per_procedure_is_staged(count: int, cautioned: bool)
     changes = {"fractures": fractures}
     a = assessed(changes)
     assert category(a, LCD) == "appropriate"
-    assert ("lcd.relative_contraindications" in rule_ids(a, LCD)) is cautioned
+    assert "lcd.relative_contraindications" not in rule_ids(a, LCD)
+    assert ("general.too_many_levels" in rule_ids(a, LCD)) is cautioned
     assert all(len(s) <= 3 for s in a.recommendation.sessions)
+
+
+@pytest.mark.rule("lcd.relative_contraindications")
+def test_more_than_3_levels_in_one_procedure_stays_relative_whatever_the_clinic_policy() -> None:
+    """LCD: "Relative: ... > 3 vertebral levels per procedure" - the LCD's limit is 3; a clinic that allows 4 levels
+    per session puts 4 levels in one procedure, which the LCD profile must still weigh as a relative
+    contraindication."""
+    fractures = [{**base_case()["fractures"][0], "level": level} for level in ("T8", "T9", "T11", "L1")]
+    a = assessed({"fractures": fractures}, policy=ClinicPolicy(max_levels_per_session=4))
+    assert a.recommendation.mdt_review is True
+    assert category(a, LCD) == "uncertain"
+    assert "lcd.relative_contraindications" in rule_ids(a, LCD)
