@@ -22,6 +22,7 @@ $(DEV): pyproject.toml | $(BIN)/python
 
 ## demo: install, migrate the SQLite database, load the demo patients and print the worklist
 demo: $(RUNTIME)
+	bash scripts/ensure-system-packages.sh
 	$(BIN)/vertebro db upgrade
 	$(BIN)/vertebro demo
 
@@ -29,6 +30,7 @@ demo: $(RUNTIME)
 test: $(DEV) system-deps lint typecheck architecture pytest
 
 system-deps:
+	bash scripts/ensure-system-packages.sh
 	bash scripts/ensure-postgres.sh
 
 lint: $(DEV)
