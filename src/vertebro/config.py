@@ -22,6 +22,8 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     default_profile: IndicationProfileId = "acr"
     doac_protocol: DoacProtocol = "asra"
+    secure_cookies: bool = True
+    rooms: tuple[str, ...] = ("Room 1", "Room 2")
 
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""

@@ -12,6 +12,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from vertebro.cli.handout import education_app, handout_command
 from vertebro.clinical import Case, ClinicPolicy, assess, assessment_json
 from vertebro.clinical.policy import IndicationProfileId
 from vertebro.clinical.rules import RULES
@@ -26,6 +27,8 @@ db_app = typer.Typer(
 )
 app.add_typer(schema_app, name="schema")
 app.add_typer(db_app, name="db")
+app.add_typer(education_app, name="education")
+app.command("handout")(handout_command)
 
 EXIT_INVALID_INPUT = 2
 
@@ -153,14 +156,56 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
 
 
 @app.command("demo")
-def demo_command() -> None:
-    """Load the demo patients (once), assess them and print the worklist."""
+def demo_command(
+    serve: Annotated[bool, typer.Option(help="Then serve the web app (http://127.0.0.1:8000).")] = False,
+) -> None:
+    """Load the demo patients and staff (once), print the worklist and the demo logins."""
     from vertebro.cli.demo import run_demo
 
     try:
         run_demo(Settings(), _console())
     except VertebroError as exc:
         raise _fail([str(exc)], "demo not run") from None
+    if serve:
+        serve_command()
+
+
+@app.command("demo-code")
+def demo_code_command(username: Annotated[str, typer.Argument(help="A demo account, e.g. demo.nurse.")]) -> None:
+    """Print the current second-step (TOTP) code of a demo account."""
+    from vertebro.cli.demo import demo_code
+
+    try:
+        typer.echo(demo_code(Settings(), username))
+    except (ValueError, VertebroError) as exc:
+        raise _fail([str(exc)], "no code") from None
+
+
+@app.command("serve")
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only; state lives in the DB).")] = 1,
+) -> None:
+    """Serve the staff web app and the JSON API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from vertebro.store.migrate import ensure_at_head
+
+    settings = Settings()
+    if host in ("127.0.0.1", "localhost", "::1"):
+        settings = settings.model_copy(update={"secure_cookies": False})  # plain http on this machine only
+    try:
+        ensure_at_head(settings.database_url)
+    except VertebroError as exc:
+        raise _fail([str(exc)], "cannot serve") from None
+    _console().print(f"vertebro at http://{host}:{port}  (API docs at /docs; stop with Ctrl+C)")
+    if workers > 1:
+        uvicorn.run("vertebro.web.main:app", host=host, port=port, workers=workers, log_level="warning")
+    else:
+        from vertebro.web.app import create_app
+
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
 
 
 @app.command("worklist")

@@ -72,10 +72,73 @@ def print_worklist(settings: Settings, console: Console, actor: str) -> None:
 
 
 def run_demo(settings: Settings, console: Console) -> None:
-    """Load the demo data (idempotent) and print the worklist."""
+    """Load the demo data (idempotent), print the worklist and the demo logins."""
     loaded = load_demo(settings, console)
     console.print(f"Loaded {loaded} new demo patient(s) into {settings.database_url}.")
     print_worklist(settings, console, actor="demo:viewer")
+    ensure_demo_staff(settings, console)
     console.print(
         "See one assessment in full: vertebro assess src/vertebro/cli/demo_cases/01-acute-osteoporotic-l1.yaml"
     )
+
+
+DEMO_USERS = (
+    ("demo.coordinator", "Casey Coordinator", "coordinator"),
+    ("demo.nurse", "Noor Nurse", "nurse"),
+    ("demo.radiologist", "Dr Rui Radiologist", "radiologist"),
+    ("demo.lead", "Lee Service-Lead", "service_lead"),
+    ("demo.admin", "Ada Admin", "admin"),
+)
+DEMO_PASSWORD_SUFFIX = "-demo-password"
+
+
+def ensure_demo_staff(settings: Settings, console: Console) -> None:
+    """Create the demo accounts (one per role) and the booking calendar, then print the logins."""
+    from vertebro.pathway.machine import Role
+    from vertebro.store import staff_service, workflow_service
+
+    rows = []
+    with unit_of_work(settings.database_url) as uow:
+        for username, display, role in DEMO_USERS:
+            user = uow.users.get_by_username(username)
+            password = username.split(".")[1] + DEMO_PASSWORD_SUFFIX
+            if user is None:
+                created = staff_service.create_user(
+                    uow,
+                    username=username,
+                    display_name=display,
+                    role=Role(role),
+                    password=password,
+                    actor=DEMO_ACTOR,
+                )
+                secret = created.totp_secret
+            else:
+                secret = user.totp_secret or ""
+            rows.append((role, username, password, secret))
+        added = workflow_service.ensure_calendar(uow, settings.rooms, dt.date.today(), 42)
+        uow.commit()
+    table = Table(title="Demo logins (demo only: never use these accounts with real patients)", title_justify="left")
+    for column in ("role", "username", "password", "TOTP secret (add to an authenticator app)"):
+        table.add_column(column)
+    for role, username, password, secret in rows:
+        table.add_row(role, username, password, secret)
+    console.print(table)
+    console.print(
+        "The second step asks for a 6-digit code: scan the secret into an authenticator app, or print the "
+        "current code with: .venv/bin/vertebro demo-code USERNAME"
+    )
+    if added:
+        console.print(f"Created {added} calendar slots ({', '.join(settings.rooms)}, weekdays 08:00-17:00).")
+
+
+def demo_code(settings: Settings, username: str) -> str:
+    """Return the current TOTP code of a demo account (only accounts named demo.*)."""
+    from vertebro.store import credentials
+
+    if not username.startswith("demo."):
+        raise ValueError("only demo accounts (demo.*) have their codes printed")
+    with unit_of_work(settings.database_url) as uow:
+        user = uow.users.get_by_username(username)
+        if user is None or user.totp_secret is None:
+            raise ValueError(f"no demo account {username!r}: run `vertebro demo` first")
+        return credentials.totp_now(user.totp_secret)

@@ -404,6 +404,155 @@ SOURCES: dict[str, Source] = {
             None,
             _LOCAL,
         ),
+        # Patient-education sources (issue 6): trials, reviews and series behind the numbers on the
+        # education pages. Confirmation tags follow ../shared/clinical-reference.md sections 3 and 6.
+        Source(
+            "buchbinder-2009",
+            "Buchbinder R, et al. A randomized trial of vertebroplasty for painful osteoporotic vertebral "
+            "fractures. N Engl J Med 2009;361:557-568 (n = 78, vertebroplasty versus sham; pain fell 2.6 versus "
+            "1.9 points at 3 months, adjusted difference 0.6, 95 % CI -0.7 to 1.8)",
+            "https://pogoe.org/recap/articles/19657121",
+            2009,
+            _S,
+        ),
+        Source(
+            "kallmes-2009",
+            "Kallmes DF, et al. A randomized trial of vertebroplasty for osteoporotic spinal fractures (INVEST). "
+            "N Engl J Med 2009;361:569-579 (n = 131, vertebroplasty versus a local-anaesthetic control; no "
+            "significant difference at 1 month; crossover at 3 months 43 % of controls versus 12 %)",
+            "http://www.ajnr.org/highwire/markup/60958/expansion",
+            2009,
+            _S,
+        ),
+        Source(
+            "vertos-ii-2010",
+            "Klazen CA, et al. Vertebroplasty versus conservative treatment in acute osteoporotic vertebral "
+            "compression fractures (VERTOS II, open trial, n = 202). Lancet 2010;376:1085-1092; new fractures: "
+            "AJNR 2010;31:1447 (15 of 91 patients after vertebroplasty versus 21 of 85 after conservative care)",
+            "https://www.ajnr.org/content/31/8/1447.full.txt",
+            2010,
+            _S,
+        ),
+        Source(
+            "vertos-ii-natural-course",
+            "Natural course of pain in the conservative arm of VERTOS II (95 patients): 60 % reached a pain "
+            "score of 3 or less within a year, 40 % still had disabling pain at one year",
+            "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC7966424/",
+            None,
+            _S,
+        ),
+        Source(
+            "vertos-iv-2018",
+            "Firanescu CE, et al. Vertebroplasty versus sham procedure for painful acute osteoporotic vertebral "
+            "compression fractures (VERTOS IV, n = 180). BMJ 2018;361:k1551 (no significant difference at any time)",
+            "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC5941218/",
+            2018,
+            _S,
+        ),
+        Source(
+            "free-2009",
+            "Wardlaw D, et al. Efficacy and safety of balloon kyphoplasty compared with non-surgical care for "
+            "vertebral compression fracture (FREE, n = 300). Lancet 2009;373:1016-1024",
+            "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC3678891/",
+            2009,
+            _S,
+        ),
+        Source(
+            "cochrane-2018",
+            "Buchbinder R, et al. Percutaneous vertebroplasty for osteoporotic vertebral compression fracture. "
+            "Cochrane Database Syst Rev 2018, CD006349 (21 trials; high- to moderate-quality evidence of no "
+            "clinically important benefit over a placebo procedure)",
+            "https://cochranelibrary.com/cdsr/doi/10.1002/14651858.CD006349.pub4/full",
+            2018,
+            _S,
+        ),
+        Source(
+            "acr-vcf-2022-abstract",
+            "ACR Appropriateness Criteria, Management of Vertebral Compression Fractures, 2022 update: abstract "
+            "(most fractures improve over 2-12 weeks; augmentation associated with better pain relief and "
+            "function than conservative therapy)",
+            "https://scholars.uab.edu/display/pub2282779",
+            2023,
+            _S,
+        ),
+        Source(
+            "multisociety-2014",
+            "Barr JD, et al. Position statement on percutaneous vertebral augmentation (SIR, AANS, CNS, ACR, "
+            "ASNR, ASSR, CIRA, SNIS). J Vasc Interv Radiol 2014;25:171-181 (offered when non-operative care has "
+            "not given adequate relief or pain significantly alters quality of life)",
+            "https://spinesection.org/about/position-statements/concensus-statement-on-vertebroplasty-and-kyphoplasty",
+            2014,
+            _S,
+        ),
+        Source(
+            "pce-review-2012",
+            "Wang LJ, et al. Pulmonary cement embolism associated with percutaneous vertebroplasty or "
+            "kyphoplasty: a systematic review. Orthop Surg 2012;4:182-189 (reported incidence 2.1-26 %; "
+            "mostly without symptoms)",
+            "doi:10.1111/j.1757-7861.2012.00193.x",
+            2012,
+            _S,
+        ),
+        Source(
+            "krueger-2009",
+            "Krueger A, et al. Management of pulmonary cement embolism after percutaneous vertebroplasty and "
+            "kyphoplasty: a systematic review of the literature. Eur Spine J 2009;18:1257-1265 (3.5-23 % in "
+            "osteoporotic fractures)",
+            "doi:10.1007/s00586-009-1073-y",
+            2009,
+            _S,
+        ),
+        Source(
+            "leak-pattern-2019",
+            "Risk factors of neurological deficit and pulmonary cement embolism after percutaneous "
+            "vertebroplasty (3,175 patients; cement in the spinal canal 0.7 %, 4 of 26 needed surgery; "
+            "embolism 0 %, 0.11 % and 0.9 % by cement volume). J Orthop Surg Res 2019",
+            "https://josr-online.biomedcentral.com/articles/10.1186/s13018-019-1459-4",
+            2019,
+            _S,
+        ),
+        Source(
+            "al-ali-leaks",
+            "Al-Ali F, et al. Vertebroplasty: what is important and what is not (660 vertebrae; cement outside "
+            "the bone at 33 % of levels, without clinical consequences)",
+            "https://1library.net/document/z3dlpeey-vertebroplasty-what-is-important-and-what-is-not.html",
+            None,
+            _S,
+        ),
+        Source(
+            "bkp-registry-2012",
+            "Balloon kyphoplasty registry, 372 patients: cement outside the vertebral body 40 %; one cardiac "
+            "arrest; one severe fall in blood pressure on balloon inflation; 13 urinary infections",
+            "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC3395994/",
+            None,
+            _S,
+        ),
+        Source(
+            "va-overview-low-grade",
+            "Vertebral augmentation overview (low-grade tertiary source): serious complications under 1 %; "
+            "bone infection known from case reports",
+            "https://virwiki.com/Vertebral_augmentation",
+            None,
+            _S,
+        ),
+        Source(
+            "beall-2018",
+            "Beall DP, et al. Meta-analysis of vertebral augmentation outcomes (pain reduction: kyphoplasty "
+            "4.05, vertebroplasty 3.88 points; no significant difference in height restoration). Int J Spine "
+            "Surg 2018;12(3):295",
+            "https://www.ijssurgery.com/content/12/3/295.full.txt",
+            2018,
+            _S,
+        ),
+        Source(
+            "vp-kp-meta-cost",
+            "Meta-analysis comparing kyphoplasty and vertebroplasty: vertebroplasty better in the first week, "
+            "kyphoplasty better function at about 3 months, no long-term difference; kyphoplasty costs more "
+            "because of the balloon device",
+            "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC3167445/",
+            None,
+            _S,
+        ),
     )
 }
 

@@ -84,6 +84,7 @@ class PrepItem:
     due: dt.datetime | None
     status: Status
     rule: Rule
+    blocking: bool = True  # False when the plan itself resolves it (e.g. INR rechecked after a warfarin hold)
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,10 +109,13 @@ def _minus(start: dt.datetime | None, **delta: float) -> dt.datetime | None:
     return None if start is None else start - dt.timedelta(**delta)
 
 
-def _labs(case: Case, start: dt.datetime | None, policy: ClinicPolicy) -> list[PrepItem]:
+def _labs(
+    case: Case, holds: tuple[MedicationHold, ...], start: dt.datetime | None, policy: ClinicPolicy
+) -> list[PrepItem]:
     items: list[PrepItem] = []
     inr, platelets = case.labs.inr, case.labs.platelets
     due = _minus(start, days=1)
+    on_vka = any(h.condition is not None for h in holds)
     if inr is None:
         items.append(PrepItem("lab", "INR", due, Status.NEEDED, R_LABS))
     elif inr > policy.inr_max:
@@ -122,6 +126,7 @@ def _labs(case: Case, start: dt.datetime | None, policy: ClinicPolicy) -> list[P
                 start,
                 Status.ATTENTION,
                 R_LABS,
+                blocking=not on_vka,
             )
         )
     else:
@@ -302,7 +307,7 @@ def preparation_plan(
     policy: ClinicPolicy,
 ) -> Preparation:
     """Return the preparation plan with calendar dates and times from the procedure start."""
-    items: list[PrepItem] = _labs(case, procedure_start, policy)
+    items: list[PrepItem] = _labs(case, holds, procedure_start, policy)
     if case.patient.pregnant is not True and could_be_pregnant(case, policy):
         items.append(
             PrepItem(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import re
 from pathlib import Path
 from typing import Any
 
@@ -16,8 +15,7 @@ import yaml
 from pydantic import ValidationError
 
 from vertebro.clinical.facts import Case
-
-_FIELD_PREFIX = re.compile(r"^([a-z_]+(?:\.[a-z_]+)*): (.+)$", re.DOTALL)
+from vertebro.clinical.validation import validation_problems
 
 
 class CaseFileError(ValueError):
@@ -26,37 +24,6 @@ class CaseFileError(ValueError):
     def __init__(self, problems: list[str]) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
-
-
-def json_path(loc: tuple[int | str, ...]) -> str:
-    """Return a JSON path such as ``fractures[0].level`` for a pydantic error location."""
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path
-
-
-def validation_problems(error: ValidationError) -> list[str]:
-    """Return one line per validation error: the JSON path, then the problem in plain words."""
-    problems = []
-    for e in error.errors(include_url=False):
-        path = json_path(tuple(e["loc"]))
-        message = str(e["msg"]).removeprefix("Value error, ")
-        match = _FIELD_PREFIX.match(message)
-        if match:
-            field, message = match.groups()
-            path = f"{path}.{field}" if path else field
-        if e["type"] == "missing":
-            message = "this field is required"
-        elif e["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling; see `vertebro schema case`)"
-        elif isinstance(e.get("input"), (bool, int, float, str)) and not match:
-            message = f"{message} (got {json.dumps(e['input'])})"
-        problems.append(f"{path or '(case)'}: {message}")
-    return problems
 
 
 def _json_default(value: object) -> str:

@@ -21,6 +21,8 @@ from vertebro.store.repository import (
     CaseRepository,
     PatientRepository,
 )
+from vertebro.store.staff_repository import LoginAttemptRepository, UserRepository, WebSessionRepository
+from vertebro.store.workflow_repository import BookingRepository, ClinicalRecordRepository, WorkflowRepository
 
 
 def sqlite_database_path(url: URL) -> Path | None:
@@ -91,6 +93,12 @@ class UnitOfWork:
     cases: CaseRepository
     assessments: AssessmentRepository
     audit: AuditRepository
+    users: UserRepository
+    web_sessions: WebSessionRepository
+    login_attempts: LoginAttemptRepository
+    workflows: WorkflowRepository
+    bookings: BookingRepository
+    records: ClinicalRecordRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -101,6 +109,12 @@ class UnitOfWork:
         self.cases = CaseRepository(self.session)
         self.assessments = AssessmentRepository(self.session)
         self.audit = AuditRepository(self.session)
+        self.users = UserRepository(self.session)
+        self.web_sessions = WebSessionRepository(self.session)
+        self.login_attempts = LoginAttemptRepository(self.session)
+        self.workflows = WorkflowRepository(self.session)
+        self.bookings = BookingRepository(self.session)
+        self.records = ClinicalRecordRepository(self.session)
         return self
 
     def __exit__(

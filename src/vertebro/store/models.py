@@ -135,3 +135,262 @@ class AuditEntry(Base):
     patient_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     source: Mapped[str | None] = mapped_column(String(255))
+
+
+# --- staff, sessions and the workflow of a case ---------------------------------------------------
+
+ROLES = ("coordinator", "nurse", "radiologist", "service_lead", "admin")
+STATES = (
+    "requested",
+    "screening",
+    "declined",
+    "eligible",
+    "prepared",
+    "scheduled",
+    "in_procedure",
+    "monitoring",
+    "discharged",
+    "follow_up",
+    "closed",
+)
+INSURANCE_STATUSES = ("unknown", "not_required", "pending", "approved", "denied", "self_pay")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class User(Base):
+    """A member of staff: one role, an argon2 password hash and a TOTP secret."""
+
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role_known"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64), unique=True)
+    display_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(32))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)  # a TOTP code is accepted once
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class WebSession(Base):
+    """A signed-in browser or API client; only the SHA-256 of the session token is stored."""
+
+    __tablename__ = "web_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    mfa_passed: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    user: Mapped[User] = relationship(lazy="raise")
+
+
+class LoginAttempt(Base):
+    """One sign-in attempt, kept for rate limiting and the audit of authentication."""
+
+    __tablename__ = "login_attempts"
+    __table_args__ = (Index("ix_login_attempts_username_occurred_at", "username", "occurred_at"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    username: Mapped[str] = mapped_column(String(64))
+    ip: Mapped[str | None] = mapped_column(String(64))
+    occurred_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    success: Mapped[bool] = mapped_column(Boolean)
+
+
+class CaseWorkflow(Base):
+    """Where a case stands on the patient's path, with the decisions and checks that moved it."""
+
+    __tablename__ = "case_workflows"
+    __table_args__ = (
+        CheckConstraint(_one_of("state", STATES), name="state_known"),
+        CheckConstraint(_one_of("insurance_status", INSURANCE_STATUSES), name="insurance_status_known"),
+    )
+
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(32), index=True, default="requested")
+    decision: Mapped[str | None] = mapped_column(String(16))
+    decision_reason: Mapped[str | None] = mapped_column(String(2000))
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    checklist: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    insurance_payer: Mapped[str | None] = mapped_column(String(200))
+    insurance_status: Mapped[str] = mapped_column(String(16), default="unknown")
+    insurance_reference: Mapped[str | None] = mapped_column(String(200))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
+    version: Mapped[int] = mapped_column(Integer)
+
+    case: Mapped[Case] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class Slot(Base):
+    """A bookable block of time in one procedure room."""
+
+    __tablename__ = "slots"
+    __table_args__ = (
+        UniqueConstraint("room", "starts_at"),
+        CheckConstraint("ends_at > starts_at", name="ends_after_start"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    room: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+
+
+class Booking(Base):
+    """A case booked into consecutive slots of one room; cancelled bookings stay as history."""
+
+    __tablename__ = "bookings"
+    __table_args__ = (CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    room: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="booked")
+    booked_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    cancel_reason: Mapped[str | None] = mapped_column(String(500))
+
+
+class SlotReservation(Base):
+    """A slot held by a booking. The primary key on ``slot_id`` is what makes double booking impossible."""
+
+    __tablename__ = "slot_reservations"
+
+    slot_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("slots.id"), primary_key=True)
+    booking_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bookings.id"), index=True)
+
+
+class ProcedureRecord(Base):
+    """The procedure as performed: one per case, signed by the radiologist."""
+
+    __tablename__ = "procedures"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), unique=True)
+    operator: Mapped[str] = mapped_column(String(128))
+    sedation: Mapped[bool] = mapped_column(Boolean, default=False)
+    started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    complications: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
+    notes: Mapped[str | None] = mapped_column(String(4000))
+    signed_by: Mapped[str | None] = mapped_column(String(128))
+    signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    levels: Mapped[list[ProcedureLevel]] = relationship(
+        back_populates="procedure", lazy="raise", cascade="all, delete-orphan", order_by="ProcedureLevel.id"
+    )
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+LEAKAGE = ("none", "venous", "disc", "epidural", "foraminal", "paravertebral")
+
+
+class ProcedureLevel(Base):
+    """What was done at one vertebral level."""
+
+    __tablename__ = "procedure_levels"
+    __table_args__ = (
+        UniqueConstraint("procedure_id", "level"),
+        CheckConstraint("approach IN ('unipedicular', 'bipedicular')", name="approach_known"),
+        CheckConstraint("guidance IN ('fluoroscopy', 'ct')", name="guidance_known"),
+        CheckConstraint(_one_of("leakage", LEAKAGE), name="leakage_known"),
+        CheckConstraint("cement_volume_ml > 0 AND cement_volume_ml <= 20", name="cement_volume_plausible"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    procedure_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("procedures.id", ondelete="CASCADE"))
+    level: Mapped[str] = mapped_column(String(3))
+    approach: Mapped[str] = mapped_column(String(16))
+    guidance: Mapped[str] = mapped_column(String(16))
+    contrast: Mapped[bool] = mapped_column(Boolean)
+    cement_product: Mapped[str] = mapped_column(String(64))
+    cement_volume_ml: Mapped[float] = mapped_column(Double)
+    leakage: Mapped[str] = mapped_column(String(16))
+    leakage_symptomatic: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    procedure: Mapped[ProcedureRecord] = relationship(back_populates="levels", lazy="raise")
+
+
+class Observation(Base):
+    """A recorded observation: vitals and neuro checks while monitoring, questionnaires at follow-up."""
+
+    __tablename__ = "observations"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    taken_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    value: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+class Discharge(Base):
+    """The discharge of a case: criteria met, escort confirmed, aftercare issued."""
+
+    __tablename__ = "discharges"
+
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), primary_key=True)
+    discharged_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    discharged_by: Mapped[str] = mapped_column(String(128))
+    criteria: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    driver_name: Mapped[str | None] = mapped_column(String(200))
+    companion_name: Mapped[str | None] = mapped_column(String(200))
+    aftercare_issued: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class FollowUp(Base):
+    """A follow-up questionnaire: when it is due and, once done, the scores."""
+
+    __tablename__ = "follow_ups"
+    __table_args__ = (
+        UniqueConstraint("case_id", "visit"),
+        CheckConstraint("visit IN ('2w', '3m', '12m')", name="visit_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    visit: Mapped[str] = mapped_column(String(8))
+    due_from: Mapped[dt.date] = mapped_column(Date)
+    due_until: Mapped[dt.date] = mapped_column(Date, index=True)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    nrs: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_percent: Mapped[float | None] = mapped_column(Double)
+    rdq: Mapped[int | None] = mapped_column(SmallInteger)
+    recorded_by: Mapped[str | None] = mapped_column(String(128))
+
+
+class Complication(Base):
+    """A complication recorded after the procedure (new fracture, infection, cement embolism, ...)."""
+
+    __tablename__ = "complications"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(64))
+    occurred_on: Mapped[dt.date] = mapped_column(Date)
+    serious: Mapped[bool] = mapped_column(Boolean, default=False)
+    notes: Mapped[str | None] = mapped_column(String(2000))
+    recorded_by: Mapped[str] = mapped_column(String(128))
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)

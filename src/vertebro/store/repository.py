@@ -161,14 +161,22 @@ class AuditRepository:
         patient_id: int | None = None,
         entity_type: str | None = None,
         action: str | None = None,
+        actor: str | None = None,
         limit: int | None = None,
+        latest: bool = False,
     ) -> list[AuditEntry]:
-        """Return audit entries in the order they were written, optionally filtered."""
-        statement = select(AuditEntry).order_by(AuditEntry.id)
+        """Return audit entries in the order they were written, optionally filtered.
+
+        With ``latest`` and ``limit``, the newest ``limit`` entries (still in written order).
+        """
+        statement = select(AuditEntry).order_by(AuditEntry.id.desc() if latest else AuditEntry.id)
         if patient_id is not None:
             statement = statement.where(AuditEntry.patient_id == patient_id)
         if entity_type is not None:
             statement = statement.where(AuditEntry.entity_type == entity_type)
         if action is not None:
             statement = statement.where(AuditEntry.action == action)
-        return list(self.session.scalars(statement.limit(limit)))
+        if actor is not None:
+            statement = statement.where(AuditEntry.actor == actor)
+        rows = list(self.session.scalars(statement.limit(limit)))
+        return rows[::-1] if latest else rows

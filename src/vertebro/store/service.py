@@ -18,7 +18,7 @@ from vertebro.clinical.facts import Case as CaseFacts
 from vertebro.clinical.levels import level_index
 from vertebro.errors import InvalidInput
 from vertebro.store.db import UnitOfWork
-from vertebro.store.models import Assessment, Case, Fracture, Patient
+from vertebro.store.models import Assessment, Case, CaseWorkflow, Fracture, Patient
 
 GENANT_GRADES = range(4)
 
@@ -128,6 +128,7 @@ def record_case(
             ],
         )
     )
+    uow.workflows.add(CaseWorkflow(case_id=case_row.id, state="requested"))
     uow.audit.append(
         actor=actor,
         action="create",

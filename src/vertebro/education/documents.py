@@ -1,0 +1,98 @@
+"""Personal documents for a stored patient: read the record (audited), re-assess it, render it.
+
+The plan in a handout is computed by re-assessing the stored facts with the *current* ruleset and the
+clinic's current policy, on the day the document is produced (``as_of``), rather than by reading the
+stored assessment's JSON: a handout must never carry dates from a superseded rule. The stored
+assessment is still returned so the caller can say when the ruleset has changed since it was made.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+from pydantic import ValidationError
+
+from vertebro.clinical import ClinicPolicy, assess
+from vertebro.clinical.facts import Case
+from vertebro.education.handouts import Clinic, HandoutNotReady, discharge_sheet, preparation_handout
+from vertebro.education.kinds import DocumentKind
+from vertebro.education.render import discharge_html, preparation_html
+from vertebro.errors import InvalidInput
+from vertebro.store.db import UnitOfWork
+from vertebro.store.records import PatientRecord, latest_case_record
+
+PROCEDURE_RECORD_MISSING = (
+    "the procedure report is rendered from a signed procedure record, and vertebro does not store "
+    "procedure records yet (they come with the staff app); no report was produced"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class PersonalDocument:
+    """A rendered personal document and what it was computed from."""
+
+    kind: DocumentKind
+    html: str
+    patient_identifier: str
+    ruleset_version: str
+    stored_ruleset_version: str | None
+
+    @property
+    def ruleset_changed(self) -> bool:
+        """True when the stored assessment was made with another ruleset than this document."""
+        return self.stored_ruleset_version is not None and self.stored_ruleset_version != self.ruleset_version
+
+
+def read_record(uow: UnitOfWork, identifier: str, kind: DocumentKind, *, actor: str, source: str) -> PatientRecord:
+    """Read the patient's latest case for a document and audit the read (the caller commits)."""
+    if kind is DocumentKind.PROCEDURE_REPORT:
+        raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
+    return latest_case_record(uow, identifier, actor=actor, source=source, view="handout", detail={"kind": kind.value})
+
+
+def stored_case(record: PatientRecord) -> Case:
+    """Return the stored facts as a validated case (they were validated when stored)."""
+    try:
+        return Case.model_validate_json(json.dumps(record.facts))
+    except ValidationError as error:
+        raise InvalidInput(
+            f"the stored case {record.case_id} no longer validates: {error.error_count()} problem(s)",
+            field="facts",
+        ) from error
+
+
+def personal_document(
+    record: PatientRecord,
+    kind: DocumentKind,
+    policy: ClinicPolicy,
+    *,
+    as_of: dt.date,
+    zone: ZoneInfo | None = None,
+    clinic: Clinic | None = None,
+) -> PersonalDocument:
+    """Return the patient's document of ``kind`` as HTML, computed from a fresh assessment.
+
+    Raises :class:`~vertebro.education.handouts.HandoutNotReady` when the plan lacks what the
+    document needs (e.g. no procedure date) and for the procedure report (no procedure record yet).
+    """
+    if kind is DocumentKind.PROCEDURE_REPORT:
+        raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
+    case = stored_case(record)
+    assessment = assess(case, policy, as_of)
+    if kind is DocumentKind.PREPARATION:
+        html = preparation_html(
+            preparation_handout(case, assessment, policy, produced_on=as_of, zone=zone, clinic=clinic)
+        )
+    else:
+        html = discharge_html(discharge_sheet(case, assessment, policy, produced_on=as_of, zone=zone, clinic=clinic))
+    stored = record.latest_assessment
+    return PersonalDocument(
+        kind=kind,
+        html=html,
+        patient_identifier=record.identifier,
+        ruleset_version=assessment.ruleset_version,
+        stored_ruleset_version=None if stored is None else stored.ruleset_version,
+    )

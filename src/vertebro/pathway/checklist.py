@@ -1,0 +1,64 @@
+"""The pre-procedure call: what staff confirm with the patient, and what is still missing.
+
+The clinical core's preparation plan says what must happen (holds with dates, labs, pregnancy test,
+fasting, escort, arrival); the checklist records that staff went through each item with the patient.
+A case cannot be prepared or booked while anything here is missing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from vertebro.clinical import Assessment, Case
+from vertebro.clinical.medications import HoldAction
+from vertebro.clinical.preparation import Status
+
+
+@dataclass(frozen=True, slots=True)
+class Confirmations:
+    """What staff recorded during the pre-procedure call."""
+
+    medications_reviewed: bool = False
+    holds_explained: bool = False
+    allergies_reviewed: bool = False
+    pregnancy_test_negative: bool | None = None
+    fasting_explained: bool = False
+    driver_name: str | None = None
+    companion_name: str | None = None
+    arrival_time_told: bool = False
+
+
+def missing_items(case: Case, assessment: Assessment, done: Confirmations) -> tuple[str, ...]:
+    """Return, in plain words, every checklist item that stops the case from being booked."""
+    missing: list[str] = []
+    if not done.medications_reviewed:
+        missing.append("medication list reviewed with the patient")
+    holds = [h for h in assessment.preparation.medication_holds if h.action is not HoldAction.CONTINUE]
+    if holds and not done.holds_explained:
+        missing.append("medication holds and restart dates explained: " + ", ".join(h.drug for h in holds))
+    for hold in holds:
+        if hold.action is HoldAction.SHARED_DECISION:
+            missing.append(f"prescriber's decision on {hold.drug} recorded")
+        if hold.action is HoldAction.CHECK:
+            missing.append(f"{hold.drug} checked with the prescriber")
+    for item in assessment.preparation.items:
+        if item.kind == "lab" and item.status is not Status.DONE and item.blocking:
+            missing.append(f"lab: {item.instruction}")
+        if item.kind == "imaging" and item.status is not Status.DONE and item.blocking:
+            missing.append(f"imaging: {item.instruction}")
+        if item.kind == "pregnancy" and done.pregnancy_test_negative is not True:
+            missing.append("negative pregnancy test recorded")
+    if case.allergies and not done.allergies_reviewed:
+        missing.append("allergies reviewed: " + ", ".join(case.allergies))
+    if case.sedation_planned is None:
+        missing.append("sedation decided (yes or no)")
+    if case.sedation_planned:
+        if not done.fasting_explained:
+            missing.append("fasting times explained")
+        if not (done.driver_name or "").strip():
+            missing.append("name of the driver home")
+        if not (done.companion_name or "").strip():
+            missing.append("name of the adult staying 12 hours")
+    if not done.arrival_time_told:
+        missing.append("arrival time (15 minutes early) told to the patient")
+    return tuple(missing)

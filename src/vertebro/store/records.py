@@ -1,0 +1,84 @@
+"""Reading one patient's record (for personal documents and views), audited in the same transaction.
+
+Like every service, nothing here commits: the boundary commits, so that the read is recorded.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from vertebro.errors import InvalidInput, NotFound
+from vertebro.store.db import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAssessment:
+    """The scalar facts of a stored assessment (its JSON document is not needed to re-assess)."""
+
+    id: int
+    ruleset_version: str
+    treatment: str
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class PatientRecord:
+    """A patient's latest case: the validated facts as stored, and its latest assessment."""
+
+    patient_id: int
+    identifier: str
+    name: str | None
+    birth_date: dt.date | None
+    case_id: int
+    facts: dict[str, Any]
+    latest_assessment: StoredAssessment | None
+
+
+def latest_case_record(
+    uow: UnitOfWork,
+    identifier: str,
+    *,
+    actor: str,
+    source: str | None,
+    view: str,
+    detail: dict[str, Any] | None = None,
+) -> PatientRecord:
+    """Return the latest case of the patient with clinic identifier ``identifier`` and audit the read.
+
+    One ``read`` audit entry (entity ``patient``) names the view and the case read. Raises
+    :class:`~vertebro.errors.NotFound` for an unknown patient or a patient without a case (nothing
+    was read, nothing is audited) and :class:`~vertebro.errors.InvalidInput` for a blank actor.
+    """
+    if not actor.strip():
+        raise InvalidInput("a value is required", field="actor")
+    patient = uow.patients.get_by_identifier(identifier)
+    if patient is None:
+        raise NotFound(f"no patient with identifier {identifier!r}", field="patient_id")
+    cases = uow.cases.list_for_patient(patient.id)
+    if not cases:
+        raise NotFound(f"patient {identifier!r} has no stored case", field="patient_id")
+    case = cases[-1]
+    assessments = uow.assessments.list_for_case(case.id)
+    latest = assessments[-1] if assessments else None
+    uow.audit.append(
+        actor=actor,
+        action="read",
+        entity_type="patient",
+        entity_id=patient.id,
+        patient_id=patient.id,
+        detail={"view": view, "case_id": case.id, **(detail or {})},
+        source=source,
+    )
+    return PatientRecord(
+        patient_id=patient.id,
+        identifier=patient.identifier,
+        name=patient.name,
+        birth_date=patient.birth_date,
+        case_id=case.id,
+        facts=dict(case.facts),
+        latest_assessment=None
+        if latest is None
+        else StoredAssessment(latest.id, latest.ruleset_version, latest.treatment, latest.created_at),
+    )

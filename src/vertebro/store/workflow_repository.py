@@ -1,0 +1,228 @@
+"""Queries behind the staff workflow: worklist, case workflow, slots and bookings, procedure records,
+observations, discharges, follow-ups and complications."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, or_, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from vertebro.errors import Conflict
+from vertebro.store.models import (
+    Assessment,
+    Booking,
+    Case,
+    CaseWorkflow,
+    Complication,
+    Discharge,
+    FollowUp,
+    Observation,
+    Patient,
+    ProcedureRecord,
+    Slot,
+    SlotReservation,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class WorklistEntry:
+    """One line of the staff worklist."""
+
+    case_id: int
+    patient_id: int
+    identifier: str
+    name: str | None
+    state: str
+    treatment: str | None
+    category: str | None
+    updated_at: dt.datetime
+
+
+class WorkflowRepository:
+    """Queries on ``case_workflows`` and the worklist built on them."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, workflow: CaseWorkflow) -> CaseWorkflow:
+        """Insert a workflow row."""
+        self.session.add(workflow)
+        self.session.flush()
+        return workflow
+
+    def get(self, case_id: int, *, for_update: bool = False) -> CaseWorkflow | None:
+        """Return a case's workflow with its case and patient loaded (row-locked when ``for_update``)."""
+        statement = (
+            select(CaseWorkflow)
+            .where(CaseWorkflow.case_id == case_id)
+            .options(joinedload(CaseWorkflow.case).joinedload(Case.patient))
+        )
+        if for_update:
+            statement = statement.with_for_update(of=CaseWorkflow)
+        return self.session.scalars(statement).unique().one_or_none()
+
+    def state_counts(self) -> dict[str, int]:
+        """Return how many cases are in each state."""
+        rows = self.session.execute(select(CaseWorkflow.state, func.count()).group_by(CaseWorkflow.state))
+        return {state: int(count) for state, count in rows}
+
+    def worklist(self, *, state: str | None, query: str | None, limit: int, offset: int = 0) -> list[WorklistEntry]:
+        """Return worklist entries filtered by state and by a name or identifier search, latest first."""
+        latest = (
+            select(Assessment.case_id, func.max(Assessment.id).label("assessment_id"))
+            .group_by(Assessment.case_id)
+            .subquery()
+        )
+        statement = (
+            select(
+                CaseWorkflow.case_id,
+                Patient.id,
+                Patient.identifier,
+                Patient.name,
+                CaseWorkflow.state,
+                Assessment.treatment,
+                Assessment.default_category,
+                CaseWorkflow.updated_at,
+            )
+            .join(Case, Case.id == CaseWorkflow.case_id)
+            .join(Patient, Patient.id == Case.patient_id)
+            .outerjoin(latest, latest.c.case_id == Case.id)
+            .outerjoin(Assessment, Assessment.id == latest.c.assessment_id)
+            .order_by(CaseWorkflow.updated_at.desc(), CaseWorkflow.case_id.desc())
+            .limit(limit)
+            .offset(offset)
+        )
+        if state:
+            statement = statement.where(CaseWorkflow.state == state)
+        if query:
+            needle = f"%{query.strip().lower()}%"
+            statement = statement.where(
+                or_(func.lower(Patient.name).like(needle), func.lower(Patient.identifier).like(needle))
+            )
+        return [WorklistEntry(*row) for row in self.session.execute(statement)]
+
+    def cases_of_patient(self, patient_id: int) -> list[CaseWorkflow]:
+        """Return the workflows of every case of a patient, newest first."""
+        statement = (
+            select(CaseWorkflow)
+            .join(Case, Case.id == CaseWorkflow.case_id)
+            .where(Case.patient_id == patient_id)
+            .options(joinedload(CaseWorkflow.case).joinedload(Case.patient))
+            .order_by(Case.id.desc())
+        )
+        return list(self.session.scalars(statement).unique())
+
+    def latest_assessment(self, case_id: int) -> Assessment | None:
+        """Return the newest stored assessment of a case."""
+        statement = select(Assessment).where(Assessment.case_id == case_id).order_by(Assessment.id.desc()).limit(1)
+        return self.session.scalars(statement).one_or_none()
+
+
+class BookingRepository:
+    """Queries on ``slots``, ``bookings`` and ``slot_reservations``."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add_slots(self, slots: list[Slot]) -> None:
+        """Insert slots (the calendar)."""
+        self.session.add_all(slots)
+        self.session.flush()
+
+    def slots_between(self, start: dt.datetime, end: dt.datetime) -> list[tuple[Slot, int | None]]:
+        """Return every slot starting in [start, end) with the booking holding it, if any."""
+        statement = (
+            select(Slot, SlotReservation.booking_id)
+            .outerjoin(SlotReservation, SlotReservation.slot_id == Slot.id)
+            .where(Slot.starts_at >= start, Slot.starts_at < end)
+            .order_by(Slot.starts_at, Slot.room)
+        )
+        return [(slot, booking_id) for slot, booking_id in self.session.execute(statement)]
+
+    def consecutive_slots(self, room: str, start: dt.datetime, minutes: int) -> list[Slot]:
+        """Return the slots of one room from ``start`` that together cover ``minutes``."""
+        end = start + dt.timedelta(minutes=minutes)
+        statement = (
+            select(Slot)
+            .where(Slot.room == room, Slot.starts_at >= start, Slot.starts_at < end)
+            .order_by(Slot.starts_at)
+        )
+        return list(self.session.scalars(statement))
+
+    def reserve(self, booking: Booking, slots: list[Slot]) -> Booking:
+        """Insert a booking holding ``slots``; raises Conflict when any slot is already held.
+
+        The primary key of ``slot_reservations`` enforces this in the database, whatever the
+        concurrency: of two transactions racing for a slot, one commits and one fails here.
+        """
+        self.session.add(booking)
+        try:
+            with self.session.begin_nested():
+                self.session.flush()
+                self.session.add_all(SlotReservation(slot_id=s.id, booking_id=booking.id) for s in slots)
+                self.session.flush()
+        except IntegrityError as error:
+            raise Conflict("this slot was just booked by someone else: choose another", field="slot") from error
+        return booking
+
+    def active_booking(self, case_id: int) -> Booking | None:
+        """Return the case's current (not cancelled) booking."""
+        statement = select(Booking).where(Booking.case_id == case_id, Booking.status == "booked")
+        return self.session.scalars(statement).one_or_none()
+
+    def release(self, booking: Booking) -> None:
+        """Free the slots of a booking (the booking row stays, as history)."""
+        self.session.execute(delete(SlotReservation).where(SlotReservation.booking_id == booking.id))
+
+
+class ClinicalRecordRepository:
+    """Queries on procedures, observations, discharges, follow-ups and complications."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def add(self, record: ProcedureRecord | Observation | Discharge | FollowUp | Complication) -> None:
+        """Insert a record and flush."""
+        self.session.add(record)
+        try:
+            self.session.flush()
+        except IntegrityError as error:
+            raise Conflict("this record already exists", field=type(record).__tablename__) from error
+
+    def procedure(self, case_id: int) -> ProcedureRecord | None:
+        """Return the case's procedure record with its levels."""
+        statement = (
+            select(ProcedureRecord)
+            .where(ProcedureRecord.case_id == case_id)
+            .options(selectinload(ProcedureRecord.levels))
+        )
+        return self.session.scalars(statement).one_or_none()
+
+    def observations(self, case_id: int, kind: str | None = None) -> list[Observation]:
+        """Return a case's observations in time order."""
+        statement = select(Observation).where(Observation.case_id == case_id).order_by(Observation.taken_at)
+        if kind is not None:
+            statement = statement.where(Observation.kind == kind)
+        return list(self.session.scalars(statement))
+
+    def discharge(self, case_id: int) -> Discharge | None:
+        """Return the case's discharge, if any."""
+        return self.session.get(Discharge, case_id)
+
+    def follow_ups(self, case_id: int) -> list[FollowUp]:
+        """Return a case's follow-ups by due date."""
+        statement = select(FollowUp).where(FollowUp.case_id == case_id).order_by(FollowUp.due_from)
+        return list(self.session.scalars(statement))
+
+    def follow_up(self, case_id: int, visit: str) -> FollowUp | None:
+        """Return one follow-up of a case."""
+        statement = select(FollowUp).where(FollowUp.case_id == case_id, FollowUp.visit == visit)
+        return self.session.scalars(statement).one_or_none()
+
+    def complications(self, case_id: int) -> list[Complication]:
+        """Return a case's complications by date."""
+        statement = select(Complication).where(Complication.case_id == case_id).order_by(Complication.occurred_on)
+        return list(self.session.scalars(statement))

@@ -1,0 +1,444 @@
+"""The JSON API: the same operations the pages use, for other programs (OpenAPI at /docs).
+
+Changes to a case need ``If-Match`` with the case's ETag (``W/"<version>"``): a stale version gets
+412, a missing header 428. The version is checked inside the write transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from fastapi import APIRouter, Depends, Header, Path, Query, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from vertebro.errors import PreconditionRequired
+from vertebro.pathway.checklist import Confirmations
+from vertebro.pathway.machine import Action, Role
+from vertebro.store import workflow_service as svc
+from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
+
+router = APIRouter(prefix="/api", tags=["cases"])
+DESK = (Role.COORDINATOR, Role.NURSE)
+CARE = (Role.NURSE, Role.RADIOLOGIST)
+
+
+class Strict(BaseModel):
+    """Base of every API body: strict types, no unknown fields."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+
+class WorklistItem(BaseModel):
+    """A worklist line."""
+
+    case_id: int
+    patient_id: int
+    identifier: str
+    name: str | None
+    state: str
+    treatment: str | None
+    category: str | None
+    updated_at: dt.datetime
+
+
+class CaseOut(BaseModel):
+    """A case: its state, version, actions and the current assessment."""
+
+    case_id: int
+    patient_id: int
+    state: str
+    version: int
+    checklist_missing: list[str]
+    documentation_missing: list[str]
+    insurance_status: str
+    actions: dict[str, list[str]]
+    assessment: dict[str, Any]
+
+
+class ActionIn(Strict):
+    """A pathway step; a reason is needed to decide against the recommendation or to close."""
+
+    reason: str | None = Field(default=None, max_length=2000)
+
+
+class ChecklistIn(Strict):
+    """The pre-procedure call's confirmations."""
+
+    medications_reviewed: bool = False
+    holds_explained: bool = False
+    allergies_reviewed: bool = False
+    pregnancy_test_negative: bool | None = None
+    fasting_explained: bool = False
+    driver_name: str | None = Field(default=None, max_length=200)
+    companion_name: str | None = Field(default=None, max_length=200)
+    arrival_time_told: bool = False
+
+
+class InsuranceIn(Strict):
+    """Payer and pre-approval status (or a self-pay decision)."""
+
+    payer: str | None = Field(default=None, max_length=200)
+    status: Literal["unknown", "not_required", "pending", "approved", "denied", "self_pay"]
+    reference: str | None = Field(default=None, max_length=200)
+
+
+class BookingIn(Strict):
+    """A slot to book: the room and the start of the first slot."""
+
+    room: str = Field(min_length=1, max_length=32)
+    starts_at: dt.datetime
+
+
+class LevelIn(Strict):
+    """One treated level."""
+
+    level: str = Field(min_length=2, max_length=3)
+    approach: Literal["unipedicular", "bipedicular"]
+    guidance: Literal["fluoroscopy", "ct"]
+    contrast: bool
+    cement_product: str = Field(min_length=1, max_length=64)
+    cement_volume_ml: float = Field(gt=0, le=20)
+    leakage: Literal["none", "venous", "disc", "epidural", "foraminal", "paravertebral"]
+    leakage_symptomatic: bool = False
+
+
+class ProcedureIn(Strict):
+    """The procedure record; ``sign`` signs it and starts monitoring."""
+
+    levels: list[LevelIn] = Field(min_length=1, max_length=24)
+    sedation: bool
+    started_at: dt.datetime
+    ended_at: dt.datetime | None = None
+    complications: list[str] = Field(default_factory=list, max_length=20)
+    notes: str | None = Field(default=None, max_length=4000)
+    sign: bool = False
+
+
+class ObservationIn(Strict):
+    """Vitals and a neurological check."""
+
+    systolic: int = Field(ge=50, le=260)
+    diastolic: int = Field(ge=20, le=160)
+    heart_rate: int = Field(ge=20, le=220)
+    spo2: int = Field(ge=50, le=100)
+    pain_nrs: int = Field(ge=0, le=10)
+    neuro_unchanged: bool
+
+
+class DischargeIn(Strict):
+    """Discharge criteria and, after sedation, the escort."""
+
+    neuro_baseline: bool
+    walking: bool
+    pain_not_above_baseline: bool
+    tolerating_oral_intake: bool
+    aldrete: int | None = Field(default=None, ge=0, le=10)
+    driver_name: str | None = Field(default=None, max_length=200)
+    companion_name: str | None = Field(default=None, max_length=200)
+
+
+class FollowUpIn(Strict):
+    """Follow-up questionnaire scores."""
+
+    nrs: int = Field(ge=0, le=10)
+    odi_percent: float | None = Field(default=None, ge=0, le=100)
+    rdq: int | None = Field(default=None, ge=0, le=24)
+
+
+class ComplicationIn(Strict):
+    """A complication after the procedure."""
+
+    kind: Literal[
+        "new_fracture",
+        "adjacent_fracture",
+        "infection",
+        "cement_embolism",
+        "symptomatic_cement_leak",
+        "bleeding_or_haematoma",
+        "new_neurological_deficit",
+        "pain_flare",
+        "other",
+    ]
+    occurred_on: dt.date
+    serious: bool = False
+    notes: str | None = Field(default=None, max_length=2000)
+
+
+def if_match(value: str | None) -> int:
+    """Return the version named by an If-Match header (``W/"3"`` or ``"3"``); 428 when missing."""
+    if not value:
+        raise PreconditionRequired("send If-Match with the case's ETag (GET the case first)", field="If-Match")
+    text = value.strip().removeprefix("W/").strip('"')
+    if not text.isdigit():
+        raise PreconditionRequired(f"If-Match {value!r} is not an ETag of this API", field="If-Match")
+    return int(text)
+
+
+IfMatch = Annotated[str | None, Header(alias="If-Match")]
+CaseId = Annotated[int, Path(ge=1)]
+
+
+def _case_out(uow: UoW, case_id: int, staff: Staff, policy: Policy, response: Response) -> CaseOut:
+    view = svc.case_view(uow, case_id, staff.actor, policy)
+    uow.commit()
+    response.headers["ETag"] = f'W/"{view.workflow.version}"'
+    return CaseOut(
+        case_id=case_id,
+        patient_id=view.workflow.case.patient_id,
+        state=view.workflow.state,
+        version=view.workflow.version,
+        checklist_missing=list(view.checklist_missing),
+        documentation_missing=list(view.documentation_missing),
+        insurance_status=view.workflow.insurance_status,
+        actions={v.action.value: list(v.refusals) for v in view.actions},
+        assessment=view.assessment_data,
+    )
+
+
+@router.get("/worklist", response_model=list[WorklistItem])
+def worklist(
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
+    state: Annotated[str | None, Query(max_length=32)] = None,
+    q: Annotated[str | None, Query(max_length=100)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+) -> list[WorklistItem]:
+    """Cases by state and search (each patient listed is audited as read)."""
+    entries = svc.worklist(uow, staff.actor, state=state, query=q, limit=limit)
+    uow.commit()
+    return [
+        WorklistItem(
+            case_id=e.case_id,
+            patient_id=e.patient_id,
+            identifier=e.identifier,
+            name=e.name,
+            state=e.state,
+            treatment=e.treatment,
+            category=e.category,
+            updated_at=e.updated_at,
+        )
+        for e in entries
+    ]
+
+
+@router.get("/cases/{case_id}", response_model=CaseOut)
+def get_case(
+    case_id: CaseId,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
+    policy: Policy,
+    response: Response,
+) -> CaseOut:
+    """One case with its ETag, the steps possible now and the current assessment."""
+    return _case_out(uow, case_id, staff, policy, response)
+
+
+@router.post("/cases/{case_id}/actions/{action}", response_model=CaseOut)
+def take_action(
+    case_id: CaseId,
+    action: Action,
+    body: ActionIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
+    policy: Policy,
+    response: Response,
+    match: IfMatch = None,
+) -> CaseOut:
+    """Move the case along its path; 409 with every reason when the guard refuses."""
+    svc.take_action(uow, case_id, action, staff.actor, policy, expected_version=if_match(match), reason=body.reason)
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy, response)
+
+
+@router.patch("/cases/{case_id}/facts", response_model=CaseOut)
+def patch_facts(
+    case_id: CaseId,
+    body: dict[str, Any],
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
+    policy: Policy,
+    response: Response,
+    match: IfMatch = None,
+) -> CaseOut:
+    """Change case facts (JSON merge; fractures merge by level); the whole case is re-validated strictly."""
+    svc.update_facts(uow, case_id, body, staff.actor, policy, expected_version=if_match(match))
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy, response)
+
+
+@router.put("/cases/{case_id}/checklist", response_model=CaseOut)
+def put_checklist(
+    case_id: CaseId,
+    body: ChecklistIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+    response: Response,
+    match: IfMatch = None,
+) -> CaseOut:
+    """Record the pre-procedure call's confirmations."""
+    svc.save_checklist(uow, case_id, Confirmations(**body.model_dump()), staff.actor, expected_version=if_match(match))
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy, response)
+
+
+@router.put("/cases/{case_id}/insurance", response_model=CaseOut)
+def put_insurance(
+    case_id: CaseId,
+    body: InsuranceIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+    response: Response,
+    match: IfMatch = None,
+) -> CaseOut:
+    """Record the payer and pre-approval status."""
+    svc.save_insurance(
+        uow,
+        case_id,
+        payer=body.payer,
+        status=body.status,
+        reference=body.reference,
+        actor=staff.actor,
+        expected_version=if_match(match),
+    )
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy, response)
+
+
+@router.post("/cases/{case_id}/booking", response_model=CaseOut)
+def post_booking(
+    case_id: CaseId,
+    body: BookingIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+    response: Response,
+    match: IfMatch = None,
+) -> CaseOut:
+    """Book a slot; 409 when it is taken (enforced by the database) or the guard refuses."""
+    starts_at = body.starts_at if body.starts_at.tzinfo else body.starts_at.astimezone()
+    svc.book(
+        uow,
+        case_id,
+        room=body.room,
+        starts_at=starts_at,
+        actor=staff.actor,
+        policy=policy,
+        expected_version=if_match(match),
+    )
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy, response)
+
+
+@router.post("/cases/{case_id}/procedure", response_model=CaseOut)
+def post_procedure(
+    case_id: CaseId,
+    body: ProcedureIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
+    policy: Policy,
+    response: Response,
+    match: IfMatch = None,
+) -> CaseOut:
+    """Record (and optionally sign) the procedure."""
+    svc.record_procedure(
+        uow,
+        case_id,
+        levels=[svc.LevelRecord(**lv.model_dump()) for lv in body.levels],
+        sedation=body.sedation,
+        started_at=body.started_at,
+        ended_at=body.ended_at,
+        complications=body.complications,
+        notes=body.notes,
+        sign=body.sign,
+        actor=staff.actor,
+        policy=policy,
+        expected_version=if_match(match),
+    )
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy, response)
+
+
+@router.post("/cases/{case_id}/observations", response_model=CaseOut)
+def post_observation(
+    case_id: CaseId,
+    body: ObservationIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CARE))],
+    policy: Policy,
+    response: Response,
+) -> CaseOut:
+    """Record vitals and a neurological check."""
+    svc.record_observation(uow, case_id, kind="vitals", value=body.model_dump(), actor=staff.actor)
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy, response)
+
+
+@router.post("/cases/{case_id}/discharge", response_model=CaseOut)
+def post_discharge(
+    case_id: CaseId,
+    body: DischargeIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CARE))],
+    policy: Policy,
+    response: Response,
+    match: IfMatch = None,
+) -> CaseOut:
+    """Discharge (409 with the unmet criteria otherwise)."""
+    criteria = {name: getattr(body, name) for name in svc.DISCHARGE_CRITERIA}
+    svc.discharge(
+        uow,
+        case_id,
+        criteria=criteria,
+        aldrete=body.aldrete,
+        driver_name=body.driver_name,
+        companion_name=body.companion_name,
+        actor=staff.actor,
+        policy=policy,
+        expected_version=if_match(match),
+    )
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy, response)
+
+
+@router.post("/cases/{case_id}/follow-ups/{visit}", response_model=CaseOut)
+def post_follow_up(
+    case_id: CaseId,
+    visit: Annotated[str, Path(pattern="^(2w|3m|12m)$")],
+    body: FollowUpIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST))],
+    policy: Policy,
+    response: Response,
+) -> CaseOut:
+    """Record a follow-up questionnaire."""
+    svc.record_follow_up(
+        uow, case_id, visit=visit, nrs=body.nrs, odi_percent=body.odi_percent, rdq=body.rdq, actor=staff.actor
+    )
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy, response)
+
+
+@router.post("/cases/{case_id}/complications", response_model=CaseOut)
+def post_complication(
+    case_id: CaseId,
+    body: ComplicationIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CARE))],
+    policy: Policy,
+    response: Response,
+) -> CaseOut:
+    """Record a complication after the procedure."""
+    svc.record_complication(
+        uow,
+        case_id,
+        kind=body.kind,
+        occurred_on=body.occurred_on,
+        serious=body.serious,
+        notes=body.notes,
+        actor=staff.actor,
+    )
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy, response)

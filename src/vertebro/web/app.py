@@ -1,0 +1,88 @@
+"""The FastAPI application: pages for staff, the JSON API under /api (OpenAPI at /docs)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy import Engine
+
+from vertebro.clinical.validation import json_path
+from vertebro.config import Settings
+from vertebro.errors import VertebroError
+from vertebro.store.db import make_engine, make_session_factory
+from vertebro.web.auth.endpoints import router as auth_router
+from vertebro.web.templating import page
+
+STATIC = Path(__file__).resolve().with_name("static")
+SECURITY_HEADERS = {
+    "Content-Security-Policy": "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; "
+    "frame-ancestors 'none'; form-action 'self'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "X-Frame-Options": "DENY",
+    "Cache-Control": "no-store",
+}
+
+
+def _wants_json(request: Request) -> bool:
+    return request.url.path.startswith("/api") or "application/json" in request.headers.get("accept", "")
+
+
+def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
+    """Return the app wired to the configured database (or to ``engine``, in tests)."""
+    settings = settings or Settings()
+    app = FastAPI(title="vertebro", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json")
+    app.state.settings = settings
+    app.state.policy = settings.policy()
+    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.session_factory = make_session_factory(app.state.engine)
+    app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
+
+    from vertebro.web.admin.endpoints import router as admin_router
+    from vertebro.web.api.endpoints import router as api_router
+    from vertebro.web.calendar.endpoints import router as calendar_router
+    from vertebro.web.chart.endpoints import router as chart_router
+    from vertebro.web.worklist.endpoints import router as worklist_router
+
+    for router in (auth_router, worklist_router, chart_router, calendar_router, admin_router, api_router):
+        app.include_router(router)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]
+        response: Response = await call_next(request)
+        for name, value in SECURITY_HEADERS.items():
+            if not (name == "Content-Security-Policy" and request.url.path in ("/docs", "/redoc")):
+                response.headers.setdefault(name, value)
+        return response
+
+    @app.exception_handler(VertebroError)
+    async def domain_error(request: Request, error: VertebroError) -> Response:
+        if _wants_json(request):
+            return JSONResponse({"detail": error.message, "field": error.field}, status_code=error.status_code)
+        if error.status_code == 401:
+            return RedirectResponse("/login", status_code=303)
+        titles = {
+            403: "Not allowed",
+            404: "Not found",
+            409: "Not possible now",
+            412: "Changed meanwhile",
+            429: "Slow down",
+        }
+        title = titles.get(error.status_code, "Something went wrong")
+        return page(request, "error.html", None, error.status_code, title=title, message=error.message)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
+        problems = [
+            {"field": json_path(tuple(e["loc"][1:])) or str(e["loc"][0]), "problem": e["msg"]} for e in error.errors()
+        ]
+        if _wants_json(request):
+            return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
+        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        return page(request, "error.html", None, 422, title="Check the form", message=message)
+
+    return app

@@ -1,0 +1,470 @@
+"""The patient chart and every step staff take on a case, as HTML forms.
+
+Each form posts to a route that calls one service and commits. On a mistake or a conflicting edit
+the chart is shown again with the message next to the field and the values that were typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vertebro.errors import InvalidInput, NotFound, VertebroError
+from vertebro.pathway.checklist import Confirmations
+from vertebro.pathway.machine import Action, Role
+from vertebro.store import workflow_service as svc
+from vertebro.store.models import LEAKAGE
+from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
+from vertebro.web.forms import FormData, form_data
+from vertebro.web.templating import page
+
+router = APIRouter()
+Form = Annotated[FormData, Depends(form_data)]
+
+DESK = (Role.COORDINATOR, Role.NURSE)
+CARE = (Role.NURSE, Role.RADIOLOGIST)
+
+
+def _chart(
+    request: Request,
+    uow: UoW,
+    staff: Staff,
+    policy: Policy,
+    patient_id: int,
+    *,
+    status: int = 200,
+    errors: dict[str, str] | None = None,
+    values: dict[str, str] | None = None,
+    section: str | None = None,
+    flash: str | None = None,
+) -> HTMLResponse:
+    chart = svc.chart(uow, patient_id, staff.actor, policy)
+    uow.commit()
+    return page(
+        request,
+        "chart.html",
+        staff,
+        status,
+        chart=chart,
+        errors=errors or {},
+        values=values or {},
+        section=section,
+        flash=flash,
+        flash_kind="error" if errors else "ok",
+        leakage=LEAKAGE,
+        today=dt.date.today().isoformat(),
+    )
+
+
+@router.get("/patients/{patient_id}", response_class=HTMLResponse)
+def chart_page(
+    request: Request,
+    patient_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
+    policy: Policy,
+) -> HTMLResponse:
+    """A patient's chart: every case with its assessment, steps and timeline (the read is audited)."""
+    return _chart(request, uow, staff, policy, patient_id)
+
+
+def _submit(
+    request: Request,
+    uow: UoW,
+    staff: Staff,
+    policy: Policy,
+    case_id: int,
+    form: FormData,
+    section: str,
+    work: Callable[[], Any],
+    done: str,
+) -> Response:
+    """Run one change; on success redirect to the chart, on failure show it again with the message."""
+    workflow = uow.workflows.get(case_id)
+    if workflow is None:
+        raise NotFound(f"no case {case_id}", field="case_id")
+    patient_id = workflow.case.patient_id
+    try:
+        work()
+        uow.commit()
+    except VertebroError as error:
+        if error.status_code in (401, 403, 404):
+            raise
+        uow.rollback()
+        field = error.field or "form"
+        return _chart(
+            request,
+            uow,
+            staff,
+            policy,
+            patient_id,
+            status=error.status_code,
+            errors={f"{section}.{field}": error.message, section: error.message},
+            values=form.raw,
+            section=section,
+            flash=error.message,
+        )
+    return RedirectResponse(f"/patients/{patient_id}?done={done}#case-{case_id}-{section}", status_code=303)
+
+
+@router.post("/cases/{case_id}/actions/{action}")
+def take_action(
+    request: Request,
+    case_id: int,
+    action: Action,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """Move the case along its path (the pathway checks the role and the guards)."""
+    return _submit(
+        request,
+        uow,
+        staff,
+        policy,
+        case_id,
+        form,
+        "actions",
+        lambda: svc.take_action(
+            uow,
+            case_id,
+            action,
+            staff.actor,
+            policy,
+            expected_version=form.version(),
+            reason=form.text("reason", 2000),
+        ),
+        action.value,
+    )
+
+
+@router.post("/cases/{case_id}/facts")
+def update_facts(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """Imaging facts for one level, entered by the radiologist; the case is re-assessed."""
+
+    def work() -> None:
+        level = form.required_text("level", 3)
+        fracture: dict[str, Any] = {"level": level}
+        for name in (
+            "mri_edema",
+            "bone_scan_uptake",
+            "intravertebral_cleft",
+            "kyphotic_deformity",
+            "height_loss_progressing",
+            "retropulsion",
+            "canal_compromise",
+            "posterior_wall_intact",
+            "unstable",
+        ):
+            fracture[name] = form.tristate(name)
+        fracture["height_loss_percent"] = form.number("height_loss_percent", 0, 99.9)
+        anterior = form.number("anterior", 0.1, 80)
+        middle = form.number("middle", 0.1, 80)
+        posterior = form.number("posterior", 0.1, 80)
+        if any(v is not None for v in (anterior, middle, posterior)):
+            if None in (anterior, middle, posterior):
+                raise InvalidInput("give all three heights, or none", field="anterior")
+            fracture["heights_mm"] = {"anterior": anterior, "middle": middle, "posterior": posterior}
+        svc.update_facts(uow, case_id, {"fractures": [fracture]}, staff.actor, policy, expected_version=form.version())
+
+    return _submit(request, uow, staff, policy, case_id, form, "facts", work, "facts")
+
+
+@router.post("/cases/{case_id}/checklist")
+def save_checklist(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """The pre-procedure call's checklist."""
+
+    def work() -> None:
+        confirmations = Confirmations(
+            medications_reviewed=form.checked("medications_reviewed"),
+            holds_explained=form.checked("holds_explained"),
+            allergies_reviewed=form.checked("allergies_reviewed"),
+            pregnancy_test_negative=form.tristate("pregnancy_test_negative"),
+            fasting_explained=form.checked("fasting_explained"),
+            driver_name=form.text("driver_name", 200),
+            companion_name=form.text("companion_name", 200),
+            arrival_time_told=form.checked("arrival_time_told"),
+        )
+        svc.save_checklist(uow, case_id, confirmations, staff.actor, expected_version=form.version())
+        sedation = form.tristate("sedation_planned")
+        if sedation is not None:
+            svc.update_facts(uow, case_id, {"sedation_planned": sedation}, staff.actor, policy, expected_version=None)
+
+    return _submit(request, uow, staff, policy, case_id, form, "checklist", work, "checklist")
+
+
+@router.post("/cases/{case_id}/insurance")
+def save_insurance(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """Payer, pre-approval status or a self-pay decision."""
+    return _submit(
+        request,
+        uow,
+        staff,
+        policy,
+        case_id,
+        form,
+        "insurance",
+        lambda: svc.save_insurance(
+            uow,
+            case_id,
+            payer=form.text("payer", 200),
+            status=form.required_text("status", 16),
+            reference=form.text("reference", 200),
+            actor=staff.actor,
+            expected_version=form.version(),
+        ),
+        "insurance",
+    )
+
+
+@router.post("/cases/{case_id}/booking")
+def book(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """Book the case into a free slot (the database refuses a slot that is taken)."""
+    return _submit(
+        request,
+        uow,
+        staff,
+        policy,
+        case_id,
+        form,
+        "booking",
+        lambda: svc.book(
+            uow,
+            case_id,
+            room=form.required_text("room", 32),
+            starts_at=form.moment("starts_at"),
+            actor=staff.actor,
+            policy=policy,
+            expected_version=form.version(),
+        ),
+        "booked",
+    )
+
+
+@router.post("/cases/{case_id}/booking/cancel")
+def cancel_booking(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """Cancel the booking and free the slot."""
+    return _submit(
+        request,
+        uow,
+        staff,
+        policy,
+        case_id,
+        form,
+        "booking",
+        lambda: svc.cancel_booking(
+            uow,
+            case_id,
+            reason=form.text("reason", 500) or "",
+            actor=staff.actor,
+            policy=policy,
+            expected_version=form.version(),
+        ),
+        "cancelled",
+    )
+
+
+@router.post("/cases/{case_id}/procedure")
+def record_procedure(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """The procedure record, level by level; 'sign' signs it and starts monitoring."""
+
+    def work() -> None:
+        levels = []
+        for level in form.all("level"):
+            prefix = f"{level}."
+            levels.append(
+                svc.LevelRecord(
+                    level=level,
+                    approach=form.choice(prefix + "approach", ("unipedicular", "bipedicular")),
+                    guidance=form.choice(prefix + "guidance", ("fluoroscopy", "ct")),
+                    contrast=form.checked(prefix + "contrast"),
+                    cement_product=form.required_text(prefix + "cement_product", 64),
+                    cement_volume_ml=form.required_number(prefix + "cement_volume_ml", 0.1, 20),
+                    leakage=form.choice(prefix + "leakage", LEAKAGE),
+                    leakage_symptomatic=form.checked(prefix + "leakage_symptomatic"),
+                )
+            )
+        svc.record_procedure(
+            uow,
+            case_id,
+            levels=levels,
+            sedation=form.checked("sedation"),
+            started_at=form.moment("started_at"),
+            ended_at=form.optional_moment("ended_at"),
+            complications=[c.strip() for c in (form.text("complications", 2000) or "").split(";")],
+            notes=form.text("notes", 4000),
+            sign=form.raw.get("sign") == "1",
+            actor=staff.actor,
+            policy=policy,
+            expected_version=form.version(),
+        )
+
+    return _submit(request, uow, staff, policy, case_id, form, "procedure", work, "procedure")
+
+
+@router.post("/cases/{case_id}/observations")
+def record_observation(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CARE))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """Vitals and a neurological check while monitoring."""
+
+    def work() -> None:
+        value = {
+            "systolic": form.required_number("systolic", 50, 260),
+            "diastolic": form.required_number("diastolic", 20, 160),
+            "heart_rate": form.required_number("heart_rate", 20, 220),
+            "spo2": form.required_number("spo2", 50, 100),
+            "pain_nrs": form.required_integer("pain_nrs", 0, 10),
+            "neuro_unchanged": form.checked("neuro_unchanged"),
+        }
+        svc.record_observation(uow, case_id, kind="vitals", value=value, actor=staff.actor)
+
+    return _submit(request, uow, staff, policy, case_id, form, "monitoring", work, "observation")
+
+
+@router.post("/cases/{case_id}/discharge")
+def discharge(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CARE))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """Discharge when the criteria are met; after sedation the driver and companion must be named."""
+    return _submit(
+        request,
+        uow,
+        staff,
+        policy,
+        case_id,
+        form,
+        "discharge",
+        lambda: svc.discharge(
+            uow,
+            case_id,
+            criteria={name: form.checked(name) for name in svc.DISCHARGE_CRITERIA},
+            aldrete=form.integer("aldrete", 0, 10),
+            driver_name=form.text("driver_name", 200),
+            companion_name=form.text("companion_name", 200),
+            actor=staff.actor,
+            policy=policy,
+            expected_version=form.version(),
+        ),
+        "discharged",
+    )
+
+
+@router.post("/cases/{case_id}/follow-ups/{visit}")
+def record_follow_up(
+    request: Request,
+    case_id: int,
+    visit: Annotated[str, Path(pattern="^(2w|3m|12m)$")],
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """A follow-up questionnaire's scores (NRS, ODI, RDQ)."""
+    return _submit(
+        request,
+        uow,
+        staff,
+        policy,
+        case_id,
+        form,
+        "follow-up",
+        lambda: svc.record_follow_up(
+            uow,
+            case_id,
+            visit=visit,
+            nrs=form.required_integer("nrs", 0, 10),
+            odi_percent=form.number("odi_percent", 0, 100),
+            rdq=form.integer("rdq", 0, 24),
+            actor=staff.actor,
+        ),
+        "follow-up",
+    )
+
+
+@router.post("/cases/{case_id}/complications")
+def record_complication(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CARE))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """A complication recorded after the procedure."""
+    return _submit(
+        request,
+        uow,
+        staff,
+        policy,
+        case_id,
+        form,
+        "complications",
+        lambda: svc.record_complication(
+            uow,
+            case_id,
+            kind=form.choice("kind", svc.COMPLICATION_KINDS),
+            occurred_on=form.day("occurred_on"),
+            serious=form.checked("serious"),
+            notes=form.text("notes", 2000),
+            actor=staff.actor,
+        ),
+        "complication",
+    )

@@ -1,0 +1,114 @@
+"""Request dependencies: the unit of work, the signed-in user, role checks and CSRF protection.
+
+Each endpoint is its own transaction boundary: it calls services and then ``uow.commit()``, so the
+audit rows of a read are committed with the response, and a failed commit is an error response.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from vertebro.clinical import ClinicPolicy
+from vertebro.pathway.machine import Role
+from vertebro.store.db import UnitOfWork
+from vertebro.store.models import WebSession
+from vertebro.store.staff_service import Forbidden, NotAuthenticated, signed_in
+from vertebro.store.workflow_service import Actor
+
+SESSION_COOKIE = "vertebro_session"
+PENDING_COOKIE = "vertebro_pending"
+CSRF_HEADER = "x-csrf-token"
+UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
+    """Yield a unit of work for this request; whatever the endpoint does not commit is rolled back."""
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        yield uow
+
+
+UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
+
+
+def policy(request: Request) -> ClinicPolicy:
+    """Return the clinic policy from the app's settings."""
+    value: ClinicPolicy = request.app.state.policy
+    return value
+
+
+Policy = Annotated[ClinicPolicy, Depends(policy)]
+
+
+def client_address(request: Request) -> str | None:
+    """Return the client's address (for the audit log and rate limits)."""
+    return request.client.host if request.client else None
+
+
+@dataclass(frozen=True, slots=True)
+class Staff:
+    """The signed-in member of staff for this request."""
+
+    session: WebSession
+    actor: Actor
+    bearer: bool
+
+    @property
+    def role(self) -> Role:
+        """The user's role."""
+        return self.actor.role
+
+
+def _token(request: Request) -> tuple[str | None, bool]:
+    header = request.headers.get("authorization", "")
+    if header.lower().startswith("bearer "):
+        return header[7:].strip(), True
+    return request.cookies.get(SESSION_COOKIE), False
+
+
+async def form_csrf_token(request: Request) -> str | None:
+    """Return the CSRF token sent in a form body (forms post it as the hidden field ``csrf_token``)."""
+    if request.method not in UNSAFE_METHODS:
+        return None
+    content_type = request.headers.get("content-type", "")
+    if not content_type.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+        return None
+    value = (await request.form()).get("csrf_token")
+    return value if isinstance(value, str) else None
+
+
+def current_staff(request: Request, uow: UoW, form_token: Annotated[str | None, Depends(form_csrf_token)]) -> Staff:
+    """Return the signed-in staff member, or raise 401. Checks CSRF on unsafe cookie-authenticated requests."""
+    token, bearer = _token(request)
+    web_session = signed_in(uow, token)
+    if web_session is None:
+        uow.commit()  # keep a timeout's revocation and audit entry
+        raise NotAuthenticated("sign in to continue")
+    if request.method in UNSAFE_METHODS and not bearer:
+        sent = request.headers.get(CSRF_HEADER) or form_token
+        if not sent or not hmac.compare_digest(sent, web_session.csrf_token):
+            raise Forbidden("the form is out of date (CSRF check failed): reload the page and try again")
+    actor = Actor(web_session.user.username, Role(web_session.user.role), client_address(request))
+    return Staff(web_session, actor, bearer)
+
+
+def allow(*roles: Role) -> Callable[..., Staff]:
+    """Return a dependency that admits only the given roles (every page and API route declares one)."""
+    allowed = frozenset(roles)
+
+    def dependency(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+        if staff.role not in allowed:
+            names = ", ".join(sorted(r.value for r in allowed))
+            raise Forbidden(f"the {staff.role.value} role cannot open this (allowed: {names})")
+        return staff
+
+    dependency.allowed_roles = allowed  # type: ignore[attr-defined]
+    return dependency
+
+
+ALL_STAFF = tuple(Role)
+CLINICAL_STAFF = (Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST, Role.SERVICE_LEAD)

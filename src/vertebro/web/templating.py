@@ -1,0 +1,45 @@
+"""Jinja2 templates (autoescaped) and the helpers every page uses."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from vertebro.web.deps import Staff
+
+TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().with_name("templates")))
+DISCLAIMER = "Decision support for clinicians: it does not replace clinical judgement."
+
+
+def _when(value: dt.datetime | dt.date | str | None) -> str:
+    if value is None:
+        return "-"
+    if isinstance(value, str):
+        return value.replace("T", " ")[:16]
+    if isinstance(value, dt.datetime):
+        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+    return value.isoformat()
+
+
+TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["words"] = lambda value: str(value).replace("_", " ")
+
+
+def page(request: Request, template: str, staff: Staff | None, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """Render a page with the layout's context (the user, role and CSRF token)."""
+    return TEMPLATES.TemplateResponse(
+        request,
+        template,
+        {
+            "staff": staff,
+            "csrf_token": None if staff is None else staff.session.csrf_token,
+            "disclaimer": DISCLAIMER,
+            **context,
+        },
+        status_code=status_code,
+    )
