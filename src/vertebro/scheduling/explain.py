@@ -42,7 +42,10 @@ def unscheduled_reasons(problem: Problem, placement: Mapping[int, Slot]) -> dict
             reasons[index] = demand.excluded
             continue
         if demand.previous is not None and demand.previous not in placement:
-            reasons[index] = (Reason.PREVIOUS_STAGE_UNSCHEDULED, f"session {demand.index - 1} of the case is not planned")
+            reasons[index] = (
+                Reason.PREVIOUS_STAGE_UNSCHEDULED,
+                f"session {demand.index - 1} of the case is not planned",
+            )
             continue
         days = list(demand.days)
         if demand.previous is not None:

@@ -28,7 +28,9 @@ def fcfs_placement(problem: Problem) -> dict[int, Slot]:
                 continue
             slot = Slot(booked.day, booked.start, booked.room, booked.radiologist, booked.nurse)
             previous = None if demand.previous is None else placement.get(demand.previous)
-            in_order = demand.previous is None or (previous is not None and booked.day >= previous.day + demand.gap_days)
+            in_order = demand.previous is None or (
+                previous is not None and booked.day >= previous.day + demand.gap_days
+            )
             if booked.frozen or (in_order and booked.day in demand.days and occupancy.accepts(demand, slot)):
                 occupancy.add(demand, slot)
                 placement[index] = slot

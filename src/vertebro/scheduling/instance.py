@@ -21,7 +21,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from vertebro.clinical.levels import level_error, level_index
-from vertebro.clinical.policy import ClinicPolicy
+from vertebro.clinical.policy import DEFAULT_POLICY, ClinicPolicy
 from vertebro.clinical.procedure import room_minutes
 from vertebro.clinical.recommendation import sessions_of
 from vertebro.clinical.recovery import monitoring_minutes
@@ -207,15 +207,17 @@ class CaseToSchedule(Strict):
 class SchedulingPolicy(Strict):
     """The clinic-policy values the scheduler uses (defaults: :class:`ClinicPolicy`), plus staging."""
 
-    setup_minutes: int = Field(default=ClinicPolicy.setup_minutes, ge=0, le=240)
-    minutes_per_level: int = Field(default=ClinicPolicy.minutes_per_level, ge=5, le=240)
-    max_levels_per_session: int = Field(default=ClinicPolicy.max_levels_per_session, ge=1, le=6)
-    monitoring_base_minutes: int = Field(default=ClinicPolicy.monitoring_base_minutes, ge=0, le=720)
+    setup_minutes: int = Field(default=DEFAULT_POLICY.setup_minutes, ge=0, le=240)
+    minutes_per_level: int = Field(default=DEFAULT_POLICY.minutes_per_level, ge=5, le=240)
+    max_levels_per_session: int = Field(default=DEFAULT_POLICY.max_levels_per_session, ge=1, le=6)
+    monitoring_base_minutes: int = Field(default=DEFAULT_POLICY.monitoring_base_minutes, ge=0, le=720)
     monitoring_per_extra_level_minutes: int = Field(
-        default=ClinicPolicy.monitoring_per_extra_level_minutes, ge=0, le=240
+        default=DEFAULT_POLICY.monitoring_per_extra_level_minutes, ge=0, le=240
     )
-    monitoring_sedation_extra_minutes: int = Field(default=ClinicPolicy.monitoring_sedation_extra_minutes, ge=0, le=240)
-    monitoring_max_minutes: int = Field(default=ClinicPolicy.monitoring_max_minutes, ge=0, le=720)
+    monitoring_sedation_extra_minutes: int = Field(
+        default=DEFAULT_POLICY.monitoring_sedation_extra_minutes, ge=0, le=240
+    )
+    monitoring_max_minutes: int = Field(default=DEFAULT_POLICY.monitoring_max_minutes, ge=0, le=720)
     min_days_between_stages: int = Field(default=7, ge=1, le=90)
 
     def clinic_policy(self) -> ClinicPolicy:

@@ -8,7 +8,16 @@ from collections.abc import Mapping, Sequence
 from vertebro.scheduling.explain import unscheduled_reasons
 from vertebro.scheduling.objective import SCALE
 from vertebro.scheduling.occupancy import Slot
-from vertebro.scheduling.plan import Objective, Plan, PlannedSession, Planner, Status, Term, UnscheduledSession
+from vertebro.scheduling.plan import (
+    Objective,
+    Plan,
+    PlannedSession,
+    Planner,
+    Reason,
+    Status,
+    Term,
+    UnscheduledSession,
+)
 from vertebro.scheduling.problem import Problem
 
 Placement = Mapping[int, Slot]
@@ -23,9 +32,15 @@ def overtime_of(problem: Problem, index: int, slot: Slot) -> int:
 
 
 def quantities_of(problem: Problem, placement: Placement) -> dict[str, int]:
-    """Return the total quantity of every objective term for a placement."""
+    """Return the total quantity of every objective term for a placement (the objective's one definition).
+
+    Sessions that no plan could include (``excluded``) are left out of every term: the objective measures
+    what the plan decides, so a plan that treats every plannable session on its ready day costs 0.
+    """
     totals = dict.fromkeys(problem.terms, 0)
     for index, demand in enumerate(problem.sessions):
+        if demand.excluded is not None:
+            continue  # no plan could include it: reported, not scored
         slot = placement.get(index)
         for term in demand.quantities:
             totals[term] += demand.quantity(term, None if slot is None else slot.day, problem.days)
@@ -73,7 +88,9 @@ def bays_of(problem: Problem, placement: Placement) -> dict[int, int]:
             else:
                 free_at[bay] = end
             if bay >= problem.recovery.bays[day]:
-                raise ValueError(f"more monitoring patients than bays on day {day}: the placement breaks a hard constraint")
+                raise ValueError(
+                    f"more monitoring patients than bays on day {day}: the placement breaks a hard constraint"
+                )
             bays[index] = bay + 1
     return bays
 
@@ -87,8 +104,13 @@ def plan_of(
     seconds: float,
     bound: float | None = None,
     problems: Sequence[str] = (),
+    left_out: Reason | None = None,
 ) -> Plan:
-    """Return the plan of a placement: every session's times, its bay, the objective and every left-out reason."""
+    """Return the plan of a placement: every session's times, its bay, the objective and every left-out reason.
+
+    ``left_out`` gives every session the planner could have placed one reason (e.g. ``no_plan`` when the
+    problem is infeasible) instead of probing the plan's capacity.
+    """
     bays = bays_of(problem, placement)
     sessions = []
     for index in sorted(placement, key=lambda i: (placement[i].start, placement[i].room)):
@@ -111,7 +133,11 @@ def plan_of(
                 moved=demand.booked is not None and demand.booked.start != slot.start,
             )
         )
-    reasons = unscheduled_reasons(problem, placement)
+    if left_out is None:
+        reasons = unscheduled_reasons(problem, placement)
+    else:
+        detail = problems[0] if problems else "no plan"
+        reasons = {i: d.excluded or (left_out, detail) for i, d in enumerate(problem.sessions) if i not in placement}
     unscheduled = [
         UnscheduledSession(
             case=problem.sessions[i].case,

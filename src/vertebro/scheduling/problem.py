@@ -16,6 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from vertebro.scheduling.instance import (
+    CaseToSchedule,
     Closure,
     Instance,
     NotBefore,
@@ -177,7 +178,9 @@ def _windows(
             result.append(None)
             continue
         open_m, close_m = span.minutes()
-        w = Window(day * DAY + _ceil(open_m, g), day * DAY + close_m // g * g, day * DAY + (close_m + overtime) // g * g)
+        w = Window(
+            day * DAY + _ceil(open_m, g), day * DAY + close_m // g * g, day * DAY + (close_m + overtime) // g * g
+        )
         covered = any(a <= w.open and b >= w.limit for a, b in blocked)
         result.append(None if covered or w.close <= w.open else w)
     return tuple(result)
@@ -189,7 +192,9 @@ def _resources(instance: Instance) -> tuple[tuple[Resource, ...], tuple[Resource
     for room in instance.rooms:
         blocked = _blocked(start, days, room.closed, g)
         rooms.append(
-            Resource(room.id, _windows(instance, room.hours, blocked, room.max_overtime_minutes), blocked, kind=room.kind)
+            Resource(
+                room.id, _windows(instance, room.hours, blocked, room.max_overtime_minutes), blocked, kind=room.kind
+            )
         )
     radiologists = []
     for rad in instance.radiologists:
@@ -207,7 +212,9 @@ def _recovery(instance: Instance) -> RecoveryArea:
     blocked = _blocked(instance.start, instance.days, instance.recovery.closed, g)
     windows = _windows(instance, instance.recovery.hours, blocked)
     bays = tuple(instance.recovery.bays_on_date(date) for date in instance.dates())
-    return RecoveryArea(tuple(w if w is not None and b > 0 else None for w, b in zip(windows, bays, strict=True)), bays, blocked)
+    return RecoveryArea(
+        tuple(w if w is not None and b > 0 else None for w, b in zip(windows, bays, strict=True)), bays, blocked
+    )
 
 
 def _intersect(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
@@ -259,89 +266,132 @@ def _binding(items: Sequence[NotBefore], when: dt.date) -> NotBefore | None:
     return next((nb for nb in sorted(items, key=lambda nb: nb.date, reverse=True) if nb.date == when), None)
 
 
-def _not_ready_reason(binding: NotBefore | None, ready: dt.date, referred: dt.date) -> tuple[Reason, str]:
+def _not_ready_reason(case: CaseToSchedule, ready: dt.date) -> tuple[Reason, str]:
+    binding = _binding(case.not_before, ready)
     if binding is None:
-        return Reason.NOT_READY, f"referred on {referred}, ready on {ready}"
+        return Reason.NOT_READY, f"referred on {case.referred}, ready on {ready}"
     code = Reason.HOLD_NOT_FINISHED if binding.kind == "hold" else Reason.NOT_READY
     return code, f"{binding.kind}: {binding.reason} (not before {binding.date})"
 
 
+@dataclass(frozen=True, slots=True)
+class _Calendars:
+    instance: Instance
+    rooms: tuple[Resource, ...]
+    radiologists: tuple[Resource, ...]
+    nurses: tuple[Resource, ...]
+    recovery: RecoveryArea
+    now: int
+
+    def day(self, date: dt.date) -> int:
+        return (date - self.instance.start).days
+
+    def date(self, day: int) -> dt.date:
+        return self.instance.start + dt.timedelta(days=day)
+
+
+def _possible_days(
+    cal: _Calendars, case: CaseToSchedule, index: int, minutes: int, monitoring: int
+) -> tuple[tuple[int, ...], tuple[Reason, str] | None]:
+    """Return the days a session could go on, ignoring other sessions, or why there are none."""
+    instance = cal.instance
+    rooms = [r for r in cal.rooms if r.kind in case.room_kinds]
+    if not rooms:
+        return (), (
+            Reason.NO_COMPATIBLE_RESOURCE,
+            f"needs a {' or '.join(case.room_kinds)} room; the instance has none",
+        )
+    first_ready, ready = ready_date(instance, case, 0), ready_date(instance, case, index)
+    first = max(cal.day(ready), cal.now // DAY)
+    last = min(instance.days - 1, cal.day(case.latest) if case.latest else instance.days - 1)
+    if first > last:
+        if index and first_ready <= min(instance.end, case.latest or instance.end):
+            gap = instance.policy.min_days_between_stages
+            return (), (
+                Reason.STAGE_GAP,
+                f"session {index} comes {gap} days after the previous one: not before {ready}",
+            )
+        if first > instance.days - 1:
+            code, why = _not_ready_reason(case, first_ready)
+            return (), (code, f"{why}; the plan ends on {instance.end}")
+        return (), (
+            Reason.AFTER_LATEST_DATE,
+            f"latest useful date {case.latest} is before the first possible date {ready}",
+        )
+    span = f"{cal.date(first)} to {cal.date(last)}"
+    working = [d for d in range(first, last + 1) if any(r.windows[d] is not None for r in rooms)]
+    if not working:
+        code, why = _not_ready_reason(case, first_ready)
+        return (), (code, f"{why}; no working day from then to {cal.date(last)}")
+    unavailable = set(case.unavailable)
+    candidates = [d for d in working if cal.date(d) not in unavailable]
+    if not candidates:
+        return (), (Reason.PATIENT_UNAVAILABLE, f"the patient is unavailable on every working day {span}")
+    nurses = cal.nurses if case.sedation else None
+    feasible = tuple(
+        d
+        for d in candidates
+        if _feasible_on(d, rooms, cal.radiologists, nurses, cal.recovery, minutes, monitoring, cal.now)
+    )
+    if feasible:
+        return feasible, None
+    nurse = ", a sedation nurse" if case.sedation else ""
+    return (), (
+        Reason.NO_COMPATIBLE_RESOURCE,
+        f"no day {span} with a {' or '.join(case.room_kinds)} room, a radiologist for it{nurse} and the recovery "
+        f"area available for {minutes} min of procedure and {monitoring} min of monitoring",
+    )
+
+
+def _quantities(
+    instance: Instance, case: CaseToSchedule, index: int, levels: tuple[str, ...]
+) -> dict[str, tuple[int, ...]]:
+    """Return per term the quantity on each horizon day, then when left out (the last entry)."""
+    columns: dict[str, list[int]] = {}
+    for day in range(instance.days + 1):
+        date = None if day == instance.days else instance.start + dt.timedelta(days=day)
+        for term, value in session_quantities(instance, case, index, levels, date).items():
+            columns.setdefault(term, []).append(value)
+    return {term: tuple(values) for term, values in columns.items()}
+
+
+def _booking(instance: Instance, case: CaseToSchedule, index: int, now: int) -> Booking | None:
+    booked = next((b for b in case.booked if b.session == index), None)
+    if booked is None:
+        return None
+    start = _minute(instance.start, booked.start)
+    return Booking(
+        start // DAY,
+        start,
+        booked.room,
+        booked.radiologist,
+        booked.nurse,
+        start < now,
+        move_term(instance, booked.start),
+    )
+
+
 def problem_of(instance: Instance) -> Problem:
     """Return the planners' view of an instance: calendars in minutes, sessions, days and cost tables."""
-    g, days = instance.granularity_minutes, instance.days
+    g = instance.granularity_minutes
     rooms, radiologists, nurses = _resources(instance)
-    recovery = _recovery(instance)
     now = _ceil(_minute(instance.start, instance.now_or_start), g)
-    now_day = now // DAY
+    cal = _Calendars(instance, rooms, radiologists, nurses, _recovery(instance), now)
     policy = instance.clinic_policy
-    coef = coefficients(instance.weights)
-    holidays = set(instance.holidays)
-    gap = instance.policy.min_days_between_stages
     demands: list[Demand] = []
     for case in instance.cases:
-        booked = {b.session: b for b in case.booked}
-        case_rooms = [r for r in rooms if r.kind in case.room_kinds]
-        unavailable = set(case.unavailable) | holidays
-        first_ready = ready_date(instance, case, 0)
         for index, levels in enumerate(session_levels(case, policy)):
             minutes, monitoring = session_minutes(len(levels), case.sedation, policy)
-            ready = ready_date(instance, case, index)
-            quantities: dict[str, list[int]] = {term: [] for term in TERMS}
-            for day in range(days + 1):
-                date = None if day == days else instance.start + dt.timedelta(days=day)
-                for term, value in session_quantities(instance, case, index, levels, date).items():
-                    quantities[term].append(value)
-            booking = None
-            if index in booked:
-                b = booked[index]
-                start = _minute(instance.start, b.start)
-                booking = Booking(
-                    start // DAY, start, b.room, b.radiologist, b.nurse, start < now, move_term(instance, b.start)
-                )
+            booking = _booking(instance, case, index, now)
             previous = len(demands) - 1 if index else None
+            days: tuple[int, ...] = ()
             excluded: tuple[Reason, str] | None = None
-            feasible: tuple[int, ...] = ()
-            first = max((ready - instance.start).days, now_day)
-            last = min(days - 1, (case.latest - instance.start).days if case.latest else days - 1)
             if booking is not None and booking.frozen:
-                feasible = (booking.day,)
+                days = (booking.day,)
             elif previous is not None and demands[previous].excluded is not None:
-                excluded = (Reason.PREVIOUS_STAGE_UNSCHEDULED, f"session {index} is not planned")
-            elif not case_rooms:
-                kinds = " or ".join(case.room_kinds)
-                excluded = (Reason.NO_COMPATIBLE_RESOURCE, f"needs a {kinds} room; the instance has none")
-            elif first > days - 1 or first > last:
-                if index and (first_ready - instance.start).days <= last:
-                    excluded = (
-                        Reason.STAGE_GAP,
-                        f"stage {index + 1} comes at least {gap} days after the previous one, not before {ready}",
-                    )
-                elif first > days - 1:
-                    code, why = _not_ready_reason(_binding(case.not_before, first_ready), first_ready, case.referred)
-                    excluded = (code, f"{why}; the plan ends on {instance.end}")
-                else:
-                    excluded = (
-                        Reason.AFTER_LATEST_DATE,
-                        f"latest useful date {case.latest} is before the first possible date {ready}",
-                    )
+                excluded = (Reason.PREVIOUS_STAGE_UNSCHEDULED, f"session {index - 1} of the case cannot be planned")
             else:
-                candidates = [d for d in range(first, last + 1) if instance.start + dt.timedelta(days=d) not in unavailable]
-                sedation_nurses = nurses if case.sedation else None
-                feasible = tuple(
-                    d
-                    for d in candidates
-                    if _feasible_on(d, case_rooms, radiologists, sedation_nurses, recovery, minutes, monitoring, now)
-                )
-                span = f"{instance.start + dt.timedelta(days=first)} to {instance.start + dt.timedelta(days=last)}"
-                if not candidates:
-                    excluded = (Reason.PATIENT_UNAVAILABLE, f"the patient or the service is unavailable every day {span}")
-                elif not feasible:
-                    nurse = ", a sedation nurse" if case.sedation else ""
-                    excluded = (
-                        Reason.NO_COMPATIBLE_RESOURCE,
-                        f"no day {span} with a {' or '.join(case.room_kinds)} room, a radiologist for it{nurse} and "
-                        f"the recovery area available for {minutes} min of procedure and {monitoring} min of monitoring",
-                    )
+                days, excluded = _possible_days(cal, case, index, minutes, monitoring)
             demands.append(
                 Demand(
                     case=case.id,
@@ -351,30 +401,30 @@ def problem_of(instance: Instance) -> Problem:
                     minutes=minutes,
                     monitoring=monitoring,
                     sedation=case.sedation,
-                    rooms=tuple(r.id for r in case_rooms),
-                    days=feasible,
+                    rooms=tuple(r.id for r in rooms if r.kind in case.room_kinds),
+                    days=days,
                     earliest=now,
                     previous=previous,
-                    gap_days=gap,
+                    gap_days=instance.policy.min_days_between_stages,
                     mandatory=case.mandatory and index == 0,
                     booked=booking,
                     excluded=excluded,
-                    quantities={term: tuple(values) for term, values in quantities.items()},
+                    quantities=_quantities(instance, case, index, levels),
                 )
             )
     return Problem(
         name=instance.name,
         start=instance.start,
-        days=days,
+        days=instance.days,
         granularity=g,
         now=now,
         rooms=rooms,
         radiologists=radiologists,
         nurses=nurses,
-        recovery=recovery,
+        recovery=cal.recovery,
         sessions=tuple(demands),
         terms=TERMS,
         units=UNITS,
         weights={term: float(getattr(instance.weights, term)) for term in TERMS},
-        coefficients=dict(coef.by_term),
+        coefficients=dict(coefficients(instance.weights).by_term),
     )

@@ -495,15 +495,17 @@ def record_procedure(
     record = uow.records.procedure(case_id)
     if record is not None and record.signed_at is not None:
         raise Conflict("the procedure record is signed and can no longer change", field="procedure")
+    level_rows = [ProcedureLevel(**dataclasses.asdict(level)) for level in levels]
     if record is None:
-        record = ProcedureRecord(case_id=case_id, operator=actor.username, started_at=started_at)
+        record = ProcedureRecord(case_id=case_id, operator=actor.username, started_at=started_at, levels=level_rows)
         uow.records.add(record)
+    else:
+        record.levels = level_rows
     record.sedation = sedation
     record.started_at = started_at
     record.ended_at = ended_at
     record.complications = [c for c in complications if c]
     record.notes = (notes or "").strip() or None
-    record.levels = [ProcedureLevel(**dataclasses.asdict(level)) for level in levels]
     uow.session.flush()
     _audit(uow, actor, "update", "procedure", record.id, workflow.case.patient_id, levels=[lv.level for lv in levels])
     if sign:

@@ -29,6 +29,11 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+# JSON has no date type: dates and times arrive as ISO 8601 text, which these (and only these) fields parse.
+Moment = Annotated[dt.datetime, Field(strict=False)]
+Day = Annotated[dt.date, Field(strict=False)]
+
+
 class WorklistItem(BaseModel):
     """A worklist line."""
 
@@ -87,7 +92,7 @@ class BookingIn(Strict):
     """A slot to book: the room and the start of the first slot."""
 
     room: str = Field(min_length=1, max_length=32)
-    starts_at: dt.datetime
+    starts_at: Moment
 
 
 class LevelIn(Strict):
@@ -108,8 +113,8 @@ class ProcedureIn(Strict):
 
     levels: list[LevelIn] = Field(min_length=1, max_length=24)
     sedation: bool
-    started_at: dt.datetime
-    ended_at: dt.datetime | None = None
+    started_at: Moment
+    ended_at: Moment | None = None
     complications: list[str] = Field(default_factory=list, max_length=20)
     notes: str | None = Field(default=None, max_length=4000)
     sign: bool = False
@@ -160,7 +165,7 @@ class ComplicationIn(Strict):
         "pain_flare",
         "other",
     ]
-    occurred_on: dt.date
+    occurred_on: Day
     serious: bool = False
     notes: str | None = Field(default=None, max_length=2000)
 

@@ -1,0 +1,549 @@
+"""The CP-SAT model of the procedure schedule: the one place where the schedule is modelled.
+
+Time is counted in units of the instance's granularity (15 minutes by default) from 00:00 on the first
+day. Per session: a presence literal, one literal per possible day (``x``), a time of day and an
+absolute start linked to them, one literal per compatible room, radiologist and (when sedated) sedation
+nurse, each with an optional interval. Rooms, radiologists and nurses are no-overlap resources whose
+blocked periods are fixed intervals; the recovery bays are a cumulative resource fed by a monitoring
+interval that starts when the procedure ends. Windows that differ by weekday are enforced per group of
+days with the same hours. Staged sessions are ordered at least a staging gap apart. Redundant per-day
+capacity constraints give the linear relaxation, and so the bound, something to work with.
+
+The objective is the sum of the per-day cost tables of :mod:`vertebro.scheduling.problem`, overtime
+minutes, and moves of already-booked sessions, in hundredths of a point, exactly as
+:mod:`vertebro.scheduling.placement` scores any plan.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from ortools.sat.python import cp_model  # type: ignore[import-untyped]
+
+from vertebro.scheduling.fcfs import fcfs_placement
+from vertebro.scheduling.objective import SCALE
+from vertebro.scheduling.occupancy import Slot
+from vertebro.scheduling.placement import overtime_of, plan_of
+from vertebro.scheduling.plan import Plan, Reason
+from vertebro.scheduling.problem import DAY, Demand, Problem, Resource, Window, start_range
+
+Var = Any  # ortools variables and literals are untyped
+
+
+@dataclass(frozen=True, slots=True)
+class SolveOptions:
+    """How long and how hard to search, and where to start from."""
+
+    time_limit: float = 30.0
+    workers: int = 2
+    seed: int = 0
+    relative_gap: float = 0.0
+    hint: Mapping[int, Slot] | None = None
+    use_fcfs_hint: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """The search so far: seconds, best objective and bound (points), solutions found."""
+
+    seconds: float
+    objective: float | None
+    bound: float | None
+    solutions: int
+
+
+ProgressCallback = Callable[[Progress], None]
+
+
+@dataclass(slots=True)
+class _SessionVars:
+    present: Var
+    days: dict[int, Var]
+    tod: Var
+    start: Var
+    overtime: Var | int
+    rooms: dict[str, Var] = field(default_factory=dict)
+    radiologists: dict[str, Var] = field(default_factory=dict)
+    nurses: dict[str, Var] = field(default_factory=dict)
+    keep: Var | None = None
+    groups: dict[frozenset[int], Var] = field(default_factory=dict)
+
+
+def _offsets(window: Window, day: int, g: int) -> tuple[int, int, int]:
+    base = day * DAY
+    return (window.open - base) // g, (window.close - base) // g, (window.limit - base) // g
+
+
+class _Builder:
+    """Builds the model for one problem; ``diagnose`` turns fixed bookings and mandatory cases into assumptions."""
+
+    def __init__(self, problem: Problem, *, diagnose: bool = False) -> None:
+        self.problem = problem
+        self.g = problem.granularity
+        self.units_per_day = DAY // self.g
+        self.model = cp_model.CpModel()
+        self.vars: dict[int, _SessionVars] = {}
+        self.assumptions: list[tuple[Var, str]] = []
+        self.diagnose = diagnose
+        self.room_intervals: dict[str, list[Var]] = defaultdict(list)
+        self.rad_intervals: dict[str, list[Var]] = defaultdict(list)
+        self.nurse_intervals: dict[str, list[Var]] = defaultdict(list)
+        self.monitoring: list[Var] = []
+        self.objective: list[Any] = []
+        self.constant = 0
+        self._build()
+
+    # -- helpers ---------------------------------------------------------------------------------
+    def _group(self, v: _SessionVars, days: Iterable[int]) -> Var:
+        key = frozenset(days)
+        if key not in v.groups:
+            y = self.model.new_bool_var("")
+            self.model.add(y == sum(v.days[d] for d in key))
+            v.groups[key] = y
+        return v.groups[key]
+
+    def _by_offsets(
+        self, v: _SessionVars, windows: dict[int, tuple[int, ...]]
+    ) -> list[tuple[tuple[int, ...], list[Var]]]:
+        """Group allowed days by identical window offsets; return (offsets, extra enforcement literals)."""
+        groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
+        for day, offsets in windows.items():
+            groups[offsets].append(day)
+        if len(groups) == 1:
+            return [(next(iter(groups)), [])]
+        return [(offsets, [self._group(v, days)]) for offsets, days in groups.items()]
+
+    def _fixed(self, spans: Iterable[tuple[int, int]]) -> list[Var]:
+        g = self.g
+        return [self.model.new_fixed_size_interval_var(a // g, (b - a) // g, "") for a, b in spans]
+
+    def _enforcer(self, description: str) -> list[Var]:
+        """A literal enforcing a fixed booking or a mandatory case: an assumption when diagnosing."""
+        if not self.diagnose:
+            return []
+        lit = self.model.new_bool_var("")
+        self.assumptions.append((lit, description))
+        return [lit]
+
+    # -- the model -------------------------------------------------------------------------------
+    def _build(self) -> None:
+        problem = self.problem
+        for index, demand in enumerate(problem.sessions):
+            if demand.excluded is None:
+                self._session(index, demand)
+        self._resources()
+        self._capacity_cuts()
+        if problem.room_day_term is not None:
+            self._room_days()
+        if not self.diagnose:
+            self.model.minimize(cp_model.LinearExpr.sum(self.objective) + self.constant)
+        else:
+            self.model.add_assumptions([lit for lit, _ in self.assumptions])
+
+    def _session(self, index: int, demand: Demand) -> None:
+        m, g, upd, problem = self.model, self.g, self.units_per_day, self.problem
+        dur, mon = demand.minutes // g, demand.monitoring // g
+        present = m.new_bool_var(f"p{index}")
+        x = {day: m.new_bool_var("") for day in demand.days}
+        m.add(sum(x.values()) == present)
+        frozen = demand.booked is not None and demand.booked.frozen
+        earliest = 0 if frozen else -(-demand.earliest // g)
+        domain = cp_model.Domain.from_intervals(
+            [[max(day * upd, earliest), day * upd + upd - 1] for day in demand.days if day * upd + upd - 1 >= earliest]
+            or [[0, 0]]
+        )
+        start = m.new_int_var_from_domain(domain, "")
+        tod = m.new_int_var(0, upd - 1, "")
+        m.add(start == upd * sum(day * lit for day, lit in x.items()) + tod).only_enforce_if(present)
+        max_overtime = max(
+            (
+                (w.limit - w.close) // g
+                for r in problem.rooms
+                for w in r.windows
+                if w is not None and r.id in demand.rooms
+            ),
+            default=0,
+        )
+        overtime: Var | int = m.new_int_var(0, max_overtime, "") if max_overtime else 0
+        v = _SessionVars(present, x, tod, start, overtime)
+        self.vars[index] = v
+        self._rooms(index, demand, v, dur)
+        self._staff(index, demand, v, dur)
+        # recovery: monitoring starts when the procedure ends, inside the recovery area's hours
+        rec_windows = {}
+        for day in demand.days:
+            rw = problem.recovery.windows[day]
+            if rw is None:
+                m.add(x[day] == 0)
+            else:
+                rec_windows[day] = _offsets(rw, day, g)[:2]
+        for (open_, close), extra in self._by_offsets(v, rec_windows):
+            m.add(tod + dur >= open_).only_enforce_if([present, *extra])
+            m.add(tod + dur + mon <= close).only_enforce_if([present, *extra])
+        self.monitoring.append(m.new_optional_fixed_size_interval_var(start + dur, mon, present, ""))
+        # staging: a later session needs the previous one, at least gap_days later
+        if demand.previous is not None and demand.previous in self.vars:
+            prev = self.vars[demand.previous]
+            m.add(present <= prev.present)
+            m.add(
+                sum(d * lit for d, lit in x.items()) >= sum(d * lit for d, lit in prev.days.items()) + demand.gap_days
+            ).only_enforce_if(present)
+        self._objective(demand, v)
+        self._bookings(index, demand, v)
+
+    def _room_day_ok(self, demand: Demand, room: Resource, day: int) -> bool:
+        problem = self.problem
+        rw, rec = room.windows[day], problem.recovery.windows[day]
+        if rw is None or rec is None:
+            return False
+        nurses = [n.windows[day] for n in problem.nurses] if demand.sedation else [None]
+        for rad in problem.radiologists:
+            dw = rad.windows[day]
+            if dw is None or not rad.can_work_in(room.id):
+                continue
+            for nw in nurses:
+                if demand.sedation and nw is None:
+                    continue
+                lo, hi = start_range(rw, dw, nw, rec, demand.minutes, demand.monitoring)
+                if max(lo, demand.earliest) <= hi or (demand.booked is not None and demand.booked.frozen):
+                    return True
+        return False
+
+    def _rooms(self, index: int, demand: Demand, v: _SessionVars, dur: int) -> None:
+        m, g = self.model, self.g
+        for room_id in demand.rooms:
+            room = self.problem.room(room_id)
+            allowed = {day: _offsets(w, day, g) for day in demand.days if (w := room.windows[day]) is not None}
+            allowed = {day: o for day, o in allowed.items() if self._room_day_ok(demand, room, day)}
+            if not allowed:
+                continue
+            r = m.new_bool_var("")
+            v.rooms[room_id] = r
+            for day, lit in v.days.items():
+                if day not in allowed:
+                    m.add_implication(lit, r.Not())
+            for (open_, close, limit), extra in self._by_offsets(v, allowed):
+                lits = [r, *extra]
+                m.add(v.tod >= open_).only_enforce_if(lits)
+                m.add(v.tod <= close - 1).only_enforce_if(lits)
+                m.add(v.tod + dur <= limit).only_enforce_if(lits)
+                if limit > close:
+                    m.add(v.overtime >= v.tod + dur - close).only_enforce_if(lits)
+            self.room_intervals[room_id].append(m.new_optional_fixed_size_interval_var(v.start, dur, r, ""))
+        m.add(sum(v.rooms.values()) == v.present)
+
+    def _staff(self, index: int, demand: Demand, v: _SessionVars, dur: int) -> None:
+        m, g = self.model, self.g
+        groups: list[tuple[tuple[Resource, ...], dict[str, Var], dict[str, list[Var]]]] = [
+            (self.problem.radiologists, v.radiologists, self.rad_intervals)
+        ]
+        if demand.sedation:
+            groups.append((self.problem.nurses, v.nurses, self.nurse_intervals))
+        for staff, chosen, intervals in groups:
+            for person in staff:
+                rooms = [r for room_id, r in v.rooms.items() if person.can_work_in(room_id)]
+                if not rooms:
+                    continue
+                allowed = {
+                    day: _offsets(w, day, g)[:2]
+                    for day in demand.days
+                    if (w := person.windows[day]) is not None and w.close - w.open >= demand.minutes
+                }
+                if not allowed:
+                    continue
+                a = m.new_bool_var("")
+                chosen[person.id] = a
+                for day, lit in v.days.items():
+                    if day not in allowed:
+                        m.add_implication(lit, a.Not())
+                for room_id, r in v.rooms.items():
+                    if not person.can_work_in(room_id):
+                        m.add_implication(a, r.Not())
+                for (open_, close), extra in self._by_offsets(v, allowed):
+                    m.add(v.tod >= open_).only_enforce_if([a, *extra])
+                    m.add(v.tod + dur <= close).only_enforce_if([a, *extra])
+                intervals[person.id].append(m.new_optional_fixed_size_interval_var(v.start, dur, a, ""))
+            m.add(sum(chosen.values()) == v.present)
+
+    def _objective(self, demand: Demand, v: _SessionVars) -> None:
+        problem, coef = self.problem, self.problem.coefficients
+        absent = sum(coef[t] * demand.quantity(t, None, problem.days) for t in demand.quantities)
+        self.constant += absent
+        self.objective.append(-absent * v.present)
+        for day, lit in v.days.items():
+            cost = sum(coef[t] * demand.quantity(t, day, problem.days) for t in demand.quantities)
+            if cost:
+                self.objective.append(cost * lit)
+        if "overtime" in coef and not isinstance(v.overtime, int):
+            self.objective.append(coef["overtime"] * self.g * v.overtime)
+
+    def _bookings(self, index: int, demand: Demand, v: _SessionVars) -> None:
+        m, g, booked = self.model, self.g, demand.booked
+        if demand.mandatory:
+            m.add(v.present == 1).only_enforce_if(self._enforcer(f"case {demand.case} is mandatory (urgent)"))
+        if booked is None:
+            return
+        if booked.frozen:
+            when = self.problem.moment(booked.start)
+            lits = self._enforcer(
+                f"case {demand.case} session {demand.index} started before the planning moment "
+                f"({when:%Y-%m-%d %H:%M}, {booked.room}, {booked.radiologist}) and cannot move"
+            )
+            m.add(v.present == 1).only_enforce_if(lits)
+            m.add(v.start == booked.start // g).only_enforce_if(lits)
+            for chosen, wanted in (
+                (v.rooms, booked.room),
+                (v.radiologists, booked.radiologist),
+                (v.nurses, booked.nurse),
+            ):
+                if wanted is None:
+                    continue
+                if wanted in chosen:
+                    m.add(chosen[wanted] == 1).only_enforce_if(lits)
+                else:
+                    m.add_bool_or([lit.Not() for lit in lits])
+            return
+        cost = self.problem.coefficients[booked.move_term]
+        self.constant += cost
+        if booked.day in v.days:
+            keep = m.new_bool_var("")
+            v.keep = keep
+            m.add_implication(keep, v.days[booked.day])
+            m.add(v.start == booked.start // g).only_enforce_if(keep)
+            self.objective.append(-cost * keep)
+
+    def _resources(self) -> None:
+        m, problem = self.model, self.problem
+        for staff, intervals in (
+            (problem.rooms, self.room_intervals),
+            (problem.radiologists, self.rad_intervals),
+            (problem.nurses, self.nurse_intervals),
+        ):
+            for resource in staff:
+                if intervals[resource.id]:
+                    m.add_no_overlap(intervals[resource.id] + self._fixed(resource.blocked))
+        recovery = problem.recovery
+        capacity = max(recovery.bays)
+        fixed, demands = [], []
+        upd = self.units_per_day
+        for day, bays in enumerate(recovery.bays):
+            if bays < capacity:
+                fixed.append(m.new_fixed_size_interval_var(day * upd, upd, ""))
+                demands.append(capacity - bays)
+        for iv in self._fixed(recovery.blocked):
+            fixed.append(iv)
+            demands.append(capacity)
+        if self.monitoring:
+            m.add_cumulative(self.monitoring + fixed, [1] * len(self.monitoring) + demands, capacity)
+
+    def _capacity_cuts(self) -> None:
+        """Redundant per-day capacity: procedure time per room set, monitoring time, staff time."""
+        m, g, problem = self.model, self.g, self.problem
+        room_sets = {problem.sessions[i].rooms for i in self.vars}
+        for day in range(problem.days):
+            on_day = [(i, v.days[day]) for i, v in self.vars.items() if day in v.days]
+            if not on_day:
+                continue
+            for room_set in room_sets:
+                cap = sum(
+                    (w.limit - w.open) // g
+                    for r in problem.rooms
+                    if r.id in room_set and (w := r.windows[day]) is not None
+                )
+                terms = [
+                    problem.sessions[i].minutes // g * lit
+                    for i, lit in on_day
+                    if set(problem.sessions[i].rooms) <= set(room_set)
+                ]
+                if terms:
+                    m.add(sum(terms) <= cap)
+            rec = problem.recovery.windows[day]
+            if rec is not None:
+                m.add(
+                    sum(problem.sessions[i].monitoring // g * lit for i, lit in on_day)
+                    <= problem.recovery.bays[day] * ((rec.close - rec.open) // g)
+                )
+            rad_cap = sum((w.close - w.open) // g for r in problem.radiologists if (w := r.windows[day]) is not None)
+            m.add(sum(problem.sessions[i].minutes // g * lit for i, lit in on_day) <= rad_cap)
+            sedated = [problem.sessions[i].minutes // g * lit for i, lit in on_day if problem.sessions[i].sedation]
+            if sedated:
+                nurse_cap = sum((w.close - w.open) // g for n in problem.nurses if (w := n.windows[day]) is not None)
+                m.add(sum(sedated) <= nurse_cap)
+
+    def _room_days(self) -> None:
+        m, problem = self.model, self.problem
+        term = problem.room_day_term
+        assert term is not None
+        used: dict[tuple[str, int], Var] = {}
+        for v in self.vars.values():
+            for room_id, r in v.rooms.items():
+                for day, lit in v.days.items():
+                    if (room_id, day) not in used:
+                        used[room_id, day] = m.new_bool_var("")
+                    m.add_bool_or([r.Not(), lit.Not(), used[room_id, day]])
+        self.used_room_days = used
+        self.objective.extend(problem.coefficients[term] * u for u in used.values())
+
+    # -- hints and results -----------------------------------------------------------------------
+    def hint(self, placement: Mapping[int, Slot]) -> None:
+        """Give the solver a complete starting plan."""
+        m, g, upd = self.model, self.g, self.units_per_day
+        for index, v in self.vars.items():
+            slot = placement.get(index)
+            ok = slot is not None and slot.day in v.days and slot.room in v.rooms and slot.radiologist in v.radiologists
+            m.add_hint(v.present, ok)
+            for day, lit in v.days.items():
+                m.add_hint(lit, ok and slot is not None and slot.day == day)
+            for chosen, wanted in (
+                (v.rooms, None if slot is None else slot.room),
+                (v.radiologists, None if slot is None else slot.radiologist),
+                (v.nurses, None if slot is None else slot.nurse),
+            ):
+                for key, lit in chosen.items():
+                    m.add_hint(lit, ok and key == wanted)
+            for days, y in v.groups.items():
+                m.add_hint(y, ok and slot is not None and slot.day in days)
+            if ok and slot is not None:
+                m.add_hint(v.start, slot.start // g)
+                m.add_hint(v.tod, slot.start // g - slot.day * upd)
+                if not isinstance(v.overtime, int):
+                    m.add_hint(v.overtime, overtime_of(self.problem, index, slot) // g)
+                if v.keep is not None:
+                    booked = self.problem.sessions[index].booked
+                    m.add_hint(v.keep, booked is not None and booked.start == slot.start)
+            elif v.keep is not None:
+                m.add_hint(v.keep, False)
+
+    def placement(self, solver: Any) -> dict[int, Slot]:
+        """Return the placement in the solver's current solution."""
+        g = self.g
+        result: dict[int, Slot] = {}
+        for index, v in self.vars.items():
+            if not solver.boolean_value(v.present):
+                continue
+            day = next(d for d, lit in v.days.items() if solver.boolean_value(lit))
+            room = next(k for k, lit in v.rooms.items() if solver.boolean_value(lit))
+            rad = next(k for k, lit in v.radiologists.items() if solver.boolean_value(lit))
+            nurse = next((k for k, lit in v.nurses.items() if solver.boolean_value(lit)), None)
+            result[index] = Slot(day, solver.value(v.start) * g, room, rad, nurse)
+        return result
+
+
+class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
+    def __init__(self, callback: ProgressCallback | None, started: float) -> None:
+        super().__init__()
+        self.callback = callback
+        self.started = started
+        self.solutions = 0
+        self.objective: float | None = None
+        self.bound: float | None = None
+
+    def on_solution_callback(self) -> None:
+        self.solutions += 1
+        self.objective = self.objective_value / SCALE
+        self.bound = self.best_objective_bound / SCALE
+        self.report()
+
+    def on_bound(self, bound: float) -> None:
+        self.bound = bound / SCALE
+        self.report()
+
+    def report(self) -> None:
+        if self.callback is not None:
+            self.callback(Progress(time.perf_counter() - self.started, self.objective, self.bound, self.solutions))
+
+
+def _infeasible_problems(problem: Problem, time_limit: float) -> list[str]:
+    """Return the fixed bookings and mandatory cases that cannot all hold together (an infeasible core)."""
+    builder = _Builder(problem, diagnose=True)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = time_limit
+    solver.parameters.num_workers = 1
+    status = solver.solve(builder.model)
+    if status != cp_model.INFEASIBLE:
+        return ["the plan is infeasible, but no smaller set of fixed bookings and mandatory cases was found to blame"]
+    core = set(solver.sufficient_assumptions_for_infeasibility())
+    blamed = [text for lit, text in builder.assumptions if lit.Index() in core]
+    return ["these cannot all hold together with the calendars and capacities:"] + [f"- {t}" for t in blamed]
+
+
+def _mandatory_excluded(problem: Problem) -> list[str]:
+    return [
+        f"case {d.case} is mandatory but cannot be scheduled: {d.excluded[1]}"
+        for d in problem.sessions
+        if d.mandatory and d.excluded is not None
+    ]
+
+
+def solve(problem: Problem, options: SolveOptions = SolveOptions(), progress: ProgressCallback | None = None) -> Plan:
+    """Return the CP-SAT plan of a problem: the schedule, its objective terms, the bound and the gap.
+
+    The first-come-first-served plan (or ``options.hint``) is the starting point, so a plan exists from
+    the first second. Infeasible input (a mandatory case that cannot be placed, fixed bookings that
+    clash) returns a plan with status ``infeasible`` and the reasons in ``problems``; it never raises.
+    """
+    started = time.perf_counter()
+    static = _mandatory_excluded(problem)
+    if static:
+        seconds = time.perf_counter() - started
+        return plan_of(
+            problem,
+            {},
+            planner="cp-sat",
+            status="infeasible",
+            seconds=seconds,
+            problems=static,
+            left_out=Reason.NO_PLAN,
+        )
+    builder = _Builder(problem)
+    hint = options.hint
+    if hint is None and options.use_fcfs_hint:
+        hint = fcfs_placement(problem)
+    if hint is not None:
+        builder.hint(hint)
+    solver = cp_model.CpSolver()
+    params = solver.parameters
+    params.max_time_in_seconds = max(0.1, options.time_limit - (time.perf_counter() - started))
+    params.num_workers = options.workers
+    params.random_seed = options.seed
+    params.relative_gap_limit = options.relative_gap
+    reporter = _Reporter(progress, started)
+    solver.best_bound_callback = reporter.on_bound
+    status = solver.solve(builder.model, reporter)
+    seconds = time.perf_counter() - started
+    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        bound = solver.best_objective_bound / SCALE
+        return plan_of(
+            problem,
+            builder.placement(solver),
+            planner="cp-sat",
+            status="optimal" if status == cp_model.OPTIMAL else "feasible",
+            seconds=seconds,
+            bound=bound,
+        )
+    if status == cp_model.INFEASIBLE:
+        problems = _infeasible_problems(problem, min(10.0, max(1.0, options.time_limit)))
+        return plan_of(
+            problem,
+            {},
+            planner="cp-sat",
+            status="infeasible",
+            seconds=seconds,
+            problems=problems,
+            left_out=Reason.NO_PLAN,
+        )
+    if status == cp_model.MODEL_INVALID:
+        raise RuntimeError(f"the CP-SAT model is invalid: {builder.model.validate()}")
+    return plan_of(
+        problem,
+        {},
+        planner="cp-sat",
+        status="no_solution",
+        seconds=seconds,
+        problems=[f"no plan found within {options.time_limit:g} s; allow more time"],
+        left_out=Reason.NO_PLAN,
+    )
