@@ -20,11 +20,11 @@ $(DEV): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@ $(RUNTIME)
 
-## demo: install, migrate the SQLite database, load the demo patients and print the worklist
+## demo: install, migrate the SQLite database, load demo patients and staff, serve http://127.0.0.1:8000
 demo: $(RUNTIME)
 	bash scripts/ensure-system-packages.sh
 	$(BIN)/vertebro db upgrade
-	$(BIN)/vertebro demo
+	$(BIN)/vertebro demo --serve
 
 ## test: install everything (PostgreSQL included) and run lint, types, architecture and tests
 test: $(DEV) system-deps lint typecheck architecture pytest

@@ -16,47 +16,19 @@ minutes, and moves of already-booked sessions, in hundredths of a point, exactly
 
 from __future__ import annotations
 
-import time
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from ortools.sat.python import cp_model  # type: ignore[import-untyped]
 
-from vertebro.scheduling.fcfs import fcfs_placement
-from vertebro.scheduling.objective import SCALE
 from vertebro.scheduling.occupancy import Slot
-from vertebro.scheduling.placement import overtime_of, plan_of
-from vertebro.scheduling.plan import Plan, Reason
+from vertebro.scheduling.placement import overtime_of
+from vertebro.scheduling.plan import Reason
 from vertebro.scheduling.problem import DAY, Demand, Problem, Resource, Window, start_range
 
 Var = Any  # ortools variables and literals are untyped
-
-
-@dataclass(frozen=True, slots=True)
-class SolveOptions:
-    """How long and how hard to search, and where to start from."""
-
-    time_limit: float = 30.0
-    workers: int = 2
-    seed: int = 0
-    relative_gap: float = 0.0
-    hint: Mapping[int, Slot] | None = None
-    use_fcfs_hint: bool = True
-
-
-@dataclass(frozen=True, slots=True)
-class Progress:
-    """The search so far: seconds, best objective and bound (points), solutions found."""
-
-    seconds: float
-    objective: float | None
-    bound: float | None
-    solutions: int
-
-
-ProgressCallback = Callable[[Progress], None]
 
 
 @dataclass(slots=True)
@@ -433,117 +405,232 @@ class _Builder:
         return result
 
 
-class _Reporter(cp_model.CpSolverSolutionCallback):  # type: ignore[misc]
-    def __init__(self, callback: ProgressCallback | None, started: float) -> None:
-        super().__init__()
-        self.callback = callback
-        self.started = started
-        self.solutions = 0
-        self.objective: float | None = None
-        self.bound: float | None = None
+# -- the day-assignment relaxation (master) ------------------------------------------------------
 
-    def on_solution_callback(self) -> None:
-        self.solutions += 1
-        self.objective = self.objective_value / SCALE
-        self.bound = self.best_objective_bound / SCALE
-        self.report()
-
-    def on_bound(self, bound: float) -> None:
-        self.bound = bound / SCALE
-        self.report()
-
-    def report(self) -> None:
-        if self.callback is not None:
-            self.callback(Progress(time.perf_counter() - self.started, self.objective, self.bound, self.solutions))
+Shape = tuple[int, int, bool, tuple[str, ...]]
 
 
-def _infeasible_problems(problem: Problem, time_limit: float) -> list[str]:
-    """Return the fixed bookings and mandatory cases that cannot all hold together (an infeasible core)."""
-    builder = _Builder(problem, diagnose=True)
-    solver = cp_model.CpSolver()
-    solver.parameters.max_time_in_seconds = time_limit
-    solver.parameters.num_workers = 1
-    status = solver.solve(builder.model)
-    if status != cp_model.INFEASIBLE:
-        return ["the plan is infeasible, but no smaller set of fixed bookings and mandatory cases was found to blame"]
-    core = set(solver.sufficient_assumptions_for_infeasibility())
-    blamed = [text for lit, text in builder.assumptions if lit.Index() in core]
-    return ["these cannot all hold together with the calendars and capacities:"] + [f"- {t}" for t in blamed]
+def shape_of(demand: Demand) -> Shape:
+    """Return what makes two sessions interchangeable within one day: durations, sedation, rooms."""
+    return demand.minutes, demand.monitoring, demand.sedation, demand.rooms
 
 
-def _mandatory_excluded(problem: Problem) -> list[str]:
-    return [
-        f"case {d.case} is mandatory but cannot be scheduled: {d.excluded[1]}"
-        for d in problem.sessions
-        if d.mandatory and d.excluded is not None
-    ]
+def day_signature(problem: Problem, day: int) -> tuple[object, ...]:
+    """Return everything that decides which session shapes fit on a day, relative to the day's start.
 
-
-def solve(problem: Problem, options: SolveOptions = SolveOptions(), progress: ProgressCallback | None = None) -> Plan:
-    """Return the CP-SAT plan of a problem: the schedule, its objective terms, the bound and the gap.
-
-    The first-come-first-served plan (or ``options.hint``) is the starting point, so a plan exists from
-    the first second. Infeasible input (a mandatory case that cannot be placed, fixed bookings that
-    clash) returns a plan with status ``infeasible`` and the reasons in ``problems``; it never raises.
+    Two days with the same signature accept the same sets of shapes, so a set proven not to fit on one
+    does not fit on the other either.
     """
-    started = time.perf_counter()
-    static = _mandatory_excluded(problem)
-    if static:
-        seconds = time.perf_counter() - started
-        return plan_of(
-            problem,
-            {},
-            planner="cp-sat",
-            status="infeasible",
-            seconds=seconds,
-            problems=static,
-            left_out=Reason.NO_PLAN,
-        )
-    builder = _Builder(problem)
-    hint = options.hint
-    if hint is None and options.use_fcfs_hint:
-        hint = fcfs_placement(problem)
-    if hint is not None:
-        builder.hint(hint)
+    base = day * DAY
+
+    def rel(resource: Resource) -> tuple[object, ...]:
+        w = resource.windows[day]
+        window = None if w is None else (w.open - base, w.close - base, w.limit - base)
+        blocked = tuple((a - base, b - base) for a, b in resource.blocked if a < base + DAY and b > base)
+        return resource.id, window, blocked
+
+    rec = problem.recovery
+    rw = rec.windows[day]
+    frozen = tuple(
+        (i, d.booked.start - base)
+        for i, d in enumerate(problem.sessions)
+        if d.booked is not None and d.booked.frozen and d.booked.day == day
+    )
+    return (
+        tuple(rel(r) for r in (*problem.rooms, *problem.radiologists, *problem.nurses)),
+        None if rw is None else (rw.open - base, rw.close - base),
+        rec.bays[day],
+        tuple((a - base, b - base) for a, b in rec.blocked if a < base + DAY and b > base),
+        max(0, problem.now - base) if problem.now > base else 0,
+        frozen,
+    )
+
+
+def _usable(window: Window | None, blocked: tuple[tuple[int, int], ...], *, regular: bool = False) -> int:
+    if window is None:
+        return 0
+    end = window.close if regular else window.limit
+    lost = sum(max(0, min(b, end) - max(a, window.open)) for a, b in blocked)
+    return max(0, end - window.open - lost)
+
+
+class MasterModel:
+    """Which day each session goes on, with every per-day capacity aggregated: a relaxation of the schedule.
+
+    Its optimum is a lower bound on every plan's objective (it ignores overtime, intra-day timing and
+    moves within the same day). Cuts learnt from days whose assigned sessions do not fit exclude those
+    combinations of session shapes on every day with the same signature.
+    """
+
+    def __init__(self, problem: Problem) -> None:
+        self.problem = problem
+        self.model = cp_model.CpModel()
+        self.x: dict[int, dict[int, Var]] = {}
+        self.present: dict[int, Var] = {}
+        self.keep: dict[int, Var] = {}
+        self._counts: dict[tuple[Shape, int], tuple[Any, int]] = {}
+        self._build()
+
+    def _build(self) -> None:
+        m, problem, coef = self.model, self.problem, self.problem.coefficients
+        objective: list[Any] = []
+        constant = 0
+        for index, demand in enumerate(problem.sessions):
+            if demand.excluded is not None:
+                continue
+            p = m.new_bool_var("")
+            x = {day: m.new_bool_var("") for day in demand.days}
+            self.present[index], self.x[index] = p, x
+            m.add(sum(x.values()) == p)
+            absent = sum(coef[t] * demand.quantity(t, None, problem.days) for t in demand.quantities)
+            constant += absent
+            objective.append(-absent * p)
+            for day, lit in x.items():
+                cost = sum(coef[t] * demand.quantity(t, day, problem.days) for t in demand.quantities)
+                if cost:
+                    objective.append(cost * lit)
+            if demand.previous is not None and demand.previous in self.x:
+                prev = self.x[demand.previous]
+                m.add(p <= self.present[demand.previous])
+                m.add(
+                    sum(d * lit for d, lit in x.items()) >= sum(d * lit for d, lit in prev.items()) + demand.gap_days
+                ).only_enforce_if(p)
+            if demand.mandatory:
+                m.add(p == 1)
+            booked = demand.booked
+            if booked is not None and booked.frozen:
+                m.add(x[booked.day] == 1)
+            elif booked is not None:
+                cost = coef[booked.move_term]
+                constant += cost
+                if booked.day in x:
+                    keep = m.new_bool_var("")
+                    self.keep[index] = keep
+                    m.add_implication(keep, x[booked.day])
+                    objective.append(-cost * keep)
+        self._capacities()
+        m.minimize(cp_model.LinearExpr.sum(objective) + constant)
+
+    def _capacities(self) -> None:
+        m, problem = self.model, self.problem
+        room_sets = {problem.sessions[i].rooms for i in self.x}
+        for day in range(problem.days):
+            on_day = [(problem.sessions[i], x[day]) for i, x in self.x.items() if day in x]
+            if not on_day:
+                continue
+            for room_set in room_sets:
+                rooms = sum(_usable(r.windows[day], r.blocked) for r in problem.rooms if r.id in room_set)
+                rads = sum(
+                    _usable(r.windows[day], r.blocked)
+                    for r in problem.radiologists
+                    if any(r.can_work_in(k) for k in room_set)
+                )
+                terms = [d.minutes * lit for d, lit in on_day if set(d.rooms) <= set(room_set)]
+                if terms:
+                    m.add(sum(terms) <= min(rooms, rads))
+            rec = problem.recovery.windows[day]
+            opens = [w.open for r in problem.rooms if (w := r.windows[day]) is not None]
+            if rec is not None and opens:
+                first_end = min(opens) + min(d.minutes for d, _ in on_day)
+                span = _usable(rec, problem.recovery.blocked) - max(0, first_end - rec.open)
+                m.add(sum(d.monitoring * lit for d, lit in on_day) <= problem.recovery.bays[day] * max(0, span))
+            sedated = [d.minutes * lit for d, lit in on_day if d.sedation]
+            if sedated:
+                m.add(sum(sedated) <= sum(_usable(n.windows[day], n.blocked) for n in problem.nurses))
+
+    def _count(self, shape: Shape, day: int) -> tuple[Any, int]:
+        key = (shape, day)
+        if key not in self._counts:
+            lits = [
+                x[day]
+                for i, x in self.x.items()
+                if day in x and shape_of(self.problem.sessions[i]) == shape and not _frozen(self.problem.sessions[i])
+            ]
+            self._counts[key] = (sum(lits), len(lits))
+        return self._counts[key]
+
+    def add_cut(self, counts: Mapping[Shape, int], days: Iterable[int]) -> None:
+        """Forbid, on each of ``days``, at least ``counts[shape]`` sessions of every shape at once."""
+        m = self.model
+        for day in days:
+            terms = [(self._count(shape, day), need) for shape, need in counts.items()]
+            if any(available < need for (_, available), need in terms):
+                continue
+            flags = []
+            for (expr, available), need in terms:
+                flag = m.new_bool_var("")
+                m.add(expr <= need - 1 + (available - need + 1) * flag)
+                flags.append(flag)
+            m.add(sum(flags) <= len(flags) - 1)
+
+    def hint(self, days: Mapping[int, int]) -> None:
+        """Start the search from an assignment: session index -> day."""
+        m = self.model
+        m.clear_hints()
+        for index, x in self.x.items():
+            day = days.get(index)
+            m.add_hint(self.present[index], day is not None and day in x)
+            for d, lit in x.items():
+                m.add_hint(lit, d == day)
+            if index in self.keep:
+                booked = self.problem.sessions[index].booked
+                m.add_hint(self.keep[index], booked is not None and day == booked.day)
+
+    def assignment(self, solver: Any) -> dict[int, int]:
+        """Return the day of every present session in the solver's solution."""
+        return {
+            index: next(d for d, lit in x.items() if solver.boolean_value(lit))
+            for index, x in self.x.items()
+            if solver.boolean_value(self.present[index])
+        }
+
+
+def _frozen(demand: Demand) -> bool:
+    return demand.booked is not None and demand.booked.frozen
+
+
+def day_problem(problem: Problem, day: int, indices: Iterable[int], *, all_mandatory: bool) -> Problem:
+    """Return the problem restricted to one day and the given sessions (and that day's fixed bookings)."""
+    chosen = set(indices)
+    sessions = []
+    for index, demand in enumerate(problem.sessions):
+        if index in chosen or (_frozen(demand) and demand.days == (day,)):
+            sessions.append(
+                replace(demand, days=(day,), excluded=None, mandatory=demand.mandatory or all_mandatory, previous=None)
+            )
+        else:
+            sessions.append(replace(demand, excluded=(Reason.NO_PLAN, "not on this day")))
+    return replace(problem, sessions=tuple(sessions))
+
+
+def new_solver(time_limit: float, workers: int, seed: int, relative_gap: float = 0.0) -> Any:
+    """Return a CP-SAT solver with these limits."""
     solver = cp_model.CpSolver()
     params = solver.parameters
-    params.max_time_in_seconds = max(0.1, options.time_limit - (time.perf_counter() - started))
-    params.num_workers = options.workers
-    params.random_seed = options.seed
-    params.relative_gap_limit = options.relative_gap
-    reporter = _Reporter(progress, started)
-    solver.best_bound_callback = reporter.on_bound
-    status = solver.solve(builder.model, reporter)
-    seconds = time.perf_counter() - started
-    if status in (cp_model.OPTIMAL, cp_model.FEASIBLE):
-        bound = solver.best_objective_bound / SCALE
-        return plan_of(
-            problem,
-            builder.placement(solver),
-            planner="cp-sat",
-            status="optimal" if status == cp_model.OPTIMAL else "feasible",
-            seconds=seconds,
-            bound=bound,
-        )
-    if status == cp_model.INFEASIBLE:
-        problems = _infeasible_problems(problem, min(10.0, max(1.0, options.time_limit)))
-        return plan_of(
-            problem,
-            {},
-            planner="cp-sat",
-            status="infeasible",
-            seconds=seconds,
-            problems=problems,
-            left_out=Reason.NO_PLAN,
-        )
-    if status == cp_model.MODEL_INVALID:
-        raise RuntimeError(f"the CP-SAT model is invalid: {builder.model.validate()}")
-    return plan_of(
-        problem,
-        {},
-        planner="cp-sat",
-        status="no_solution",
-        seconds=seconds,
-        problems=[f"no plan found within {options.time_limit:g} s; allow more time"],
-        left_out=Reason.NO_PLAN,
-    )
+    params.max_time_in_seconds = max(0.05, time_limit)
+    params.num_workers = workers
+    params.random_seed = seed
+    params.relative_gap_limit = relative_gap
+    return solver
+
+
+def detailed_model(problem: Problem, *, diagnose: bool = False) -> _Builder:
+    """Return the detailed (monolithic) model of a problem: every day, time, room and person."""
+    return _Builder(problem, diagnose=diagnose)
+
+
+FOUND = (cp_model.OPTIMAL, cp_model.FEASIBLE)
+OPTIMAL = cp_model.OPTIMAL
+INFEASIBLE = cp_model.INFEASIBLE
+
+
+def infeasible_core(problem: Problem, time_limit: float) -> list[str]:
+    """Return the fixed bookings and mandatory cases that cannot all hold together (an infeasible core)."""
+    builder = _Builder(problem, diagnose=True)
+    solver = new_solver(time_limit, 1, 0)
+    status = solver.solve(builder.model)
+    if status != cp_model.INFEASIBLE:
+        return ["no plan satisfies every fixed booking and mandatory case together (no smaller set found to blame)"]
+    core = set(solver.sufficient_assumptions_for_infeasibility())
+    blamed = [text for lit, text in builder.assumptions if lit.Index() in core]
+    return ["these cannot all hold together with the calendars and capacities:", *(f"- {t}" for t in blamed)]

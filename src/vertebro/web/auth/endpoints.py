@@ -61,12 +61,13 @@ def totp(request: Request, uow: UoW, code: Annotated[str, Form()] = "") -> Respo
     """Check the TOTP code and finish signing in."""
     token = request.cookies.get(PENDING_COOKIE, "")
     try:
-        staff_service.complete_sign_in(uow, token=token, code=code, ip=client_address(request))
+        web_session = staff_service.complete_sign_in(uow, token=token, code=code, ip=client_address(request))
     except (staff_service.NotAuthenticated, staff_service.TooManyAttempts) as error:
         uow.commit()
         return page(request, "totp.html", None, error.status_code, errors={"code": error.message})
     uow.commit()
-    response = RedirectResponse("/", status_code=303)
+    home = "/admin/audit" if web_session.user.role == "admin" else "/"
+    response = RedirectResponse(home, status_code=303)
     response.delete_cookie(PENDING_COOKIE, path="/")
     _cookie(response, request, SESSION_COOKIE, token, int(staff_service.ABSOLUTE_TIMEOUT.total_seconds()))
     return response

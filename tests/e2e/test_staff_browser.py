@@ -1,0 +1,312 @@
+"""End-to-end in Debian's Chromium: one patient from referral to discharge and the 2-week follow-up,
+each step by the right role, plus the refusals. Screenshots of the key pages go to test-artifacts/e2e/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+import yaml
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.unit.clinical.builders import case_data
+from vertebro.clinical import Case, assess, assessment_json
+from vertebro.pathway.machine import Role
+from vertebro.store import migrate, staff_service, workflow_service
+from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
+from vertebro.store.service import record_case
+
+pytestmark = pytest.mark.e2e
+
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+PASSWORD = "correct horse battery"
+ROLES = {
+    Role.COORDINATOR: "e2e.coordinator",
+    Role.NURSE: "e2e.nurse",
+    Role.RADIOLOGIST: "e2e.radiologist",
+    Role.ADMIN: "e2e.admin",
+}
+_ = yaml  # case files in this suite are built from the unit builders
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _store_case(uow: UnitOfWork, identifier: str, name: str) -> None:
+    data = case_data({"patient": {"identifier": identifier, "name": name}, "sedation_planned": True})
+    data.pop("procedure_date")
+    case = Case.model_validate_json(json.dumps(data))
+    a = assess(case)
+    record_case(
+        uow,
+        case,
+        actor="e2e",
+        source="e2e",
+        assessment=assessment_json(a),
+        ruleset_version=a.ruleset_version,
+        default_profile="acr",
+        default_category=a.default_verdict.category.value,
+        treatment=a.recommendation.treatment.value,
+        genant_by_level={},
+    )
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str]]]:
+    """A real server process on a fresh SQLite database with staff, calendar and three referred patients."""
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-system-packages.sh (make test does)")
+    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    secrets: dict[Role, str] = {}
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        for role, username in ROLES.items():
+            created = staff_service.create_user(
+                uow, username=username, display_name=username, role=role, password=PASSWORD, actor="e2e"
+            )
+            secrets[role] = created.totp_secret
+        workflow_service.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
+        _store_case(uow, "E2E-1", "Erin Example")
+        _store_case(uow, "E2E-2", "Sam Second")
+        uow.commit()
+    engine.dispose()
+    port = _free_port()
+    env = {**os.environ, "VERTEBRO_DATABASE_URL": url}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "vertebro", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        raise RuntimeError("the server did not start")
+    try:
+        yield base, secrets
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless, without network chatter."""
+    with sync_playwright() as p:
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+                "--disable-quic",
+            ],
+        )
+        try:
+            yield b
+        finally:
+            b.close()
+
+
+class Staff:
+    """One member of staff in their own browser context (tablet-sized window)."""
+
+    _last_step: dict[Role, int] = {}  # noqa: RUF012  (a code is accepted once: use each step once per role)
+
+    def __init__(self, browser: Browser, base: str, role: Role, secret: str) -> None:
+        self.context = browser.new_context(viewport={"width": 1024, "height": 1366})
+        self.page: Page = self.context.new_page()
+        self.base = base
+        self.role = role
+        self.secret = secret
+
+    def sign_in(self) -> Staff:
+        page = self.page
+        page.goto(self.base + "/login")
+        page.get_by_label("Username").fill(ROLES[self.role])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Continue").click()
+        current = int(time.time() // 30)
+        step = max(current - 1, Staff._last_step.get(self.role, current - 2) + 1)
+        assert step <= current + 1, "too many sign-ins for one role within 90 seconds"
+        Staff._last_step[self.role] = step
+        code = pyotp.TOTP(self.secret).at(step * 30)
+        page.get_by_label("Code").fill(code)
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+        return self
+
+    def shot(self, name: str) -> None:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+    def open_patient(self, identifier: str) -> None:
+        self.page.goto(self.base + "/")
+        self.page.get_by_label("Search by name or identifier").fill(identifier)
+        self.page.get_by_role("button", name="Search").click()
+        self.page.get_by_role("link", name=identifier).click()
+        expect(self.page.get_by_role("heading", name="Timeline")).to_be_visible()
+
+    def action(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).click()
+
+
+def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]], browser: Browser) -> None:
+    base, secrets = server
+    coordinator = Staff(browser, base, Role.COORDINATOR, secrets[Role.COORDINATOR]).sign_in()
+    nurse = Staff(browser, base, Role.NURSE, secrets[Role.NURSE]).sign_in()
+    radiologist = Staff(browser, base, Role.RADIOLOGIST, secrets[Role.RADIOLOGIST]).sign_in()
+
+    coordinator.page.goto(base + "/")
+    expect(coordinator.page.get_by_role("table")).to_contain_text("E2E-1")
+    coordinator.shot("01-worklist")
+    coordinator.open_patient("E2E-1")
+    coordinator.action("Start screening")
+    expect(coordinator.page.locator(".state").first).to_have_text("screening")
+
+    # wrong role: the coordinator cannot accept; the refusal says why
+    radiologist.open_patient("E2E-1")
+    radiologist.shot("02-chart-assessment")
+    expect(radiologist.page.get_by_role("table", name="Each guideline profile")).to_contain_text("nice-ta279")
+    radiologist.action("Accept")
+    expect(radiologist.page.locator(".state").first).to_have_text("eligible")
+
+    # incomplete checklist: preparation is refused and the screen says what is missing
+    nurse.open_patient("E2E-1")
+    expect(nurse.page.get_by_text("Not ready to book")).to_be_visible()
+    nurse.action("Complete preparation")
+    expect(nurse.page.get_by_role("status")).to_contain_text("checklist: name of the driver home")
+    expect(nurse.page.locator(".state").first).to_have_text("eligible")
+    nurse.shot("03-refused-incomplete-checklist")
+
+    nurse.open_patient("E2E-1")
+    for label in (
+        "Medication list reviewed",
+        "Allergies reviewed",
+        "Fasting times explained",
+        "Arrival time (15 minutes early) told",
+    ):
+        nurse.page.get_by_label(label).check()
+    nurse.page.get_by_label("Driver home (name)").fill("Dana Driver")
+    nurse.page.get_by_label("Adult staying 12 hours (name)").fill("Cory Companion")
+    nurse.page.get_by_role("button", name="Save checklist").click()
+    expect(nurse.page.get_by_text("Checklist complete.")).to_be_visible()
+    nurse.shot("04-checklist-complete")
+
+    coordinator.open_patient("E2E-1")
+    coordinator.page.get_by_label("Payer").fill("Medicare")
+    coordinator.page.get_by_label("Pre-approval").select_option("approved")
+    coordinator.page.get_by_role("button", name="Save insurance").click()
+    coordinator.action("Complete preparation")
+    expect(coordinator.page.locator(".state").first).to_have_text("prepared")
+    coordinator.page.get_by_role("link", name="Choose a slot in the calendar").click()
+    coordinator.shot("05-calendar")
+    coordinator.page.locator("form button[aria-label^='Book Room 1']").first.click()
+    expect(coordinator.page.locator(".state").first).to_have_text("scheduled")
+    expect(coordinator.page.get_by_text("Booked: Room 1")).to_be_visible()
+
+    nurse.open_patient("E2E-1")
+    nurse.action("Start procedure")
+    expect(nurse.page.locator(".state").first).to_have_text("in procedure")
+
+    radiologist.open_patient("E2E-1")
+    radiologist.page.get_by_role("button", name="Start timer at mixing").click()
+    expect(radiologist.page.locator(".timer-out")).to_contain_text("mixing phase")
+    page = radiologist.page
+    page.get_by_label("Approach").select_option("bipedicular")
+    page.get_by_label("Contrast injected").check()
+    page.get_by_label("Cement product").fill("Reference PMMA")
+    page.get_by_label("Cement volume (mL)").fill("4.5")
+    page.get_by_label("Leakage", exact=True).select_option("disc")
+    now = dt.datetime.now().replace(second=0, microsecond=0)
+    page.get_by_label("Started (YYYY-MM-DD HH:MM)").fill((now - dt.timedelta(minutes=55)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Ended").fill(now.strftime("%Y-%m-%dT%H:%M"))
+    radiologist.shot("06-procedure-record")
+    page.get_by_role("button", name="Save and sign").click()
+    expect(page.locator(".state").first).to_have_text("monitoring")
+    expect(page.get_by_text("signed")).to_be_visible()
+
+    nurse.open_patient("E2E-1")
+    for label, value in (
+        ("Systolic BP", "128"),
+        ("Diastolic BP", "78"),
+        ("Heart rate", "74"),
+        ("SpO₂ %", "97"),
+        ("Pain (0-10)", "3"),
+    ):
+        nurse.page.get_by_label(label).fill(value)
+    nurse.page.get_by_label("Leg neurological check unchanged").check()
+    nurse.page.get_by_role("button", name="Record observation").click()
+    for label in (
+        "Neurological exam at baseline",
+        "Walking as before",
+        "Pain not above baseline",
+        "Eating and drinking",
+    ):
+        nurse.page.get_by_label(label).check()
+    nurse.page.get_by_label("Aldrete score").fill("10")
+    nurse.page.get_by_label("Driver (name, confirmed present)").fill("")
+    nurse.page.get_by_role("button", name="Discharge and issue the aftercare plan").click()
+    expect(nurse.page.get_by_role("alert").first).to_contain_text("driver is not confirmed")
+    nurse.page.get_by_label("Driver (name, confirmed present)").fill("Dana Driver")
+    nurse.page.get_by_role("button", name="Discharge and issue the aftercare plan").click()
+    expect(nurse.page.locator(".state").first).to_have_text("discharged")
+    nurse.shot("07-discharged")
+
+    nurse.action("Start follow up")
+    expect(nurse.page.locator(".state").first).to_have_text("follow up")
+    nurse.page.get_by_label("NRS").first.fill("3")
+    nurse.page.get_by_label("ODI %").first.fill("28")
+    nurse.page.get_by_label("RDQ").first.fill("9")
+    nurse.page.get_by_role("button", name="Record 2w").click()
+    expect(nurse.page.get_by_role("cell", name="done", exact=False).first).to_be_visible()
+    nurse.shot("08-follow-up")
+    timeline = nurse.page.locator(".timeline")
+    for who in (ROLES[Role.COORDINATOR], ROLES[Role.NURSE], ROLES[Role.RADIOLOGIST]):
+        expect(timeline).to_contain_text(who)
+
+
+def test_refusals_in_the_browser(server: tuple[str, dict[Role, str]], browser: Browser) -> None:
+    base, secrets = server
+    admin = Staff(browser, base, Role.ADMIN, secrets[Role.ADMIN]).sign_in()
+    admin.page.goto(base + "/")
+    expect(admin.page.get_by_role("heading", name="Not allowed")).to_be_visible()
+    admin.page.goto(base + "/admin/audit")
+    expect(admin.page.get_by_role("heading", name="Audit log")).to_be_visible()
+    admin.shot("09-audit-log")
+
+    first = Staff(browser, base, Role.NURSE, secrets[Role.NURSE]).sign_in()
+    second = Staff(browser, base, Role.COORDINATOR, secrets[Role.COORDINATOR]).sign_in()
+    first.open_patient("E2E-2")
+    second.open_patient("E2E-2")
+    first.page.get_by_label("Medication list reviewed").check()
+    first.page.get_by_role("button", name="Save checklist").click()
+    second.page.get_by_label("Driver home (name)").fill("Typed by the second user")
+    second.page.get_by_role("button", name="Save checklist").click()
+    expect(second.page.get_by_role("status")).to_contain_text("changed by someone else")
+    expect(second.page.get_by_label("Driver home (name)")).to_have_value("Typed by the second user")
+    second.shot("10-conflicting-edit")
