@@ -8,6 +8,7 @@ assessment is still returned so the caller can say when the ruleset has changed 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
@@ -19,15 +20,24 @@ from vertebro.clinical import ClinicPolicy, assess
 from vertebro.clinical.facts import Case
 from vertebro.education.handouts import Clinic, HandoutNotReady, discharge_sheet, preparation_handout
 from vertebro.education.kinds import DocumentKind
-from vertebro.education.render import discharge_html, preparation_html
+from vertebro.education.render import discharge_html, preparation_html, procedure_report_html
+from vertebro.education.report import Approach, Guidance, Leak, ProcedureReport, TreatedLevel, Treatment
 from vertebro.errors import InvalidInput
 from vertebro.store.db import UnitOfWork
-from vertebro.store.records import PatientRecord, latest_case_record
+from vertebro.store.records import PatientRecord, latest_case_record, signed_procedure
 
 PROCEDURE_RECORD_MISSING = (
-    "the procedure report is rendered from a signed procedure record, and vertebro does not store "
-    "procedure records yet (they come with the staff app); no report was produced"
+    "the procedure report is rendered from a signed procedure record, and this case has none yet; "
+    "no report was produced"
 )
+# The staff app records leakage in the categories of the procedure form; the report names the site.
+LEAK_SITE = {
+    "venous": Leak.SEGMENTAL_VEIN,
+    "disc": Leak.INTRADISCAL,
+    "epidural": Leak.SPINAL_CANAL,
+    "foraminal": Leak.SPINAL_CANAL,
+    "paravertebral": Leak.PARAVERTEBRAL,
+}
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,9 +58,50 @@ class PersonalDocument:
 
 def read_record(uow: UnitOfWork, identifier: str, kind: DocumentKind, *, actor: str, source: str) -> PatientRecord:
     """Read the patient's latest case for a document and audit the read (the caller commits)."""
+    record = latest_case_record(
+        uow, identifier, actor=actor, source=source, view="handout", detail={"kind": kind.value}
+    )
     if kind is DocumentKind.PROCEDURE_REPORT:
+        procedure = signed_procedure(uow, record.case_id)
+        if procedure is None:
+            raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
+        record = dataclasses.replace(record, procedure=procedure)
+    return record
+
+
+def procedure_report(record: PatientRecord, assessment_treatment: str) -> ProcedureReport:
+    """Return the structured report of a record's signed procedure."""
+    procedure = record.procedure
+    if procedure is None:
         raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
-    return latest_case_record(uow, identifier, actor=actor, source=source, view="handout", detail={"kind": kind.value})
+    guidance = Guidance.CT if any(lv.guidance == "ct" for lv in procedure.levels) else Guidance.FLUOROSCOPY
+    products = sorted({lv.cement_product for lv in procedure.levels})
+    treatment = Treatment.KYPHOPLASTY if assessment_treatment == "kyphoplasty" else Treatment.VERTEBROPLASTY
+    return ProcedureReport(
+        patient_name=record.name or record.identifier,
+        patient_identifier=record.identifier,
+        birth_date=record.birth_date,
+        performed_on=procedure.started_at.date(),
+        treatment=treatment,
+        indication="painful vertebral compression fracture (see the assessment in the chart)",
+        guidance=guidance,
+        anaesthesia="local anaesthetic with procedural sedation" if procedure.sedation else "local anaesthetic",
+        cement_product=", ".join(products),
+        levels=tuple(
+            TreatedLevel(
+                level=lv.level,
+                approach=Approach(lv.approach),
+                cement_ml=lv.cement_volume_ml,
+                leaks=() if lv.leakage == "none" else (LEAK_SITE[lv.leakage],),
+                leak_symptomatic=lv.leakage_symptomatic and lv.leakage != "none",
+            )
+            for lv in procedure.levels
+        ),
+        operator=procedure.signed_by,
+        complications=procedure.complications,
+        comment=procedure.notes,
+        signed_at=procedure.signed_at,
+    )
 
 
 def stored_case(record: PatientRecord) -> Case:
@@ -76,13 +127,13 @@ def personal_document(
     """Return the patient's document of ``kind`` as HTML, computed from a fresh assessment.
 
     Raises :class:`~vertebro.education.handouts.HandoutNotReady` when the plan lacks what the
-    document needs (e.g. no procedure date) and for the procedure report (no procedure record yet).
+    document needs (e.g. no procedure date) and for a procedure report without a signed record.
     """
-    if kind is DocumentKind.PROCEDURE_REPORT:
-        raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
     case = stored_case(record)
     assessment = assess(case, policy, as_of)
-    if kind is DocumentKind.PREPARATION:
+    if kind is DocumentKind.PROCEDURE_REPORT:
+        html = procedure_report_html(procedure_report(record, assessment.recommendation.treatment.value))
+    elif kind is DocumentKind.PREPARATION:
         html = preparation_html(
             preparation_handout(case, assessment, policy, produced_on=as_of, zone=zone, clinic=clinic)
         )

@@ -446,10 +446,11 @@ def day_signature(problem: Problem, day: int) -> tuple[object, ...]:
     )
 
 
-def _usable(window: Window | None, blocked: tuple[tuple[int, int], ...], *, regular: bool = False) -> int:
+def _usable(window: Window | None, blocked: tuple[tuple[int, int], ...], until: int | None = None) -> int:
+    """Return the open minutes of a window (up to ``until``), less blocked periods."""
     if window is None:
         return 0
-    end = window.close if regular else window.limit
+    end = window.limit if until is None else min(window.limit, until)
     lost = sum(max(0, min(b, end) - max(a, window.open)) for a, b in blocked)
     return max(0, end - window.open - lost)
 
@@ -468,6 +469,7 @@ class MasterModel:
         self.x: dict[int, dict[int, Var]] = {}
         self.present: dict[int, Var] = {}
         self.keep: dict[int, Var] = {}
+        self.z: dict[tuple[int, int], dict[str, Var]] = {}
         self._counts: dict[tuple[Shape, int], tuple[Any, int]] = {}
         self._build()
 
@@ -482,6 +484,10 @@ class MasterModel:
             x = {day: m.new_bool_var("") for day in demand.days}
             self.present[index], self.x[index] = p, x
             m.add(sum(x.values()) == p)
+            for day, lit in x.items():
+                rooms = {k: m.new_bool_var("") for k in demand.rooms if problem.room(k).windows[day] is not None}
+                self.z[index, day] = rooms
+                m.add(sum(rooms.values()) == lit)
             absent = sum(coef[t] * demand.quantity(t, None, problem.days) for t in demand.quantities)
             constant += absent
             objective.append(-absent * p)
@@ -512,31 +518,71 @@ class MasterModel:
         m.minimize(cp_model.LinearExpr.sum(objective) + constant)
 
     def _capacities(self) -> None:
+        """Per day: procedure minutes by room set and deadline, monitoring minutes, sedation-nurse minutes.
+
+        A session must end by the time its monitoring can still finish before the recovery area closes,
+        so for every such deadline the sessions that must end by it need that much room time before it.
+        """
         m, problem = self.model, self.problem
         room_sets = {problem.sessions[i].rooms for i in self.x}
         for day in range(problem.days):
-            on_day = [(problem.sessions[i], x[day]) for i, x in self.x.items() if day in x]
-            if not on_day:
-                continue
-            for room_set in room_sets:
-                rooms = sum(_usable(r.windows[day], r.blocked) for r in problem.rooms if r.id in room_set)
-                rads = sum(
-                    _usable(r.windows[day], r.blocked)
-                    for r in problem.radiologists
-                    if any(r.can_work_in(k) for k in room_set)
-                )
-                terms = [d.minutes * lit for d, lit in on_day if set(d.rooms) <= set(room_set)]
-                if terms:
-                    m.add(sum(terms) <= min(rooms, rads))
+            on_day = [(i, x[day]) for i, x in self.x.items() if day in x]
             rec = problem.recovery.windows[day]
+            if not on_day or rec is None:
+                continue
+            due_by = {i: self._deadline(problem.sessions[i], day) for i, _ in on_day}
+            for room in problem.rooms:
+                in_room = [(i, self.z[i, day][room.id]) for i, _ in on_day if room.id in self.z[i, day]]
+                for deadline in [*sorted({min(due_by[i], room.windows[day].limit) for i, _ in in_room}), None]:  # type: ignore[union-attr]
+                    due = [
+                        problem.sessions[i].minutes * lit
+                        for i, lit in in_room
+                        if deadline is None or due_by[i] <= deadline
+                    ]
+                    if due:
+                        m.add(sum(due) <= _usable(room.windows[day], room.blocked, deadline))
+            for deadline in [*sorted(set(due_by.values())), None]:
+                due = [(problem.sessions[i], lit) for i, lit in on_day if deadline is None or due_by[i] <= deadline]
+                for room_set in room_sets:
+                    members = [d.minutes * lit for d, lit in due if set(d.rooms) <= set(room_set)]
+                    if not members:
+                        continue
+                    rads = sum(
+                        _usable(r.windows[day], r.blocked, deadline)
+                        for r in problem.radiologists
+                        if any(r.can_work_in(k) for k in room_set)
+                    )
+                    m.add(sum(members) <= rads)
+                sedated = [d.minutes * lit for d, lit in due if d.sedation]
+                if sedated:
+                    m.add(sum(sedated) <= sum(_usable(n.windows[day], n.blocked, deadline) for n in problem.nurses))
             opens = [w.open for r in problem.rooms if (w := r.windows[day]) is not None]
-            if rec is not None and opens:
-                first_end = min(opens) + min(d.minutes for d, _ in on_day)
-                span = _usable(rec, problem.recovery.blocked) - max(0, first_end - rec.open)
-                m.add(sum(d.monitoring * lit for d, lit in on_day) <= problem.recovery.bays[day] * max(0, span))
-            sedated = [d.minutes * lit for d, lit in on_day if d.sedation]
-            if sedated:
-                m.add(sum(sedated) <= sum(_usable(n.windows[day], n.blocked) for n in problem.nurses))
+            if opens:
+                sessions = [(problem.sessions[i], lit) for i, lit in on_day]
+                for ready in sorted({min(opens) + d.minutes for d, _ in sessions}):
+                    late = [d.monitoring * lit for d, lit in sessions if min(opens) + d.minutes >= ready]
+                    span = _usable(rec, problem.recovery.blocked) - max(0, ready - rec.open)
+                    m.add(sum(late) <= problem.recovery.bays[day] * max(0, span))
+
+    def _deadline(self, demand: Demand, day: int) -> int:
+        """Return the latest end of a session on a day: monitoring, rooms, radiologists, sedation nurses."""
+        problem = self.problem
+        rec = problem.recovery.windows[day]
+        ends = [rec.close - demand.monitoring] if rec is not None else [0]
+        ends.append(max((w.limit for r in problem.rooms if r.id in demand.rooms and (w := r.windows[day])), default=0))
+        ends.append(
+            max(
+                (
+                    w.close
+                    for r in problem.radiologists
+                    if any(r.can_work_in(k) for k in demand.rooms) and (w := r.windows[day]) is not None
+                ),
+                default=0,
+            )
+        )
+        if demand.sedation:
+            ends.append(max((w.close for n in problem.nurses if (w := n.windows[day]) is not None), default=0))
+        return min(ends)
 
     def _count(self, shape: Shape, day: int) -> tuple[Any, int]:
         key = (shape, day)

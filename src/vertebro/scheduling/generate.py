@@ -83,7 +83,7 @@ def _resources(rng: random.Random, start: dt.date, days: int, rooms: int, tight:
     nurses = [{"id": f"sn-{i + 1}", "hours": _hours("08:00", "17:30")} for i in range(nurse_count)]
     bays = rooms if tight else 2 * rooms
     short = _weekday(rng, start, days)
-    recovery = {"bays": bays, "hours": _hours("08:00", "19:00"), "bays_on": {str(short): max(1, bays - 1)}}
+    recovery = {"bays": bays, "hours": _hours("08:00", "20:00"), "bays_on": {str(short): max(1, bays - 1)}}
     return {"rooms": room_list, "radiologists": radiologists, "nurses": nurses, "recovery": recovery}
 
 

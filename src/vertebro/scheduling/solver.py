@@ -207,7 +207,7 @@ def _repair(
     cuts: list[tuple[Counter[Shape], int]] = []
     for day in sorted(set(by_day) | {d.booked.day for d in problem.sessions if d.booked and d.booked.frozen}):
         indices = by_day.get(day, [])
-        limit = max(0.2, min(5.0, tracker.remaining / 4))
+        limit = max(0.2, min(1.0, tracker.remaining / 4))
         status, found = _fits(problem, day, indices, options, limit)
         if status in FOUND:
             placement.update(found)

@@ -216,6 +216,8 @@ class CaseWorkflow(Base):
 
     __tablename__ = "case_workflows"
     __table_args__ = (
+        Index("ix_case_workflows_updated_at", "updated_at"),
+        Index("ix_case_workflows_state_updated_at", "state", "updated_at"),
         CheckConstraint(_one_of("state", STATES), name="state_known"),
         CheckConstraint(_one_of("insurance_status", INSURANCE_STATUSES), name="insurance_status_known"),
     )
@@ -230,6 +232,8 @@ class CaseWorkflow(Base):
     insurance_payer: Mapped[str | None] = mapped_column(String(200))
     insurance_status: Mapped[str] = mapped_column(String(16), default="unknown")
     insurance_reference: Mapped[str | None] = mapped_column(String(200))
+    treatment: Mapped[str | None] = mapped_column(String(64))  # of the latest assessment (worklist)
+    default_category: Mapped[str | None] = mapped_column(String(32))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     version: Mapped[int] = mapped_column(Integer)
 

@@ -24,6 +24,61 @@ class StoredAssessment:
 
 
 @dataclass(frozen=True, slots=True)
+class RecordedLevel:
+    """One treated level as recorded in the procedure record."""
+
+    level: str
+    approach: str
+    guidance: str
+    cement_product: str
+    cement_volume_ml: float
+    leakage: str
+    leakage_symptomatic: bool
+
+
+@dataclass(frozen=True, slots=True)
+class SignedProcedure:
+    """A signed procedure record, detached from the database."""
+
+    operator: str
+    signed_by: str
+    signed_at: dt.datetime
+    started_at: dt.datetime
+    sedation: bool
+    levels: tuple[RecordedLevel, ...]
+    complications: tuple[str, ...]
+    notes: str | None
+
+
+def signed_procedure(uow: UnitOfWork, case_id: int) -> SignedProcedure | None:
+    """Return the case's signed procedure record, or None when there is none (or it is unsigned)."""
+    record = uow.records.procedure(case_id)
+    if record is None or record.signed_at is None or record.signed_by is None:
+        return None
+    return SignedProcedure(
+        operator=record.operator,
+        signed_by=record.signed_by,
+        signed_at=record.signed_at,
+        started_at=record.started_at,
+        sedation=record.sedation,
+        levels=tuple(
+            RecordedLevel(
+                lv.level,
+                lv.approach,
+                lv.guidance,
+                lv.cement_product,
+                lv.cement_volume_ml,
+                lv.leakage,
+                lv.leakage_symptomatic,
+            )
+            for lv in record.levels
+        ),
+        complications=tuple(str(c) for c in record.complications),
+        notes=record.notes,
+    )
+
+
+@dataclass(frozen=True, slots=True)
 class PatientRecord:
     """A patient's latest case: the validated facts as stored, and its latest assessment."""
 
@@ -34,6 +89,7 @@ class PatientRecord:
     case_id: int
     facts: dict[str, Any]
     latest_assessment: StoredAssessment | None
+    procedure: SignedProcedure | None = None
 
 
 def latest_case_record(

@@ -128,7 +128,9 @@ def record_case(
             ],
         )
     )
-    uow.workflows.add(CaseWorkflow(case_id=case_row.id, state="requested"))
+    uow.workflows.add(
+        CaseWorkflow(case_id=case_row.id, state="requested", treatment=treatment, default_category=default_category)
+    )
     uow.audit.append(
         actor=actor,
         action="create",

@@ -71,11 +71,6 @@ class WorkflowRepository:
 
     def worklist(self, *, state: str | None, query: str | None, limit: int, offset: int = 0) -> list[WorklistEntry]:
         """Return worklist entries filtered by state and by a name or identifier search, latest first."""
-        latest = (
-            select(Assessment.case_id, func.max(Assessment.id).label("assessment_id"))
-            .group_by(Assessment.case_id)
-            .subquery()
-        )
         statement = (
             select(
                 CaseWorkflow.case_id,
@@ -83,14 +78,12 @@ class WorkflowRepository:
                 Patient.identifier,
                 Patient.name,
                 CaseWorkflow.state,
-                Assessment.treatment,
-                Assessment.default_category,
+                CaseWorkflow.treatment,
+                CaseWorkflow.default_category,
                 CaseWorkflow.updated_at,
             )
             .join(Case, Case.id == CaseWorkflow.case_id)
             .join(Patient, Patient.id == Case.patient_id)
-            .outerjoin(latest, latest.c.case_id == Case.id)
-            .outerjoin(Assessment, Assessment.id == latest.c.assessment_id)
             .order_by(CaseWorkflow.updated_at.desc(), CaseWorkflow.case_id.desc())
             .limit(limit)
             .offset(offset)

@@ -246,6 +246,8 @@ def _save_assessment(uow: UnitOfWork, workflow: CaseWorkflow, facts: Case, polic
             result=assessment_json(assessment),
         )
     )
+    workflow.treatment = assessment.recommendation.treatment.value
+    workflow.default_category = default.category.value
     return assessment
 
 

@@ -46,9 +46,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from vertebro.web.api.endpoints import router as api_router
     from vertebro.web.calendar.endpoints import router as calendar_router
     from vertebro.web.chart.endpoints import router as chart_router
+    from vertebro.web.documents.endpoints import router as documents_router
     from vertebro.web.worklist.endpoints import router as worklist_router
 
-    for router in (auth_router, worklist_router, chart_router, calendar_router, admin_router, api_router):
+    routers = (auth_router, worklist_router, chart_router, calendar_router, documents_router, admin_router, api_router)
+    for router in routers:
         app.include_router(router)
 
     @app.middleware("http")

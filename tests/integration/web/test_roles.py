@@ -27,6 +27,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("GET", "/"): CLINICAL,
     ("GET", "/patients/{patient_id}"): CLINICAL,
     ("GET", "/calendar"): CLINICAL,
+    ("GET", "/patients/{patient_id}/documents/{kind}"): CLINICAL,
     ("GET", "/admin/audit"): {A},
     ("GET", "/admin/audit.csv"): {A},
     ("POST", "/cases/{case_id}/actions/{action}"): CLINICAL,
@@ -76,7 +77,9 @@ def test_each_role_gets_exactly_the_allowed_routes(
     for (method, path), allowed in sorted(EXPECTED.items()):
         if allowed is OPEN or path == "/logout":
             continue
-        url = path.format(patient_id=patient_id, case_id=case_id, action="start_screening", visit="2w")
+        url = path.format(
+            patient_id=patient_id, case_id=case_id, action="start_screening", visit="2w", kind="preparation"
+        )
         if method == "GET":
             response = client.get(url)
         elif path.startswith("/api"):

@@ -4,10 +4,12 @@ plus the refusals: wrong role, incomplete checklist, double booking, conflicting
 from __future__ import annotations
 
 import datetime as dt
+import io
 from collections.abc import Callable
 from typing import Any
 
 from fastapi.testclient import TestClient
+from pypdf import PdfReader
 from sqlalchemy import text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -101,6 +103,13 @@ def test_referral_to_two_week_follow_up(
     signed = act(radiologist, case_id, "POST", "/procedure", procedure)
     assert signed.status_code == 200, signed.text
     assert signed.json()["state"] == "monitoring"
+
+    report = radiologist.get(f"/patients/{signed.json()['patient_id']}/documents/procedure-report")
+    assert report.status_code == 200, report.text[:300]
+    assert report.headers["content-type"] == "application/pdf"
+    text_of_report = "".join(page.extract_text() for page in PdfReader(io.BytesIO(report.content)).pages)
+    assert "Reference PMMA" in text_of_report
+    assert "L1" in text_of_report
 
     vitals = {"systolic": 130, "diastolic": 80, "heart_rate": 72, "spo2": 97, "pain_nrs": 3, "neuro_unchanged": True}
     assert nurse.post(f"/api/cases/{case_id}/observations", json=vitals).status_code == 200

@@ -111,6 +111,8 @@ def upgrade() -> None:
     sa.Column('insurance_payer', sa.String(length=200), nullable=True),
     sa.Column('insurance_status', sa.String(length=16), nullable=False),
     sa.Column('insurance_reference', sa.String(length=200), nullable=True),
+    sa.Column('treatment', sa.String(length=64), nullable=True),
+    sa.Column('default_category', sa.String(length=32), nullable=True),
     sa.Column('updated_at', sa.DateTime(timezone=True), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.CheckConstraint("insurance_status IN ('unknown', 'not_required', 'pending', 'approved', 'denied', 'self_pay')", name=op.f('ck_case_workflows_insurance_status_known')),
@@ -120,6 +122,8 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('case_workflows', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_case_workflows_state'), ['state'], unique=False)
+        batch_op.create_index('ix_case_workflows_updated_at', ['updated_at'], unique=False)
+        batch_op.create_index('ix_case_workflows_state_updated_at', ['state', 'updated_at'], unique=False)
 
     op.create_table('complications',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -227,8 +231,11 @@ def upgrade() -> None:
 
     op.execute(
         sa.text(
-            "INSERT INTO case_workflows (case_id, state, checklist, insurance_status, updated_at, version) "
-            "SELECT id, 'requested', '{}', 'unknown', CURRENT_TIMESTAMP, 1 FROM cases"
+            "INSERT INTO case_workflows (case_id, state, checklist, insurance_status, treatment, default_category, "
+            "updated_at, version) "
+            "SELECT c.id, 'requested', '{}', 'unknown', a.treatment, a.default_category, CURRENT_TIMESTAMP, 1 "
+            "FROM cases c LEFT JOIN assessments a ON a.id = "
+            "(SELECT max(a2.id) FROM assessments a2 WHERE a2.case_id = c.id)"
         )
     )
     # ### end Alembic commands ###
@@ -258,6 +265,8 @@ def downgrade() -> None:
 
     op.drop_table('complications')
     with op.batch_alter_table('case_workflows', schema=None) as batch_op:
+        batch_op.drop_index('ix_case_workflows_state_updated_at')
+        batch_op.drop_index('ix_case_workflows_updated_at')
         batch_op.drop_index(batch_op.f('ix_case_workflows_state'))
 
     op.drop_table('case_workflows')
