@@ -407,44 +407,6 @@ class _Builder:
 
 # -- the day-assignment relaxation (master) ------------------------------------------------------
 
-Shape = tuple[int, int, bool, tuple[str, ...]]
-
-
-def shape_of(demand: Demand) -> Shape:
-    """Return what makes two sessions interchangeable within one day: durations, sedation, rooms."""
-    return demand.minutes, demand.monitoring, demand.sedation, demand.rooms
-
-
-def day_signature(problem: Problem, day: int) -> tuple[object, ...]:
-    """Return everything that decides which session shapes fit on a day, relative to the day's start.
-
-    Two days with the same signature accept the same sets of shapes, so a set proven not to fit on one
-    does not fit on the other either.
-    """
-    base = day * DAY
-
-    def rel(resource: Resource) -> tuple[object, ...]:
-        w = resource.windows[day]
-        window = None if w is None else (w.open - base, w.close - base, w.limit - base)
-        blocked = tuple((a - base, b - base) for a, b in resource.blocked if a < base + DAY and b > base)
-        return resource.id, window, blocked
-
-    rec = problem.recovery
-    rw = rec.windows[day]
-    frozen = tuple(
-        (i, d.booked.start - base)
-        for i, d in enumerate(problem.sessions)
-        if d.booked is not None and d.booked.frozen and d.booked.day == day
-    )
-    return (
-        tuple(rel(r) for r in (*problem.rooms, *problem.radiologists, *problem.nurses)),
-        None if rw is None else (rw.open - base, rw.close - base),
-        rec.bays[day],
-        tuple((a - base, b - base) for a, b in rec.blocked if a < base + DAY and b > base),
-        max(0, problem.now - base) if problem.now > base else 0,
-        frozen,
-    )
-
 
 def _usable(window: Window | None, blocked: tuple[tuple[int, int], ...], until: int | None = None) -> int:
     """Return the open minutes of a window (up to ``until``), less blocked periods."""
@@ -458,9 +420,11 @@ def _usable(window: Window | None, blocked: tuple[tuple[int, int], ...], until: 
 class MasterModel:
     """Which day each session goes on, with every per-day capacity aggregated: a relaxation of the schedule.
 
-    Its optimum is a lower bound on every plan's objective (it ignores overtime, intra-day timing and
-    moves within the same day). Cuts learnt from days whose assigned sessions do not fit exclude those
-    combinations of session shapes on every day with the same signature.
+    Each session gets a day and a room; per room and day the procedure minutes fit the room's hours
+    (for every deadline, the sessions that must end by it fit before it); per day the radiologists',
+    sedation nurses' and recovery bays' minutes are aggregated, and overtime is at least the room
+    minutes beyond regular hours. Its optimum is therefore a lower bound on every plan's objective
+    (exact timing, staff assignment and same-day moves are left to the detailed model).
     """
 
     def __init__(self, problem: Problem) -> None:
@@ -470,12 +434,13 @@ class MasterModel:
         self.present: dict[int, Var] = {}
         self.keep: dict[int, Var] = {}
         self.z: dict[tuple[int, int], dict[str, Var]] = {}
-        self._counts: dict[tuple[Shape, int], tuple[Any, int]] = {}
+        self.objective: list[Any] = []
+        self._overtime_vars: dict[tuple[str, int], tuple[Var, int]] = {}
         self._build()
 
     def _build(self) -> None:
         m, problem, coef = self.model, self.problem, self.problem.coefficients
-        objective: list[Any] = []
+        objective = self.objective
         constant = 0
         for index, demand in enumerate(problem.sessions):
             if demand.excluded is not None:
@@ -541,6 +506,7 @@ class MasterModel:
                     ]
                     if due:
                         m.add(sum(due) <= _usable(room.windows[day], room.blocked, deadline))
+                self._overtime(room, day, in_room)
             for deadline in [*sorted(set(due_by.values())), None]:
                 due = [(problem.sessions[i], lit) for i, lit in on_day if deadline is None or due_by[i] <= deadline]
                 for room_set in room_sets:
@@ -564,6 +530,18 @@ class MasterModel:
                     span = _usable(rec, problem.recovery.blocked) - max(0, ready - rec.open)
                     m.add(sum(late) <= problem.recovery.bays[day] * max(0, span))
 
+    def _overtime(self, room: Resource, day: int, in_room: list[tuple[int, Var]]) -> None:
+        """Overtime is at least the room's booked minutes beyond its regular hours."""
+        window = room.windows[day]
+        cost = self.problem.coefficients.get("overtime", 0)
+        if window is None or window.limit == window.close or not in_room or not cost:
+            return
+        regular = _usable(window, room.blocked, window.close)
+        overtime = self.model.new_int_var(0, window.limit - window.close, "")
+        self.model.add(overtime >= sum(self.problem.sessions[i].minutes * lit for i, lit in in_room) - regular)
+        self.objective.append(cost * overtime)
+        self._overtime_vars[room.id, day] = (overtime, regular)
+
     def _deadline(self, demand: Demand, day: int) -> int:
         """Return the latest end of a session on a day: monitoring, rooms, radiologists, sedation nurses."""
         problem = self.problem
@@ -584,43 +562,26 @@ class MasterModel:
             ends.append(max((w.close for n in problem.nurses if (w := n.windows[day]) is not None), default=0))
         return min(ends)
 
-    def _count(self, shape: Shape, day: int) -> tuple[Any, int]:
-        key = (shape, day)
-        if key not in self._counts:
-            lits = [
-                x[day]
-                for i, x in self.x.items()
-                if day in x and shape_of(self.problem.sessions[i]) == shape and not _frozen(self.problem.sessions[i])
-            ]
-            self._counts[key] = (sum(lits), len(lits))
-        return self._counts[key]
-
-    def add_cut(self, counts: Mapping[Shape, int], days: Iterable[int]) -> None:
-        """Forbid, on each of ``days``, at least ``counts[shape]`` sessions of every shape at once."""
-        m = self.model
-        for day in days:
-            terms = [(self._count(shape, day), need) for shape, need in counts.items()]
-            if any(available < need for (_, available), need in terms):
-                continue
-            flags = []
-            for (expr, available), need in terms:
-                flag = m.new_bool_var("")
-                m.add(expr <= need - 1 + (available - need + 1) * flag)
-                flags.append(flag)
-            m.add(sum(flags) <= len(flags) - 1)
-
-    def hint(self, days: Mapping[int, int]) -> None:
-        """Start the search from an assignment: session index -> day."""
-        m = self.model
+    def hint(self, placement: Mapping[int, Slot]) -> None:
+        """Start the search from a complete plan."""
+        m, problem = self.model, self.problem
         m.clear_hints()
+        booked_minutes: dict[tuple[str, int], int] = defaultdict(int)
         for index, x in self.x.items():
-            day = days.get(index)
-            m.add_hint(self.present[index], day is not None and day in x)
+            slot = placement.get(index)
+            day = None if slot is None or slot.day not in x else slot.day
+            m.add_hint(self.present[index], day is not None)
             for d, lit in x.items():
                 m.add_hint(lit, d == day)
+                for room_id, z in self.z[index, d].items():
+                    m.add_hint(z, d == day and slot is not None and slot.room == room_id)
+            if day is not None and slot is not None:
+                booked_minutes[slot.room, day] += problem.sessions[index].minutes
             if index in self.keep:
-                booked = self.problem.sessions[index].booked
+                booked = problem.sessions[index].booked
                 m.add_hint(self.keep[index], booked is not None and day == booked.day)
+        for key, (var, regular) in self._overtime_vars.items():
+            m.add_hint(var, max(0, booked_minutes[key] - regular))
 
     def assignment(self, solver: Any) -> dict[int, int]:
         """Return the day of every present session in the solver's solution."""
@@ -635,28 +596,41 @@ def _frozen(demand: Demand) -> bool:
     return demand.booked is not None and demand.booked.frozen
 
 
-def day_problem(problem: Problem, day: int, indices: Iterable[int], *, all_mandatory: bool) -> Problem:
-    """Return the problem restricted to one day and the given sessions (and that day's fixed bookings)."""
-    chosen = set(indices)
+def sub_problem(problem: Problem, allowed: Mapping[int, tuple[int, ...]], required: Iterable[int] = ()) -> Problem:
+    """Return the problem restricted to some sessions, each on the given days (``required``: must be placed).
+
+    Sessions not in ``allowed`` are left out; a session keeps its link to a previous stage only when that
+    stage is in the sub-problem too (otherwise its days already respect the staging gap).
+    """
+    must = set(required)
     sessions = []
     for index, demand in enumerate(problem.sessions):
-        if index in chosen or (_frozen(demand) and demand.days == (day,)):
+        if index in allowed:
+            previous = demand.previous if demand.previous in allowed else None
             sessions.append(
-                replace(demand, days=(day,), excluded=None, mandatory=demand.mandatory or all_mandatory, previous=None)
+                replace(
+                    demand,
+                    days=allowed[index],
+                    excluded=None,
+                    previous=previous,
+                    mandatory=demand.mandatory or index in must,
+                )
             )
         else:
-            sessions.append(replace(demand, excluded=(Reason.NO_PLAN, "not on this day")))
+            sessions.append(replace(demand, excluded=(Reason.NO_PLAN, "fixed outside this sub-problem")))
     return replace(problem, sessions=tuple(sessions))
 
 
-def new_solver(time_limit: float, workers: int, seed: int, relative_gap: float = 0.0) -> Any:
-    """Return a CP-SAT solver with these limits."""
+def new_solver(time_limit: float, workers: int, seed: int, *, master: bool = False) -> Any:
+    """Return a CP-SAT solver with these limits (for the master: the strongest linear relaxation, for its bound)."""
     solver = cp_model.CpSolver()
     params = solver.parameters
+    if master:
+        params.linearization_level = 2
+        params.subsolvers.extend(["max_lp", "quick_restart_no_lp"][:workers])
     params.max_time_in_seconds = max(0.05, time_limit)
     params.num_workers = workers
     params.random_seed = seed
-    params.relative_gap_limit = relative_gap
     return solver
 
 

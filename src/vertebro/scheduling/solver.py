@@ -1,39 +1,36 @@
-"""Solving: CP-SAT by logic-based Benders decomposition, or the detailed model in one piece.
+"""Solving with CP-SAT: a bound from the day-assignment relaxation, a plan from the detailed model by windows.
 
-The decomposition (the default) alternates two CP-SAT models from :mod:`vertebro.scheduling.cpsat`:
+1. Two quick plans start the search: first-come-first-served and a greedy one (each session to its
+   cheapest free day, biggest saving first). A plan exists from the first second.
+2. The *master* (:class:`~vertebro.scheduling.cpsat.MasterModel`) assigns sessions to days and rooms
+   under aggregated capacities. Its bound is a lower bound on every plan, and the solver's reported
+   bound. Its assignment is packed day by day with the detailed model (rooms, times, radiologists,
+   sedation nurses, recovery bays, overtime); sessions that do not fit are offered to other days.
+3. *Window search* improves the best plan with the detailed model over a few days at a time: the
+   sessions on those days, and the ones left out that could go on them, are re-planned exactly while
+   everything else stays; the windows grow when a pass finds nothing better.
 
-1. the *master* assigns sessions to days under aggregated per-day capacities; its bound is a lower
-   bound on every plan;
-2. each day's sessions go to the *detailed* model of that day alone (rooms, times, radiologists,
-   sedation nurses, recovery bays, overtime). A day whose sessions provably do not fit yields a cut:
-   that combination of session shapes is excluded on every day with the same calendar signature; the
-   day is then packed as well as it goes, and sessions left over are offered to other days.
-
-The best complete plan is kept; the search starts from the first-come-first-served plan, so a plan
-exists from the first second. ``monolithic`` solves the detailed model over all days at once instead
-(fine for small instances, and a cross-check of the decomposition in the tests).
+``monolithic`` solves the detailed model over the whole horizon at once instead (fine for small
+instances, and a cross-check in the tests).
 """
 
 from __future__ import annotations
 
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Literal
 
 from vertebro.scheduling.cpsat import (
     FOUND,
     INFEASIBLE,
     OPTIMAL,
     MasterModel,
-    Shape,
-    day_problem,
-    day_signature,
     detailed_model,
     infeasible_core,
     new_solver,
-    shape_of,
+    sub_problem,
 )
 from vertebro.scheduling.fcfs import fcfs_placement
 from vertebro.scheduling.objective import SCALE
@@ -43,6 +40,7 @@ from vertebro.scheduling.plan import Plan, Reason
 from vertebro.scheduling.problem import Problem
 
 Method = Literal["decomposition", "monolithic"]
+MASTER_SHARE = 0.4
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,12 +56,13 @@ class SolveOptions:
 
 @dataclass(frozen=True, slots=True)
 class Progress:
-    """The search so far: seconds, best plan's objective and the bound (points), plans found."""
+    """The search so far: seconds, best plan's objective and the bound (points), plans found, phase."""
 
     seconds: float
     objective: float | None
     bound: float | None
     solutions: int
+    phase: str
 
 
 ProgressCallback = Callable[[Progress], None]
@@ -81,6 +80,7 @@ class _Tracker:
         self.cost: int | None = None
         self.bound: int | None = None
         self.solutions = 0
+        self.phase = "start"
 
     @property
     def elapsed(self) -> float:
@@ -90,12 +90,18 @@ class _Tracker:
     def remaining(self) -> float:
         return self.options.time_limit - self.elapsed
 
-    def offer(self, placement: Mapping[int, Slot]) -> None:
+    @property
+    def proven(self) -> bool:
+        return self.cost is not None and self.bound is not None and self.bound >= self.cost
+
+    def offer(self, placement: Mapping[int, Slot]) -> bool:
         cost = placement_cost(self.problem, placement)
-        if self.cost is None or cost < self.cost:
-            self.best, self.cost = dict(placement), cost
-            self.solutions += 1
-            self.report()
+        if self.cost is not None and cost >= self.cost:
+            return False
+        self.best, self.cost = dict(placement), cost
+        self.solutions += 1
+        self.report()
+        return True
 
     def raise_bound(self, bound: float) -> None:
         value = int(round(bound))
@@ -107,12 +113,58 @@ class _Tracker:
         if self.callback is not None:
             objective = None if self.cost is None else self.cost / SCALE
             bound = None if self.bound is None else self.bound / SCALE
-            self.callback(Progress(self.elapsed, objective, bound, self.solutions))
+            self.callback(Progress(self.elapsed, objective, bound, self.solutions, self.phase))
 
 
 def placement_cost(problem: Problem, placement: Mapping[int, Slot]) -> int:
     """Return a placement's objective in hundredths of a point."""
     return round(objective_from(problem, quantities_of(problem, placement)).total * SCALE)
+
+
+def _cost(problem: Problem, index: int, day: int | None) -> int:
+    demand = problem.sessions[index]
+    coef = problem.coefficients
+    return sum(coef[t] * demand.quantity(t, day, problem.days) for t in demand.quantities)
+
+
+def _fixed(problem: Problem) -> dict[int, Slot]:
+    return {
+        i: Slot(d.booked.day, d.booked.start, d.booked.room, d.booked.radiologist, d.booked.nurse)
+        for i, d in enumerate(problem.sessions)
+        if d.booked is not None and d.booked.frozen
+    }
+
+
+def fill_leftovers(problem: Problem, placement: dict[int, Slot]) -> dict[int, Slot]:
+    """Offer every plannable session left out to its cheapest day with a free slot, biggest saving first."""
+    occupancy = Occupancy(problem)
+    for index, slot in placement.items():
+        occupancy.add(problem.sessions[index], slot)
+    left = [i for i, d in enumerate(problem.sessions) if i not in placement and d.excluded is None and d.days]
+    left.sort(key=lambda i: _cost(problem, i, min(problem.sessions[i].days)) - _cost(problem, i, None))
+    for index in sorted(left, key=lambda i: problem.sessions[i].index):
+        demand = problem.sessions[index]
+        previous = None if demand.previous is None else placement.get(demand.previous)
+        if demand.previous is not None and previous is None:
+            continue
+        first = 0 if previous is None else previous.day + demand.gap_days
+        absent = _cost(problem, index, None)
+        for day in sorted((d for d in demand.days if d >= first), key=lambda d: _cost(problem, index, d)):
+            if _cost(problem, index, day) >= absent:
+                break
+            found = occupancy.fit(demand, day, overtime=True)
+            if isinstance(found, Slot):
+                extra = problem.coefficients.get("overtime", 0) * overtime_of(problem, index, found)
+                if _cost(problem, index, day) + extra < absent:
+                    occupancy.add(demand, found)
+                    placement[index] = found
+                    break
+    return placement
+
+
+def greedy_placement(problem: Problem) -> dict[int, Slot]:
+    """Return a quick plan: fixed bookings kept, then each session to its cheapest free day, biggest saving first."""
+    return fill_leftovers(problem, _fixed(problem))
 
 
 def _consistent(problem: Problem, placement: dict[int, Slot]) -> dict[int, Slot]:
@@ -126,137 +178,116 @@ def _consistent(problem: Problem, placement: dict[int, Slot]) -> dict[int, Slot]
     return placement
 
 
-def _day_cost(problem: Problem, index: int, day: int | None) -> int:
-    demand = problem.sessions[index]
-    coef = problem.coefficients
-    return sum(coef[t] * demand.quantity(t, day, problem.days) for t in demand.quantities)
-
-
-def fill_leftovers(problem: Problem, placement: dict[int, Slot]) -> dict[int, Slot]:
-    """Offer every plannable session left out to its cheapest day with a free slot (a greedy repair)."""
-    occupancy = Occupancy(problem)
-    for index, slot in placement.items():
-        occupancy.add(problem.sessions[index], slot)
-    left = [i for i, d in enumerate(problem.sessions) if i not in placement and d.excluded is None and d.days]
-    left.sort(key=lambda i: _day_cost(problem, i, min(problem.sessions[i].days)) - _day_cost(problem, i, None))
-    for index in sorted(left, key=lambda i: problem.sessions[i].index):
-        demand = problem.sessions[index]
-        previous = None if demand.previous is None else placement.get(demand.previous)
-        if demand.previous is not None and previous is None:
-            continue
-        first = 0 if previous is None else previous.day + demand.gap_days
-        absent = _day_cost(problem, index, None)
-        for day in sorted((d for d in demand.days if d >= first), key=lambda d: _day_cost(problem, index, d)):
-            if _day_cost(problem, index, day) >= absent:
-                break
-            found = occupancy.fit(demand, day, overtime=True)
-            if isinstance(found, Slot):
-                extra = problem.coefficients.get("overtime", 0) * overtime_of(problem, index, found)
-                if _day_cost(problem, index, day) + extra < absent:
-                    occupancy.add(demand, found)
-                    placement[index] = found
-                    break
-    return placement
-
-
-def _fits(problem: Problem, day: int, indices: list[int], options: SolveOptions, limit: float) -> Any:
-    """Solve one day with every given session required; return (status, placement)."""
-    restricted = day_problem(problem, day, indices, all_mandatory=True)
-    builder = detailed_model(restricted)
-    solver = new_solver(limit, options.workers, options.seed)
+def _solve_sub(
+    tracker: _Tracker,
+    allowed: Mapping[int, tuple[int, ...]],
+    required: set[int],
+    hint: Mapping[int, Slot],
+    limit: float,
+) -> tuple[int, dict[int, Slot]]:
+    """Solve the detailed model of a sub-problem; return the status and its placement."""
+    builder = detailed_model(sub_problem(tracker.problem, allowed, required))
+    builder.hint({i: s for i, s in hint.items() if i in allowed})
+    solver = new_solver(limit, tracker.options.workers, tracker.options.seed)
     status = solver.solve(builder.model)
     return status, (builder.placement(solver) if status in FOUND else {})
 
 
-def _pack(problem: Problem, day: int, indices: list[int], options: SolveOptions, limit: float) -> dict[int, Slot]:
-    """Solve one day placing as much value as fits."""
-    builder = detailed_model(day_problem(problem, day, indices, all_mandatory=False))
-    solver = new_solver(limit, options.workers, options.seed)
-    status = solver.solve(builder.model)
-    placed: dict[int, Slot] = builder.placement(solver) if status in FOUND else {}
-    return placed
-
-
-def _minimal_counts(
-    problem: Problem, day: int, indices: list[int], options: SolveOptions, limit: float
-) -> Counter[Shape]:
-    """Shrink an infeasible day's sessions shape by shape while they still provably do not fit."""
-    kept = list(indices)
-    for shape in sorted({shape_of(problem.sessions[i]) for i in kept}, reverse=True):
-        while True:
-            same = [i for i in kept if shape_of(problem.sessions[i]) == shape]
-            if not same:
-                break
-            trial = [i for i in kept if i != same[-1]]
-            status, _ = _fits(problem, day, trial, options, limit)
-            if status != INFEASIBLE:
-                break
-            kept = trial
-    return Counter(shape_of(problem.sessions[i]) for i in kept)
-
-
-def _repair(
-    problem: Problem, days: Mapping[int, int], options: SolveOptions, tracker: _Tracker
-) -> tuple[dict[int, Slot], list[tuple[Counter[Shape], int]]]:
-    """Return the detailed placement of a day assignment, and a cut per day that provably does not fit."""
-    by_day: dict[int, list[int]] = defaultdict(list)
-    for index, day in days.items():
-        if not (problem.sessions[index].booked is not None and problem.sessions[index].booked.frozen):  # type: ignore[union-attr]
-            by_day[day].append(index)
-    placement: dict[int, Slot] = {}
-    cuts: list[tuple[Counter[Shape], int]] = []
-    for day in sorted(set(by_day) | {d.booked.day for d in problem.sessions if d.booked and d.booked.frozen}):
-        indices = by_day.get(day, [])
-        limit = max(0.2, min(1.0, tracker.remaining / 4))
-        status, found = _fits(problem, day, indices, options, limit)
-        if status in FOUND:
-            placement.update(found)
-            continue
-        if status == INFEASIBLE:
-            cuts.append((_minimal_counts(problem, day, indices, options, min(1.0, limit)), day))
-        placement.update(_pack(problem, day, indices, options, limit))
-    return fill_leftovers(problem, _consistent(problem, placement)), cuts
-
-
-def _decomposition(problem: Problem, tracker: _Tracker) -> tuple[bool, bool]:
-    """Run the decomposition until proven or out of time; return (infeasible, proven optimal)."""
-    options = tracker.options
+def _master(problem: Problem, tracker: _Tracker) -> bool:
+    """Solve the day-assignment relaxation for the bound and pack its days; return True when infeasible."""
+    tracker.phase = "bound"
     master = MasterModel(problem)
-    master.hint({i: s.day for i, s in tracker.best.items()})
-    signatures: dict[tuple[object, ...], list[int]] = defaultdict(list)
-    for day in range(problem.days):
-        signatures[day_signature(problem, day)].append(day)
-    first = True
-    while tracker.remaining > 0.05:
-        share = 0.5 if first else 0.3
-        solver = new_solver(max(0.1, tracker.remaining * share), options.workers, options.seed, 0.0)
-        solver.best_bound_callback = tracker.raise_bound
-        status = solver.solve(master.model)
-        if status == INFEASIBLE:
-            return True, False
-        if status not in FOUND:
-            break
-        tracker.raise_bound(solver.best_objective_bound)
-        days = master.assignment(solver)
-        placement, cuts = _repair(problem, days, options, tracker)
-        tracker.offer(placement)
-        proven = status == OPTIMAL and tracker.cost is not None and tracker.bound is not None
-        if proven and tracker.cost is not None and tracker.bound is not None and tracker.cost <= tracker.bound:
-            return False, True
-        if not cuts:
-            if status == OPTIMAL:
-                break  # every day fits; what is left is overtime or same-day moves the master cannot see
-            first = False
-            master.hint(days)
+    master.hint(tracker.best)
+    solver = new_solver(
+        max(0.1, tracker.remaining * MASTER_SHARE), tracker.options.workers, tracker.options.seed, master=True
+    )
+    solver.best_bound_callback = tracker.raise_bound
+    status = solver.solve(master.model)
+    if status == INFEASIBLE:
+        return True
+    if status not in FOUND:
+        return False
+    tracker.raise_bound(solver.best_objective_bound)
+    tracker.phase = "packing days"
+    by_day: dict[int, list[int]] = defaultdict(list)
+    for index, day in master.assignment(solver).items():
+        by_day[day].append(index)
+    placement: dict[int, Slot] = {}
+    for day, indices in sorted(by_day.items()):
+        if tracker.remaining <= 0:
+            return False
+        allowed = {i: (day,) for i in indices}
+        required = {i for i in indices if problem.sessions[i].mandatory or _is_frozen(problem, i)}
+        _, found = _solve_sub(tracker, allowed, required, {}, max(0.1, min(2.0, tracker.remaining / 4)))
+        placement.update(found)
+    tracker.offer(fill_leftovers(problem, _consistent(problem, placement)))
+    return False
+
+
+def _is_frozen(problem: Problem, index: int) -> bool:
+    booked = problem.sessions[index].booked
+    return booked is not None and booked.frozen
+
+
+def _window(problem: Problem, best: Mapping[int, Slot], days: range) -> tuple[dict[int, tuple[int, ...]], set[int]]:
+    """Return the sessions free to move within ``days`` (with their allowed days) and those that must stay placed."""
+    allowed: dict[int, tuple[int, ...]] = {}
+    required: set[int] = set()
+    later: dict[int, int] = {d.previous: i for i, d in enumerate(problem.sessions) if d.previous is not None}
+    for index, demand in enumerate(problem.sessions):
+        slot = best.get(index)
+        if demand.excluded is not None or (slot is not None and slot.day not in days):
             continue
-        for counts, day in cuts:
-            master.add_cut(counts, signatures[day_signature(problem, day)])
-        master.hint({i: s.day for i, s in tracker.best.items()})
-        first = False
-    return False, False
+        if _is_frozen(problem, index):
+            if slot is not None:
+                allowed[index] = (slot.day,)
+                required.add(index)
+            continue
+        lo, hi = days.start, days.stop - 1
+        if demand.previous is not None and demand.previous not in allowed:
+            previous = best.get(demand.previous)
+            if previous is None:
+                continue
+            lo = max(lo, previous.day + demand.gap_days)
+        nxt = later.get(index)
+        if nxt is not None and nxt in best and best[nxt].day not in days:
+            hi = min(hi, best[nxt].day - demand.gap_days)
+            required.add(index)
+        options = tuple(d for d in demand.days if lo <= d <= hi)
+        if options:
+            allowed[index] = options
+            if demand.mandatory:
+                required.add(index)
+    return allowed, required
 
 
-def _monolithic(problem: Problem, tracker: _Tracker) -> tuple[bool, bool]:
+def _window_search(problem: Problem, tracker: _Tracker) -> None:
+    """Re-plan a few days at a time with the detailed model while time remains, growing the windows."""
+    tracker.phase = "improving"
+    size = 2
+    while tracker.remaining > 0.1 and not tracker.proven:
+        improved = False
+        step = max(1, size // 2)
+        for first in range(0, problem.days, step):
+            if tracker.remaining <= 0.1:
+                return
+            days = range(first, min(problem.days, first + size))
+            allowed, required = _window(problem, tracker.best, days)
+            if not allowed:
+                continue
+            inside = {i: s for i, s in tracker.best.items() if i in allowed}
+            status, found = _solve_sub(tracker, allowed, required, inside, max(0.1, min(3.0, tracker.remaining)))
+            if status not in FOUND:
+                continue
+            candidate = {i: s for i, s in tracker.best.items() if i not in allowed} | found
+            improved |= tracker.offer(_consistent(problem, candidate))
+        if not improved:
+            if size >= problem.days:
+                return
+            size = min(problem.days, size * 2)
+
+
+def _monolithic(problem: Problem, tracker: _Tracker) -> bool:
     options = tracker.options
     builder = detailed_model(problem)
     builder.hint(tracker.best)
@@ -264,11 +295,11 @@ def _monolithic(problem: Problem, tracker: _Tracker) -> tuple[bool, bool]:
     solver.best_bound_callback = tracker.raise_bound
     status = solver.solve(builder.model)
     if status == INFEASIBLE:
-        return True, False
+        return True
     if status in FOUND:
-        tracker.raise_bound(solver.best_objective_bound)
         tracker.offer(builder.placement(solver))
-    return False, status == OPTIMAL
+        tracker.raise_bound(solver.best_objective_bound)
+    return False
 
 
 def solve(problem: Problem, options: SolveOptions = SolveOptions(), progress: ProgressCallback | None = None) -> Plan:
@@ -285,22 +316,27 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions(), progress: Pr
     ]
     if static:
         return _without_plan(problem, tracker, "infeasible", static)
-    start = dict(options.hint) if options.hint is not None else fcfs_placement(problem)
-    if all(i in start for i, d in enumerate(problem.sessions) if d.mandatory or (d.booked and d.booked.frozen)):
-        tracker.offer(start)
-    run = _monolithic if options.method == "monolithic" else _decomposition
-    infeasible, proven = run(problem, tracker)
+    needed = {i for i, d in enumerate(problem.sessions) if d.mandatory or _is_frozen(problem, i)}
+    starts = [dict(options.hint)] if options.hint is not None else [fcfs_placement(problem), greedy_placement(problem)]
+    for start in starts:
+        if needed <= set(start):
+            tracker.offer(start)
+    if options.method == "monolithic":
+        infeasible = _monolithic(problem, tracker)
+    else:
+        infeasible = _master(problem, tracker)
+        if not infeasible and tracker.cost is not None:
+            _window_search(problem, tracker)
     if infeasible:
         return _without_plan(problem, tracker, "infeasible", infeasible_core(problem, min(10.0, options.time_limit)))
     if tracker.cost is None:
         return _without_plan(problem, tracker, "no_solution", [f"no plan found in {options.time_limit:g} s"])
     bound = None if tracker.bound is None else min(tracker.bound, tracker.cost) / SCALE
-    optimal = proven or (tracker.bound is not None and tracker.bound >= tracker.cost)
     return plan_of(
         problem,
         tracker.best,
         planner="cp-sat",
-        status="optimal" if optimal else "feasible",
+        status="optimal" if tracker.proven else "feasible",
         seconds=tracker.elapsed,
         bound=bound,
     )
@@ -309,6 +345,5 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions(), progress: Pr
 def _without_plan(
     problem: Problem, tracker: _Tracker, status: Literal["infeasible", "no_solution"], why: list[str]
 ) -> Plan:
-    return plan_of(
-        problem, {}, planner="cp-sat", status=status, seconds=tracker.elapsed, problems=why, left_out=Reason.NO_PLAN
-    )
+    seconds = tracker.elapsed
+    return plan_of(problem, {}, planner="cp-sat", status=status, seconds=seconds, problems=why, left_out=Reason.NO_PLAN)

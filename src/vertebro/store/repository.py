@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from vertebro.errors import Conflict
+from vertebro.store.base import utc_now
 from vertebro.store.models import Assessment, AuditEntry, Case, Patient
 
 
@@ -154,6 +155,44 @@ class AuditRepository:
         )
         self.session.add(entry)
         return entry
+
+    def append_reads(self, *, actor: str, patient_ids: list[int], detail: dict[str, Any], source: str | None) -> None:
+        """Add one ``read`` entry per patient shown (one multi-row INSERT, in the current transaction)."""
+        if not patient_ids:
+            return
+        now = utc_now()
+        rows = [
+            {
+                "occurred_at": now,
+                "actor": actor,
+                "action": "read",
+                "entity_type": "patient",
+                "entity_id": str(pid),
+                "patient_id": pid,
+                "detail": detail,
+                "source": source,
+            }
+            for pid in patient_ids
+        ]
+        self.session.execute(insert(AuditEntry), rows)
+
+    def timeline(self, patient_id: int, *, limit: int = 200) -> list[AuditEntry]:
+        """Return what happened to a patient's record (every change, decision, booking), newest first.
+
+        Reads are left out here: they are in the full audit log, which can be long for a busy record.
+        """
+        statement = (
+            select(AuditEntry)
+            .where(AuditEntry.patient_id == patient_id, AuditEntry.action != "read")
+            .order_by(AuditEntry.id.desc())
+            .limit(limit)
+        )
+        return list(self.session.scalars(statement))
+
+    def count(self, *, patient_id: int, action: str) -> int:
+        """Return how many entries of one action a patient's record has."""
+        statement = select(func.count()).where(AuditEntry.patient_id == patient_id, AuditEntry.action == action)
+        return int(self.session.scalar(statement) or 0)
 
     def entries(
         self,

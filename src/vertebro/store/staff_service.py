@@ -20,6 +20,7 @@ IDLE_TIMEOUT = dt.timedelta(minutes=15)
 ABSOLUTE_TIMEOUT = dt.timedelta(hours=12)
 MFA_WINDOW = dt.timedelta(minutes=5)
 RATE_WINDOW = dt.timedelta(minutes=15)
+SEEN_RESOLUTION = dt.timedelta(minutes=1)
 MAX_FAILURES_PER_USERNAME = 5
 MAX_FAILURES_PER_ADDRESS = 20
 
@@ -159,7 +160,8 @@ def signed_in(uow: UnitOfWork, token: str | None) -> WebSession | None:
             actor=web_session.user.username, action="logout_timeout", entity_type="user", entity_id=web_session.user_id
         )
         return None
-    web_session.last_seen_at = now
+    if now - web_session.last_seen_at > SEEN_RESOLUTION:
+        web_session.last_seen_at = now  # written at most once a minute: no lock contention per request
     return web_session
 
 

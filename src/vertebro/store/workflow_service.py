@@ -45,6 +45,11 @@ from vertebro.store.models import (
 from vertebro.store.workflow_repository import WorklistEntry
 
 INSURANCE_CLEARED = ("not_required", "approved", "self_pay")
+# Records that only exist from a state on: the chart does not query for them earlier.
+BOOKED_OR_LATER = frozenset(
+    {State.SCHEDULED, State.IN_PROCEDURE, State.MONITORING, State.DISCHARGED, State.FOLLOW_UP, State.CLOSED}
+)
+TREATED_OR_LATER = frozenset({State.IN_PROCEDURE, State.MONITORING, State.DISCHARGED, State.FOLLOW_UP, State.CLOSED})
 
 
 class TransitionRefused(VertebroError):
@@ -93,7 +98,8 @@ class Chart:
 
     patient: Patient
     cases: tuple[CaseView, ...]
-    timeline: tuple[AuditEntry, ...]
+    timeline: tuple[AuditEntry, ...]  # newest first, reads left out
+    reads: int
 
 
 def _audit(
@@ -190,14 +196,17 @@ def case_view(uow: UnitOfWork, case_id: int, actor: Actor, policy: ClinicPolicy,
     assessment = assess(facts, policy)
     confirmations = confirmations_of(workflow)
     missing = missing_items(facts, assessment, confirmations)
+    state = State(workflow.state)
+    booked = state in BOOKED_OR_LATER
+    treated = state in TREATED_OR_LATER
     parts: dict[str, Any] = {
         "workflow": workflow,
         "facts": facts,
         "assessment": assessment,
         "checklist_missing": missing,
-        "booking": uow.bookings.active_booking(case_id),
-        "procedure": uow.records.procedure(case_id),
-        "discharge": uow.records.discharge(case_id),
+        "booking": uow.bookings.active_booking(case_id) if booked else None,
+        "procedure": uow.records.procedure(case_id) if treated else None,
+        "discharge": uow.records.discharge(case_id) if treated else None,
     }
     snapshot = _snapshot(parts)
     if audit:
@@ -213,10 +222,10 @@ def case_view(uow: UnitOfWork, case_id: int, actor: Actor, policy: ClinicPolicy,
         actions=tuple(available(snapshot, actor.role)),
         booking=parts["booking"],
         procedure=parts["procedure"],
-        observations=tuple(uow.records.observations(case_id)),
+        observations=tuple(uow.records.observations(case_id)) if treated else (),
         discharge=parts["discharge"],
-        follow_ups=tuple(uow.records.follow_ups(case_id)),
-        complications=tuple(uow.records.complications(case_id)),
+        follow_ups=tuple(uow.records.follow_ups(case_id)) if treated else (),
+        complications=tuple(uow.records.complications(case_id)) if treated else (),
         documentation_missing=documentation_missing(facts, assessment),
     )
 
@@ -230,7 +239,8 @@ def chart(uow: UnitOfWork, patient_id: int, actor: Actor, policy: ClinicPolicy) 
         case_view(uow, w.case_id, actor, policy, audit=False) for w in uow.workflows.cases_of_patient(patient_id)
     )
     _audit(uow, actor, "read", "patient", patient_id, patient_id, view="chart")
-    return Chart(patient, views, tuple(uow.audit.entries(patient_id=patient_id)))
+    reads = uow.audit.count(patient_id=patient_id, action="read")
+    return Chart(patient, views, tuple(uow.audit.timeline(patient_id)), reads)
 
 
 def _save_assessment(uow: UnitOfWork, workflow: CaseWorkflow, facts: Case, policy: ClinicPolicy) -> Assessment:
@@ -636,8 +646,12 @@ def record_complication(
 def worklist(uow: UnitOfWork, actor: Actor, *, state: str | None, query: str | None, limit: int) -> list[WorklistEntry]:
     """Return the worklist (filtered by state and search) and audit each patient shown as read."""
     entries = uow.workflows.worklist(state=state, query=query, limit=limit)
-    for patient_id in sorted({e.patient_id for e in entries}):
-        _audit(uow, actor, "read", "patient", patient_id, patient_id, view="worklist")
+    uow.audit.append_reads(
+        actor=actor.username,
+        patient_ids=sorted({e.patient_id for e in entries}),
+        detail={"role": actor.role.value, "view": "worklist"},
+        source=actor.source,
+    )
     return entries
 
 
