@@ -34,7 +34,8 @@ from vertebro.clinical import Case, assess, assessment_json
 from vertebro.pathway.machine import Role
 from vertebro.store import credentials, migrate, staff_service, workflow_service
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
-from vertebro.store.models import Assessment, Case as CaseRow, CaseWorkflow, Fracture, Patient, WebSession
+from vertebro.store.models import Assessment, CaseWorkflow, Fracture, Patient, WebSession
+from vertebro.store.models import Case as CaseRow
 from vertebro.synthetic import case_data
 
 SERVER_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
