@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
@@ -35,7 +36,7 @@ def _wants_json(request: Request) -> bool:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Return the app wired to the configured database (or to ``engine``, in tests)."""
     settings = settings or Settings()
-    app = FastAPI(title="vertebro", version="0.1.0", docs_url="/docs", openapi_url="/openapi.json")
+    app = FastAPI(title="vertebro", version="0.1.0", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
     app.state.settings = settings
     app.state.policy = settings.policy()
     app.state.engine = engine or make_engine(settings.database_url)
@@ -52,6 +53,17 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     routers = (auth_router, worklist_router, chart_router, calendar_router, documents_router, admin_router, api_router)
     for router in routers:
         app.include_router(router)
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> Response:
+        """The API documentation (Swagger UI, vendored: no CDN, works offline)."""
+        return get_swagger_ui_html(
+            openapi_url="/openapi.json",
+            title="vertebro API",
+            swagger_js_url="/static/vendor/swagger-ui-bundle-5.35.0.js",
+            swagger_css_url="/static/vendor/swagger-ui-5.35.0.css",
+            swagger_favicon_url="/static/favicon.svg",
+        )
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next):  # type: ignore[no-untyped-def]

@@ -28,6 +28,7 @@ def _when(value: dt.datetime | dt.date | str | None) -> str:
 
 TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["words"] = lambda value: str(value).replace("_", " ")
+TEMPLATES.env.filters["zip"] = lambda left, right: zip(left, right, strict=True)
 
 
 def page(request: Request, template: str, staff: Staff | None, status_code: int = 200, **context: Any) -> HTMLResponse:
