@@ -23,7 +23,7 @@ from vertebro.clinical import Case, assess, assessment_json
 from vertebro.pathway.machine import Role
 from vertebro.store import migrate, staff_service, workflow_service
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
-from vertebro.store.service import record_case
+from vertebro.store.service import record_assessment
 
 pytestmark = pytest.mark.e2e
 
@@ -50,18 +50,7 @@ def _store_case(uow: UnitOfWork, identifier: str, name: str) -> None:
     data.pop("procedure_date")
     case = Case.model_validate_json(json.dumps(data))
     a = assess(case)
-    record_case(
-        uow,
-        case,
-        actor="e2e",
-        source="e2e",
-        assessment=assessment_json(a),
-        ruleset_version=a.ruleset_version,
-        default_profile="acr",
-        default_category=a.default_verdict.category.value,
-        treatment=a.recommendation.treatment.value,
-        genant_by_level={},
-    )
+    record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e")
 
 
 @pytest.fixture(scope="module")

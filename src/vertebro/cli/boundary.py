@@ -27,32 +27,11 @@ def unit_of_work(database_url: str) -> Iterator[UnitOfWork]:
         engine.dispose()
 
 
-def record_assessment(
-    uow: UnitOfWork, case: Case, assessment: Assessment, data: dict[str, Any], *, actor: str, source: str
-) -> service.RecordedCase:
-    """Record a case with its assessment in an open unit of work (not committed)."""
-    default = assessment.default_verdict
-    return service.record_case(
-        uow,
-        case,
-        actor=actor,
-        source=source,
-        assessment=data,
-        ruleset_version=assessment.ruleset_version,
-        default_profile=default.profile,
-        default_category=default.category.value,
-        treatment=assessment.recommendation.treatment.value,
-        genant_by_level={
-            f.level: None if f.morphometry is None else f.morphometry.genant_grade for f in assessment.fractures
-        },
-    )
-
-
 def save_assessment(
     database_url: str, case: Case, assessment: Assessment, data: dict[str, Any], *, actor: str, source: str
 ) -> service.RecordedCase:
     """Record one case with its assessment and commit (all or nothing)."""
     with unit_of_work(database_url) as uow:
-        recorded = record_assessment(uow, case, assessment, data, actor=actor, source=source)
+        recorded = service.record_assessment(uow, case, assessment, data, actor=actor, source=source)
         uow.commit()
         return recorded

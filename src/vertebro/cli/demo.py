@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
 
-from vertebro.cli.boundary import record_assessment, unit_of_work
+from vertebro.cli.boundary import unit_of_work
 from vertebro.clinical import assess, assessment_json
 from vertebro.config import Settings
 from vertebro.intake.case_file import read_case
@@ -41,7 +41,9 @@ def load_demo(settings: Settings, console: Console) -> int:
                     update={"procedure_date": today + dt.timedelta(days=PROCEDURE_IN_DAYS[identifier])}
                 )
             assessment = assess(case, policy, today)
-            record_assessment(uow, case, assessment, assessment_json(assessment), actor=DEMO_ACTOR, source="demo")
+            service.record_assessment(
+                uow, case, assessment, assessment_json(assessment), actor=DEMO_ACTOR, source="demo"
+            )
             loaded += 1
             progress.advance(task)
         uow.commit()

@@ -25,7 +25,6 @@ from typing import Literal
 from vertebro.scheduling.cpsat import (
     FOUND,
     INFEASIBLE,
-    OPTIMAL,
     MasterModel,
     detailed_model,
     infeasible_core,

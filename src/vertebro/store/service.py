@@ -14,6 +14,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vertebro.clinical.assessment import Assessment as ClinicalAssessment
 from vertebro.clinical.facts import Case as CaseFacts
 from vertebro.clinical.levels import level_index
 from vertebro.errors import InvalidInput
@@ -272,3 +273,30 @@ def _genant_grades(case: CaseFacts, genant_by_level: Mapping[str, int | None]) -
         if grade is not None and not (valid and grade in GENANT_GRADES):
             raise InvalidInput(f"{level}: Genant grade must be 0-3 or None", field="genant_by_level")
     return dict(genant_by_level)
+
+
+def record_assessment(
+    uow: UnitOfWork,
+    case: CaseFacts,
+    assessment: ClinicalAssessment,
+    document: Mapping[str, Any],
+    *,
+    actor: str,
+    source: str | None,
+) -> RecordedCase:
+    """Record a case with its clinical assessment (``document`` is its JSON form); not committed."""
+    default = assessment.default_verdict
+    return record_case(
+        uow,
+        case,
+        actor=actor,
+        source=source,
+        assessment=document,
+        ruleset_version=assessment.ruleset_version,
+        default_profile=default.profile,
+        default_category=default.category.value,
+        treatment=assessment.recommendation.treatment.value,
+        genant_by_level={
+            f.level: None if f.morphometry is None else f.morphometry.genant_grade for f in assessment.fractures
+        },
+    )

@@ -19,7 +19,7 @@ from vertebro.config import Settings
 from vertebro.pathway.machine import Role
 from vertebro.store import staff_service, workflow_service
 from vertebro.store.db import UnitOfWork
-from vertebro.store.service import record_case
+from vertebro.store.service import record_assessment
 from vertebro.web.app import create_app
 
 PASSWORD = "correct horse battery"
@@ -115,17 +115,8 @@ def stored_case(session_factory: sessionmaker[Session]) -> Callable[..., int]:
         case = Case.model_validate_json(json.dumps(data))
         assessment = assess(case)
         with UnitOfWork(session_factory) as uow:
-            recorded = record_case(
-                uow,
-                case,
-                actor="test",
-                source="test",
-                assessment=assessment_json(assessment),
-                ruleset_version=assessment.ruleset_version,
-                default_profile="acr",
-                default_category=assessment.default_verdict.category.value,
-                treatment=assessment.recommendation.treatment.value,
-                genant_by_level={},
+            recorded = record_assessment(
+                uow, case, assessment, assessment_json(assessment), actor="test", source="test"
             )
             uow.commit()
         return recorded.case_id
