@@ -545,6 +545,26 @@ SOURCES: dict[str, Source] = {
             _S,
         ),
         Source(
+            "us-hospital-cost-2011",
+            "Mehio AK, et al. Comparative hospital economics and patient presentation: vertebroplasty and "
+            "kyphoplasty for the treatment of vertebral compression fracture. AJNR 2011;32:1290-1294 (US "
+            "Premier database 2007-2008: mean adjusted outpatient cost VP $2,997 vs KP $7,010; inpatient "
+            "$11,386 vs $16,182)",
+            "http://ajnr.org/content/32/7/1290.full",
+            2011,
+            _S,
+        ),
+        Source(
+            "medicare-two-year-cost-2013",
+            "Ong KL, et al. Two-year cost comparison of vertebroplasty and kyphoplasty for the treatment of "
+            "vertebral compression fractures. Osteoporos Int 2013;24:1437-1445 (US Medicare 5 % sample "
+            "2006-2009, payer costs in June 2011 US$: first quarter VP $14,585 vs KP $15,117; two years "
+            "$44,496 vs $41,339)",
+            "doi:10.1007/s00198-012-2100-0",
+            2013,
+            _S,
+        ),
+        Source(
             "vp-kp-meta-cost",
             "Meta-analysis comparing kyphoplasty and vertebroplasty: vertebroplasty better in the first week, "
             "kyphoplasty better function at about 3 months, no long-term difference; kyphoplasty costs more "

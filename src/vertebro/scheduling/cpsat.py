@@ -507,6 +507,7 @@ class MasterModel:
                     if due:
                         m.add(sum(due) <= _usable(room.windows[day], room.blocked, deadline))
                 self._overtime(room, day, in_room)
+            self._symmetry(day, on_day)
             for deadline in [*sorted(set(due_by.values())), None]:
                 due = [(problem.sessions[i], lit) for i, lit in on_day if deadline is None or due_by[i] <= deadline]
                 for room_set in room_sets:
@@ -529,6 +530,32 @@ class MasterModel:
                     late = [d.monitoring * lit for d, lit in sessions if min(opens) + d.minutes >= ready]
                     span = _usable(rec, problem.recovery.blocked) - max(0, ready - rec.open)
                     m.add(sum(late) <= problem.recovery.bays[day] * max(0, span))
+
+    def _symmetry(self, day: int, on_day: list[tuple[int, Var]]) -> None:
+        """Of two interchangeable rooms on a day, the first holds at least as many procedure minutes."""
+        problem = self.problem
+        base = day * DAY
+
+        def profile(room: Resource) -> tuple[object, ...]:
+            w = room.windows[day]
+            blocked = [(a, b) for a, b in room.blocked if a < base + DAY and b > base]
+            staff = tuple(r.can_work_in(room.id) for r in problem.radiologists)
+            users = tuple(room.id in problem.sessions[i].rooms for i, _ in on_day)
+            return (None if w is None else (w.open, w.close, w.limit), tuple(blocked), staff, users, room.kind)
+
+        groups: dict[tuple[object, ...], list[Resource]] = defaultdict(list)
+        for room in problem.rooms:
+            if room.windows[day] is not None:
+                groups[profile(room)].append(room)
+        for rooms in groups.values():
+            for first, second in zip(rooms, rooms[1:], strict=False):
+                load = [
+                    (problem.sessions[i].minutes * self.z[i, day][first.id], problem.sessions[i].minutes * self.z[i, day][second.id])
+                    for i, _ in on_day
+                    if first.id in self.z[i, day]
+                ]
+                if load:
+                    self.model.add(sum(a for a, _ in load) >= sum(b for _, b in load))
 
     def _overtime(self, room: Resource, day: int, in_room: list[tuple[int, Var]]) -> None:
         """Overtime is at least the room's booked minutes beyond its regular hours."""
@@ -627,7 +654,7 @@ def new_solver(time_limit: float, workers: int, seed: int, *, master: bool = Fal
     params = solver.parameters
     if master:
         params.linearization_level = 2
-        params.subsolvers.extend(["max_lp", "quick_restart_no_lp"][:workers])
+        pass
     params.max_time_in_seconds = max(0.05, time_limit)
     params.num_workers = workers
     params.random_seed = seed

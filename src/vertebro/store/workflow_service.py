@@ -531,8 +531,10 @@ def record_procedure(
 
 
 def record_observation(uow: UnitOfWork, case_id: int, *, kind: str, value: dict[str, Any], actor: Actor) -> Observation:
-    """Record a monitoring observation (vitals, neuro check, pain)."""
+    """Record a monitoring observation (vitals, neuro check, pain) while the patient is monitored."""
     workflow = _workflow(uow, case_id)
+    if workflow.state not in (State.IN_PROCEDURE.value, State.MONITORING.value):
+        raise Conflict(f"the case is {workflow.state}: observations are recorded during monitoring", field="state")
     observation = Observation(case_id=case_id, kind=kind, value=value, recorded_by=actor.username)
     uow.records.add(observation)
     _audit(uow, actor, "create", "observation", observation.id, workflow.case.patient_id, kind=kind)
@@ -635,6 +637,8 @@ def record_complication(
 ) -> Complication:
     """Record a complication noticed after the procedure."""
     workflow = _workflow(uow, case_id)
+    if State(workflow.state) not in TREATED_OR_LATER:
+        raise Conflict(f"the case is {workflow.state}: there is no procedure to have a complication", field="state")
     complication = Complication(
         case_id=case_id, kind=kind, occurred_on=occurred_on, serious=serious, notes=notes, recorded_by=actor.username
     )

@@ -98,8 +98,18 @@ def test_citations_are_numbered_in_order_with_a_source_list(page: Page) -> None:
 
 @pytest.mark.parametrize("page", ALL_PAGES, ids=_ids)
 def test_no_price_is_shown_without_a_source(page: Page) -> None:
-    """The cost page shows no figures: the reference has no sourced price (DESIGN: never invent one)."""
-    assert not re.search(r"[$€£₹]\s?\d", page.body)
+    """Every price carries a citation in the same paragraph (DESIGN: never invent one), with its year."""
+    for paragraph in page.body.split("\n\n"):
+        if re.search(r"[$€£₹]\s?\d", paragraph):
+            assert "[@" in paragraph, paragraph
+            assert re.search(r"\b(19|20)\d\d\b", paragraph), f"a price without its year: {paragraph}"
+
+
+def test_cost_page_gives_sourced_estimates_by_region() -> None:
+    page = next(p for p in ALL_PAGES if p.slug == "cost-and-insurance")
+    assert "estimates" in page.body
+    assert "United States" in page.body
+    assert "UK, Europe" in page.body
 
 
 def test_a_glossary_term_links_once_per_page_and_not_in_headings() -> None:
