@@ -43,14 +43,26 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.session_factory = make_session_factory(app.state.engine)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
+    from vertebro.fhir.endpoints import router as fhir_router
     from vertebro.web.admin.endpoints import router as admin_router
     from vertebro.web.api.endpoints import router as api_router
     from vertebro.web.calendar.endpoints import router as calendar_router
     from vertebro.web.chart.endpoints import router as chart_router
     from vertebro.web.documents.endpoints import router as documents_router
+    from vertebro.web.referrals.endpoints import router as referrals_router
     from vertebro.web.worklist.endpoints import router as worklist_router
 
-    routers = (auth_router, worklist_router, chart_router, calendar_router, documents_router, admin_router, api_router)
+    routers = (
+        auth_router,
+        worklist_router,
+        referrals_router,
+        chart_router,
+        calendar_router,
+        documents_router,
+        admin_router,
+        api_router,
+        fhir_router,
+    )
     for router in routers:
         app.include_router(router)
 

@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
-from vertebro.cli.boundary import record_assessment
 from vertebro.clinical import DEFAULT_POLICY, assess, assessment_json
 from vertebro.clinical.facts import Case
 from vertebro.education.documents import DocumentKind, personal_document, read_record
@@ -17,7 +16,7 @@ from vertebro.education.handouts import Clinic, HandoutNotReady
 from vertebro.errors import NotFound
 from vertebro.intake.case_file import read_case
 from vertebro.store.db import UnitOfWork
-from vertebro.store.service import RecordedCase
+from vertebro.store.service import RecordedCase, record_assessment
 
 DEMO = Path(__file__).resolve().parents[3] / "src" / "vertebro" / "cli" / "demo_cases"
 AS_OF = dt.date(2026, 11, 22)

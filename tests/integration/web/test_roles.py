@@ -27,6 +27,8 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("GET", "/"): CLINICAL,
     ("GET", "/patients/{patient_id}"): CLINICAL,
     ("GET", "/calendar"): CLINICAL,
+    ("GET", "/referrals/new"): DESK,
+    ("POST", "/referrals"): DESK,
     ("GET", "/patients/{patient_id}/documents/{kind}"): CLINICAL,
     ("GET", "/admin/audit"): {A},
     ("GET", "/admin/audit.csv"): {A},
@@ -53,6 +55,23 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/api/cases/{case_id}/discharge"): CARE,
     ("POST", "/api/cases/{case_id}/follow-ups/{visit}"): {C, N, R},
     ("POST", "/api/cases/{case_id}/complications"): CARE,
+    ("GET", "/fhir/metadata"): OPEN,
+    ("GET", "/fhir/CodeSystem"): OPEN,
+    ("GET", "/fhir/Patient"): CLINICAL,
+    ("GET", "/fhir/Patient/{patient_id}"): CLINICAL,
+    ("GET", "/fhir/Patient/{patient_id}/$everything"): CLINICAL,
+    **{
+        ("GET", f"/fhir/{t}"): CLINICAL
+        for t in (
+            "Condition",
+            "Observation",
+            "MedicationStatement",
+            "AllergyIntolerance",
+            "GuidanceResponse",
+            "Procedure",
+            "AdverseEvent",
+        )
+    },
 }
 
 
