@@ -173,6 +173,20 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     coordinator.page.goto(base + "/")
     expect(coordinator.page.get_by_role("table")).to_contain_text("E2E-1")
     coordinator.shot("01-worklist")
+
+    # a new referral typed in by the coordinator lands in the worklist as 'requested'
+    coordinator.page.get_by_role("link", name="New referral").click()
+    page = coordinator.page
+    page.get_by_label("Patient identifier (MRN)").fill("E2E-9")
+    page.get_by_label("Name", exact=True).fill("Nia New")
+    page.get_by_label("Age (years)").fill("81")
+    page.get_by_label("Fractured level(s)").fill("L2")
+    page.get_by_label("Weeks since the pain began").fill("2")
+    page.get_by_label("Pain now (0-10)").fill("9")
+    coordinator.shot("00-new-referral")
+    page.get_by_role("button", name="Save referral").click()
+    expect(page.get_by_role("heading", name="Nia New")).to_be_visible()
+    expect(page.locator(".state").first).to_have_text("requested")
     coordinator.open_patient("E2E-1")
     coordinator.action("Start screening")
     expect(coordinator.page.locator(".state").first).to_have_text("screening")
