@@ -12,7 +12,9 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from vertebro.cli.fhir import fhir_app
 from vertebro.cli.handout import education_app, handout_command
+from vertebro.cli.schedule import schedule_app
 from vertebro.clinical import Case, ClinicPolicy, assess, assessment_json
 from vertebro.clinical.policy import IndicationProfileId
 from vertebro.clinical.rules import RULES
@@ -27,7 +29,9 @@ db_app = typer.Typer(
 )
 app.add_typer(schema_app, name="schema")
 app.add_typer(db_app, name="db")
+app.add_typer(schedule_app, name="schedule")
 app.add_typer(education_app, name="education")
+app.add_typer(fhir_app, name="fhir")
 app.command("handout")(handout_command)
 
 EXIT_INVALID_INPUT = 2

@@ -53,11 +53,20 @@ def parse_case(text: str, *, yaml_syntax: bool) -> Case:
 
 
 def read_case(path: Path) -> Case:
-    """Return the case in a ``.json``, ``.yaml`` or ``.yml`` file."""
+    """Return the case in a ``.json``, ``.yaml`` or ``.yml`` file, or in a FHIR Bundle (``resourceType: Bundle``)."""
     try:
         text = path.read_text(encoding="utf-8")
     except OSError as exc:
         raise CaseFileError([f"(file): cannot read {path}: {exc.strerror}"]) from None
     except UnicodeDecodeError:
         raise CaseFileError([f"(file): {path} is not UTF-8 text"]) from None
+    if '"Bundle"' in text:
+        from vertebro.intake.fhir_bundle import case_from_bundle, is_bundle  # here: that module imports this one
+
+        try:
+            data = json.loads(text)
+        except ValueError:
+            data = None
+        if is_bundle(data):
+            return case_from_bundle(data)
     return parse_case(text, yaml_syntax=path.suffix.lower() in (".yaml", ".yml"))

@@ -19,9 +19,10 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from itertools import pairwise
 from typing import Any
 
-from ortools.sat.python import cp_model  # type: ignore[import-untyped]
+from ortools.sat.python import cp_model
 
 from vertebro.scheduling.occupancy import Slot
 from vertebro.scheduling.placement import overtime_of
@@ -79,7 +80,7 @@ class _Builder:
         return v.groups[key]
 
     def _by_offsets(
-        self, v: _SessionVars, windows: dict[int, tuple[int, ...]]
+        self, v: _SessionVars, windows: Mapping[int, tuple[int, ...]]
     ) -> list[tuple[tuple[int, ...], list[Var]]]:
         """Group allowed days by identical window offsets; return (offsets, extra enforcement literals)."""
         groups: dict[tuple[int, ...], list[int]] = defaultdict(list)
@@ -217,6 +218,8 @@ class _Builder:
             groups.append((self.problem.nurses, v.nurses, self.nurse_intervals))
         for staff, chosen, intervals in groups:
             for person in staff:
+                if staff is self.problem.radiologists and not demand.may_work(person.id):
+                    continue
                 rooms = [r for room_id, r in v.rooms.items() if person.can_work_in(room_id)]
                 if not rooms:
                     continue
@@ -436,6 +439,7 @@ class MasterModel:
         self.z: dict[tuple[int, int], dict[str, Var]] = {}
         self.objective: list[Any] = []
         self._overtime_vars: dict[tuple[str, int], tuple[Var, int]] = {}
+        self._used: dict[tuple[str, int], Var] = {}
         self._build()
 
     def _build(self) -> None:
@@ -507,6 +511,7 @@ class MasterModel:
                     if due:
                         m.add(sum(due) <= _usable(room.windows[day], room.blocked, deadline))
                 self._overtime(room, day, in_room)
+                self._room_day(room, day, in_room)
             self._symmetry(day, on_day)
             for deadline in [*sorted(set(due_by.values())), None]:
                 due = [(problem.sessions[i], lit) for i, lit in on_day if deadline is None or due_by[i] <= deadline]
@@ -548,14 +553,28 @@ class MasterModel:
             if room.windows[day] is not None:
                 groups[profile(room)].append(room)
         for rooms in groups.values():
-            for first, second in zip(rooms, rooms[1:], strict=False):
+            for first, second in pairwise(rooms):
                 load = [
-                    (problem.sessions[i].minutes * self.z[i, day][first.id], problem.sessions[i].minutes * self.z[i, day][second.id])
+                    (
+                        problem.sessions[i].minutes * self.z[i, day][first.id],
+                        problem.sessions[i].minutes * self.z[i, day][second.id],
+                    )
                     for i, _ in on_day
                     if first.id in self.z[i, day]
                 ]
                 if load:
                     self.model.add(sum(a for a, _ in load) >= sum(b for _, b in load))
+
+    def _room_day(self, room: Resource, day: int, in_room: list[tuple[int, Var]]) -> None:
+        """A room used on a day costs ``room_day_term`` once (IHTC's open operating theatre)."""
+        term = self.problem.room_day_term
+        if term is None or not in_room:
+            return
+        used = self.model.new_bool_var("")
+        for _, lit in in_room:
+            self.model.add_implication(lit, used)
+        self.objective.append(self.problem.coefficients[term] * used)
+        self._used[room.id, day] = used
 
     def _overtime(self, room: Resource, day: int, in_room: list[tuple[int, Var]]) -> None:
         """Overtime is at least the room's booked minutes beyond its regular hours."""
@@ -592,7 +611,7 @@ class MasterModel:
     def hint(self, placement: Mapping[int, Slot]) -> None:
         """Start the search from a complete plan."""
         m, problem = self.model, self.problem
-        m.clear_hints()
+        m.clear_hints()  # type: ignore[no-untyped-call]
         booked_minutes: dict[tuple[str, int], int] = defaultdict(int)
         for index, x in self.x.items():
             slot = placement.get(index)
@@ -609,6 +628,8 @@ class MasterModel:
                 m.add_hint(self.keep[index], booked is not None and day == booked.day)
         for key, (var, regular) in self._overtime_vars.items():
             m.add_hint(var, max(0, booked_minutes[key] - regular))
+        for key, used in self._used.items():
+            m.add_hint(used, booked_minutes[key] > 0)
 
     def assignment(self, solver: Any) -> dict[int, int]:
         """Return the day of every present session in the solver's solution."""

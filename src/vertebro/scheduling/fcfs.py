@@ -14,7 +14,16 @@ from itertools import groupby
 from vertebro.scheduling.occupancy import Occupancy, Slot
 from vertebro.scheduling.placement import plan_of
 from vertebro.scheduling.plan import Plan
-from vertebro.scheduling.problem import Problem
+from vertebro.scheduling.problem import Demand, Problem
+
+
+def _first_fit(occupancy: Occupancy, demand: Demand, first_day: int, overtime: bool) -> Slot | None:
+    for day in demand.days:
+        if day >= first_day:
+            found = occupancy.fit(demand, day, overtime=overtime)
+            if isinstance(found, Slot):
+                return found
+    return None
 
 
 def fcfs_placement(problem: Problem) -> dict[int, Slot]:
@@ -46,14 +55,7 @@ def fcfs_placement(problem: Problem) -> dict[int, Slot]:
             first = placement[demand.previous].day + demand.gap_days if demand.previous is not None else 0
             attempts = (False, True) if demand.mandatory else (False,)
             for overtime in attempts:
-                found = next(
-                    (
-                        slot
-                        for day in demand.days
-                        if day >= first and isinstance(slot := occupancy.fit(demand, day, overtime=overtime), Slot)
-                    ),
-                    None,
-                )
+                found = _first_fit(occupancy, demand, first, overtime)
                 if found is not None:
                     occupancy.add(demand, found)
                     placement[index] = found
@@ -62,7 +64,23 @@ def fcfs_placement(problem: Problem) -> dict[int, Slot]:
 
 
 def fcfs_plan(problem: Problem) -> Plan:
-    """Return the first-come-first-served plan of a problem, with its objective and reasons."""
+    """Return the first-come-first-served plan of a problem, with its objective and reasons.
+
+    When a mandatory case finds no slot the plan's status is ``no_solution`` (the baseline could not meet
+    every hard constraint) and ``problems`` names the case; the sessions it did book are still listed.
+    """
     started = time.perf_counter()
     placement = fcfs_placement(problem)
-    return plan_of(problem, placement, planner="fcfs", status="feasible", seconds=time.perf_counter() - started)
+    missed = [
+        f"case {d.case} is mandatory but found no slot first come, first served"
+        for i, d in enumerate(problem.sessions)
+        if d.mandatory and i not in placement
+    ]
+    return plan_of(
+        problem,
+        placement,
+        planner="fcfs",
+        status="no_solution" if missed else "feasible",
+        seconds=time.perf_counter() - started,
+        problems=missed,
+    )

@@ -32,6 +32,8 @@ DEFAULT_START = dt.date(2027, 1, 4)  # a Monday
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri")
 BACKLOG_SHARE = 0.35
 CT_ONLY_SHARE = 0.12
+STAGED_SHARE = 0.04
+SPINE = tuple(f"T{i}" for i in range(6, 13)) + tuple(f"L{i}" for i in range(1, 6))
 
 
 def _hours(open_: str, close: str, days: tuple[str, ...] = WEEKDAYS) -> dict[str, dict[str, str]]:
@@ -109,6 +111,11 @@ def _case(rng: random.Random, number: int, referred: dt.date, start: dt.date, da
         if weeks is None:
             weeks = rng.uniform(1, 26)
         levels.append({"level": level, "onset": str(referred - dt.timedelta(days=round(weeks * 7)))})
+    if rng.random() < STAGED_SHARE:  # a fracture cascade: more levels than one session may treat
+        taken = {item["level"] for item in levels}
+        extra = [level for level in SPINE if level not in taken][: rng.randint(2, 4)]
+        onset = min(item["onset"] for item in levels)
+        levels += [{"level": level, "onset": onset} for level in extra]
     not_before: list[dict[str, str]] = []
     call = referred + dt.timedelta(days=rng.randint(1, 5))  # the pre-procedure call starts the holds
     for hold in result.preparation.medication_holds:

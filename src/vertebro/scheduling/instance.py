@@ -26,10 +26,11 @@ from vertebro.clinical.procedure import room_minutes
 from vertebro.clinical.recommendation import sessions_of
 from vertebro.clinical.recovery import monitoring_minutes
 
-FORMAT = "vertebro-schedule-instance/1"
+FORMAT: Literal["vertebro-schedule-instance/1"] = "vertebro-schedule-instance/1"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 RoomKind = Literal["fluoroscopy", "ct"]
+ROOM_KINDS: tuple[RoomKind, ...] = ("fluoroscopy", "ct")
 NotBeforeKind = Literal["hold", "labs", "imaging", "patient", "other"]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
@@ -173,7 +174,7 @@ class CaseToSchedule(Strict):
     mandatory: bool = False
     levels: list[LevelToTreat] = Field(min_length=1, max_length=24)
     sedation: bool
-    room_kinds: list[RoomKind] = Field(default_factory=lambda: ["fluoroscopy", "ct"], min_length=1)
+    room_kinds: list[RoomKind] = Field(default_factory=lambda: list(ROOM_KINDS), min_length=1)
     not_before: list[NotBefore] = Field(default_factory=list)
     latest: dt.date | None = None
     unavailable: list[dt.date] = Field(default_factory=list)

@@ -89,6 +89,8 @@ class Occupancy:
             return False
         if (nurse is None) == demand.sedation or room.id not in demand.rooms or not rad.can_work_in(room.id):
             return False
+        if not demand.may_work(rad.id):
+            return False
         lo, hi = start_range(window, rw, nw, recovery, demand.minutes, demand.monitoring)
         return (
             max(lo, demand.earliest) <= start <= hi
@@ -131,7 +133,7 @@ class Occupancy:
                 deepest = max(deepest, Blocker.RADIOLOGIST)
                 for rad in self._radiologists.values():
                     rw = rad.windows[day]
-                    if rw is None or not rad.can_work_in(room.id):
+                    if rw is None or not rad.can_work_in(room.id) or not demand.may_work(rad.id):
                         continue
                     if not (rw.open <= start and end <= rw.close and self._free("radiologist", rad, day, start, end)):
                         continue

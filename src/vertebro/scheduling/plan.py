@@ -13,7 +13,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-PLAN_FORMAT = "vertebro-schedule-plan/1"
+PLAN_FORMAT: Literal["vertebro-schedule-plan/1"] = "vertebro-schedule-plan/1"
 Planner = Literal["cp-sat", "fcfs"]
 Status = Literal["optimal", "feasible", "no_solution", "infeasible"]
 

@@ -104,6 +104,11 @@ class Demand:
     booked: Booking | None
     excluded: tuple[Reason, str] | None
     quantities: Mapping[str, tuple[int, ...]]
+    radiologists: frozenset[str] | None = None
+
+    def may_work(self, radiologist: str) -> bool:
+        """Return True when ``radiologist`` may do this session (None: any who works in its room)."""
+        return self.radiologists is None or radiologist in self.radiologists
 
     def quantity(self, term: str, day: int | None, horizon: int) -> int:
         """Return the quantity of ``term`` when placed on ``day`` (None: left out)."""

@@ -19,8 +19,9 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from vertebro.scheduling.cpsat import (
     FOUND,
@@ -39,7 +40,7 @@ from vertebro.scheduling.plan import Plan, Reason
 from vertebro.scheduling.problem import Problem
 
 Method = Literal["decomposition", "monolithic"]
-MASTER_SHARE = 0.4
+MASTER_SHARE = 0.6
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,7 +104,7 @@ class _Tracker:
         return True
 
     def raise_bound(self, bound: float) -> None:
-        value = int(round(bound))
+        value = round(bound)
         if self.bound is None or value > self.bound:
             self.bound = value
             self.report()
@@ -161,6 +162,23 @@ def fill_leftovers(problem: Problem, placement: dict[int, Slot]) -> dict[int, Sl
     return placement
 
 
+def valid_part(problem: Problem, placement: Mapping[int, Slot]) -> dict[int, Slot]:
+    """Return the part of a placement that respects every constraint: fixed bookings, then the rest in order."""
+    occupancy = Occupancy(problem)
+    kept: dict[int, Slot] = {}
+    for frozen in (True, False):
+        for index, slot in sorted(placement.items()):
+            demand = problem.sessions[index]
+            if _is_frozen(problem, index) is not frozen or demand.excluded is not None:
+                continue
+            previous = None if demand.previous is None else kept.get(demand.previous)
+            in_order = demand.previous is None or (previous is not None and slot.day >= previous.day + demand.gap_days)
+            if frozen or (in_order and slot.day in demand.days and occupancy.accepts(demand, slot)):
+                occupancy.add(demand, slot)
+                kept[index] = slot
+    return kept
+
+
 def greedy_placement(problem: Problem) -> dict[int, Slot]:
     """Return a quick plan: fixed bookings kept, then each session to its cheapest free day, biggest saving first."""
     return fill_leftovers(problem, _fixed(problem))
@@ -193,20 +211,33 @@ def _solve_sub(
 
 
 def _master(problem: Problem, tracker: _Tracker) -> bool:
-    """Solve the day-assignment relaxation for the bound and pack its days; return True when infeasible."""
+    """Solve the day-assignment relaxation for the bound and pack its days; return True when infeasible.
+
+    One CP-SAT search per worker, each single-threaded with its own seed: on this model the sequential
+    search with the full linear relaxation finds better plans and bounds than the parallel portfolio
+    (measured on 2 cores), and independent seeds smooth out its run-to-run variance.
+    """
     tracker.phase = "bound"
     master = MasterModel(problem)
     master.hint(tracker.best)
-    solver = new_solver(
-        max(0.1, tracker.remaining * MASTER_SHARE), tracker.options.workers, tracker.options.seed, master=True
-    )
-    solver.best_bound_callback = tracker.raise_bound
-    status = solver.solve(master.model)
-    if status == INFEASIBLE:
+    limit = max(0.1, tracker.remaining * MASTER_SHARE)
+    seeds = range(tracker.options.seed, tracker.options.seed + max(1, tracker.options.workers))
+
+    def search(seed: int) -> tuple[int, Any]:
+        solver = new_solver(limit, 1, seed, master=True)
+        solver.best_bound_callback = tracker.raise_bound
+        return solver.solve(master.model.clone()), solver
+
+    with ThreadPoolExecutor(max_workers=len(seeds)) as pool:
+        results = list(pool.map(search, seeds))
+    if any(status == INFEASIBLE for status, _ in results):
         return True
-    if status not in FOUND:
+    found = [solver for status, solver in results if status in FOUND]
+    if not found:
         return False
-    tracker.raise_bound(solver.best_objective_bound)
+    for solver in found:
+        tracker.raise_bound(solver.best_objective_bound)
+    solver = min(found, key=lambda s: s.objective_value)
     tracker.phase = "packing days"
     by_day: dict[int, list[int]] = defaultdict(list)
     for index, day in master.assignment(solver).items():
@@ -217,8 +248,8 @@ def _master(problem: Problem, tracker: _Tracker) -> bool:
             return False
         allowed = {i: (day,) for i in indices}
         required = {i for i in indices if problem.sessions[i].mandatory or _is_frozen(problem, i)}
-        _, found = _solve_sub(tracker, allowed, required, {}, max(0.1, min(2.0, tracker.remaining / 4)))
-        placement.update(found)
+        _, found_day = _solve_sub(tracker, allowed, required, {}, max(0.1, min(2.0, tracker.remaining / 4)))
+        placement.update(found_day)
     tracker.offer(fill_leftovers(problem, _consistent(problem, placement)))
     return False
 
@@ -316,7 +347,9 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions(), progress: Pr
     if static:
         return _without_plan(problem, tracker, "infeasible", static)
     needed = {i for i, d in enumerate(problem.sessions) if d.mandatory or _is_frozen(problem, i)}
-    starts = [dict(options.hint)] if options.hint is not None else [fcfs_placement(problem), greedy_placement(problem)]
+    starts = [fcfs_placement(problem), greedy_placement(problem)]
+    if options.hint is not None:
+        starts.append(fill_leftovers(problem, valid_part(problem, options.hint)))
     for start in starts:
         if needed <= set(start):
             tracker.offer(start)

@@ -1,0 +1,92 @@
+"""``vertebro fhir import|export``: move records in and out as FHIR R4 (Bundles in, NDJSON both ways)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from vertebro.config import Settings
+from vertebro.pathway.machine import Role
+from vertebro.store.workflow_service import Actor
+
+fhir_app = typer.Typer(help="Exchange records as FHIR R4 (4.0.1).", no_args_is_help=True)
+
+
+def _actor(actor: str | None) -> str:
+    from vertebro.cli import _actor as default_actor
+
+    return default_actor(actor)
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), console=console
+    )
+
+
+@fhir_app.command("export")
+def export_command(
+    out_dir: Annotated[Path, typer.Argument(help="Folder for the NDJSON files (one per resource type).")],
+    since: Annotated[
+        dt.datetime | None,
+        typer.Option(formats=["%Y-%m-%d", "%Y-%m-%dT%H:%M:%S"], help="Only patients changed since (UTC)."),
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who is exporting (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Export every patient's record as FHIR NDJSON (each exported patient is audited)."""
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.fhir.bulk import export_ndjson
+    from vertebro.fhir.repository import FhirRepository
+
+    console = Console(stderr=True)
+    since_utc = since.replace(tzinfo=dt.UTC) if since is not None else None
+    with unit_of_work(Settings().database_url) as uow, _progress(console) as progress:
+        total = len(FhirRepository(uow.session).search_patients(since=since_utc, limit=10**9))
+        task = progress.add_task("patients", total=total)
+        who = Actor(_actor(actor), Role.SERVICE_LEAD, "cli")
+        counts = export_ndjson(uow, who, out_dir, since=since_utc, progress=lambda n: progress.advance(task, n))
+        uow.commit()
+    for kind, count in sorted(counts.items()):
+        typer.echo(f"{kind}.ndjson\t{count}")
+    typer.echo(f"{sum(counts.values())} resources of {total} patients in {out_dir}")
+
+
+@fhir_app.command("import")
+def import_command(
+    source: Annotated[Path, typer.Argument(help="A Bundle (.json), an NDJSON file, or a folder of them.")],
+    actor: Annotated[str | None, typer.Option(help="Who is importing (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Import patients from FHIR; each patient is imported whole or not at all. Exit 2 if anything was rejected."""
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.fhir.importer import import_resources, read_resources
+    from vertebro.intake.fhir_bundle import case_from_resources
+
+    if not source.exists():
+        typer.echo(f"{source}: no such file or folder", err=True)
+        raise typer.Exit(2)
+    console = Console(stderr=True)
+    entries = list(read_resources(source))
+    patients = sum(1 for _, r in entries if r.get("resourceType") == "Patient")
+    with unit_of_work(Settings().database_url) as uow, _progress(console) as progress:
+        task = progress.add_task("patients", total=patients)
+        summary = import_resources(
+            uow,
+            entries,
+            reader=case_from_resources,
+            actor=_actor(actor),
+            source="cli:fhir-import",
+            progress=lambda n: progress.advance(task, n),
+        )
+        uow.commit()
+    typer.echo(f"created {len(summary.created)} patients, matched {len(summary.matched)}, {summary.cases} new cases")
+    for reason, count in sorted(summary.skipped.items()):
+        typer.echo(f"skipped {count} {reason}")
+    for key, reason in summary.rejected:
+        typer.echo(f"rejected {key}: {reason}")
+    if summary.rejected:
+        raise typer.Exit(2)

@@ -1,0 +1,67 @@
+"""End-to-end: ``vertebro fhir export`` and ``vertebro fhir import`` as a user runs them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.e2e.test_cli import DEMO, run
+from tests.unit.fhir.validation import problems
+
+pytestmark = pytest.mark.e2e
+
+SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "fhir-examples"
+CASES = ("01-acute-osteoporotic-l1.yaml", "02-inpatient-t12.yaml", "08-four-levels.yaml")
+
+
+def _database(tmp_path: Path, name: str) -> dict[str, str]:
+    env = {"VERTEBRO_DATABASE_URL": f"sqlite:///{tmp_path / name}.db"}
+    result = run("db", "upgrade", env=env)
+    assert result.returncode == 0, result.stderr
+    return env
+
+
+def _files(folder: Path) -> dict[str, str]:
+    return {p.name: p.read_text() for p in sorted(folder.glob("*.ndjson"))}
+
+
+def test_export_import_export_gives_identical_content(tmp_path: Path) -> None:
+    first = _database(tmp_path, "first")
+    for name in CASES:
+        saved = run("assess", str(DEMO / name), "--save", "--format", "json", env=first)
+        assert saved.returncode == 0, saved.stderr
+    exported = run("fhir", "export", str(tmp_path / "out1"), env=first)
+    assert exported.returncode == 0, exported.stderr
+    files = _files(tmp_path / "out1")
+    assert {"Patient.ndjson", "Condition.ndjson", "Observation.ndjson", "GuidanceResponse.ndjson"} <= set(files)
+    for text in files.values():
+        for line in text.splitlines()[:40]:  # a sample: fhir.resources is slow
+            resource = json.loads(line)
+            assert problems(resource) == [], resource["id"]
+
+    empty = _database(tmp_path, "second")
+    imported = run("fhir", "import", str(tmp_path / "out1"), env=empty)
+    assert imported.returncode == 0, imported.stdout + imported.stderr
+    assert "created 3 patients, matched 0, 3 new cases" in imported.stdout
+    assert "skipped" in imported.stdout  # GuidanceResponses are recomputed, not taken as given
+    again = run("fhir", "export", str(tmp_path / "out2"), env=empty)
+    assert again.returncode == 0, again.stderr
+    assert _files(tmp_path / "out2") == files
+
+    twice = run("fhir", "import", str(tmp_path / "out1"), env=empty)
+    assert "created 0 patients, matched 3, 0 new cases" in twice.stdout
+
+
+@pytest.mark.parametrize("folder", ["hl7-r4", "synthea"])
+def test_importing_resources_written_by_others_never_crashes(tmp_path: Path, folder: str) -> None:
+    env = _database(tmp_path, folder)
+    result = run("fhir", "import", str(SHARED / folder), env=env)
+    assert "Traceback" not in result.stderr, result.stderr
+    assert result.returncode in (0, 2), result.stderr
+    assert result.stdout.startswith("created ")
+    assert "skipped" in result.stdout
+    for line in result.stdout.splitlines():
+        if line.startswith("rejected "):
+            assert ": " in line.removeprefix("rejected ")  # every rejection says why
