@@ -26,7 +26,7 @@ from vertebro.pathway.machine import Role
 from vertebro.store import migrate
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
 from vertebro.store.service import record_assessment
-from vertebro.store.workflow_service import Actor
+from vertebro.store.workflow import Actor
 from vertebro.synthetic import case_stream
 
 ACTOR = Actor("bench", Role.SERVICE_LEAD, "bench")

@@ -32,7 +32,7 @@ from sqlalchemy.engine import make_url
 
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.pathway.machine import Role
-from vertebro.store import credentials, migrate, staff_service, workflow_service
+from vertebro.store import credentials, migrate, staff_service, workflow
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
 from vertebro.store.models import Assessment, CaseWorkflow, Fracture, Patient, WebSession
 from vertebro.store.models import Case as CaseRow
@@ -172,7 +172,7 @@ def _token(url: str) -> str:
                 expires_at=dt.datetime.now(dt.UTC) + dt.timedelta(hours=12),
             )
         )
-        workflow_service.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today(), 28)
+        workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today(), 28)
         uow.commit()
     engine.dispose()
     return token

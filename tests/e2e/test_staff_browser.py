@@ -21,7 +21,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.pathway.machine import Role
-from vertebro.store import migrate, staff_service, workflow_service
+from vertebro.store import migrate, staff_service, workflow
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
 from vertebro.store.service import record_assessment
 
@@ -68,7 +68,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
                 uow, username=username, display_name=username, role=role, password=PASSWORD, actor="e2e"
             )
             secrets[role] = created.totp_secret
-        workflow_service.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
+        workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
         _store_case(uow, "E2E-1", "Erin Example")
         _store_case(uow, "E2E-2", "Sam Second")
         uow.commit()

@@ -97,7 +97,7 @@ DEMO_PASSWORD_SUFFIX = "-demo-password"
 def ensure_demo_staff(settings: Settings, console: Console) -> None:
     """Create the demo accounts (one per role) and the booking calendar, then print the logins."""
     from vertebro.pathway.machine import Role
-    from vertebro.store import staff_service, workflow_service
+    from vertebro.store import staff_service, workflow
 
     rows = []
     with unit_of_work(settings.database_url) as uow:
@@ -117,7 +117,7 @@ def ensure_demo_staff(settings: Settings, console: Console) -> None:
             else:
                 secret = user.totp_secret or ""
             rows.append((role, username, password, secret))
-        added = workflow_service.ensure_calendar(uow, settings.rooms, dt.date.today(), 42)
+        added = workflow.ensure_calendar(uow, settings.rooms, dt.date.today(), 42)
         uow.commit()
     table = Table(title="Demo logins (demo only: never use these accounts with real patients)", title_justify="left")
     for column in ("role", "username", "password", "TOTP secret (add to an authenticator app)"):

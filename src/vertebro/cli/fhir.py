@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from vertebro.config import Settings
 from vertebro.pathway.machine import Role
-from vertebro.store.workflow_service import Actor
+from vertebro.store.workflow import Actor
 
 fhir_app = typer.Typer(help="Exchange records as FHIR R4 (4.0.1).", no_args_is_help=True)
 

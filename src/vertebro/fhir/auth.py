@@ -16,7 +16,7 @@ from fastapi import Depends, Request
 from vertebro.pathway.machine import Role
 from vertebro.store.db import UnitOfWork
 from vertebro.store.staff_service import Forbidden, NotAuthenticated, signed_in
-from vertebro.store.workflow_service import Actor
+from vertebro.store.workflow import Actor
 
 SESSION_COOKIE = "vertebro_session"  # the staff app's cookie (vertebro.web.deps.SESSION_COOKIE)
 CLINICAL_ROLES = frozenset({Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST, Role.SERVICE_LEAD})

@@ -15,7 +15,7 @@ from vertebro.fhir.patient import patient_resource
 from vertebro.fhir.record import record_resources
 from vertebro.fhir.repository import FhirRepository
 from vertebro.store.db import UnitOfWork
-from vertebro.store.workflow_service import Actor
+from vertebro.store.workflow import Actor
 
 PATIENT_DATA_TYPES = (
     "Condition",

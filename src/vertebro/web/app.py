@@ -43,7 +43,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     app.state.session_factory = make_session_factory(app.state.engine)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
+    from vertebro.fhir.cds_endpoints import cds_router
     from vertebro.fhir.endpoints import router as fhir_router
+    from vertebro.intake.fhir_bundle import case_from_resources
     from vertebro.web.admin.endpoints import router as admin_router
     from vertebro.web.api.endpoints import router as api_router
     from vertebro.web.calendar.endpoints import router as calendar_router
@@ -62,6 +64,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         admin_router,
         api_router,
         fhir_router,
+        cds_router(case_from_resources),
     )
     for router in routers:
         app.include_router(router)

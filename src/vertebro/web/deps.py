@@ -18,7 +18,7 @@ from vertebro.pathway.machine import Role
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import WebSession
 from vertebro.store.staff_service import Forbidden, NotAuthenticated, signed_in
-from vertebro.store.workflow_service import Actor
+from vertebro.store.workflow import Actor
 
 SESSION_COOKIE = "vertebro_session"
 PENDING_COOKIE = "vertebro_pending"

@@ -17,7 +17,7 @@ from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.config import Settings
 from vertebro.pathway.machine import Role
-from vertebro.store import staff_service, workflow_service
+from vertebro.store import staff_service, workflow
 from vertebro.store.db import UnitOfWork
 from vertebro.store.service import record_assessment
 from vertebro.web.app import create_app
@@ -47,7 +47,7 @@ def accounts(session_factory: sessionmaker[Session]) -> dict[Role, Account]:
                 actor="test",
             )
             made[role] = Account(created.user.username, role, created.totp_secret)
-        workflow_service.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
+        workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
         uow.commit()
     return made
 

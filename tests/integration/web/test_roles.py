@@ -55,6 +55,9 @@ EXPECTED: dict[tuple[str, str], set[Role] | None] = {
     ("POST", "/api/cases/{case_id}/discharge"): CARE,
     ("POST", "/api/cases/{case_id}/follow-ups/{visit}"): {C, N, R},
     ("POST", "/api/cases/{case_id}/complications"): CARE,
+    # CDS Hooks: called by EHRs, authenticated by the EHR's JWT against VERTEBRO_CDS_JWKS (no staff session).
+    ("GET", "/cds-services"): OPEN,
+    ("POST", "/cds-services/{service_id}"): OPEN,
     ("GET", "/fhir/metadata"): OPEN,
     ("GET", "/fhir/CodeSystem"): OPEN,
     ("GET", "/fhir/Patient"): CLINICAL,

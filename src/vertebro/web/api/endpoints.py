@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from vertebro.errors import PreconditionRequired
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Action, Role
-from vertebro.store import workflow_service as svc
+from vertebro.store import workflow as svc
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 
 router = APIRouter(prefix="/api", tags=["cases"])

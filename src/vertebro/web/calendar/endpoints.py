@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from vertebro.clinical.procedure import room_minutes
-from vertebro.store import workflow_service as svc
+from vertebro.store import workflow as svc
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.templating import page
 

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Action, Role
-from vertebro.store import workflow_service as svc
+from vertebro.store import workflow as svc
 from vertebro.store.models import LEAKAGE
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data

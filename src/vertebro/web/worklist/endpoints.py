@@ -8,7 +8,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from vertebro.pathway.machine import State
-from vertebro.store import workflow_service
+from vertebro.store import workflow
 from vertebro.web.deps import CLINICAL_STAFF, Staff, UoW, allow
 from vertebro.web.templating import page
 
@@ -26,7 +26,7 @@ def worklist(
 ) -> HTMLResponse:
     """Cases by state with counts; every patient shown is recorded as read in the audit log."""
     chosen = state if state in {s.value for s in State} else None
-    entries = workflow_service.worklist(uow, staff.actor, state=chosen, query=q, limit=PAGE_SIZE)
+    entries = workflow.worklist(uow, staff.actor, state=chosen, query=q, limit=PAGE_SIZE)
     counts = uow.workflows.state_counts()
     uow.commit()
     return page(

@@ -1,0 +1,107 @@
+"""The CDS Hooks 2.0 routes: ``GET /cds-services`` (discovery) and ``POST /cds-services/{id}`` (cards).
+
+Called by EHRs, not by staff: there is no staff session. When ``VERTEBRO_CDS_JWKS`` is configured every call
+needs a JWT signed by one of its keys (401 otherwise); when it is not, calls are accepted without one, and
+vertebro then does not look up whether it knows the patient (no link card, nothing of ours is read). A call
+that does read our records (the patient lookup) is audited as a read by ``cds:<iss>``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+from fastapi.routing import APIRoute
+
+from vertebro.errors import InvalidInput, VertebroError
+from vertebro.fhir.auth import UoW
+from vertebro.fhir.cds_hooks import CaseReader, cards, discovery
+from vertebro.fhir.cds_jwt import BadToken, ReplayGuard, verify
+from vertebro.fhir.codes import system
+from vertebro.fhir.elements import Resource
+from vertebro.fhir.repository import FhirRepository
+
+
+class CdsRoute(APIRoute):
+    """A route whose domain errors are answered as JSON ``{"detail", "field"}`` whatever the Accept header."""
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap the handler so that a VertebroError becomes a JSON error response."""
+        handler = super().get_route_handler()
+
+        async def cds_handler(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except VertebroError as error:
+                headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if error.status_code == 401 else None
+                body = {"detail": error.message, "field": error.field}
+                return JSONResponse(body, status_code=error.status_code, headers=headers)
+
+        return cds_handler
+
+
+def _claims(request: Request, service_id: str, replay: ReplayGuard) -> dict[str, Any] | None:
+    """Return the verified JWT claims, or None when no JWKS is configured (unauthenticated calls allowed)."""
+    settings = request.app.state.settings
+    header = request.headers.get("authorization", "")
+    if settings.cds_jwks is None:
+        return None
+    if not header.lower().startswith("bearer "):
+        raise BadToken("a JWT (Authorization: Bearer) is required by this CDS service", field="authorization")
+    audience = str(request.base_url).rstrip("/") + f"/cds-services/{service_id}"
+    return verify(
+        header[7:].strip(), jwks=settings.cds_jwks, audience=audience, issuers=settings.cds_issuers, replay=replay
+    )
+
+
+def _known_patient(uow: UoW, request: Request, actor: str, hook: str) -> Callable[[Resource], str | None]:
+    def link(patient: Resource) -> str | None:
+        identifiers = [
+            i for i in patient.get("identifier") or [] if isinstance(i, dict) and isinstance(i.get("value"), str)
+        ]
+        ours = [i for i in identifiers if i.get("system") == system("identifier-patient")]
+        repository = FhirRepository(uow.session)
+        for identifier in ours or identifiers:
+            found = repository.search_patients(identifier=identifier["value"], limit=1)
+            if found:
+                uow.audit.append_reads(
+                    actor=actor,
+                    patient_ids=[found[0].id],
+                    detail={"via": "cds-hooks", "hook": hook},
+                    source=request.client.host if request.client else None,
+                )
+                return str(request.base_url).rstrip("/") + f"/patients/{found[0].id}"
+        return None
+
+    return link
+
+
+def cds_router(reader: CaseReader) -> APIRouter:
+    """Return the CDS Hooks router; ``reader`` builds a case from FHIR resources (``intake.fhir_bundle``)."""
+    router = APIRouter(prefix="/cds-services", tags=["CDS Hooks 2.0"], route_class=CdsRoute)
+    replay = ReplayGuard()
+
+    @router.get("")
+    def cds_discovery(request: Request) -> JSONResponse:
+        """The CDS services vertebro offers (order-select, order-sign, patient-view) and their prefetch."""
+        return JSONResponse(discovery(jwt_required=request.app.state.settings.cds_jwks is not None))
+
+    @router.post("/{service_id}")
+    async def cds_service(request: Request, uow: UoW, service_id: str) -> JSONResponse:
+        """Answer one hook call with cards (authenticated by the EHR's JWT when a JWKS is configured)."""
+        claims = _claims(request, service_id, replay)
+        try:
+            body = await request.json()
+        except ValueError:
+            raise InvalidInput("the request body is not JSON", field="body") from None
+        if not isinstance(body, dict):
+            raise InvalidInput("the request body must be a JSON object", field="body")
+        actor = f"cds:{claims['iss']}"[:128] if claims is not None else None
+        link = _known_patient(uow, request, actor, str(body.get("hook"))) if actor is not None else None
+        response = cards(service_id, body, reader=reader, policy=request.app.state.policy, patient_link=link)
+        uow.commit()
+        return JSONResponse(response)
+
+    return router

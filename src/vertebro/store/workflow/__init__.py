@@ -1,0 +1,85 @@
+"""The staff workflow services. Every read and write of patient data is audited in the same transaction;
+every change checks the version the user saw inside that transaction; services never commit."""
+
+from vertebro.store.workflow.base import (
+    BOOKED_OR_LATER,
+    INSURANCE_CLEARED,
+    TREATED_OR_LATER,
+    Actor,
+    TransitionRefused,
+    check_version,
+    confirmations_of,
+    facts_of,
+    load_workflow,
+    record_audit,
+)
+from vertebro.store.workflow.booking import (
+    DAY_END,
+    DAY_START,
+    SLOT_MINUTES,
+    book,
+    cancel_booking,
+    ensure_calendar,
+    free_slots,
+)
+from vertebro.store.workflow.care import (
+    COMPLICATION_KINDS,
+    DISCHARGE_CRITERIA,
+    LevelRecord,
+    discharge,
+    record_complication,
+    record_observation,
+    record_procedure,
+)
+from vertebro.store.workflow.chart import (
+    CaseView,
+    Chart,
+    case_snapshot,
+    case_view,
+    chart,
+    documentation_missing,
+    worklist,
+)
+from vertebro.store.workflow.followups import plan_follow_ups, record_follow_up
+from vertebro.store.workflow.steps import save_checklist, save_insurance, store_assessment, take_action, update_facts
+
+__all__ = [
+    "BOOKED_OR_LATER",
+    "COMPLICATION_KINDS",
+    "DAY_END",
+    "DAY_START",
+    "DISCHARGE_CRITERIA",
+    "INSURANCE_CLEARED",
+    "SLOT_MINUTES",
+    "TREATED_OR_LATER",
+    "Actor",
+    "CaseView",
+    "Chart",
+    "LevelRecord",
+    "TransitionRefused",
+    "book",
+    "cancel_booking",
+    "case_snapshot",
+    "case_view",
+    "chart",
+    "check_version",
+    "confirmations_of",
+    "discharge",
+    "documentation_missing",
+    "ensure_calendar",
+    "facts_of",
+    "free_slots",
+    "load_workflow",
+    "plan_follow_ups",
+    "record_audit",
+    "record_complication",
+    "record_follow_up",
+    "record_observation",
+    "record_procedure",
+    "save_checklist",
+    "save_insurance",
+    "store_assessment",
+    "take_action",
+    "update_facts",
+    "worklist",
+]

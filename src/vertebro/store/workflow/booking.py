@@ -1,0 +1,131 @@
+"""The booking calendar: slots, booking (never double) and cancelling."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from vertebro.clinical import ClinicPolicy, assess
+from vertebro.clinical.procedure import room_minutes
+from vertebro.errors import InvalidInput, NotFound
+from vertebro.pathway.machine import Action, State, evaluate
+from vertebro.store.base import utc_now
+from vertebro.store.db import UnitOfWork
+from vertebro.store.models import (
+    Booking,
+    Slot,
+)
+from vertebro.store.workflow.base import (
+    Actor,
+    TransitionRefused,
+    check_version,
+    facts_of,
+    load_workflow,
+    record_audit,
+)
+from vertebro.store.workflow.chart import case_view
+from vertebro.store.workflow.steps import take_action, update_facts
+
+SLOT_MINUTES = 30
+
+
+DAY_START = dt.time(8, 0)
+
+
+DAY_END = dt.time(17, 0)
+
+
+def free_slots(uow: UnitOfWork, start: dt.datetime, days: int) -> list[tuple[Slot, int | None]]:
+    """Return the calendar's slots for ``days`` days from ``start`` with the booking holding each."""
+    return uow.bookings.slots_between(start, start + dt.timedelta(days=days))
+
+
+def book(
+    uow: UnitOfWork,
+    case_id: int,
+    *,
+    room: str,
+    starts_at: dt.datetime,
+    actor: Actor,
+    policy: ClinicPolicy,
+    expected_version: int | None,
+) -> Booking:
+    """Book a case into consecutive slots of a room, re-plan its dates and move it to 'scheduled'.
+
+    The guard runs with the new date (holds must still be completable); the database refuses a slot
+    that another booking holds, so a slot can never be double-booked.
+    """
+    workflow = load_workflow(uow, case_id, for_update=True)
+    check_version(workflow, expected_version)
+    sessions = assess(facts_of(workflow.case), policy).recommendation.sessions
+    minutes = room_minutes(len(sessions[0]) if sessions else 1, policy)
+    slots = uow.bookings.consecutive_slots(room, starts_at, minutes)
+    covered = sum(int((s.ends_at - s.starts_at).total_seconds() // 60) for s in slots)
+    if not slots or slots[0].starts_at != starts_at or covered < minutes:
+        raise InvalidInput(f"{room} has no run of slots covering {minutes} minutes from this time", field="slot")
+    local_start = starts_at.astimezone().replace(tzinfo=None)
+    update_facts(
+        uow,
+        case_id,
+        {"procedure_date": local_start.date().isoformat(), "procedure_time": local_start.time().isoformat("minutes")},
+        actor,
+        policy,
+        expected_version=None,
+    )
+    view = case_view(uow, case_id, actor, policy, audit=False)
+    verdict = evaluate(Action.BOOK, view.snapshot, actor.role)
+    if not verdict.allowed:
+        raise TransitionRefused(verdict)
+    booking = uow.bookings.reserve(
+        Booking(
+            case_id=case_id,
+            room=room,
+            starts_at=starts_at,
+            ends_at=starts_at + dt.timedelta(minutes=minutes),
+            booked_by=actor.username,
+        ),
+        slots,
+    )
+    workflow.state = State.SCHEDULED.value
+    workflow.updated_at = utc_now()
+    uow.session.flush()
+    record_audit(
+        uow, actor, "book", "booking", booking.id, workflow.case.patient_id, room=room, starts_at=starts_at.isoformat()
+    )
+    return booking
+
+
+def cancel_booking(
+    uow: UnitOfWork, case_id: int, *, reason: str, actor: Actor, policy: ClinicPolicy, expected_version: int | None
+) -> None:
+    """Cancel a case's booking, free its slots and move it back to 'prepared'."""
+    booking = uow.bookings.active_booking(case_id)
+    if booking is None:
+        raise NotFound("this case has no booking", field="booking")
+    take_action(uow, case_id, Action.CANCEL_BOOKING, actor, policy, expected_version=expected_version)
+    uow.bookings.release(booking)
+    booking.status = "cancelled"
+    booking.cancelled_at = utc_now()
+    booking.cancel_reason = reason.strip() or None
+    uow.session.flush()
+
+
+def ensure_calendar(uow: UnitOfWork, rooms: tuple[str, ...], start: dt.date, days: int) -> int:
+    """Create the bookable slots (weekdays 08:00-17:00, 30-minute blocks) that do not exist yet; return how many."""
+    first = dt.datetime.combine(start, DAY_START).astimezone()
+    last = dt.datetime.combine(start + dt.timedelta(days=days), DAY_END).astimezone()
+    existing = {(s.room, s.starts_at) for s, _ in uow.bookings.slots_between(first, last)}
+    new: list[Slot] = []
+    for offset in range(days):
+        day = start + dt.timedelta(days=offset)
+        if day.weekday() >= 5:
+            continue
+        moment = dt.datetime.combine(day, DAY_START).astimezone()
+        end = dt.datetime.combine(day, DAY_END).astimezone()
+        while moment < end:
+            for room in rooms:
+                if (room, moment) not in existing:
+                    new.append(Slot(room=room, starts_at=moment, ends_at=moment + dt.timedelta(minutes=SLOT_MINUTES)))
+            moment += dt.timedelta(minutes=SLOT_MINUTES)
+    if new:
+        uow.bookings.add_slots(new)
+    return len(new)

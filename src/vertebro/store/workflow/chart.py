@@ -1,0 +1,180 @@
+"""The chart: one case as staff see it (assessed now), the patient's chart and the worklist."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from vertebro.clinical import Assessment, Case, ClinicPolicy, assess, assessment_json
+from vertebro.clinical.medications import HoldAction
+from vertebro.clinical.recommendation import AUGMENTATION
+from vertebro.errors import NotFound
+from vertebro.pathway.checklist import Confirmations, missing_items
+from vertebro.pathway.machine import CaseSnapshot, State, Verdict, available
+from vertebro.store.db import UnitOfWork
+from vertebro.store.models import (
+    AuditEntry,
+    Booking,
+    CaseWorkflow,
+    Complication,
+    Discharge,
+    FollowUp,
+    Observation,
+    Patient,
+    ProcedureRecord,
+)
+from vertebro.store.workflow.base import (
+    BOOKED_OR_LATER,
+    INSURANCE_CLEARED,
+    TREATED_OR_LATER,
+    Actor,
+    confirmations_of,
+    facts_of,
+    load_workflow,
+    record_audit,
+)
+from vertebro.store.workflow_repository import WorklistEntry
+
+
+@dataclass(frozen=True, slots=True)
+class CaseView:
+    """Everything the chart shows about one case."""
+
+    workflow: CaseWorkflow
+    facts: Case
+    assessment: Assessment
+    assessment_data: dict[str, Any]
+    confirmations: Confirmations
+    checklist_missing: tuple[str, ...]
+    snapshot: CaseSnapshot
+    actions: tuple[Verdict, ...]
+    booking: Booking | None
+    procedure: ProcedureRecord | None
+    observations: tuple[Observation, ...]
+    discharge: Discharge | None
+    follow_ups: tuple[FollowUp, ...]
+    complications: tuple[Complication, ...]
+    documentation_missing: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Chart:
+    """A patient's chart: the patient, each case, and the timeline."""
+
+    patient: Patient
+    cases: tuple[CaseView, ...]
+    timeline: tuple[AuditEntry, ...]  # newest first, reads left out
+    reads: int
+
+
+def documentation_missing(facts: Case, assessment: Assessment) -> tuple[str, ...]:
+    """Return what the payer's packet (Medicare LCD list) still lacks for this case."""
+    missing: list[str] = []
+    if facts.pain.nrs is None:
+        missing.append("pain score")
+    if facts.conservative_care.optimal is not True:
+        missing.append("record of optimal non-surgical management")
+    if not assessment.findings.targets or assessment.findings.acuity_pending:
+        missing.append("imaging documenting an acute or subacute fracture")
+    if facts.function.rdq is None and facts.function.odi_percent is None:
+        missing.append("function score (RDQ or ODI)")
+    if facts.bone_health.bmd_referral_documented is not True:
+        missing.append("bone-density referral and osteoporosis plan")
+    return tuple(missing)
+
+
+def case_snapshot(view_parts: dict[str, Any]) -> CaseSnapshot:
+    workflow: CaseWorkflow = view_parts["workflow"]
+    facts: Case = view_parts["facts"]
+    assessment: Assessment = view_parts["assessment"]
+    discharge: Discharge | None = view_parts["discharge"]
+    procedure: ProcedureRecord | None = view_parts["procedure"]
+    today = dt.date.today()
+    holds_ok = all(
+        (h.last_dose_on is None or h.last_dose_on >= today)
+        for h in assessment.preparation.medication_holds
+        if h.action is HoldAction.HOLD
+    )
+    return CaseSnapshot(
+        state=State(workflow.state),
+        recommended_augmentation=assessment.recommendation.treatment in AUGMENTATION,
+        decision_reason=workflow.decision_reason,
+        checklist_missing=view_parts["checklist_missing"],
+        insurance_cleared=workflow.insurance_status in INSURANCE_CLEARED,
+        holds_completable=holds_ok,
+        has_booking=view_parts["booking"] is not None,
+        procedure_signed=procedure is not None and procedure.signed_at is not None,
+        sedated=facts.sedation_planned is True,
+        driver_confirmed=bool(discharge and discharge.driver_name),
+        companion_confirmed=bool(discharge and discharge.companion_name),
+        discharge_criteria_missing=tuple(view_parts.get("discharge_missing", ())),
+        aftercare_issued=bool(discharge and discharge.aftercare_issued),
+        closing_reason=view_parts.get("closing_reason"),
+    )
+
+
+def case_view(uow: UnitOfWork, case_id: int, actor: Actor, policy: ClinicPolicy, *, audit: bool = True) -> CaseView:
+    """Return one case as the chart shows it (assessed now with the current ruleset); audits the read."""
+    workflow = load_workflow(uow, case_id)
+    facts = facts_of(workflow.case)
+    assessment = assess(facts, policy)
+    confirmations = confirmations_of(workflow)
+    missing = missing_items(facts, assessment, confirmations)
+    state = State(workflow.state)
+    booked = state in BOOKED_OR_LATER
+    treated = state in TREATED_OR_LATER
+    parts: dict[str, Any] = {
+        "workflow": workflow,
+        "facts": facts,
+        "assessment": assessment,
+        "checklist_missing": missing,
+        "booking": uow.bookings.active_booking(case_id) if booked else None,
+        "procedure": uow.records.procedure(case_id) if treated else None,
+        "discharge": uow.records.discharge(case_id) if treated else None,
+    }
+    snapshot = case_snapshot(parts)
+    if audit:
+        record_audit(uow, actor, "read", "case", case_id, workflow.case.patient_id)
+    return CaseView(
+        workflow=workflow,
+        facts=facts,
+        assessment=assessment,
+        assessment_data=assessment_json(assessment),
+        confirmations=confirmations,
+        checklist_missing=missing,
+        snapshot=snapshot,
+        actions=tuple(available(snapshot, actor.role)),
+        booking=parts["booking"],
+        procedure=parts["procedure"],
+        observations=tuple(uow.records.observations(case_id)) if treated else (),
+        discharge=parts["discharge"],
+        follow_ups=tuple(uow.records.follow_ups(case_id)) if treated else (),
+        complications=tuple(uow.records.complications(case_id)) if treated else (),
+        documentation_missing=documentation_missing(facts, assessment),
+    )
+
+
+def chart(uow: UnitOfWork, patient_id: int, actor: Actor, policy: ClinicPolicy) -> Chart:
+    """Return a patient's chart with every case and the timeline; audits the read."""
+    patient = uow.patients.get(patient_id)
+    if patient is None:
+        raise NotFound(f"no patient {patient_id}", field="patient_id")
+    views = tuple(
+        case_view(uow, w.case_id, actor, policy, audit=False) for w in uow.workflows.cases_of_patient(patient_id)
+    )
+    record_audit(uow, actor, "read", "patient", patient_id, patient_id, view="chart")
+    reads = uow.audit.count(patient_id=patient_id, action="read")
+    return Chart(patient, views, tuple(uow.audit.timeline(patient_id)), reads)
+
+
+def worklist(uow: UnitOfWork, actor: Actor, *, state: str | None, query: str | None, limit: int) -> list[WorklistEntry]:
+    """Return the worklist (filtered by state and search) and audit each patient shown as read."""
+    entries = uow.workflows.worklist(state=state, query=query, limit=limit)
+    uow.audit.append_reads(
+        actor=actor.username,
+        patient_ids=sorted({e.patient_id for e in entries}),
+        detail={"role": actor.role.value, "view": "worklist"},
+        source=actor.source,
+    )
+    return entries
