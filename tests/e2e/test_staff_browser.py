@@ -16,6 +16,7 @@ from pathlib import Path
 import pyotp
 import pytest
 import yaml
+from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.unit.clinical.builders import case_data
@@ -28,6 +29,8 @@ from vertebro.store.service import record_assessment
 pytestmark = pytest.mark.e2e
 
 CHROMIUM = "/usr/bin/chromium"
+AXE = Axe()
+WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 PASSWORD = "correct horse battery"
 ROLES = {
@@ -150,8 +153,12 @@ class Staff:
         return self
 
     def shot(self, name: str) -> None:
+        """Keep a screenshot and check the page against the WCAG 2.1 A/AA rules of axe-core."""
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
         self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        result = AXE.run(self.page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+        violations = [(v["id"], v["impact"], v["nodes"][0]["target"]) for v in result.response["violations"]]
+        assert not violations, f"{name}: {violations}"
 
     def open_patient(self, identifier: str) -> None:
         self.page.goto(self.base + "/")
