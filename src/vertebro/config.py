@@ -3,9 +3,12 @@
 ``VERTEBRO_DATABASE_URL`` selects the database (default: an SQLite file ``var/vertebro.db``
 relative to the working directory; its folder is created when the engine is opened).
 ``VERTEBRO_DEFAULT_PROFILE`` and ``VERTEBRO_DOAC_PROTOCOL`` set the clinic policy choices.
+``VERTEBRO_CDS_JWKS`` (a JWKS file) and ``VERTEBRO_CDS_ISSUERS`` (a JSON list) authenticate CDS Hooks callers.
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -24,6 +27,8 @@ class Settings(BaseSettings):
     doac_protocol: DoacProtocol = "asra"
     secure_cookies: bool = True
     rooms: tuple[str, ...] = ("Room 1", "Room 2")
+    cds_jwks: Path | None = None  # JWKS (JSON file) of the EHRs allowed to call /cds-services; None: no JWT needed
+    cds_issuers: tuple[str, ...] = ()  # when set, the only JWT issuers /cds-services accepts
 
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""

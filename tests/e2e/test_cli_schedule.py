@@ -28,7 +28,9 @@ def test_solve_json_is_a_valid_plan(generated: Path) -> None:
     result = run("schedule", "solve", str(generated), "--format", "json", "--time-limit", "8", "--no-progress")
     assert result.returncode == 0, result.stderr
     plan = Plan.model_validate(json.loads(result.stdout))
-    assert plan.planner == "cp-sat" and plan.sessions and plan.bound is not None
+    assert plan.planner == "cp-sat"
+    assert plan.sessions
+    assert plan.bound is not None
     assert violations(read_instance(generated), plan) == []
 
 
@@ -36,8 +38,11 @@ def test_fcfs_baseline_and_weights(generated: Path) -> None:
     result = run("schedule", "solve", str(generated), "--planner", "fcfs", "--format", "json")
     assert result.returncode == 0, result.stderr
     plan = Plan.model_validate(json.loads(result.stdout))
-    assert plan.planner == "fcfs" and violations(read_instance(generated), plan) == []
-    weighted = run("schedule", "solve", str(generated), "--planner", "fcfs", "--format", "json", "--weights", "waiting=2")
+    assert plan.planner == "fcfs"
+    assert violations(read_instance(generated), plan) == []
+    weighted = run(
+        "schedule", "solve", str(generated), "--planner", "fcfs", "--format", "json", "--weights", "waiting=2"
+    )
     assert json.loads(weighted.stdout)["objective"]["terms"][2]["weight"] == 2
 
 
@@ -59,7 +64,8 @@ def test_invalid_instance_names_the_path(tmp_path: Path, generated: Path) -> Non
     assert "cases[0].levels[0].level: 'L9' does not exist" in result.stderr
     assert "rooms[0].kind:" in result.stderr
     unknown = run("schedule", "solve", str(generated), "--weights", "speed=3")
-    assert unknown.returncode == 2 and "unknown term 'speed'" in unknown.stderr
+    assert unknown.returncode == 2
+    assert "unknown term 'speed'" in unknown.stderr
 
 
 def test_infeasible_instance_is_explained(tmp_path: Path, generated: Path) -> None:
@@ -72,4 +78,5 @@ def test_infeasible_instance_is_explained(tmp_path: Path, generated: Path) -> No
     result = run("schedule", "solve", str(path), "--format", "json", "--time-limit", "5", "--no-progress")
     assert result.returncode == 3
     plan = Plan.model_validate(json.loads(result.stdout))
-    assert plan.status == "infeasible" and "cannot stop ticagrelor" in result.stderr
+    assert plan.status == "infeasible"
+    assert "cannot stop ticagrelor" in result.stderr

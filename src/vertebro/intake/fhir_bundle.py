@@ -1,4 +1,4 @@
-"""Read a FHIR R4 Bundle (Patient, Conditions, Observations, MedicationStatements, AllergyIntolerances)
+"""Read a FHIR R4 Bundle (Patient, Conditions, Observations, MedicationStatements/Requests, AllergyIntolerances)
 into a validated :class:`~vertebro.clinical.facts.Case`.
 
 The codes recognised are those vertebro emits (``vertebro/fhir/codes/maps.json``, read as package data:
@@ -23,6 +23,7 @@ from vertebro.intake.case_file import CaseFileError, parse_case
 Resource = dict[str, Any]
 CODES_PACKAGE = "vertebro.fhir.codes"
 MEDICATION_STATUSES = frozenset({"active", "intended", "on-hold"})
+REQUEST_STATUSES = frozenset({"active", "on-hold", "draft"})  # MedicationRequest: prescribed, not ended
 
 
 @cache
@@ -240,19 +241,23 @@ def _document(resources: list[Resource], as_of: dt.date | None, origins: dict[st
     if not fractures:
         raise CaseFileError(["Bundle.entry: no Condition is a vertebral fracture with a vertebral level in bodySite"])
 
-    for statement in (r for r in resources if r.get("resourceType") == "MedicationStatement"):
-        if statement.get("status") not in MEDICATION_STATUSES:
+    names: set[str] = set()
+    for statement in (r for r in resources if r.get("resourceType") in ("MedicationStatement", "MedicationRequest")):
+        kind = statement["resourceType"]
+        if statement.get("status") not in (MEDICATION_STATUSES if kind == "MedicationStatement" else REQUEST_STATUSES):
             continue
         concept = statement.get("medicationCodeableConcept") or {}
         name = concept.get("text") or next((c.get("display") for c in concept.get("coding") or []), None)
         if not name:
             raise CaseFileError([f"{_label(statement)}.medicationCodeableConcept: needs text or a coding display"])
+        if name.lower() in names:
+            continue  # the same drug as a statement and as a prescription
+        names.add(name.lower())
         medication: dict[str, Any] = {"name": name}
         reasons = statement.get("reasonCode") or []
         purposes = [c for r in reasons for s, c in _codings(r) if s == _system("medication-purpose")]
-        routes = [
-            c for d in statement.get("dosage") or [] for s, c in _codings(d.get("route")) if s == _system("route")
-        ]
+        dosages = statement.get("dosage" if kind == "MedicationStatement" else "dosageInstruction") or []
+        routes = [c for d in dosages for s, c in _codings(d.get("route")) if s == _system("route")]
         if purposes:
             medication["purpose"] = purposes[0]
         if routes:

@@ -411,6 +411,9 @@ class _Builder:
 # -- the day-assignment relaxation (master) ------------------------------------------------------
 
 
+PER_ROOM_LIMIT = 40_000
+
+
 def _usable(window: Window | None, blocked: tuple[tuple[int, int], ...], until: int | None = None) -> int:
     """Return the open minutes of a window (up to ``until``), less blocked periods."""
     if window is None:
@@ -427,11 +430,15 @@ class MasterModel:
     (for every deadline, the sessions that must end by it fit before it); per day the radiologists',
     sedation nurses' and recovery bays' minutes are aggregated, and overtime is at least the room
     minutes beyond regular hours. Its optimum is therefore a lower bound on every plan's objective
-    (exact timing, staff assignment and same-day moves are left to the detailed model).
+    (exact timing, staff assignment and same-day moves are left to the detailed model). On large
+    problems (more than ``PER_ROOM_LIMIT`` session-day-room choices) rooms are pooled per day instead
+    of chosen, a weaker but much smaller relaxation.
     """
 
     def __init__(self, problem: Problem) -> None:
         self.problem = problem
+        choices = sum(len(d.days) * len(d.rooms) for d in problem.sessions if d.excluded is None)
+        self.per_room = choices <= PER_ROOM_LIMIT
         self.model = cp_model.CpModel()
         self.x: dict[int, dict[int, Var]] = {}
         self.present: dict[int, Var] = {}
@@ -440,6 +447,7 @@ class MasterModel:
         self.objective: list[Any] = []
         self._overtime_vars: dict[tuple[str, int], tuple[Var, int]] = {}
         self._used: dict[tuple[str, int], Var] = {}
+        self._pooled_overtime: dict[int, tuple[Var, int]] = {}
         self._build()
 
     def _build(self) -> None:
@@ -454,6 +462,8 @@ class MasterModel:
             self.present[index], self.x[index] = p, x
             m.add(sum(x.values()) == p)
             for day, lit in x.items():
+                if not self.per_room:
+                    continue
                 rooms = {k: m.new_bool_var("") for k in demand.rooms if problem.room(k).windows[day] is not None}
                 self.z[index, day] = rooms
                 m.add(sum(rooms.values()) == lit)
@@ -500,7 +510,9 @@ class MasterModel:
             if not on_day or rec is None:
                 continue
             due_by = {i: self._deadline(problem.sessions[i], day) for i, _ in on_day}
-            for room in problem.rooms:
+            if not self.per_room:
+                self._pooled_rooms(day, on_day, due_by)
+            for room in problem.rooms if self.per_room else ():
                 in_room = [(i, self.z[i, day][room.id]) for i, _ in on_day if room.id in self.z[i, day]]
                 for deadline in [*sorted({min(due_by[i], room.windows[day].limit) for i, _ in in_room}), None]:  # type: ignore[union-attr]
                     due = [
@@ -512,7 +524,8 @@ class MasterModel:
                         m.add(sum(due) <= _usable(room.windows[day], room.blocked, deadline))
                 self._overtime(room, day, in_room)
                 self._room_day(room, day, in_room)
-            self._symmetry(day, on_day)
+            if self.per_room:
+                self._symmetry(day, on_day)
             for deadline in [*sorted(set(due_by.values())), None]:
                 due = [(problem.sessions[i], lit) for i, lit in on_day if deadline is None or due_by[i] <= deadline]
                 for room_set in room_sets:
@@ -535,6 +548,27 @@ class MasterModel:
                     late = [d.monitoring * lit for d, lit in sessions if min(opens) + d.minutes >= ready]
                     span = _usable(rec, problem.recovery.blocked) - max(0, ready - rec.open)
                     m.add(sum(late) <= problem.recovery.bays[day] * max(0, span))
+
+    def _pooled_rooms(self, day: int, on_day: list[tuple[int, Var]], due_by: Mapping[int, int]) -> None:
+        """Rooms pooled per room set: minutes before each deadline, and overtime beyond regular hours."""
+        m, problem = self.model, self.problem
+        for room_set in {problem.sessions[i].rooms for i, _ in on_day}:
+            members = [(i, lit) for i, lit in on_day if set(problem.sessions[i].rooms) <= set(room_set)]
+            rooms = [r for r in problem.rooms if r.id in room_set]
+            for deadline in [*sorted({due_by[i] for i, _ in members}), None]:
+                due = [
+                    problem.sessions[i].minutes * lit for i, lit in members if deadline is None or due_by[i] <= deadline
+                ]
+                m.add(sum(due) <= sum(_usable(r.windows[day], r.blocked, deadline) for r in rooms))
+        cost = problem.coefficients.get("overtime", 0)
+        windows = [(r, w) for r in problem.rooms if (w := r.windows[day]) is not None]
+        extra = sum(w.limit - w.close for _, w in windows)
+        if cost and extra:
+            regular = sum(_usable(w, r.blocked, w.close) for r, w in windows)
+            overtime = m.new_int_var(0, extra, "")
+            m.add(overtime >= sum(problem.sessions[i].minutes * lit for i, lit in on_day) - regular)
+            self.objective.append(cost * overtime)
+            self._pooled_overtime[day] = (overtime, regular)
 
     def _symmetry(self, day: int, on_day: list[tuple[int, Var]]) -> None:
         """Of two interchangeable rooms on a day, the first holds at least as many procedure minutes."""
@@ -613,16 +647,18 @@ class MasterModel:
         m, problem = self.model, self.problem
         m.clear_hints()  # type: ignore[no-untyped-call]
         booked_minutes: dict[tuple[str, int], int] = defaultdict(int)
+        day_minutes: dict[int, int] = defaultdict(int)
         for index, x in self.x.items():
             slot = placement.get(index)
             day = None if slot is None or slot.day not in x else slot.day
             m.add_hint(self.present[index], day is not None)
             for d, lit in x.items():
                 m.add_hint(lit, d == day)
-                for room_id, z in self.z[index, d].items():
+                for room_id, z in self.z.get((index, d), {}).items():
                     m.add_hint(z, d == day and slot is not None and slot.room == room_id)
             if day is not None and slot is not None:
                 booked_minutes[slot.room, day] += problem.sessions[index].minutes
+                day_minutes[day] += problem.sessions[index].minutes
             if index in self.keep:
                 booked = problem.sessions[index].booked
                 m.add_hint(self.keep[index], booked is not None and day == booked.day)
@@ -630,14 +666,19 @@ class MasterModel:
             m.add_hint(var, max(0, booked_minutes[key] - regular))
         for key, used in self._used.items():
             m.add_hint(used, booked_minutes[key] > 0)
+        for day, (var, regular) in self._pooled_overtime.items():
+            m.add_hint(var, max(0, day_minutes[day] - regular))
 
-    def assignment(self, solver: Any) -> dict[int, int]:
-        """Return the day of every present session in the solver's solution."""
-        return {
-            index: next(d for d, lit in x.items() if solver.boolean_value(lit))
-            for index, x in self.x.items()
-            if solver.boolean_value(self.present[index])
-        }
+    def rooms_and_days(self, solver: Any) -> dict[int, Slot]:
+        """Return the day and room of every present session in the solver's solution (times left at 0)."""
+        result: dict[int, Slot] = {}
+        for index, x in self.x.items():
+            if not solver.boolean_value(self.present[index]):
+                continue
+            day = next(d for d, lit in x.items() if solver.boolean_value(lit))
+            room = next((k for k, z in self.z.get((index, day), {}).items() if solver.boolean_value(z)), "")
+            result[index] = Slot(day, day * DAY, room, "", None)
+        return result
 
 
 def _frozen(demand: Demand) -> bool:

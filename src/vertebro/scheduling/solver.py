@@ -26,6 +26,7 @@ from typing import Any, Literal
 from vertebro.scheduling.cpsat import (
     FOUND,
     INFEASIBLE,
+    OPTIMAL,
     MasterModel,
     detailed_model,
     infeasible_core,
@@ -41,6 +42,8 @@ from vertebro.scheduling.problem import Problem
 
 Method = Literal["decomposition", "monolithic"]
 MASTER_SHARE = 0.6
+FIRST_ROUND_SECONDS = 5.0
+PACK_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,47 +214,67 @@ def _solve_sub(
 
 
 def _master(problem: Problem, tracker: _Tracker) -> bool:
-    """Solve the day-assignment relaxation for the bound and pack its days; return True when infeasible.
+    """Solve the day-assignment relaxation for the bound, packing its days into plans; True when infeasible.
 
-    One CP-SAT search per worker, each single-threaded with its own seed: on this model the sequential
-    search with the full linear relaxation finds better plans and bounds than the parallel portfolio
-    (measured on 2 cores), and independent seeds smooth out its run-to-run variance.
+    A short first round gives an early plan; a second round, started from the first round's solution,
+    uses the rest of the master's share of the time. Each round runs one CP-SAT search per worker, each
+    single-threaded with its own seed: on this model the sequential search with the full linear
+    relaxation finds better plans and bounds than the parallel portfolio (measured on 2 cores), and
+    independent seeds smooth out its run-to-run variance.
     """
     tracker.phase = "bound"
     master = MasterModel(problem)
-    master.hint(tracker.best)
-    limit = max(0.1, tracker.remaining * MASTER_SHARE)
+    hint: Mapping[int, Slot] = tracker.best
+    until = tracker.elapsed + tracker.remaining * MASTER_SHARE
     seeds = range(tracker.options.seed, tracker.options.seed + max(1, tracker.options.workers))
+    for first_round in (True, False):
+        left = until - tracker.elapsed
+        if left <= 0.1:
+            break
+        limit = min(left, FIRST_ROUND_SECONDS) if first_round else left
+        master.hint(hint)
 
-    def search(seed: int) -> tuple[int, Any]:
-        solver = new_solver(limit, 1, seed, master=True)
-        solver.best_bound_callback = tracker.raise_bound
-        return solver.solve(master.model.clone()), solver
+        def search(seed: int, limit: float = limit) -> tuple[int, Any]:
+            solver = new_solver(limit, 1, seed, master=True)
+            solver.best_bound_callback = tracker.raise_bound
+            return solver.solve(master.model.clone()), solver
 
-    with ThreadPoolExecutor(max_workers=len(seeds)) as pool:
-        results = list(pool.map(search, seeds))
-    if any(status == INFEASIBLE for status, _ in results):
-        return True
-    found = [solver for status, solver in results if status in FOUND]
-    if not found:
-        return False
-    for solver in found:
-        tracker.raise_bound(solver.best_objective_bound)
-    solver = min(found, key=lambda s: s.objective_value)
+        tracker.phase = "bound"
+        with ThreadPoolExecutor(max_workers=len(seeds)) as pool:
+            results = list(pool.map(search, seeds))
+        if any(status == INFEASIBLE for status, _ in results):
+            return True
+        found = [solver for status, solver in results if status in FOUND]
+        if not found:
+            continue
+        for solver in found:
+            tracker.raise_bound(solver.best_objective_bound)
+        solver = min(found, key=lambda s: s.objective_value)
+        hint = master.rooms_and_days(solver)
+        _pack(problem, tracker, hint)
+        if any(status == OPTIMAL for status, _ in results):
+            break
+    return False
+
+
+def _pack(problem: Problem, tracker: _Tracker, assignment: Mapping[int, Slot]) -> None:
+    """Place each day's sessions with the detailed model of that day, then offer the plan."""
     tracker.phase = "packing days"
     by_day: dict[int, list[int]] = defaultdict(list)
-    for index, day in master.assignment(solver).items():
-        by_day[day].append(index)
+    for index, slot in assignment.items():
+        by_day[slot.day].append(index)
     placement: dict[int, Slot] = {}
     for day, indices in sorted(by_day.items()):
         if tracker.remaining <= 0:
-            return False
+            return
         allowed = {i: (day,) for i in indices}
-        required = {i for i in indices if problem.sessions[i].mandatory or _is_frozen(problem, i)}
-        _, found_day = _solve_sub(tracker, allowed, required, {}, max(0.1, min(2.0, tracker.remaining / 4)))
-        placement.update(found_day)
+        limit = max(0.1, min(PACK_SECONDS, tracker.remaining / 4))
+        status, found = _solve_sub(tracker, allowed, set(indices), {}, limit)  # all of them, if they fit
+        if status not in FOUND:
+            required = {i for i in indices if problem.sessions[i].mandatory or _is_frozen(problem, i)}
+            _, found = _solve_sub(tracker, allowed, required, {}, limit)  # else as much value as fits
+        placement.update(found)
     tracker.offer(fill_leftovers(problem, _consistent(problem, placement)))
-    return False
 
 
 def _is_frozen(problem: Problem, index: int) -> bool:
@@ -363,7 +386,8 @@ def solve(problem: Problem, options: SolveOptions = SolveOptions(), progress: Pr
         return _without_plan(problem, tracker, "infeasible", infeasible_core(problem, min(10.0, options.time_limit)))
     if tracker.cost is None:
         return _without_plan(problem, tracker, "no_solution", [f"no plan found in {options.time_limit:g} s"])
-    bound = None if tracker.bound is None else min(tracker.bound, tracker.cost) / SCALE
+    # every term is non-negative, so 0 is a bound too (and better than a search that has not begun)
+    bound = None if tracker.bound is None else max(0, min(tracker.bound, tracker.cost)) / SCALE
     return plan_of(
         problem,
         tracker.best,

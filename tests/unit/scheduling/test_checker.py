@@ -110,7 +110,14 @@ def _shift(s: PlannedSession, by: dt.timedelta) -> dict[str, Any]:
 @st.composite
 def tiny_instances(draw: st.DrawFn) -> dict[str, Any]:
     """Random small instances: 1-2 rooms, 1-3 bays, up to 7 cases with holds, latest dates, stages, CT needs."""
-    rooms = [{"id": "room-1", "kind": "fluoroscopy", "hours": hours("08:00", draw(st.sampled_from(["12:00", "17:00"]))), "max_overtime_minutes": draw(st.sampled_from([0, 60]))}]
+    rooms = [
+        {
+            "id": "room-1",
+            "kind": "fluoroscopy",
+            "hours": hours("08:00", draw(st.sampled_from(["12:00", "17:00"]))),
+            "max_overtime_minutes": draw(st.sampled_from([0, 60])),
+        }
+    ]
     if draw(st.booleans()):
         rooms.append({"id": "ct-1", "kind": "ct", "hours": hours("08:00", "13:00", ("mon", "wed", "fri"))})
     radiologists = [{"id": "ir-1", "rooms": [r["id"] for r in rooms], "hours": hours("08:00", "18:00")}]
@@ -156,9 +163,9 @@ def test_every_plan_passes_the_checker(data: dict[str, Any]) -> None:
     checked_fcfs(inst)
     plan = checked_plan(inst, time_limit=3.0)
     if plan.status == "infeasible":
-        assert plan.problems and not plan.sessions
+        assert plan.problems
+        assert not plan.sessions
     else:
-        assert plan.bound is not None and plan.bound <= plan.objective.total + 1e-9
-        assert len(plan.sessions) + len(plan.unscheduled) == sum(
-            1 + (len(c["levels"]) - 1) // 3 for c in data["cases"]
-        )
+        assert plan.bound is not None
+        assert plan.bound <= plan.objective.total + 1e-9
+        assert len(plan.sessions) + len(plan.unscheduled) == sum(1 + (len(c["levels"]) - 1) // 3 for c in data["cases"])

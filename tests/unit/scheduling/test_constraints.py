@@ -62,7 +62,8 @@ def test_room_holds_one_procedure_at_a_time() -> None:
         cases=_urgent(3),
     )
     plan = checked_plan(data)
-    assert all(s.date == day(0) for s in plan.sessions) and len(plan.sessions) == 3
+    assert all(s.date == day(0) for s in plan.sessions)
+    assert len(plan.sessions) == 3
     for a, b in pairwise(sorted(plan.sessions, key=lambda s: s.start)):
         assert a.end <= b.start
 
@@ -192,7 +193,10 @@ def test_patient_unavailable_days_and_holidays() -> None:
 
     Tempting: an urgent patient, an empty room on days 0-2.
     """
-    data = base(holidays=[str(day(2))], cases=[case("away", age_days=41, inpatient=True, unavailable=[str(day(0)), str(day(1))])])
+    data = base(
+        holidays=[str(day(2))],
+        cases=[case("away", age_days=41, inpatient=True, unavailable=[str(day(0)), str(day(1))])],
+    )
     assert only(checked_plan(data), "away").date == day(3)
 
 
@@ -204,7 +208,8 @@ def test_room_closure_is_respected() -> None:
     closed = [{"start": at(0, "08:00"), "end": at(0, "12:00"), "reason": "C-arm maintenance"}]
     data = base(rooms=[{"id": "room-1", "kind": "fluoroscopy", "hours": hours(), "closed": closed}], cases=_urgent(1))
     s = only(checked_plan(data), "c0")
-    assert s.date == day(0) and s.start.time() >= dt.time(12, 0)
+    assert s.date == day(0)
+    assert s.start.time() >= dt.time(12, 0)
 
 
 def test_staged_sessions_are_a_gap_apart() -> None:
@@ -218,7 +223,8 @@ def test_staged_sessions_are_a_gap_apart() -> None:
         cases=[case("four", levels=("T11", "T12", "L1", "L2"), age_days=30, inpatient=True)],
     )
     first, second = sessions_of(checked_plan(data), "four")
-    assert first.levels == ["T11", "T12", "L1"] and second.levels == ["L2"]
+    assert first.levels == ["T11", "T12", "L1"]
+    assert second.levels == ["L2"]
     assert (second.date - first.date).days >= 7
 
 
@@ -292,4 +298,3 @@ def test_same_results_from_the_monolithic_model() -> None:
     whole = checked_plan(data, method="monolithic")
     assert decomposed.status == whole.status == "optimal"
     assert decomposed.objective.total == whole.objective.total
-

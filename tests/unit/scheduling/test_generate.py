@@ -13,9 +13,11 @@ def test_same_seed_same_instance() -> None:
 
 def test_realistic_shape() -> None:
     inst = generated_instance(150, weeks=4, rooms=3, seed=3)
-    assert len(inst.cases) == 150 and inst.days == 28
+    assert len(inst.cases) == 150
+    assert inst.days == 28
     assert [r.kind for r in inst.rooms] == ["fluoroscopy", "fluoroscopy", "ct"]
-    assert len(inst.radiologists) == 4 and inst.holidays
+    assert len(inst.radiologists) == 4
+    assert inst.holidays
     referred_before = sum(c.referred < inst.start for c in inst.cases)
     assert 0.2 < referred_before / 150 < 0.5  # a waiting list, then arrivals
     assert 0.05 < sum(c.inpatient for c in inst.cases) / 150 < 0.45
@@ -26,4 +28,5 @@ def test_realistic_shape() -> None:
 
 def test_tight_has_fewer_bays_and_nurses() -> None:
     loose, tight = generated_instance(10, rooms=4, seed=1), generated_instance(10, rooms=4, seed=1, tight=True)
-    assert tight.recovery.bays < loose.recovery.bays and len(tight.nurses) < len(loose.nurses)
+    assert tight.recovery.bays < loose.recovery.bays
+    assert len(tight.nurses) < len(loose.nurses)

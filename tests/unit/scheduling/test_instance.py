@@ -56,11 +56,16 @@ def test_cross_references_are_checked() -> None:
 def test_case_problems_name_their_path() -> None:
     bad = case("a", levels=("L1", "L1"))
     assert "cases[0].levels[1].level: L1 is listed twice" in problems(base(cases=[bad]))
-    assert any(p.startswith("cases[0].levels[0].level: 'L9' does not exist") for p in problems(base(cases=[case("a", levels=("L9",))])))
+    assert any(
+        p.startswith("cases[0].levels[0].level: 'L9' does not exist")
+        for p in problems(base(cases=[case("a", levels=("L9",))]))
+    )
     late_onset = case("a")
     late_onset["levels"][0]["onset"] = str(day(3))
     assert any("is after the referral date" in p for p in problems(base(cases=[late_onset])))
-    closed_early = base(rooms=[{"id": "room-1", "kind": "fluoroscopy", "hours": {"mon": {"open": "17:00", "close": "08:00"}}}])
+    closed_early = base(
+        rooms=[{"id": "room-1", "kind": "fluoroscopy", "hours": {"mon": {"open": "17:00", "close": "08:00"}}}]
+    )
     assert "rooms[0].hours.mon.close: 08:00 is not after open 17:00" in problems(closed_early)
 
 

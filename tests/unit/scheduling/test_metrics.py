@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from tests.unit.scheduling.builders import base, case, checked_fcfs, checked_plan, hours
+from tests.unit.scheduling.builders import base, case, checked_fcfs, checked_plan, hours, instance
 from vertebro.scheduling.metrics import plan_metrics
-from tests.unit.scheduling.builders import instance
 
 
 def test_acute_share_and_wait() -> None:
@@ -16,7 +15,8 @@ def test_acute_share_and_wait() -> None:
     inst = instance(data)
     best, baseline = plan_metrics(inst, checked_plan(inst)), plan_metrics(inst, checked_fcfs(inst))
     assert best.acute_levels == baseline.acute_levels == 1
-    assert best.acute_share == 1.0 and baseline.acute_share == 0.0
+    assert best.acute_share == 1.0
+    assert baseline.acute_share == 0.0
     assert best.mean_wait_days == (2 + 91) / 2
     assert best.room_utilisation == 2 * 90 / (5 * 90 * 0 + 2 * 90)
     assert best.bay_utilisation == 2 * 120 / (2 * 4 * 12 * 60)

@@ -12,21 +12,26 @@ ONE_SLOT_A_DAY = [{"id": "room-1", "kind": "fluoroscopy", "hours": hours("08:00"
 
 def test_bound_and_gap_are_reported() -> None:
     plan = checked_plan(base(cases=[case(f"c{i}", age_days=20 + i) for i in range(4)]))
-    assert plan.status == "optimal" and plan.bound == plan.objective.total and plan.gap == 0.0
+    assert plan.status == "optimal"
+    assert plan.bound == plan.objective.total
+    assert plan.gap == 0.0
 
 
 def test_progress_is_reported() -> None:
     seen: list[Progress] = []
     solve(problem_of(instance(base(cases=[case("a")]))), SolveOptions(time_limit=5), seen.append)
-    assert seen and seen[-1].objective is not None
+    assert seen
+    assert seen[-1].objective is not None
 
 
 def test_two_mandatory_cases_for_one_slot_are_explained() -> None:
     data = base(days=1, rooms=ONE_SLOT_A_DAY, cases=[case("a", mandatory=True), case("b", mandatory=True)])
     plan = checked_plan(data)
-    assert plan.status == "infeasible" and not plan.sessions
+    assert plan.status == "infeasible"
+    assert not plan.sessions
     text = "\n".join(plan.problems)
-    assert "case a is mandatory" in text and "case b is mandatory" in text
+    assert "case a is mandatory" in text
+    assert "case b is mandatory" in text
     assert {u.reason for u in plan.unscheduled} == {Reason.NO_PLAN}
 
 
@@ -34,7 +39,8 @@ def test_mandatory_case_that_cannot_be_ready_is_explained() -> None:
     hold = {"date": str(day(9)), "kind": "hold", "reason": "prasugrel: 7 drug-free days"}
     plan = checked_plan(base(cases=[case("a", mandatory=True, not_before=[hold])]))
     assert plan.status == "infeasible"
-    assert "case a is mandatory but cannot be scheduled" in plan.problems[0] and "prasugrel" in plan.problems[0]
+    assert "case a is mandatory but cannot be scheduled" in plan.problems[0]
+    assert "prasugrel" in plan.problems[0]
 
 
 def test_fixed_booking_in_a_closed_room_is_explained() -> None:
@@ -67,9 +73,12 @@ def test_unscheduled_sessions_say_which_resource_was_full() -> None:
     )
     plan = checked_plan(data)
     left = [u for u in plan.unscheduled if u.reason is Reason.NO_CAPACITY]
-    assert left and all("recovery bays full on 1 day" in u.detail for u in left)
+    assert left
+    assert all("recovery bays full on 1 day" in u.detail for u in left)
 
 
 def test_no_cases_is_an_empty_optimal_plan() -> None:
     plan = checked_plan(base())
-    assert plan.status == "optimal" and plan.objective.total == 0 and not plan.sessions
+    assert plan.status == "optimal"
+    assert plan.objective.total == 0
+    assert not plan.sessions
