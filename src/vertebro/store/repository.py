@@ -189,11 +189,6 @@ class AuditRepository:
         )
         return list(self.session.scalars(statement))
 
-    def count(self, *, patient_id: int, action: str) -> int:
-        """Return how many entries of one action a patient's record has."""
-        statement = select(func.count()).where(AuditEntry.patient_id == patient_id, AuditEntry.action == action)
-        return int(self.session.scalar(statement) or 0)
-
     def entries(
         self,
         *,

@@ -65,7 +65,6 @@ class Chart:
     patient: Patient
     cases: tuple[CaseView, ...]
     timeline: tuple[AuditEntry, ...]  # newest first, reads left out
-    reads: int
 
 
 def documentation_missing(facts: Case, assessment: Assessment) -> tuple[str, ...]:
@@ -164,8 +163,7 @@ def chart(uow: UnitOfWork, patient_id: int, actor: Actor, policy: ClinicPolicy) 
         case_view(uow, w.case_id, actor, policy, audit=False) for w in uow.workflows.cases_of_patient(patient_id)
     )
     record_audit(uow, actor, "read", "patient", patient_id, patient_id, view="chart")
-    reads = uow.audit.count(patient_id=patient_id, action="read")
-    return Chart(patient, views, tuple(uow.audit.timeline(patient_id)), reads)
+    return Chart(patient, views, tuple(uow.audit.timeline(patient_id)))
 
 
 def worklist(uow: UnitOfWork, actor: Actor, *, state: str | None, query: str | None, limit: int) -> list[WorklistEntry]:
