@@ -1,17 +1,20 @@
-"""The CP-SAT model of the procedure schedule: the one place where the schedule is modelled.
+"""The CP-SAT models of the procedure schedule: the one place where the schedule is modelled.
 
-Time is counted in units of the instance's granularity (15 minutes by default) from 00:00 on the first
-day. Per session: a presence literal, one literal per possible day (``x``), a time of day and an
-absolute start linked to them, one literal per compatible room, radiologist and (when sedated) sedation
-nurse, each with an optional interval. Rooms, radiologists and nurses are no-overlap resources whose
-blocked periods are fixed intervals; the recovery bays are a cumulative resource fed by a monitoring
-interval that starts when the procedure ends. Windows that differ by weekday are enforced per group of
-days with the same hours. Staged sessions are ordered at least a staging gap apart. Redundant per-day
-capacity constraints give the linear relaxation, and so the bound, something to work with.
+*Detailed model* (:func:`detailed_model`): time is counted in units of the instance's granularity (15
+minutes by default) from 00:00 on the first day. Per session: a presence literal, one literal per
+possible day (``x``), a time of day and an absolute start linked to them, one literal per compatible room,
+radiologist and (when sedated) sedation nurse, each with an optional interval. Rooms, radiologists and
+nurses are no-overlap resources whose blocked periods are fixed intervals; the recovery bays are a
+cumulative resource fed by a monitoring interval that starts when the procedure ends. Windows that differ
+by weekday are enforced per group of days with the same hours. Staged sessions are ordered at least a
+staging gap apart. Redundant per-day capacity constraints help the linear relaxation. Its objective is
+the sum of the per-day cost tables of :mod:`vertebro.scheduling.problem`, overtime minutes and moves of
+booked sessions, in hundredths of a point, exactly as :mod:`vertebro.scheduling.placement` scores any
+plan. Used over the whole horizon, one day, or a window of days (:func:`sub_problem`).
 
-The objective is the sum of the per-day cost tables of :mod:`vertebro.scheduling.problem`, overtime
-minutes, and moves of already-booked sessions, in hundredths of a point, exactly as
-:mod:`vertebro.scheduling.placement` scores any plan.
+*Master* (:class:`MasterModel`): the same sessions assigned to days and rooms under aggregated
+capacities, a relaxation whose bound is a lower bound on every plan. :mod:`vertebro.scheduling.solver`
+combines the two.
 """
 
 from __future__ import annotations
@@ -360,7 +363,6 @@ class _Builder:
                     if (room_id, day) not in used:
                         used[room_id, day] = m.new_bool_var("")
                     m.add_bool_or([r.Not(), lit.Not(), used[room_id, day]])
-        self.used_room_days = used
         self.objective.extend(problem.coefficients[term] * u for u in used.values())
 
     # -- hints and results -----------------------------------------------------------------------
@@ -448,6 +450,7 @@ class MasterModel:
         self._overtime_vars: dict[tuple[str, int], tuple[Var, int]] = {}
         self._used: dict[tuple[str, int], Var] = {}
         self._pooled_overtime: dict[int, tuple[Var, int]] = {}
+        self._interchangeable: dict[int, list[list[str]]] = defaultdict(list)
         self._build()
 
     def _build(self) -> None:
@@ -587,6 +590,8 @@ class MasterModel:
             if room.windows[day] is not None:
                 groups[profile(room)].append(room)
         for rooms in groups.values():
+            if len(rooms) > 1:
+                self._interchangeable[day].append([r.id for r in rooms])
             for first, second in pairwise(rooms):
                 load = [
                     (
@@ -642,10 +647,26 @@ class MasterModel:
             ends.append(max((w.close for n in problem.nurses if (w := n.windows[day]) is not None), default=0))
         return min(ends)
 
+    def _room_order(self, placement: Mapping[int, Slot]) -> dict[int, str]:
+        """Return each placed session's room, interchangeable rooms renamed so the busiest comes first."""
+        rooms = {i: slot.room for i, slot in placement.items()}
+        load: dict[tuple[str, int], int] = defaultdict(int)
+        for i, slot in placement.items():
+            load[slot.room, slot.day] += self.problem.sessions[i].minutes
+        for day, groups in self._interchangeable.items():
+            for group in groups:
+                busiest = sorted(group, key=lambda r: -load[r, day])
+                rename = dict(zip(busiest, group, strict=True))
+                for i, slot in placement.items():
+                    if slot.day == day and slot.room in rename:
+                        rooms[i] = rename[slot.room]
+        return rooms
+
     def hint(self, placement: Mapping[int, Slot]) -> None:
-        """Start the search from a complete plan."""
+        """Start the search from a complete plan (interchangeable rooms reordered to match the symmetry rule)."""
         m, problem = self.model, self.problem
         m.clear_hints()  # type: ignore[no-untyped-call]
+        room_of = self._room_order(placement)
         booked_minutes: dict[tuple[str, int], int] = defaultdict(int)
         day_minutes: dict[int, int] = defaultdict(int)
         for index, x in self.x.items():
@@ -655,9 +676,9 @@ class MasterModel:
             for d, lit in x.items():
                 m.add_hint(lit, d == day)
                 for room_id, z in self.z.get((index, d), {}).items():
-                    m.add_hint(z, d == day and slot is not None and slot.room == room_id)
+                    m.add_hint(z, d == day and room_of.get(index) == room_id)
             if day is not None and slot is not None:
-                booked_minutes[slot.room, day] += problem.sessions[index].minutes
+                booked_minutes[room_of[index], day] += problem.sessions[index].minutes
                 day_minutes[day] += problem.sessions[index].minutes
             if index in self.keep:
                 booked = problem.sessions[index].booked

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from collections import Counter
 from collections.abc import Mapping
 
@@ -87,8 +86,3 @@ def unscheduled_reasons(problem: Problem, placement: Mapping[int, Slot]) -> dict
 def weights_explained(weights: Mapping[str, float]) -> list[tuple[str, float, str, str]]:
     """Return (term, weight, unit, meaning) for every objective term, in the order of the objective."""
     return [(term, weights[term], f"points per {UNITS[term].rstrip('s')}", MEANINGS[term]) for term in weights]
-
-
-def date_text(date: dt.date | None) -> str:
-    """Return a date as ISO text, or an em dash for none."""
-    return "—" if date is None else date.isoformat()

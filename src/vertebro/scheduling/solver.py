@@ -43,7 +43,7 @@ from vertebro.scheduling.problem import Problem
 Method = Literal["decomposition", "monolithic"]
 MASTER_SHARE = 0.6
 FIRST_ROUND_SECONDS = 5.0
-PACK_SECONDS = 1.0
+PACK_SECONDS = 2.0
 
 
 @dataclass(frozen=True, slots=True)
