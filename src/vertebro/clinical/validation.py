@@ -7,7 +7,7 @@ import re
 
 from pydantic import ValidationError
 
-_FIELD_PREFIX = re.compile(r"^([a-z_]+(?:\.[a-z_]+)*): (.+)$", re.DOTALL)
+_FIELD_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.DOTALL)
 
 __all__ = ["json_path", "validation_problems"]
 
@@ -23,21 +23,27 @@ def json_path(loc: tuple[int | str, ...]) -> str:
     return path
 
 
-def validation_problems(error: ValidationError) -> list[str]:
-    """Return one line per validation error: the JSON path, then the problem in plain words."""
+def validation_problems(
+    error: ValidationError, *, root: str = "(case)", schema_hint: str = "see `vertebro schema case`"
+) -> list[str]:
+    """Return one line per validation error: the JSON path, then the problem in plain words.
+
+    A validator may report several problems at once, one per line, each starting with the field it names.
+    """
     problems = []
     for e in error.errors(include_url=False):
-        path = json_path(tuple(e["loc"]))
-        message = str(e["msg"]).removeprefix("Value error, ")
-        match = _FIELD_PREFIX.match(message)
-        if match:
-            field, message = match.groups()
-            path = f"{path}.{field}" if path else field
-        if e["type"] == "missing":
-            message = "this field is required"
-        elif e["type"] == "extra_forbidden":
-            message = "unknown field (check the spelling; see `vertebro schema case`)"
-        elif isinstance(e.get("input"), (bool, int, float, str)) and not match:
-            message = f"{message} (got {json.dumps(e['input'])})"
-        problems.append(f"{path or '(case)'}: {message}")
+        base = json_path(tuple(e["loc"]))
+        for message in str(e["msg"]).removeprefix("Value error, ").split("\n"):
+            path = base
+            match = _FIELD_PREFIX.match(message)
+            if match:
+                field, message = match.groups()
+                path = f"{base}.{field}" if base else field
+            if e["type"] == "missing":
+                message = "this field is required"
+            elif e["type"] == "extra_forbidden":
+                message = f"unknown field (check the spelling; {schema_hint})"
+            elif isinstance(e.get("input"), (bool, int, float, str)) and not match:
+                message = f"{message} (got {json.dumps(e['input'])})"
+            problems.append(f"{path or root}: {message}")
     return problems

@@ -12,8 +12,6 @@ Every problem with a file is reported with the JSON path of the offending value,
 from __future__ import annotations
 
 import datetime as dt
-import json
-import re
 from functools import cached_property
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -25,6 +23,7 @@ from vertebro.clinical.policy import DEFAULT_POLICY, ClinicPolicy
 from vertebro.clinical.procedure import room_minutes
 from vertebro.clinical.recommendation import sessions_of
 from vertebro.clinical.recovery import monitoring_minutes
+from vertebro.clinical.validation import validation_problems
 
 FORMAT: Literal["vertebro-schedule-instance/1"] = "vertebro-schedule-instance/1"
 WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -35,7 +34,6 @@ NotBeforeKind = Literal["hold", "labs", "imaging", "patient", "other"]
 Identifier = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,63}$")]
 Text = Annotated[str, Field(min_length=1, max_length=300)]
 Points = Annotated[float, Field(ge=0, le=100_000)]
-_PATH_PREFIX = re.compile(r"^([A-Za-z_][\w.\[\]]*): (.+)$", re.DOTALL)
 
 
 class Strict(BaseModel):
@@ -388,35 +386,9 @@ class InstanceError(ValueError):
         self.problems = problems
 
 
-def _json_path(loc: tuple[int | str, ...]) -> str:
-    path = ""
-    for part in loc:
-        if isinstance(part, int):
-            path += f"[{part}]"
-        else:
-            path += f".{part}" if path else part
-    return path
-
-
 def instance_problems(error: ValidationError) -> list[str]:
     """Return one line per validation error: the JSON path, then the problem in plain words."""
-    problems: list[str] = []
-    for e in error.errors(include_url=False):
-        base = _json_path(tuple(e["loc"]))
-        for message in str(e["msg"]).removeprefix("Value error, ").split("\n"):
-            path = base
-            match = _PATH_PREFIX.match(message)
-            if match:
-                field, message = match.groups()
-                path = f"{base}.{field}" if base else field
-            if e["type"] == "missing":
-                message = "this field is required"
-            elif e["type"] == "extra_forbidden":
-                message = "unknown field (check the spelling; see docs/scheduling.md)"
-            elif isinstance(e.get("input"), (bool, int, float, str)) and not match:
-                message = f"{message} (got {json.dumps(e['input'])})"
-            problems.append(f"{path or '(instance)'}: {message}")
-    return problems
+    return validation_problems(error, root="(instance)", schema_hint="see docs/scheduling.md")
 
 
 def parse_instance(text: str) -> Instance:
