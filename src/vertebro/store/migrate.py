@@ -94,3 +94,12 @@ def _run(database_url: str | URL, revision: str, *, downgrade: bool) -> None:
                 command.upgrade(config, revision)
     finally:
         engine.dispose()
+
+
+# Indexes that exist only in the database (PostgreSQL trigram search), not in the models.
+DATABASE_ONLY_INDEXES = frozenset({"ix_patients_name_trgm", "ix_patients_identifier_trgm"})
+
+
+def in_models(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic ``include_object`` hook: leave the database-only search indexes out of comparisons."""
+    return not (type_ == "index" and reflected and name in DATABASE_ONLY_INDEXES)

@@ -242,6 +242,15 @@ class CaseWorkflow(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
+class CaseStateCount(Base):
+    """How many cases are in one state; kept exact by database triggers on ``case_workflows``."""
+
+    __tablename__ = "case_state_counts"
+
+    state: Mapped[str] = mapped_column(String(32), primary_key=True)
+    n: Mapped[int] = mapped_column(BigInteger)
+
+
 class Slot(Base):
     """A bookable block of time in one procedure room."""
 

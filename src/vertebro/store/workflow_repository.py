@@ -15,6 +15,7 @@ from vertebro.store.models import (
     Assessment,
     Booking,
     Case,
+    CaseStateCount,
     CaseWorkflow,
     Complication,
     Discharge,
@@ -65,8 +66,8 @@ class WorkflowRepository:
         return self.session.scalars(statement).unique().one_or_none()
 
     def state_counts(self) -> dict[str, int]:
-        """Return how many cases are in each state."""
-        rows = self.session.execute(select(CaseWorkflow.state, func.count()).group_by(CaseWorkflow.state))
+        """Return how many cases are in each state (a table the database keeps exact with triggers)."""
+        rows = self.session.execute(select(CaseStateCount.state, CaseStateCount.n).where(CaseStateCount.n > 0))
         return {state: int(count) for state, count in rows}
 
     def worklist(self, *, state: str | None, query: str | None, limit: int, offset: int = 0) -> list[WorklistEntry]:

@@ -18,7 +18,8 @@ TABLES = {"patients", "cases", "fractures", "assessments", "audit_log"}
 
 def _diff(engine: Engine) -> list[object]:
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True, "compare_server_default": True})
+        opts = {"compare_type": True, "compare_server_default": True, "include_object": migrate.in_models}
+        context = MigrationContext.configure(connection, opts=opts)
         return list(compare_metadata(context, Base.metadata))
 
 

@@ -19,6 +19,7 @@ from vertebro.config import Settings
 from vertebro.store import models  # noqa: F401  (registers the tables on the metadata)
 from vertebro.store.base import Base, UTCDateTime
 from vertebro.store.db import make_engine
+from vertebro.store.migrate import in_models
 
 config = context.config
 target_metadata = Base.metadata
@@ -45,6 +46,7 @@ def _configure(connection: Connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_object=in_models,
     )
     with context.begin_transaction():
         context.run_migrations()
