@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     default_profile: IndicationProfileId = "acr"
     doac_protocol: DoacProtocol = "asra"
     secure_cookies: bool = True
+    db_pool_size: int = 10
+    db_max_overflow: int = 10
     rooms: tuple[str, ...] = ("Room 1", "Room 2")
     cds_jwks: Path | None = None  # JWKS (JSON file) of the EHRs allowed to call /cds-services; None: no JWT needed
     cds_issuers: tuple[str, ...] = ()  # when set, the only JWT issuers /cds-services accepts

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
+import anyio
+import anyio.to_thread
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.openapi.docs import get_swagger_ui_html
@@ -28,6 +32,30 @@ SECURITY_HEADERS = {
     "X-Frame-Options": "DENY",
     "Cache-Control": "no-store",
 }
+
+
+class ConcurrencyLimit:
+    """At most ``limit`` requests in the app at once; the rest wait here, holding no database connection.
+
+    A request keeps its database connection between the steps FastAPI runs in worker threads. If more
+    requests were in flight than the connection pool holds, threads waiting for a connection could starve
+    the requests that hold one (the pool and the thread pool deadlock). With the number of requests in
+    flight bounded by the pool size, and as many threads, every admitted request can always finish.
+    """
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app = app
+        self.limit = limit
+        self.semaphore: anyio.Semaphore | None = None
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if self.semaphore is None:
+            self.semaphore = anyio.Semaphore(self.limit)
+        async with self.semaphore:
+            await self.app(scope, receive, send)
 
 
 class SecurityHeaders:
@@ -60,10 +88,24 @@ def _wants_json(request: Request) -> bool:
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Return the app wired to the configured database (or to ``engine``, in tests)."""
     settings = settings or Settings()
-    app = FastAPI(title="vertebro", version="0.1.0", docs_url=None, redoc_url=None, openapi_url="/openapi.json")
+    # A request holds its database connection while it waits for a worker thread; with more threads than
+    # connections, threads waiting for a connection can starve the requests that hold one. So the thread
+    # pool never exceeds what the connection pool can serve.
+    threads = settings.db_pool_size + settings.db_max_overflow
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        anyio.to_thread.current_default_thread_limiter().total_tokens = threads
+        yield
+
+    app = FastAPI(
+        title="vertebro", version="0.1.0", docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan
+    )
     app.state.settings = settings
     app.state.policy = settings.policy()
-    app.state.engine = engine or make_engine(settings.database_url)
+    app.state.engine = engine or make_engine(
+        settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_timeout=10
+    )
     app.state.session_factory = make_session_factory(app.state.engine)
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
@@ -105,6 +147,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         )
 
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(ConcurrencyLimit, limit=threads)
 
     @app.exception_handler(VertebroError)
     async def domain_error(request: Request, error: VertebroError) -> Response:
