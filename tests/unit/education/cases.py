@@ -7,6 +7,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Assessment, Case, assess
 from vertebro.clinical.policy import DEFAULT_POLICY
 from vertebro.education.handouts import DischargeSheet, PreparationHandout, discharge_sheet, preparation_handout
@@ -15,44 +16,16 @@ AS_OF = dt.date(2026, 11, 22)
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
 
-BASE: dict[str, Any] = {
-    "patient": {
-        "identifier": "EDU-0001",
-        "name": "Rosa Example",
-        "birth_date": "1950-05-17",
-        "age": 76,
-        "sex": "female",
+# The clinical tests' typical case (tests/unit/clinical/builders.py), changed to this suite's patient.
+BASE: dict[str, Any] = case_data(
+    {
+        "patient": {"identifier": "EDU-0001", "name": "Rosa Example", "birth_date": "1950-05-17", "age": 76},
+        "pain": {"trend": "worsening"},
+        "conservative_care": {"weeks": 3},
+        "sedation_planned": True,
     },
-    "fractures": [
-        {
-            "level": "L1",
-            "cause": "osteoporotic",
-            "onset_weeks": 3,
-            "mri_edema": True,
-            "imaging_date": "2026-11-15",
-            "height_loss_percent": 22.0,
-            "kyphotic_deformity": False,
-            "height_loss_progressing": False,
-            "retropulsion": False,
-            "canal_compromise": False,
-            "posterior_wall_intact": True,
-            "unstable": False,
-        }
-    ],
-    "pain": {"nrs": 8, "trend": "worsening", "concordant_with_fracture": True},
-    "function": {"rdq": 19, "odi_percent": 56.0},
-    "conservative_care": {"weeks": 3, "optimal": True},
-    "red_flags": {"active_infection": False, "fever": False, "cancer_history": False},
-    "neurological_deficit": False,
-    "pulmonary_dysfunction": False,
-    "labs": {"inr": 1.0, "platelets": 220.0},
-    "coagulopathy_uncorrectable": False,
-    "allergies": [],
-    "medications": [],
-    "sedation_planned": True,
-    "procedure_date": "2026-12-14",
-    "bone_health": {"bmd_referral_documented": True},
-}
+    fracture={"onset_weeks": 3, "imaging_date": "2026-11-15", "height_loss_percent": 22.0, "kyphotic_deformity": False},
+)
 WARFARIN_AND_ASPIRIN = [
     {"name": "warfarin", "purpose": "therapeutic"},
     {"name": "aspirin", "purpose": "primary_prevention"},
