@@ -32,6 +32,9 @@ def validation_problems(
     """
     problems = []
     for e in error.errors(include_url=False):
+        if e["type"] == "json_invalid":  # the text is not JSON at all: a problem of the file, not of a field
+            problems.append(f"(file): not valid JSON: {e['msg']}")
+            continue
         base = json_path(tuple(e["loc"]))
         for message in str(e["msg"]).removeprefix("Value error, ").split("\n"):
             path = base

@@ -46,10 +46,7 @@ def parse_case(text: str, *, yaml_syntax: bool) -> Case:
     try:
         return Case.model_validate_json(text)
     except ValidationError as exc:
-        problems = validation_problems(exc)
-        if any(p.startswith("(case): Invalid JSON") for p in problems):
-            raise CaseFileError([p.replace("(case): ", "(file): not valid JSON: ") for p in problems]) from None
-        raise CaseFileError(problems) from None
+        raise CaseFileError(validation_problems(exc)) from None
 
 
 def read_case(path: Path) -> Case:

@@ -396,10 +396,7 @@ def parse_instance(text: str) -> Instance:
     try:
         return Instance.model_validate_json(text)
     except ValidationError as exc:
-        problems = instance_problems(exc)
-        if any(p.startswith("(instance): Invalid JSON") for p in problems):
-            raise InstanceError([p.replace("(instance): ", "(file): not valid JSON: ") for p in problems]) from None
-        raise InstanceError(problems) from None
+        raise InstanceError(instance_problems(exc)) from None
 
 
 def read_instance(path: Path) -> Instance:
