@@ -21,7 +21,7 @@ from pathlib import Path
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.fhir.bulk import export_ndjson
 from vertebro.fhir.importer import import_resources, read_resources
-from vertebro.intake.fhir_bundle import case_from_resources
+from vertebro.intake.fhir_bundle import case_from_resources, fracture_of
 from vertebro.pathway.machine import Role
 from vertebro.store import migrate
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
@@ -62,7 +62,9 @@ def main() -> None:
         entries = list(read_resources(folder / "out"))
         with _database(folder, "target") as uow:
             start = time.perf_counter()
-            summary = import_resources(uow, entries, reader=case_from_resources, actor="bench", source="bench")
+            summary = import_resources(
+                uow, entries, reader=case_from_resources, actor="bench", source="bench", fracture=fracture_of
+            )
             uow.commit()
             import_seconds = time.perf_counter() - start
         here = str(Path(__file__).resolve().parent)  # this file is named fhir.py: keep it from shadowing fhir.resources

@@ -23,7 +23,6 @@ import sys
 import tempfile
 import time
 
-import httpx
 from rich.console import Console
 from rich.progress import Progress
 from rich.table import Table
@@ -212,6 +211,60 @@ def _new_token(url: str) -> str:
     return token
 
 
+class _Connections:
+    """Keep-alive HTTP/1.1 connections to the server, one request at a time on each (O(1) per request).
+
+    httpx's connection pool scans every pending request against every connection, so with a few hundred
+    requests in flight the load process itself became the bottleneck and its latency was charged to the
+    server. This client opens a connection when none is idle and reuses it afterwards.
+    """
+
+    def __init__(self, host: str, port: int, token: str) -> None:
+        self.host, self.port = host, port
+        self.idle: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+        self.head = f"Host: {host}:{port}\r\nAuthorization: Bearer {token}\r\nAccept: */*\r\n\r\n"
+
+    async def get(self, path: str) -> int:
+        """Send one GET and read the whole response; return its status code."""
+        status_line = b""
+        while not status_line:
+            reused = bool(self.idle)
+            reader, writer = self.idle.pop() if reused else await asyncio.open_connection(self.host, self.port)
+            writer.write(f"GET {path} HTTP/1.1\r\n{self.head}".encode())
+            status_line = await reader.readline()
+            if not status_line:  # the server closed an idle keep-alive connection: send again on another
+                writer.close()
+                if not reused:
+                    raise ConnectionError("the server closed a new connection")
+        status = int(status_line.split()[1])
+        length, chunked, keep = 0, False, True
+        while (line := await reader.readline()) not in (b"\r\n", b""):
+            name, _, value = line.decode("latin-1").partition(":")
+            name, value = name.strip().lower(), value.strip().lower()
+            if name == "content-length":
+                length = int(value)
+            elif name == "transfer-encoding" and "chunked" in value:
+                chunked = True
+            elif name == "connection" and value == "close":
+                keep = False
+        if chunked:
+            while size := int((await reader.readline()).split(b";")[0], 16):
+                await reader.readexactly(size + 2)
+            await reader.readline()
+        else:
+            await reader.readexactly(length)
+        if keep:
+            self.idle.append((reader, writer))
+        else:
+            writer.close()
+        return status
+
+    def close(self) -> None:
+        """Close every idle connection."""
+        for _, writer in self.idle:
+            writer.close()
+
+
 async def _load(
     base: str, token: str, ids: list[tuple[int, int]], rate: float, seconds: float
 ) -> dict[str, list[float]]:
@@ -225,35 +278,36 @@ async def _load(
     }
     latencies: dict[str, list[float]] = {name: [] for name in endpoints}
     errors: dict[str, int] = {name: 0 for name in endpoints}
-    limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
-    async with httpx.AsyncClient(
-        base_url=base, headers={"Authorization": f"Bearer {token}"}, limits=limits, timeout=30
-    ) as client:
+    host, port = base.removeprefix("http://").split(":")
+    client = _Connections(host, int(port), token)
 
-        async def one(name: str, path: str) -> None:
-            t0 = time.perf_counter()
-            try:
-                response = await client.get(path)
-            except httpx.HTTPError:
-                errors[name] += 1  # a timeout counts as a failure, not as a latency
-                return
-            elapsed = (time.perf_counter() - t0) * 1000
-            if response.status_code == 200:
-                latencies[name].append(elapsed)
-            else:
-                errors[name] += 1
+    async def one(name: str, path: str, due: float) -> None:
+        try:
+            status = await asyncio.wait_for(client.get(path), timeout=30)
+        except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError):
+            errors[name] += 1  # a timeout counts as a failure, not as a latency
+            return
+        # measured from when the request was due (open loop): time spent waiting to be sent counts too
+        elapsed = (time.perf_counter() - due) * 1000
+        if status == 200:
+            latencies[name].append(elapsed)
+        else:
+            errors[name] += 1
 
-        for name, make_path in endpoints.items():
+    for name, make_path in endpoints.items():
+        for _ in range(5):
             await client.get(make_path())  # warm up
-            tasks = []
-            interval = 1.0 / rate
-            start = time.perf_counter()
-            for n in range(int(rate * seconds)):
-                delay = start + n * interval - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(one(name, make_path())))
-            await asyncio.gather(*tasks)
+        tasks = []
+        interval = 1.0 / rate
+        start = time.perf_counter()
+        for n in range(int(rate * seconds)):
+            due = start + n * interval
+            delay = due - time.perf_counter()
+            if delay > 0:
+                await asyncio.sleep(delay)
+            tasks.append(asyncio.create_task(one(name, make_path(), due)))
+        await asyncio.gather(*tasks)
+    client.close()
     for name, count in errors.items():
         if count:
             print(f"{name}: {count} failed requests (timeout or non-200)", file=sys.stderr)

@@ -4,6 +4,8 @@
 relative to the working directory; its folder is created when the engine is opened).
 ``VERTEBRO_DEFAULT_PROFILE`` and ``VERTEBRO_DOAC_PROTOCOL`` set the clinic policy choices.
 ``VERTEBRO_CDS_JWKS`` (a JWKS file) and ``VERTEBRO_CDS_ISSUERS`` (a JSON list) authenticate CDS Hooks callers.
+``VERTEBRO_EXPORT_DIR`` is where FHIR ``$export`` jobs write their files (default ``var/exports``).
+``VERTEBRO_REGISTRY_SALT`` is the secret key of the de-identified registry export (pseudonyms, date shifts).
 """
 
 from __future__ import annotations
@@ -29,8 +31,22 @@ class Settings(BaseSettings):
     db_pool_size: int = 10
     db_max_overflow: int = 10
     rooms: tuple[str, ...] = ("Room 1", "Room 2")
+    recovery_bays: int = 4  # staffed monitoring bays (the scheduler's recovery area)
     cds_jwks: Path | None = None  # JWKS (JSON file) of the EHRs allowed to call /cds-services; None: no JWT needed
     cds_issuers: tuple[str, ...] = ()  # when set, the only JWT issuers /cds-services accepts
+    demo_mode: bool = False  # the portal shows activation links on screen; /outbox shows what would be sent
+    portal_url: str = "http://127.0.0.1:8000"  # the address patients reach the portal at (links in messages)
+    questionnaire_dir: Path | None = None  # licensed ODI/RDQ item files (odi.yaml, rdq.yaml); see decision 0009
+    clinic_name: str = "the vertebroplasty team"
+    clinic_phone: str | None = None
+    smtp_host: str | None = None  # the outbox sends e-mail through this server; unset: messages wait in the queue
+    smtp_port: int = 587
+    smtp_starttls: bool = True
+    smtp_user: str | None = None
+    smtp_password: str | None = None
+    smtp_from: str = "vertebro@localhost"
+    export_dir: Path = Path("var/exports")  # FHIR $export files, one folder per job
+    registry_salt: str | None = None  # secret key of the registry export's pseudonyms and date shifts
 
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""

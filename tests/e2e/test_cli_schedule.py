@@ -80,3 +80,40 @@ def test_infeasible_instance_is_explained(tmp_path: Path, generated: Path) -> No
     plan = Plan.model_validate(json.loads(result.stdout))
     assert plan.status == "infeasible"
     assert "cannot stop ticagrelor" in result.stderr
+
+
+def test_plan_on_the_database_prints_and_saves_a_checked_plan(tmp_path: Path) -> None:
+    import datetime as dt
+
+    from tests.integration.scheduling.conftest import ROOMS, next_monday, prepare
+    from vertebro.store import migrate, workflow
+    from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
+
+    url = f"sqlite:///{tmp_path / 'plan.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        workflow.ensure_calendar(uow, ROOMS, next_monday(), 7)
+        for i in range(3):
+            prepare(uow, f"CLI-{i}", sedation_planned=i == 0)
+        uow.commit()
+    engine.dispose()
+    env = {"VERTEBRO_DATABASE_URL": url}
+    first = next_monday().isoformat()
+    args = ("schedule", "plan", "--from", first, "--weeks", "1", "--time-limit", "3", "--no-progress")
+    result = run(*args, "--format", "json", "--save", env=env)
+    assert result.returncode == 0, result.stderr
+    data = json.loads(result.stdout)
+    references, saved = data.pop("references"), data.pop("saved_as")
+    plan = Plan.model_validate(data)
+    assert len(plan.sessions) == 3
+    assert {s.date for s in plan.sessions} <= {next_monday() + dt.timedelta(days=d) for d in range(5)}
+    assert sorted(references["rooms"].values()) == list(ROOMS)
+    assert saved == 1
+    text = run(*args, env=env)
+    assert text.returncode == 0, text.stderr
+    assert "first come, first served" in text.stdout
+    assert "acute_missed" in text.stdout
+    bad = run("schedule", "plan", "--from", first, "--weeks", "13", env=env)
+    assert bad.returncode == 2
+    assert "--weeks" in bad.stderr

@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import os
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,8 +13,9 @@ import pyotp
 import pytest
 import yaml
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, Page, expect, sync_playwright
+from playwright.sync_api import Browser, Page, expect
 
+from tests.e2e.serving import chromium, serve
 from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.pathway.machine import Role
@@ -28,7 +25,6 @@ from vertebro.store.service import record_assessment
 
 pytestmark = pytest.mark.e2e
 
-CHROMIUM = "/usr/bin/chromium"
 AXE = Axe()
 WCAG_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
@@ -42,12 +38,6 @@ ROLES = {
 _ = yaml  # case files in this suite are built from the unit builders
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def _store_case(uow: UnitOfWork, identifier: str, name: str) -> None:
     data = case_data({"patient": {"identifier": identifier, "name": name}, "sedation_planned": True})
     data.pop("procedure_date")
@@ -59,8 +49,6 @@ def _store_case(uow: UnitOfWork, identifier: str, name: str) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str]]]:
     """A real server process on a fresh SQLite database with staff, calendar and three referred patients."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-system-packages.sh (make test does)")
     url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
     migrate.upgrade(url)
     engine = make_engine(url)
@@ -76,52 +64,15 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         _store_case(uow, "E2E-2", "Sam Second")
         uow.commit()
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "VERTEBRO_DATABASE_URL": url}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vertebro", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("the server did not start")
-    try:
+    with serve(url) as base:
         yield base, secrets
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
     """Debian's Chromium, headless, without network chatter."""
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-                "--disable-quic",
-            ],
-        )
-        try:
-            yield b
-        finally:
-            b.close()
+    with chromium() as b:
+        yield b
 
 
 class Staff:

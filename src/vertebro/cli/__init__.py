@@ -14,6 +14,8 @@ from rich.console import Console
 
 from vertebro.cli.fhir import fhir_app
 from vertebro.cli.handout import education_app, handout_command
+from vertebro.cli.registry import registry_app
+from vertebro.cli.reminders import reminders_app
 from vertebro.cli.schedule import schedule_app
 from vertebro.clinical import Case, ClinicPolicy, assess, assessment_json
 from vertebro.clinical.policy import IndicationProfileId
@@ -32,6 +34,8 @@ app.add_typer(db_app, name="db")
 app.add_typer(schedule_app, name="schedule")
 app.add_typer(education_app, name="education")
 app.add_typer(fhir_app, name="fhir")
+app.add_typer(reminders_app, name="reminders")
+app.add_typer(registry_app, name="registry")
 app.command("handout")(handout_command)
 
 EXIT_INVALID_INPUT = 2
@@ -171,7 +175,7 @@ def demo_command(
     except VertebroError as exc:
         raise _fail([str(exc)], "demo not run") from None
     if serve:
-        serve_command()
+        serve_command(demo=True)
 
 
 @app.command("demo-code")
@@ -190,6 +194,7 @@ def serve_command(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
     workers: Annotated[int, typer.Option(help="Worker processes (PostgreSQL only; state lives in the DB).")] = 1,
+    demo: Annotated[bool, typer.Option(help="Demo mode: activation links on screen, /outbox shows messages.")] = False,
 ) -> None:
     """Serve the staff web app and the JSON API (OpenAPI at /docs)."""
     import uvicorn
@@ -199,11 +204,15 @@ def serve_command(
     settings = Settings()
     if host in ("127.0.0.1", "localhost", "::1"):
         settings = settings.model_copy(update={"secure_cookies": False})  # plain http on this machine only
+    if demo:
+        settings = settings.model_copy(update={"demo_mode": True})
     try:
         ensure_at_head(settings.database_url)
     except VertebroError as exc:
         raise _fail([str(exc)], "cannot serve") from None
-    _console().print(f"vertebro at http://{host}:{port}  (API docs at /docs; stop with Ctrl+C)")
+    _console().print(
+        f"vertebro at http://{host}:{port}  (patient portal at /portal, API docs at /docs; stop with Ctrl+C)"
+    )
     if workers > 1:
         uvicorn.run("vertebro.web.main:app", host=host, port=port, workers=workers, log_level="warning")
     else:

@@ -79,6 +79,7 @@ def run_demo(settings: Settings, console: Console) -> None:
     console.print(f"Loaded {loaded} new demo patient(s) into {settings.database_url}.")
     print_worklist(settings, console, actor="demo:viewer")
     ensure_demo_staff(settings, console)
+    ensure_demo_patient(settings, console)
     console.print(
         "See one assessment in full: vertebro assess src/vertebro/cli/demo_cases/01-acute-osteoporotic-l1.yaml"
     )
@@ -144,3 +145,42 @@ def demo_code(settings: Settings, username: str) -> str:
         if user is None or user.totp_secret is None:
             raise ValueError(f"no demo account {username!r}: run `vertebro demo` first")
         return credentials.totp_now(user.totp_secret)
+
+
+DEMO_PATIENT = "DEMO-0001"
+DEMO_PATIENT_REFERENCE = "VB-DEMOPT"
+DEMO_PATIENT_PASSWORD = "patient-demo-password"
+
+
+def ensure_demo_patient(settings: Settings, console: Console) -> None:
+    """Give the first demo patient a portal account (activated) and print its sign-in."""
+    from vertebro.store import credentials
+    from vertebro.store.base import utc_now
+    from vertebro.store.models import PatientAccount
+
+    with unit_of_work(settings.database_url) as uow:
+        patient = uow.patients.get_by_identifier(DEMO_PATIENT)
+        if patient is None:
+            return
+        if uow.portal.account_for_patient(patient.id) is None:
+            account = PatientAccount(
+                patient_id=patient.id,
+                reference=DEMO_PATIENT_REFERENCE,
+                email="demo.patient@example.org",
+                password_hash=credentials.hash_password(DEMO_PATIENT_PASSWORD),
+                activated_at=utc_now(),
+            )
+            uow.portal.add(account)
+            uow.audit.append(
+                actor=DEMO_ACTOR,
+                action="create",
+                entity_type="patient_account",
+                entity_id=account.id,
+                patient_id=patient.id,
+            )
+        uow.commit()
+    console.print(
+        f"Demo patient portal (demo only): http://127.0.0.1:8000/portal  sign in as {DEMO_PATIENT_REFERENCE} "
+        f"with password {DEMO_PATIENT_PASSWORD}. In demo mode the activation link of a new request is shown on "
+        "screen and staff see the messages at /outbox."
+    )

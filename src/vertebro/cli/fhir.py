@@ -64,7 +64,7 @@ def import_command(
     """Import patients from FHIR; each patient is imported whole or not at all. Exit 2 if anything was rejected."""
     from vertebro.cli.boundary import unit_of_work
     from vertebro.fhir.importer import import_resources, read_resources
-    from vertebro.intake.fhir_bundle import case_from_resources
+    from vertebro.intake.fhir_bundle import case_from_resources, fracture_of
 
     if not source.exists():
         typer.echo(f"{source}: no such file or folder", err=True)
@@ -81,9 +81,13 @@ def import_command(
             actor=_actor(actor),
             source="cli:fhir-import",
             progress=lambda n: progress.advance(task, n),
+            fracture=fracture_of,
         )
         uow.commit()
-    typer.echo(f"created {len(summary.created)} patients, matched {len(summary.matched)}, {summary.cases} new cases")
+    typer.echo(
+        f"created {len(summary.created)} patients, matched {len(summary.matched)}, {summary.cases} new cases, "
+        f"{summary.conditions} other conditions"
+    )
     for reason, count in sorted(summary.skipped.items()):
         typer.echo(f"skipped {count} {reason}")
     for key, reason in summary.rejected:

@@ -60,10 +60,8 @@ def _fail(problems: list[str], what: str, code: int = EXIT_INVALID_INPUT) -> typ
     return typer.Exit(code=code)
 
 
-def _with_weights(instance: Instance, weights: str | None) -> Instance:
-    """Return the instance with ``name=value,...`` weight overrides (exit 2 on a bad override)."""
-    if not weights:
-        return instance
+def _parsed_weights(current: Weights, weights: str) -> Weights:
+    """Return ``current`` with ``name=value,...`` overrides (exit 2 on a bad override)."""
     changes: dict[str, float] = {}
     known = set(Weights.model_fields)
     for item in weights.split(","):
@@ -76,10 +74,17 @@ def _with_weights(instance: Instance, weights: str | None) -> Instance:
         except ValueError:
             raise _fail([f"--weights: {name}={value!r} is not a number"], "invalid option") from None
     try:
-        merged = Weights.model_validate(instance.weights.model_dump() | changes)
-        return Instance.model_validate(instance.model_dump() | {"weights": merged.model_dump()})
+        return Weights.model_validate(current.model_dump() | changes)
     except ValidationError as exc:
         raise _fail([f"--weights: {p}" for p in instance_problems(exc)], "invalid option") from None
+
+
+def _with_weights(instance: Instance, weights: str | None) -> Instance:
+    """Return the instance with ``name=value,...`` weight overrides (exit 2 on a bad override)."""
+    if not weights:
+        return instance
+    merged = _parsed_weights(instance.weights, weights)
+    return Instance.model_validate(instance.model_dump() | {"weights": merged.model_dump()})
 
 
 @contextmanager
@@ -208,6 +213,74 @@ def solve_command(
         typer.echo(json.dumps(plan.model_dump(mode="json"), indent=2, ensure_ascii=False))
     else:
         _print_plan(Console(soft_wrap=False, width=200), instance, plan)
+    if plan.status in ("infeasible", "no_solution"):
+        raise _fail(plan.problems, "no plan", EXIT_NO_PLAN)
+
+
+@schedule_app.command("plan")
+def plan_command(
+    start: Annotated[dt.datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="First day of the plan.")],
+    weeks: Annotated[int, typer.Option(min=1, max=12, help="Weeks to plan.")] = 4,
+    time_limit: Annotated[float, typer.Option(min=0.1, max=60, help="Seconds the solver may use.")] = 30.0,
+    output: Annotated[OutputFormat, typer.Option("--format", help="text or json.")] = OutputFormat.TEXT,
+    weights: Annotated[
+        str | None, typer.Option(help="Override objective weights, e.g. 'acute_missed=50,overtime=1'.")
+    ] = None,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="CP-SAT search threads.")] = 2,
+    seed: Annotated[int, typer.Option(help="CP-SAT random seed.")] = 0,
+    save: Annotated[
+        bool, typer.Option(help="Store the proposal for the service lead to accept in the staff app.")
+    ] = False,
+    progress: Annotated[bool, typer.Option(help="Show the search's progress on stderr.")] = True,
+    actor: Annotated[str | None, typer.Option(help="Who is planning (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Plan the cases ready to schedule in the database's calendar; print the plan, optionally save it."""
+    from vertebro.cli import _actor
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.config import Settings
+    from vertebro.errors import VertebroError
+    from vertebro.pathway.machine import Role
+    from vertebro.scheduling.service import PlanningSetup, database_instance, proposal, save_proposal
+    from vertebro.store.workflow import Actor
+
+    settings = Settings()
+    who = Actor(_actor(actor), Role.SERVICE_LEAD, "cli")
+    setup = PlanningSetup(rooms=settings.rooms, recovery_bays=settings.recovery_bays)
+    chosen = _parsed_weights(Weights(), weights) if weights else None
+    try:
+        with unit_of_work(settings.database_url) as uow:
+            source = database_instance(
+                uow, start=start.date(), weeks=weeks, setup=setup, policy=settings.policy(), actor=who, weights=chosen
+            )
+            uow.commit()  # the reads' audit rows, before the solver runs
+            with _progress(Console(stderr=True), time_limit, progress) as (bar, task, _):
+
+                def report(p: SolveProgress) -> None:
+                    bar.update(task, phase=p.phase, status=_status_text(p))
+
+                made = proposal(source, time_limit=time_limit, workers=workers, seed=seed, progress=report)
+            saved = None
+            if save:
+                saved = save_proposal(uow, made, time_limit=time_limit, actor=who)
+                uow.commit()
+    except VertebroError as exc:
+        raise _fail([str(exc)], "no plan") from None
+    plan = made.plan
+    if output is OutputFormat.JSON:
+        data = plan.model_dump(mode="json") | {"references": source.references()}
+        if saved is not None:
+            data["saved_as"] = saved.id
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    else:
+        console = Console(soft_wrap=False, width=200)
+        _print_plan(console, source.instance, plan)
+        console.print(
+            f"first come, first served on the same cases: objective {made.baseline.objective.total:,.2f}, "
+            f"{len(made.baseline.sessions)} sessions planned",
+            highlight=False,
+        )
+        if saved is not None:
+            console.print(f"saved as schedule plan {saved.id}: accept it in the staff app (/schedule/plans/{saved.id})")
     if plan.status in ("infeasible", "no_solution"):
         raise _fail(plan.problems, "no plan", EXIT_NO_PLAN)
 

@@ -528,6 +528,14 @@ SOURCES: dict[str, Source] = {
             _S,
         ),
         Source(
+            "new-fracture-series-357",
+            "Case series of 357 patients after vertebroplasty: adjacent fracture 12 %, any new fracture 18 % within "
+            "one year (clinical-reference.md §6.3; the primary publication is not named there)",
+            "vertebro:clinical-reference/6.3-complications",
+            None,
+            _GK,
+        ),
+        Source(
             "va-overview-low-grade",
             "Vertebral augmentation overview (low-grade tertiary source): serious complications under 1 %; "
             "bone infection known from case reports",

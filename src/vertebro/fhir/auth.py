@@ -2,22 +2,31 @@
 
 The same sessions as the app (a bearer token from ``POST /api/token`` or the staff session cookie),
 checked by :func:`vertebro.store.staff_service.signed_in`. The fhir layer sits below web, so it cannot
-use ``web.deps``; this module repeats its two small dependencies. /fhir has no unsafe methods yet, so
-there is no CSRF check to repeat.
+use ``web.deps``; this module repeats its two small dependencies. A token's SMART-style scopes
+(:mod:`vertebro.fhir.scopes`) come with the signed-in member of staff as a :class:`FhirUser`.
+
+Writes (POST, PUT, DELETE) with the session cookie must send the session's CSRF token in ``X-CSRF-Token``
+(as the JSON API does); bearer tokens need none. Before a write the authentication's own updates are
+committed, so that the write transaction starts with its lock (on SQLite the write lock must be its first
+statement).
 """
 
 from __future__ import annotations
 
+import hmac
 from collections.abc import Iterator
+from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 
+from vertebro.fhir.scopes import Grant, parse_scopes
 from vertebro.pathway.machine import Role
 from vertebro.store.db import UnitOfWork
 from vertebro.store.staff_service import Forbidden, NotAuthenticated, signed_in
 from vertebro.store.workflow import Actor
 
+CSRF_HEADER = "x-csrf-token"  # vertebro.web.deps.CSRF_HEADER
 SESSION_COOKIE = "vertebro_session"  # the staff app's cookie (vertebro.web.deps.SESSION_COOKIE)
 CLINICAL_ROLES = frozenset({Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST, Role.SERVICE_LEAD})
 
@@ -31,10 +40,21 @@ def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
-def clinical_actor(request: Request, uow: UoW) -> Actor:
+@dataclass(frozen=True, slots=True)
+class FhirUser:
+    """The signed-in member of staff of a /fhir request and what the token's scopes grant."""
+
+    actor: Actor
+    grant: Grant
+    bearer: bool
+    csrf_token: str
+
+
+def fhir_user(request: Request, uow: UoW) -> FhirUser:
     """Return the signed-in clinical staff member; 401 without a session, 403 for other roles (admin)."""
     header = request.headers.get("authorization", "")
-    token = header[7:].strip() if header.lower().startswith("bearer ") else request.cookies.get(SESSION_COOKIE)
+    bearer = header.lower().startswith("bearer ")
+    token = header[7:].strip() if bearer else request.cookies.get(SESSION_COOKIE)
     web_session = signed_in(uow, token)
     if web_session is None:
         uow.commit()  # keep a timeout's revocation and audit entry
@@ -42,7 +62,23 @@ def clinical_actor(request: Request, uow: UoW) -> Actor:
     role = Role(web_session.user.role)
     if role not in CLINICAL_ROLES:
         raise Forbidden(f"the {role.value} role cannot read patient data")
-    return Actor(web_session.user.username, role, request.client.host if request.client else None)
+    actor = Actor(web_session.user.username, role, request.client.host if request.client else None)
+    scopes = parse_scopes(web_session.scope) if web_session.scope else None
+    return FhirUser(actor, Grant(scopes, web_session.launch_patient_id), bearer, web_session.csrf_token)
 
 
-Clinical = Annotated[Actor, Depends(clinical_actor)]
+Clinical = Annotated[FhirUser, Depends(fhir_user)]
+
+
+def fhir_writer(request: Request, user: Clinical, uow: UoW) -> FhirUser:
+    """Return the signed-in member of staff for a write (CSRF checked for cookie sessions); commits the
+    sign-in's own updates so that the write transaction starts with its lock."""
+    if not user.bearer:
+        sent = request.headers.get(CSRF_HEADER, "")
+        if not sent or not hmac.compare_digest(sent, user.csrf_token):
+            raise Forbidden("the CSRF check failed: send the session's token in X-CSRF-Token (or use a bearer token)")
+    uow.commit()
+    return user
+
+
+Writer = Annotated[FhirUser, Depends(fhir_writer)]

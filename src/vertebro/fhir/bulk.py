@@ -27,12 +27,14 @@ def export_ndjson(
     *,
     since: dt.datetime | None = None,
     types: frozenset[str] | None = None,
+    patient_ids: list[int] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> dict[str, int]:
     """Write ``<Type>.ndjson`` files into ``out_dir`` and return how many resources of each type were written.
 
-    ``since`` keeps patients changed at or after it; ``types`` keeps only those resource types. ``progress``
-    is called with the number of patients done after each batch. Nothing is committed (the read audit is).
+    ``since`` keeps patients changed at or after it; ``types`` keeps only those resource types; ``patient_ids``
+    only those patients. ``progress`` is called with the number of patients done after each batch (it may
+    commit the batch's read audit, or raise to stop). Nothing is committed here.
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     repository = FhirRepository(uow.session)
@@ -41,7 +43,7 @@ def export_ndjson(
     after = 0
     try:
         while True:
-            patients = repository.search_patients(since=since, after_id=after, limit=BATCH)
+            patients = repository.search_patients(since=since, ids=patient_ids, after_id=after, limit=BATCH)
             if not patients:
                 break
             for record in repository.records(patients):

@@ -3,31 +3,45 @@
 from __future__ import annotations
 
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.service import PATIENT_DATA_TYPES
+from vertebro.fhir.service import PATIENT_DATA_TYPES, PATIENT_ELEMENTS
+from vertebro.fhir.writes import WRITABLE_TYPES
 
 PATIENT_SEARCH = (("identifier", "token"), ("name", "string"), ("birthdate", "date"))
 DATA_SEARCH = (("patient", "reference"), ("code", "token"), ("status", "token"), ("date", "date"))
+READ = ("read", "search-type")
+WRITE = ("vread", "create", "update", "history-instance", "history-type")
+EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
+
+
+def _resource(kind: str, search: tuple[tuple[str, str], ...]) -> Resource:
+    writable = kind in WRITABLE_TYPES
+    entry: Resource = {
+        "type": kind,
+        "interaction": [{"code": c} for c in (*READ, *(WRITE if writable else ()))],
+        "versioning": "versioned" if writable else "no-version",
+        "readHistory": writable,
+        "updateCreate": False,
+        "conditionalCreate": False,
+        "conditionalUpdate": False,
+        "conditionalDelete": "not-supported",
+        "searchParam": [{"name": n, "type": t} for n, t in (*search, ("_count", "number"))],
+    }
+    if kind in PATIENT_ELEMENTS:
+        entry["searchInclude"] = [f"{kind}:{e}" for e in PATIENT_ELEMENTS[kind]]
+    return entry
 
 
 def capability_statement(base_url: str, software_version: str) -> Resource:
-    """Return the server's CapabilityStatement (FHIR 4.0.1, JSON only, read and search, no writes yet)."""
-
-    def params(pairs: tuple[tuple[str, str], ...]) -> list[dict[str, str]]:
-        return [{"name": n, "type": t} for n, t in (*pairs, ("_count", "number"))]
-
+    """Return the server's CapabilityStatement (FHIR 4.0.1, JSON only)."""
+    patient = _resource("Patient", PATIENT_SEARCH)
+    patient["operation"] = [
+        {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
+        {"name": "export", "definition": f"{EXPORT}patient-export"},
+    ]
     resources: list[Resource] = [
-        {
-            "type": "Patient",
-            "interaction": [{"code": "read"}, {"code": "search-type"}],
-            "searchParam": params(PATIENT_SEARCH),
-            "operation": [
-                {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"}
-            ],
-        },
-        *(
-            {"type": t, "interaction": [{"code": "read"}, {"code": "search-type"}], "searchParam": params(DATA_SEARCH)}
-            for t in PATIENT_DATA_TYPES
-        ),
+        patient,
+        *(_resource(t, DATA_SEARCH) for t in PATIENT_DATA_TYPES),
+        {"type": "Group", "operation": [{"name": "export", "definition": f"{EXPORT}group-export"}]},
         {"type": "CodeSystem", "interaction": [{"code": "read"}, {"code": "search-type"}]},
     ]
     return {
@@ -37,20 +51,31 @@ def capability_statement(base_url: str, software_version: str) -> Resource:
         "publisher": "vertebro",
         "kind": "instance",
         "software": {"name": "vertebro", "version": software_version},
-        "implementation": {"description": "vertebro FHIR R4 facade (read-only)", "url": base_url},
+        "implementation": {"description": "vertebro FHIR R4 server", "url": base_url},
         "fhirVersion": "4.0.1",
         "format": ["application/fhir+json", "json"],
         "rest": [
             {
                 "mode": "server",
                 "documentation": (
-                    "Read-only: read and search of vertebro's records; the resources are derived from the "
-                    "stored records on each request, so there is no vread or history yet. Clinical data "
-                    "searches need the patient parameter. Authentication: a bearer token from POST /api/token "
-                    "or the staff session; every read is audited."
+                    "Resources are derived from vertebro's records on each request (read-only: change the case "
+                    "in vertebro), except Patients and the Conditions and Observations written through this "
+                    f"server ({', '.join(WRITABLE_TYPES)}: create, update with If-Match, vread, history). "
+                    "Clinical data searches need the patient parameter. Bulk Data $export is asynchronous "
+                    "(Prefer: respond-async); Group ids are state-<workflow state>. Authentication: a bearer "
+                    "token from POST /api/token (optionally with SMART-style scopes) or the staff session; "
+                    "every read and write is audited."
                 ),
-                "security": {"cors": False, "description": "Bearer token (POST /api/token) or staff session"},
+                "security": {
+                    "cors": False,
+                    "description": (
+                        "Bearer token (POST /api/token, scopes such as user/*.read, patient/Observation.rs with "
+                        "a patient, system/*.*) or staff session (writes then need X-CSRF-Token)"
+                    ),
+                },
                 "resource": resources,
+                "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                "operation": [{"name": "export", "definition": f"{EXPORT}export"}],
             }
         ],
     }

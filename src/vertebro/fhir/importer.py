@@ -18,7 +18,10 @@ from vertebro.clinical import Case, assess, assessment_json
 from vertebro.errors import VertebroError
 from vertebro.fhir.codes import system
 from vertebro.fhir.elements import Resource
+from vertebro.fhir.patient import patient_fields
 from vertebro.fhir.repository import FhirRepository
+from vertebro.fhir.service import STORED_ID
+from vertebro.fhir.writes import STORED_TYPES, add_patient, store_imported
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import Patient
 from vertebro.store.service import record_assessment
@@ -26,6 +29,8 @@ from vertebro.store.service import record_assessment
 IMPORTED_TYPES = frozenset({"Patient", "Condition", "Observation", "MedicationStatement", "AllergyIntolerance"})
 DERIVED_TYPES = frozenset({"GuidanceResponse"})  # recomputed by the rules on import, never taken as given
 CaseReader = Callable[[list[Resource]], Case]
+FractureTest = Callable[[Resource], object | None]  # intake.fhir_bundle.fracture_of: None unless on a vertebra
+UNPLACED = ("encounter", "context")  # references to resources vertebro does not hold, dropped from stored ones
 
 
 @dataclass
@@ -35,6 +40,7 @@ class ImportSummary:
     created: list[str] = field(default_factory=list)
     matched: list[str] = field(default_factory=list)
     cases: int = 0
+    conditions: int = 0  # conditions not on a vertebra (and our own stored resources) kept on the patient's record
     rejected: list[tuple[str, str]] = field(default_factory=list)
     skipped: dict[str, int] = field(default_factory=dict)
 
@@ -102,8 +108,14 @@ def import_resources(
     actor: str,
     source: str,
     progress: Callable[[int], None] | None = None,
+    fracture: FractureTest | None = None,
 ) -> ImportSummary:
-    """Import the entries; returns the summary. Nothing is committed: the caller commits the whole import."""
+    """Import the entries; returns the summary. Nothing is committed: the caller commits the whole import.
+
+    With ``fracture`` (the test whether a Condition is a vertebral fracture vertebro can place), the other
+    Conditions are kept on the patient's record as stored Conditions (e.g. osteoporosis, a forearm fracture),
+    and a patient without any vertebral fracture is imported with those Conditions and no case.
+    """
     summary = ImportSummary()
     patients: dict[str, Resource] = {}
     aliases: dict[str, str] = {}
@@ -122,17 +134,35 @@ def import_resources(
             reason = "derived (recomputed on import)" if kind in DERIVED_TYPES else "not imported by vertebro"
             summary.skipped[f"{kind}: {reason}"] = summary.skipped.get(f"{kind}: {reason}", 0) + 1
     groups: dict[str, dict[str, list[Resource]]] = {key: {} for key in patients}
+    problems: dict[str, list[Resource]] = {key: [] for key in patients}
     for key, resource in owned:
         patient_key = aliases.get(_owner(resource) or "")
         if patient_key is None:
             summary.rejected.append((key, f"{resource['resourceType']}.subject: no Patient in the import refers to it"))
             continue
+        if _stored_by_us(resource) or (
+            fracture is not None and resource["resourceType"] == "Condition" and fracture(resource) is None
+        ):
+            problems[patient_key].append(resource)
+            continue
         groups[patient_key].setdefault(_case_key(resource), []).append(resource)
     for patient_key, cases in groups.items():
-        _import_patient(uow, patient_key, patients[patient_key], cases, reader, actor, source, summary)
+        if fracture is not None and not any(fracture(r) for rs in cases.values() for r in rs if _is_condition(r)):
+            skipped = [r["resourceType"] for rs in cases.values() for r in rs]
+            for kind in skipped:
+                reason = f"{kind}: not imported for a patient without a vertebral fracture"
+                summary.skipped[reason] = summary.skipped.get(reason, 0) + 1
+            cases = {}
+        _import_patient(
+            uow, patient_key, patients[patient_key], cases, problems[patient_key], reader, actor, source, summary
+        )
         if progress is not None:
             progress(1)
     return summary
+
+
+def _is_condition(resource: Resource) -> bool:
+    return resource.get("resourceType") == "Condition"
 
 
 def _import_patient(
@@ -140,6 +170,7 @@ def _import_patient(
     key: str,
     patient: Resource,
     cases: dict[str, list[Resource]],
+    conditions: list[Resource],
     reader: CaseReader,
     actor: str,
     source: str,
@@ -148,9 +179,9 @@ def _import_patient(
     savepoint = uow.session.begin_nested()
     try:
         facts = [reader([patient, *resources]) for _, resources in sorted(cases.items(), key=lambda c: _order(c[0]))]
-        if not facts:
+        if not facts and not conditions:
             facts = [reader([patient])]
-        identifier = facts[0].patient.identifier
+        identifier = facts[0].patient.identifier if facts else patient_fields(patient).identifier
         existing = uow.patients.get_by_identifier(identifier) if identifier else None
         known = _stored_facts(uow, existing) if existing is not None else []
         added = 0
@@ -162,6 +193,13 @@ def _import_patient(
             record_assessment(uow, case, assessment, assessment_json(assessment), actor=actor, source=source)
             known.append(document)
             added += 1
+        if conditions:
+            owner = uow.patients.get_by_identifier(identifier) if identifier else None
+            if owner is None:
+                owner = add_patient(uow, patient, actor=actor, source=source, via="fhir-import")
+            stored = _store_conditions(uow, owner.id, conditions, actor, source)
+        else:
+            stored = 0
         savepoint.commit()
     except (ValueError, VertebroError) as error:
         savepoint.rollback()
@@ -169,10 +207,37 @@ def _import_patient(
         return
     (summary.matched if existing is not None else summary.created).append(key)
     summary.cases += added
+    summary.conditions += stored
+
+
+def _stored_by_us(resource: Resource) -> bool:
+    """Whether a resource is one of our stored resources (written through /fhir, exported with an ``s…`` id)."""
+    return resource["resourceType"] in STORED_TYPES and bool(STORED_ID.match(str(resource.get("id", ""))))
+
+
+def _comparable(resource: Resource) -> Resource:
+    return {k: v for k, v in resource.items() if k not in ("id", "meta", "subject", *UNPLACED)}
+
+
+def _store_conditions(uow: UnitOfWork, patient_id: int, conditions: list[Resource], actor: str, source: str) -> int:
+    """Store a patient's Conditions that are not on a vertebra and our own stored resources (those already
+    stored are matched by content, not doubled)."""
+    repository = FhirRepository(uow.session)
+    known = [_comparable(c) for kind in STORED_TYPES for c in repository.stored_contents_of_patient(patient_id, kind)]
+    stored = 0
+    for condition in conditions:
+        content = _comparable(condition)
+        if content in known:
+            continue
+        resource = {**content, "id": condition.get("id")}  # an id of ours is kept (round trip)
+        store_imported(uow, resource, patient_id, actor=actor, source=source)
+        known.append(content)
+        stored += 1
+    return stored
 
 
 def _order(case_key: str) -> tuple[int, str]:
-    return (int(case_key), "") if case_key.isdigit() else (0, case_key)
+    return (int(case_key), "") if case_key.isdecimal() else (0, case_key)
 
 
 def _stored_facts(uow: UnitOfWork, patient: Patient) -> list[dict[str, Any]]:

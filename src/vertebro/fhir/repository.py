@@ -1,4 +1,5 @@
-"""Queries of the FHIR layer: patients by search parameters and whole records in batches (for export)."""
+"""Queries of the FHIR layer: patients by search parameters, whole records in batches (for export), stored
+resources and their versions (writes, vread, history) and bulk export jobs."""
 
 from __future__ import annotations
 
@@ -7,10 +8,23 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select
+from sqlalchemy import exists, func, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from vertebro.store.models import Assessment, Case, Complication, Patient, ProcedureRecord
+from vertebro.store.models import (
+    Assessment,
+    AuditEntry,
+    Booking,
+    Case,
+    CaseWorkflow,
+    Complication,
+    FhirExportJob,
+    FhirResource,
+    FhirResourceVersion,
+    FollowUp,
+    Patient,
+    ProcedureRecord,
+)
 
 
 @dataclass(slots=True)
@@ -22,6 +36,10 @@ class PatientRecord:
     assessments: dict[int, Assessment] = field(default_factory=dict)  # latest per case id
     procedures: list[ProcedureRecord] = field(default_factory=list)
     complications: list[Complication] = field(default_factory=list)
+    stored: list[FhirResource] = field(default_factory=list)
+    workflows: dict[int, CaseWorkflow] = field(default_factory=dict)  # by case id
+    bookings: list[Booking] = field(default_factory=list)
+    follow_ups: list[FollowUp] = field(default_factory=list)
 
 
 class FhirRepository:
@@ -65,14 +83,22 @@ class FhirRepository:
                     exists().where(Assessment.case_id == Case.id, Assessment.created_at >= since),
                 ),
             )
-            statement = statement.where(or_(Patient.created_at >= since, changed_case))
+            changed_stored = exists().where(FhirResource.patient_id == Patient.id, FhirResource.last_updated >= since)
+            statement = statement.where(or_(Patient.created_at >= since, changed_case, changed_stored))
         return list(self.session.scalars(statement))
 
     def records(self, patients: list[Patient]) -> list[PatientRecord]:
-        """Return the whole records of these patients with four queries, whatever their number."""
+        """Return the whole records of these patients with eight queries, whatever their number."""
         by_id = {p.id: PatientRecord(p) for p in patients}
         if not by_id:
             return []
+        stored = self.session.scalars(
+            select(FhirResource)
+            .where(FhirResource.patient_id.in_(list(by_id)))
+            .order_by(FhirResource.resource_type, FhirResource.resource_id)
+        )
+        for resource in stored:
+            by_id[resource.patient_id].stored.append(resource)
         cases = self.session.scalars(
             select(Case).where(Case.patient_id.in_(list(by_id))).options(selectinload(Case.fractures)).order_by(Case.id)
         )
@@ -106,7 +132,19 @@ class FhirRepository:
                 grouped[patient_of[complication.case_id]].append(complication)
             for patient_id, items in grouped.items():
                 by_id[patient_id].complications = items
+            self._workflow_records(by_id, patient_of)
         return list(by_id.values())
+
+    def _workflow_records(self, by_id: dict[int, PatientRecord], patient_of: dict[int, int]) -> None:
+        case_ids = list(patient_of)
+        for workflow in self.session.scalars(select(CaseWorkflow).where(CaseWorkflow.case_id.in_(case_ids))):
+            by_id[patient_of[workflow.case_id]].workflows[workflow.case_id] = workflow
+        bookings = select(Booking).where(Booking.case_id.in_(case_ids)).order_by(Booking.id)
+        for booking in self.session.scalars(bookings):
+            by_id[patient_of[booking.case_id]].bookings.append(booking)
+        follow_ups = select(FollowUp).where(FollowUp.case_id.in_(case_ids)).order_by(FollowUp.id)
+        for follow_up in self.session.scalars(follow_ups):
+            by_id[patient_of[follow_up.case_id]].follow_ups.append(follow_up)
 
     def patient_of_case(self, case_id: int) -> int | None:
         """Return the patient id of a case, or None."""
@@ -127,7 +165,134 @@ class FhirRepository:
         statement = select(Case.patient_id).join(Complication, Complication.case_id == Case.id)
         return self.session.scalar(statement.where(Complication.id == complication_id))
 
+    def patient_of_booking(self, booking_id: int) -> int | None:
+        """Return the patient id of a booking, or None."""
+        statement = select(Case.patient_id).join(Booking, Booking.case_id == Case.id)
+        return self.session.scalar(statement.where(Booking.id == booking_id))
+
+    def patient_of_follow_up(self, follow_up_id: int) -> int | None:
+        """Return the patient id of a follow-up, or None."""
+        statement = select(Case.patient_id).join(FollowUp, FollowUp.case_id == Case.id)
+        return self.session.scalar(statement.where(FollowUp.id == follow_up_id))
+
+    def patient_of_audit_entry(self, entry_id: int) -> int | None:
+        """Return the patient id an audit entry is about, or None."""
+        return self.session.scalar(select(AuditEntry.patient_id).where(AuditEntry.id == entry_id))
+
+    def audit_entries(self, patient_id: int, *, ids: list[int] | None = None, limit: int = 500) -> list[AuditEntry]:
+        """Return the newest audit entries about one patient (those of ``ids`` when given)."""
+        statement = select(AuditEntry).where(AuditEntry.patient_id == patient_id)
+        if ids is not None:
+            statement = statement.where(AuditEntry.id.in_(ids))
+        return list(self.session.scalars(statement.order_by(AuditEntry.id.desc()).limit(limit)))
+
     def facts_of_patient(self, patient_id: int) -> list[dict[str, Any]]:
         """Return the stored facts documents of a patient's cases, oldest first."""
         statement = select(Case.facts).where(Case.patient_id == patient_id).order_by(Case.id)
         return list(self.session.scalars(statement))
+
+    def patient_ids_in_state(self, state: str) -> list[int]:
+        """Return the ids of patients with a case in this workflow state (the members of a Group)."""
+        statement = (
+            select(Case.patient_id)
+            .join(CaseWorkflow, CaseWorkflow.case_id == Case.id)
+            .where(CaseWorkflow.state == state)
+            .distinct()
+        )
+        return sorted(self.session.scalars(statement))
+
+    def count_patients(self, ids: list[int] | None = None) -> int:
+        """Return how many patients there are (of ``ids`` when given)."""
+        statement = select(func.count()).select_from(Patient)
+        if ids is not None:
+            statement = statement.where(Patient.id.in_(ids))
+        return int(self.session.scalar(statement) or 0)
+
+    # --- writes: stored resources and versions -------------------------------------------------------
+
+    def take_write_lock(self) -> None:
+        """Start a write transaction the way both databases serialise it.
+
+        SQLite has no row locks: the first statement of the transaction must be a write, so that it waits
+        for (instead of deadlocking with) another writer. PostgreSQL needs nothing here: rows are locked
+        with ``SELECT ... FOR UPDATE`` as they are read.
+        """
+        if self.session.get_bind().dialect.name == "sqlite":
+            self.session.execute(update(FhirExportJob).where(FhirExportJob.id == "").values(status="queued"))
+
+    def locked_patient(self, patient_id: int) -> Patient | None:
+        """Return a patient with its row locked until the transaction ends (fresh from the database)."""
+        statement = select(Patient).where(Patient.id == patient_id).with_for_update()
+        return self.session.scalars(statement.execution_options(populate_existing=True)).first()
+
+    def locked_stored(self, resource_type: str, resource_id: str) -> FhirResource | None:
+        """Return a stored resource with its row locked until the transaction ends (fresh from the database)."""
+        statement = (
+            select(FhirResource)
+            .where(FhirResource.resource_type == resource_type, FhirResource.resource_id == resource_id)
+            .with_for_update()
+        )
+        return self.session.scalars(statement.execution_options(populate_existing=True)).first()
+
+    def stored(self, resource_type: str, resource_id: str) -> FhirResource | None:
+        """Return a stored resource (current version), or None."""
+        return self.session.get(FhirResource, (resource_type, resource_id))
+
+    def add_stored(self, resource: FhirResource) -> None:
+        """Add a stored resource (the caller adds its first version)."""
+        self.session.add(resource)
+        self.session.flush()
+
+    def add_version(self, version: FhirResourceVersion) -> None:
+        """Append one version of a resource."""
+        self.session.add(version)
+        self.session.flush()
+
+    def version(self, resource_type: str, resource_id: str, version_id: int) -> FhirResourceVersion | None:
+        """Return one version of a resource, or None."""
+        return self.session.get(FhirResourceVersion, (resource_type, resource_id, version_id))
+
+    def versions(self, resource_type: str, resource_id: str) -> list[FhirResourceVersion]:
+        """Return every stored version of one resource, newest first."""
+        statement = (
+            select(FhirResourceVersion)
+            .where(FhirResourceVersion.resource_type == resource_type, FhirResourceVersion.resource_id == resource_id)
+            .order_by(FhirResourceVersion.version_id.desc())
+        )
+        return list(self.session.scalars(statement))
+
+    def type_history(
+        self, resource_type: str, *, since: dt.datetime | None, patient_id: int | None, limit: int
+    ) -> list[FhirResourceVersion]:
+        """Return the newest ``limit`` versions of every resource of one type (of one patient when given)."""
+        statement = select(FhirResourceVersion).where(FhirResourceVersion.resource_type == resource_type)
+        if since is not None:
+            statement = statement.where(FhirResourceVersion.last_updated >= since)
+        if patient_id is not None:
+            statement = statement.where(FhirResourceVersion.patient_id == patient_id)
+        order = (FhirResourceVersion.last_updated.desc(), FhirResourceVersion.version_id.desc())
+        return list(self.session.scalars(statement.order_by(*order).limit(limit)))
+
+    def stored_contents_of_patient(self, patient_id: int, resource_type: str) -> list[dict[str, Any]]:
+        """Return the contents of a patient's stored resources of one type."""
+        statement = select(FhirResource.content).where(
+            FhirResource.patient_id == patient_id, FhirResource.resource_type == resource_type
+        )
+        return list(self.session.scalars(statement))
+
+    # --- bulk export jobs ----------------------------------------------------------------------------
+
+    def add_job(self, job: FhirExportJob) -> None:
+        """Add an export job."""
+        self.session.add(job)
+        self.session.flush()
+
+    def job(self, job_id: str) -> FhirExportJob | None:
+        """Return an export job (fresh from the database), or None."""
+        statement = select(FhirExportJob).where(FhirExportJob.id == job_id)
+        return self.session.scalars(statement.execution_options(populate_existing=True)).first()
+
+    def delete_job(self, job: FhirExportJob) -> None:
+        """Delete an export job."""
+        self.session.delete(job)
+        self.session.flush()

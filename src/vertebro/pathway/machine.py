@@ -70,6 +70,8 @@ class Transition:
 _CLINICAL = frozenset({Role.RADIOLOGIST})
 _DESK = frozenset({Role.COORDINATOR, Role.NURSE})
 _CARE = frozenset({Role.NURSE, Role.RADIOLOGIST})
+# The service lead books too: accepting the planner's schedule books every case in it (decision 0012).
+_BOOKING = _DESK | {Role.SERVICE_LEAD}
 
 TRANSITIONS: dict[Action, Transition] = {
     t.action: t
@@ -78,8 +80,8 @@ TRANSITIONS: dict[Action, Transition] = {
         Transition(Action.DECLINE, frozenset({State.SCREENING, State.ELIGIBLE}), State.DECLINED, _CLINICAL),
         Transition(Action.ACCEPT, frozenset({State.SCREENING}), State.ELIGIBLE, _CLINICAL),
         Transition(Action.COMPLETE_PREPARATION, frozenset({State.ELIGIBLE}), State.PREPARED, _DESK),
-        Transition(Action.BOOK, frozenset({State.PREPARED}), State.SCHEDULED, _DESK),
-        Transition(Action.CANCEL_BOOKING, frozenset({State.SCHEDULED}), State.PREPARED, _DESK),
+        Transition(Action.BOOK, frozenset({State.PREPARED}), State.SCHEDULED, _BOOKING),
+        Transition(Action.CANCEL_BOOKING, frozenset({State.SCHEDULED}), State.PREPARED, _BOOKING),
         Transition(Action.START_PROCEDURE, frozenset({State.SCHEDULED}), State.IN_PROCEDURE, _CARE),
         Transition(Action.SIGN_PROCEDURE, frozenset({State.IN_PROCEDURE}), State.MONITORING, _CLINICAL),
         Transition(Action.DISCHARGE, frozenset({State.MONITORING}), State.DISCHARGED, _CARE),

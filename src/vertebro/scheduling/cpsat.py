@@ -19,20 +19,24 @@ combines the two.
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from itertools import pairwise
 from typing import Any
 
+from ortools.linear_solver import pywraplp  # type: ignore[import-untyped]
 from ortools.sat.python import cp_model
 
+from vertebro.scheduling.knapsack import hull_cuts
 from vertebro.scheduling.occupancy import Slot
 from vertebro.scheduling.placement import overtime_of
 from vertebro.scheduling.plan import Reason
 from vertebro.scheduling.problem import DAY, Demand, Problem, Resource, Window, start_range
 
 Var = Any  # ortools variables and literals are untyped
+UNBOUNDED = 2**62  # CP-SAT writes an open side of a linear constraint as (nearly) the 64-bit limit
 
 
 @dataclass(slots=True)
@@ -525,6 +529,7 @@ class MasterModel:
                     ]
                     if due:
                         m.add(sum(due) <= _usable(room.windows[day], room.blocked, deadline))
+                self._packing(room, day, in_room)
                 self._overtime(room, day, in_room)
                 self._room_day(room, day, in_room)
             if self.per_room:
@@ -603,6 +608,19 @@ class MasterModel:
                 ]
                 if load:
                     self.model.add(sum(a for a, _ in load) >= sum(b for _, b in load))
+
+    def _packing(self, room: Resource, day: int, in_room: list[tuple[int, Var]]) -> None:
+        """Whole sessions only: the facets of the room-day's knapsack by session length (``knapsack.hull_cuts``).
+
+        Without them the relaxation fills a room-day with fractions of sessions (6.67 sessions of 90 minutes
+        in 600), which left its bound far below every plan.
+        """
+        lengths = tuple(sorted({self.problem.sessions[i].minutes for i, _ in in_room}))
+        for coef, rhs in hull_cuts(lengths, _usable(room.windows[day], room.blocked)):
+            weight = dict(zip(lengths, coef, strict=True))
+            terms = [weight[self.problem.sessions[i].minutes] * lit for i, lit in in_room]
+            if any(weight.values()):
+                self.model.add(sum(terms) <= rhs)
 
     def _room_day(self, room: Resource, day: int, in_room: list[tuple[int, Var]]) -> None:
         """A room used on a day costs ``room_day_term`` once (IHTC's open operating theatre)."""
@@ -690,6 +708,58 @@ class MasterModel:
         for day, (var, regular) in self._pooled_overtime.items():
             m.add_hint(var, max(0, day_minutes[day] - regular))
 
+    def lp_relaxation(self, time_limit: float) -> tuple[int | None, dict[int, Slot]]:
+        """Return the linear relaxation's bound (hundredths of a point) and its day and room per session, rounded.
+
+        The relaxation is solved with GLOP (a simplex solver shipped with OR-Tools) on the master's own
+        constraints: enforced constraints other than plain implications are dropped, which only loosens
+        it, so its optimum is a lower bound on every plan (None when GLOP did not prove it in time). Its
+        solution is nearly whole: each session goes to its likeliest day and room when it is more present
+        than not, a starting assignment for packing and for the CP-SAT search.
+        """
+        proto = self.model.proto
+        lp = pywraplp.Solver.CreateSolver("GLOP")
+        if lp is None:
+            return None, {}
+        values = [lp.NumVar(float(v.domain[0]), float(v.domain[len(v.domain) - 1]), "") for v in proto.variables]
+
+        def literal(ref: int) -> Any:
+            return values[ref] if ref >= 0 else 1 - values[-ref - 1]
+
+        for ct in proto.constraints:
+            if ct.enforcement_literal:
+                if ct.has_bool_and() and len(ct.enforcement_literal) == 1:
+                    for ref in ct.bool_and.literals:
+                        lp.Add(literal(ct.enforcement_literal[0]) <= literal(ref))
+                continue
+            if ct.has_linear():
+                expr = lp.Sum([c * literal(r) for r, c in zip(ct.linear.vars, ct.linear.coeffs, strict=True)])
+                low, high = ct.linear.domain[0], ct.linear.domain[len(ct.linear.domain) - 1]
+                if low > -UNBOUNDED:
+                    lp.Add(expr >= float(low))
+                if high < UNBOUNDED:
+                    lp.Add(expr <= float(high))
+        objective = proto.objective
+        terms = [c * literal(r) for r, c in zip(objective.vars, objective.coeffs, strict=True)]
+        lp.Minimize(lp.Sum(terms) + objective.offset)
+        lp.SetTimeLimit(max(1, int(time_limit * 1000)))
+        if lp.Solve() != pywraplp.Solver.OPTIMAL:
+            return None, {}
+        scale = objective.scaling_factor or 1.0
+        value = lp.Objective().Value() * scale
+        # every plan's objective is a whole number of hundredths: round the bound up, less a tolerance
+        bound = math.ceil(value - 1e-6 * max(1.0, abs(value)))
+        rounded: dict[int, Slot] = {}
+        for index, x in self.x.items():
+            if values[self.present[index].index].solution_value() < 0.5:
+                continue
+            day = max(x, key=lambda d: values[x[d].index].solution_value())
+            rooms = self.z.get((index, day), {})
+            room = max(rooms, key=lambda k: values[rooms[k].index].solution_value(), default="")
+            rounded[index] = Slot(day, day * DAY, room, "", None)
+        # a room-day may be overfilled by rounding: packing keeps what fits and offers the rest elsewhere
+        return bound, rounded
+
     def rooms_and_days(self, solver: Any) -> dict[int, Slot]:
         """Return the day and room of every present session in the solver's solution (times left at 0)."""
         result: dict[int, Slot] = {}
@@ -736,8 +806,13 @@ def new_solver(time_limit: float, workers: int, seed: int, *, master: bool = Fal
     solver = cp_model.CpSolver()
     params = solver.parameters
     if master:
+        # The master's bound is its linear relaxation: solve it at the root at once, with every constraint
+        # in it, instead of a few thousand iterations at a time with constraints added lazily. On 300
+        # cases this gives the LP bound in seconds instead of half a minute, and the search then finds
+        # near-optimal day assignments (decision 0012).
         params.linearization_level = 2
-        pass
+        params.root_lp_iterations = 200_000
+        params.add_lp_constraints_lazily = False
     params.max_time_in_seconds = max(0.05, time_limit)
     params.num_workers = workers
     params.random_seed = seed

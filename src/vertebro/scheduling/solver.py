@@ -42,8 +42,9 @@ from vertebro.scheduling.problem import Problem
 
 Method = Literal["decomposition", "monolithic"]
 MASTER_SHARE = 0.6
+LP_SHARE = 0.4
 FIRST_ROUND_SECONDS = 5.0
-PACK_SECONDS = 2.0
+PACK_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,11 +205,12 @@ def _solve_sub(
     required: set[int],
     hint: Mapping[int, Slot],
     limit: float,
+    workers: int | None = None,
 ) -> tuple[int, dict[int, Slot]]:
     """Solve the detailed model of a sub-problem; return the status and its placement."""
     builder = detailed_model(sub_problem(tracker.problem, allowed, required))
     builder.hint({i: s for i, s in hint.items() if i in allowed})
-    solver = new_solver(limit, tracker.options.workers, tracker.options.seed)
+    solver = new_solver(limit, workers or tracker.options.workers, tracker.options.seed)
     status = solver.solve(builder.model)
     return status, (builder.placement(solver) if status in FOUND else {})
 
@@ -224,10 +226,19 @@ def _master(problem: Problem, tracker: _Tracker) -> bool:
     """
     tracker.phase = "bound"
     master = MasterModel(problem)
-    hint: Mapping[int, Slot] = tracker.best
     until = tracker.elapsed + tracker.remaining * MASTER_SHARE
+    # The linear relaxation first (GLOP, seconds): a bound at once, and its nearly whole solution, packed
+    # into days, usually the best starting plan by far.
+    bound, rounded = master.lp_relaxation(max(0.1, tracker.remaining * LP_SHARE))
+    if bound is not None:
+        tracker.raise_bound(bound)
+    if rounded:
+        _pack(problem, tracker, rounded)
+    hint: Mapping[int, Slot] = tracker.best
+    tracker.phase = "bound"
     seeds = range(tracker.options.seed, tracker.options.seed + max(1, tracker.options.workers))
-    for first_round in (True, False):
+    # with the relaxation's plan as a start, one round; else a short first round gives an early plan
+    for first_round in (False,) if rounded else (True, False):
         left = until - tracker.elapsed
         if left <= 0.1:
             break
@@ -258,22 +269,35 @@ def _master(problem: Problem, tracker: _Tracker) -> bool:
 
 
 def _pack(problem: Problem, tracker: _Tracker, assignment: Mapping[int, Slot]) -> None:
-    """Place each day's sessions with the detailed model of that day, then offer the plan."""
+    """Place each day's sessions with the detailed model of that day, then offer the plan.
+
+    Days are independent once their sessions are chosen, so they are packed in parallel, one
+    single-threaded search per worker (small models solve best alone; CP-SAT releases the GIL).
+    """
     tracker.phase = "packing days"
     by_day: dict[int, list[int]] = defaultdict(list)
     for index, slot in assignment.items():
         by_day[slot.day].append(index)
-    placement: dict[int, Slot] = {}
-    for day, indices in sorted(by_day.items()):
+    workers = max(1, tracker.options.workers)
+
+    def pack_day(day: int) -> dict[int, Slot]:
+        indices = by_day[day]
         if tracker.remaining <= 0:
-            return
+            return {}
         allowed = {i: (day,) for i in indices}
-        limit = max(0.1, min(PACK_SECONDS, tracker.remaining / 4))
-        status, found = _solve_sub(tracker, allowed, set(indices), {}, limit)  # all of them, if they fit
+        limit = max(0.1, min(PACK_SECONDS, tracker.remaining * workers / (2 * len(by_day))))
+        status, found = _solve_sub(tracker, allowed, set(indices), {}, limit, 1)  # all of them, if they fit
         if status not in FOUND:
             required = {i for i in indices if problem.sessions[i].mandatory or _is_frozen(problem, i)}
-            _, found = _solve_sub(tracker, allowed, required, {}, limit)  # else as much value as fits
-        placement.update(found)
+            _, found = _solve_sub(tracker, allowed, required, {}, limit, 1)  # else as much value as fits
+        return found
+
+    placement: dict[int, Slot] = {}
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        for found in pool.map(pack_day, sorted(by_day)):
+            placement.update(found)
+    if tracker.remaining <= 0 and len(placement) < len(assignment):
+        return
     tracker.offer(fill_leftovers(problem, _consistent(problem, placement)))
 
 

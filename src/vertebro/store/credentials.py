@@ -62,7 +62,7 @@ def totp_step(secret: str, code: str, last_step: int | None, at: float | None = 
     is refused, so each code works once (ASVS 6.5.1).
     """
     code = code.strip().replace(" ", "")
-    if not (code.isdigit() and len(code) == 6):
+    if not (code.isdecimal() and len(code) == 6):
         return None
     now = time.time() if at is None else at
     totp = pyotp.TOTP(secret)

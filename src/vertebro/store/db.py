@@ -15,6 +15,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import URL, Connection, make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from vertebro.store.portal.repository import PortalRepository
 from vertebro.store.repository import (
     AssessmentRepository,
     AuditRepository,
@@ -99,6 +100,7 @@ class UnitOfWork:
     workflows: WorkflowRepository
     bookings: BookingRepository
     records: ClinicalRecordRepository
+    portal: PortalRepository
 
     def __init__(self, session_factory: sessionmaker[Session]) -> None:
         self._session_factory = session_factory
@@ -115,6 +117,7 @@ class UnitOfWork:
         self.workflows = WorkflowRepository(self.session)
         self.bookings = BookingRepository(self.session)
         self.records = ClinicalRecordRepository(self.session)
+        self.portal = PortalRepository(self.session)
         return self
 
     def __exit__(

@@ -14,14 +14,18 @@ from sqlalchemy import (
     BigInteger,
     Boolean,
     CheckConstraint,
+    Column,
     Date,
     Double,
     ForeignKey,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     SmallInteger,
     String,
+    Table,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -194,6 +198,8 @@ class WebSession(Base):
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ip: Mapped[str | None] = mapped_column(String(64))
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    scope: Mapped[str | None] = mapped_column(String(1000))  # SMART-style scopes of an API token; None: the role's
+    launch_patient_id: Mapped[int | None] = mapped_column(BigInteger)  # the patient of ``patient/`` scopes
 
     user: Mapped[User] = relationship(lazy="raise")
 
@@ -234,6 +240,7 @@ class CaseWorkflow(Base):
     insurance_reference: Mapped[str | None] = mapped_column(String(200))
     treatment: Mapped[str | None] = mapped_column(String(64))  # of the latest assessment (worklist)
     default_category: Mapped[str | None] = mapped_column(String(32))
+    decision_category: Mapped[str | None] = mapped_column(String(32))  # default profile's verdict when decided
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     version: Mapped[int] = mapped_column(Integer)
 
@@ -293,14 +300,49 @@ class SlotReservation(Base):
     booking_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bookings.id"), index=True)
 
 
+class SchedulePlan(Base):
+    """A proposed schedule made by the planner: its instance, the CP-SAT plan and the first-come-first-served
+    baseline (documents in the scheduling formats), until the service lead accepts or discards it."""
+
+    __tablename__ = "schedule_plans"
+    __table_args__ = (
+        CheckConstraint("status IN ('proposed', 'accepted', 'discarded')", name="status_known"),
+        CheckConstraint("weeks BETWEEN 1 AND 12", name="weeks_range"),
+        Index("ix_schedule_plans_created_at", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    status: Mapped[str] = mapped_column(String(16), default="proposed")
+    starts_on: Mapped[dt.date] = mapped_column(Date)
+    weeks: Mapped[int] = mapped_column(SmallInteger)
+    time_limit_seconds: Mapped[float] = mapped_column(Double)
+    instance: Mapped[dict[str, Any]] = mapped_column(JSONDocument)  # vertebro-schedule-instance/1
+    plan: Mapped[dict[str, Any]] = mapped_column(JSONDocument)  # vertebro-schedule-plan/1 (cp-sat, maybe edited)
+    baseline: Mapped[dict[str, Any]] = mapped_column(JSONDocument)  # the first-come-first-served plan
+    references: Mapped[dict[str, Any]] = mapped_column(JSONDocument)  # instance ids -> case ids and room names
+    edits: Mapped[int] = mapped_column(Integer, default=0)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    decided_by: Mapped[str | None] = mapped_column(String(128))
+    decided_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+TECHNIQUES = ("vertebroplasty", "kyphoplasty")
+
+
 class ProcedureRecord(Base):
     """The procedure as performed: one per case, signed by the radiologist."""
 
     __tablename__ = "procedures"
+    __table_args__ = (CheckConstraint(_one_of("technique", TECHNIQUES), name="technique_known"),)
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), unique=True)
     operator: Mapped[str] = mapped_column(String(128))
+    technique: Mapped[str] = mapped_column(String(16), server_default="vertebroplasty")
     sedation: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
@@ -407,3 +449,306 @@ class Complication(Base):
     notes: Mapped[str | None] = mapped_column(String(2000))
     recorded_by: Mapped[str] = mapped_column(String(128))
     recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+# --- the patient portal: accounts, sessions, requests, questionnaires, the outbox --------------------
+
+QUESTIONNAIRE_KINDS = ("intake", "follow_up_2w", "follow_up_3m", "follow_up_12m")
+
+
+class PatientAccount(Base):
+    """A patient's own sign-in to the portal: never a staff user, linked to exactly one patient.
+
+    The activation token is single-use: only its SHA-256 is stored, and it is cleared once used.
+    """
+
+    __tablename__ = "patient_accounts"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), unique=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254), index=True)
+    phone: Mapped[str | None] = mapped_column(String(40))
+    password_hash: Mapped[str | None] = mapped_column(String(255))
+    activation_digest: Mapped[str | None] = mapped_column(String(64), unique=True)
+    activation_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    activated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    version: Mapped[int] = mapped_column(Integer)
+
+    patient: Mapped[Patient] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class PatientSession(Base):
+    """A signed-in patient's browser; only the SHA-256 of the session token is stored."""
+
+    __tablename__ = "patient_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    account_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patient_accounts.id"), index=True)
+    csrf_token: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_seen_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+    account: Mapped[PatientAccount] = relationship(lazy="raise")
+
+
+class AppointmentRequest(Base):
+    """What a patient wrote when asking for an appointment (the case it opened holds the clinical facts)."""
+
+    __tablename__ = "appointment_requests"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), unique=True)
+    referring_doctor: Mapped[str] = mapped_column(String(200))
+    where_it_hurts: Mapped[str] = mapped_column(String(32))
+    pain_since: Mapped[dt.date] = mapped_column(Date)
+    ip: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+
+
+class QuestionnaireResponse(Base):
+    """A patient's answers to one questionnaire of a case, kept as a draft until sent (resumable anywhere)."""
+
+    __tablename__ = "questionnaire_responses"
+    __table_args__ = (
+        UniqueConstraint("case_id", "kind"),
+        CheckConstraint(_one_of("kind", QUESTIONNAIRE_KINDS), name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class OutboxMessage(Base):
+    """A message to a patient, queued in the transaction that caused it and delivered by an ``Outbox``.
+
+    ``dedupe_key`` makes queuing idempotent: a reminder queued twice is stored once.
+    """
+
+    __tablename__ = "outbox_messages"
+    __table_args__ = (CheckConstraint("channel IN ('email', 'sms')", name="channel_known"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(8))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(200))
+    body: Mapped[str] = mapped_column(String(4000))
+    dedupe_key: Mapped[str] = mapped_column(String(128), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    last_error: Mapped[str | None] = mapped_column(String(500))
+
+
+# --- FHIR: resources written through /fhir, their versions, bulk export jobs ---------------------------
+
+
+class FhirResource(Base):
+    """The current version of a resource written through /fhir that our records do not hold otherwise
+    (e.g. a coded problem such as osteoporosis, or an Observation sent by the EHR)."""
+
+    __tablename__ = "fhir_resources"
+
+    resource_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
+    version_id: Mapped[int] = mapped_column(Integer)
+    last_updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+    content: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+class FhirResourceVersion(Base):
+    """Every version of a resource written through /fhir (Patients and stored resources), for vread and history.
+
+    ``patient_id`` is not a foreign key, so the history outlives the record; append-only by convention.
+    """
+
+    __tablename__ = "fhir_resource_versions"
+    __table_args__ = (Index("ix_fhir_resource_versions_type_updated", "resource_type", "last_updated"),)
+
+    resource_type: Mapped[str] = mapped_column(String(64), primary_key=True)
+    resource_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    version_id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, index=True)
+    method: Mapped[str] = mapped_column(String(8))
+    last_updated: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    content: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+
+
+EXPORT_STATUSES = ("queued", "running", "complete", "failed", "cancelled")
+
+
+class FhirExportJob(Base):
+    """A Bulk Data ``$export`` request: who asked for what, how far it got, and the files it wrote."""
+
+    __tablename__ = "fhir_export_jobs"
+    __table_args__ = (CheckConstraint(_one_of("status", EXPORT_STATUSES), name="status_known"),)
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    requested_by: Mapped[str] = mapped_column(String(128), index=True)
+    source: Mapped[str | None] = mapped_column(String(255))
+    request_url: Mapped[str] = mapped_column(String(2000))
+    level: Mapped[str] = mapped_column(String(16))  # system, patient or group
+    group_id: Mapped[str | None] = mapped_column(String(64))
+    types: Mapped[list[Any] | None] = mapped_column(JSONDocument)
+    since: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    status: Mapped[str] = mapped_column(String(16), default="queued")
+    done: Mapped[int] = mapped_column(Integer, default=0)
+    total: Mapped[int] = mapped_column(Integer, default=0)
+    output: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)  # resource type -> count
+    error: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+# --- the outcomes registry -------------------------------------------------------------------------
+
+VISITS = ("2w", "3m", "12m")
+
+
+class RegistryEntry(Base):
+    """One treated case as the outcomes registry sees it: a derived row, never edited by hand.
+
+    Rebuilt per case from the source tables (patients, cases, fractures, case_workflows, procedures,
+    procedure_levels, follow_ups, complications) by one SQL definition in ``vertebro.registry``; database
+    triggers on those tables queue the case in ``registry_stale`` and the registry rebuilds queued cases
+    before every read, in the reading transaction. See docs/decisions/0010-outcomes-registry.md.
+    """
+
+    __tablename__ = "registry_entries"
+    __table_args__ = (
+        Index("ix_registry_entries_procedure_on", "procedure_on"),
+        Index("ix_registry_entries_operator_procedure_on", "operator", "procedure_on"),
+        Index("ix_registry_entries_cohort", "cause_group", "age_band", "technique", "procedure_on"),
+        Index("ix_registry_entries_patient_id", "patient_id"),
+        # the overdue list: open questionnaires of each visit by the end of their window
+        *[
+            Index(
+                f"ix_registry_entries_open_{visit}",
+                f"due_until_{visit}",
+                postgresql_where=text(f"done_on_{visit} IS NULL"),
+                sqlite_where=text(f"done_on_{visit} IS NULL"),
+            )
+            for visit in ("2w", "3m", "12m")
+        ],
+    )
+
+    case_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    patient_id: Mapped[int] = mapped_column(BigInteger)
+    requested_on: Mapped[dt.date] = mapped_column(Date)
+    procedure_on: Mapped[dt.date] = mapped_column(Date)
+    wait_days: Mapped[int] = mapped_column(Integer)
+    cause_group: Mapped[str] = mapped_column(String(16))
+    fracture_age_weeks: Mapped[float | None] = mapped_column(Double)
+    age_band: Mapped[str] = mapped_column(String(16))
+    levels: Mapped[int] = mapped_column(SmallInteger)
+    technique: Mapped[str] = mapped_column(String(16))
+    operator: Mapped[str] = mapped_column(String(128))
+    verdict: Mapped[str | None] = mapped_column(String(32))
+    leak_levels: Mapped[int] = mapped_column(SmallInteger)
+    leak_symptomatic: Mapped[int] = mapped_column(SmallInteger)
+    complications: Mapped[int] = mapped_column(Integer)
+    serious_complications: Mapped[int] = mapped_column(Integer)
+    embolism: Mapped[int] = mapped_column(SmallInteger)
+    new_fracture_1y: Mapped[int] = mapped_column(SmallInteger)
+    nrs_0: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_0: Mapped[float | None] = mapped_column(Double)
+    rdq_0: Mapped[int | None] = mapped_column(SmallInteger)
+    due_from_2w: Mapped[dt.date | None] = mapped_column(Date)
+    due_until_2w: Mapped[dt.date | None] = mapped_column(Date)
+    done_on_2w: Mapped[dt.date | None] = mapped_column(Date)
+    nrs_2w: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_2w: Mapped[float | None] = mapped_column(Double)
+    rdq_2w: Mapped[int | None] = mapped_column(SmallInteger)
+    due_from_3m: Mapped[dt.date | None] = mapped_column(Date)
+    due_until_3m: Mapped[dt.date | None] = mapped_column(Date)
+    done_on_3m: Mapped[dt.date | None] = mapped_column(Date)
+    nrs_3m: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_3m: Mapped[float | None] = mapped_column(Double)
+    rdq_3m: Mapped[int | None] = mapped_column(SmallInteger)
+    due_from_12m: Mapped[dt.date | None] = mapped_column(Date)
+    due_until_12m: Mapped[dt.date | None] = mapped_column(Date)
+    done_on_12m: Mapped[dt.date | None] = mapped_column(Date)
+    nrs_12m: Mapped[int | None] = mapped_column(SmallInteger)
+    odi_12m: Mapped[float | None] = mapped_column(Double)
+    rdq_12m: Mapped[int | None] = mapped_column(SmallInteger)
+
+
+class RegistryStale(Base):
+    """A case whose registry entry must be rebuilt before the next read (queued by database triggers)."""
+
+    __tablename__ = "registry_stale"
+
+    case_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+
+
+_MOMENTS = ("n", "s", "ss")
+WAIT_BUCKET_COLUMNS = ("wait_0_7", "wait_8_14", "wait_15_28", "wait_29_56", "wait_57_90", "wait_91_plus")
+CELL_DIMENSIONS = ("month", "cause_group", "age_band", "levels_band", "technique", "operator", "verdict")
+CELL_MEASURES = (
+    "procedures",
+    *[f"{m}_0_{k}" for m in ("nrs", "odi", "rdq") for k in _MOMENTS],
+    *[f"{m}_{v}_{k}" for m in ("nrs", "odi", "rdq") for v in VISITS for k in _MOMENTS],
+    *[f"{m}_{v}_chg_{k}" for m in ("nrs", "odi", "rdq") for v in VISITS for k in _MOMENTS],
+    *[f"{m}_{v}_resp" for m in ("nrs", "odi", "rdq") for v in VISITS],
+    "nrs_2w_below4",
+    "complicated",
+    "serious",
+    "embolism",
+    "leak_symptomatic_cases",
+    "levels",
+    "leak_levels",
+    "new_fracture_1y",
+    "wait_n",
+    "wait_s",
+    "wait_ss",
+    *WAIT_BUCKET_COLUMNS,
+    *[f"{k}_{v}" for v in VISITS for k in ("planned", "answered", "open")],
+)
+"""Additive sums kept per cell (sums of the registry entries of the cell)."""
+
+
+def _cells(name: str, *, by_operator: bool) -> Table:
+    dimensions = [d for d in CELL_DIMENSIONS if by_operator or d != "operator"]
+    return Table(
+        name,
+        Base.metadata,
+        Column("month", Date, nullable=False),
+        Column("cause_group", String(16), nullable=False),
+        Column("age_band", String(16), nullable=False),
+        Column("levels_band", SmallInteger, nullable=False),
+        Column("technique", String(16), nullable=False),
+        *([Column("operator", String(128), nullable=False)] if by_operator else []),
+        Column("verdict", String(32), nullable=False),
+        *[Column(measure, Double, nullable=False) for measure in CELL_MEASURES],
+        Column("settles_on", Date, nullable=True),
+        PrimaryKeyConstraint(*dimensions, name=f"pk_{name}"),
+    )
+
+
+registry_cells = _cells("registry_cells", by_operator=True)
+registry_month_cells = _cells("registry_month_cells", by_operator=False)
+"""The registry summed by procedure month and every cohort dimension: a materialised aggregate of
+``registry_entries``, maintained in the same statements that rebuild entries (subtract the old rows'
+sums, add the new ones'). ``settles_on`` is the latest follow-up window end of the cell (an upper
+bound): from that day on, the cell's due and overdue counts no longer change with the date.
+``registry_month_cells`` holds the same sums without the operator dimension (16 times fewer rows),
+for every cohort that does not choose operators."""

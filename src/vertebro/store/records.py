@@ -11,6 +11,7 @@ from typing import Any
 
 from vertebro.errors import InvalidInput, NotFound
 from vertebro.store.db import UnitOfWork
+from vertebro.store.models import Case, Patient
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +116,20 @@ def latest_case_record(
     cases = uow.cases.list_for_patient(patient.id)
     if not cases:
         raise NotFound(f"patient {identifier!r} has no stored case", field="patient_id")
-    case = cases[-1]
+    return _record(uow, patient, cases[-1], actor=actor, source=source, view=view, detail=detail)
+
+
+def _record(
+    uow: UnitOfWork,
+    patient: Patient,
+    case: Case,
+    *,
+    actor: str,
+    source: str | None,
+    view: str,
+    detail: dict[str, Any] | None,
+    patient_actor: bool = False,
+) -> PatientRecord:
     assessments = uow.assessments.list_for_case(case.id)
     latest = assessments[-1] if assessments else None
     uow.audit.append(
@@ -124,7 +138,7 @@ def latest_case_record(
         entity_type="patient",
         entity_id=patient.id,
         patient_id=patient.id,
-        detail={"view": view, "case_id": case.id, **(detail or {})},
+        detail={"view": view, "case_id": case.id, **({"role": "patient"} if patient_actor else {}), **(detail or {})},
         source=source,
     )
     return PatientRecord(
@@ -138,3 +152,16 @@ def latest_case_record(
         if latest is None
         else StoredAssessment(latest.id, latest.ruleset_version, latest.treatment, latest.created_at),
     )
+
+
+def own_case_record(
+    uow: UnitOfWork, patient_id: int, case_id: int, *, actor: str, source: str | None, view: str, detail: dict[str, Any]
+) -> PatientRecord:
+    """Return one case of patient ``patient_id`` (the signed-in patient) and audit the read with them as actor.
+
+    A case of another patient raises :class:`~vertebro.errors.NotFound`, as a missing one does.
+    """
+    case = uow.cases.get_with_fractures(case_id)
+    if case is None or case.patient_id != patient_id:
+        raise NotFound(f"you have no case {case_id}", field="case_id")
+    return _record(uow, case.patient, case, actor=actor, source=source, view=view, detail=detail, patient_actor=True)

@@ -75,7 +75,8 @@ def create_user(uow: UnitOfWork, *, username: str, display_name: str, role: Role
     return NewUser(user, secret)
 
 
-def _check_rate(uow: UnitOfWork, username: str, ip: str | None, now: dt.datetime) -> None:
+def check_rate(uow: UnitOfWork, username: str, ip: str | None, now: dt.datetime) -> None:
+    """Raise TooManyAttempts after 5 failures for a sign-in name or 20 from an address in 15 minutes."""
     since = now - RATE_WINDOW
     if uow.login_attempts.failures_since(username=username, since=since) >= MAX_FAILURES_PER_USERNAME:
         raise TooManyAttempts("too many failed sign-ins for this account: wait 15 minutes", field="username")
@@ -101,7 +102,7 @@ def begin_sign_in(uow: UnitOfWork, *, username: str, password: str, ip: str | No
     """
     now = utc_now()
     username = username.strip().lower()[:64]
-    _check_rate(uow, username, ip, now)
+    check_rate(uow, username, ip, now)
     user = uow.users.get_by_username(username)
     ok = credentials.password_matches(None if user is None else user.password_hash, password)
     if user is None or not ok or not user.active:
@@ -129,7 +130,7 @@ def complete_sign_in(uow: UnitOfWork, *, token: str, code: str, ip: str | None) 
     if web_session is None or web_session.revoked_at is not None or web_session.expires_at < now:
         raise NotAuthenticated("the sign-in has expired: start again", field="code")
     user = web_session.user
-    _check_rate(uow, user.username, ip, now)
+    check_rate(uow, user.username, ip, now)
     step = None if user.totp_secret is None else credentials.totp_step(user.totp_secret, code, user.totp_last_step)
     if step is None:
         _record(uow, user.username, ip, False, "totp_failed", user)

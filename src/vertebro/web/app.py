@@ -18,9 +18,12 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from vertebro.clinical.validation import json_path
 from vertebro.config import Settings
-from vertebro.errors import VertebroError
+from vertebro.errors import InvalidInput, VertebroError
+from vertebro.intake.questionnaires import DEMO_DIR as DEMO_QUESTIONNAIRES
+from vertebro.intake.questionnaires import load_questionnaires
 from vertebro.store.db import make_engine, make_session_factory
 from vertebro.web.auth.endpoints import router as auth_router
+from vertebro.web.portal.templating import portal_error
 from vertebro.web.templating import page
 
 STATIC = Path(__file__).resolve().with_name("static")
@@ -107,6 +110,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_timeout=10
     )
     app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.questionnaires = load_questionnaires(
+        settings.questionnaire_dir or (DEMO_QUESTIONNAIRES if settings.demo_mode else None)
+    )
     app.mount("/static", StaticFiles(directory=str(STATIC)), name="static")
 
     from vertebro.fhir.cds_endpoints import cds_router
@@ -117,7 +123,12 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from vertebro.web.calendar.endpoints import router as calendar_router
     from vertebro.web.chart.endpoints import router as chart_router
     from vertebro.web.documents.endpoints import router as documents_router
+    from vertebro.web.portal.me import router as portal_me_router
+    from vertebro.web.portal.public import router as portal_public_router
+    from vertebro.web.portal.staff import router as portal_staff_router
     from vertebro.web.referrals.endpoints import router as referrals_router
+    from vertebro.web.registry.endpoints import router as registry_router
+    from vertebro.web.schedule.endpoints import router as schedule_router
     from vertebro.web.worklist.endpoints import router as worklist_router
 
     routers = (
@@ -126,11 +137,16 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         referrals_router,
         chart_router,
         calendar_router,
+        schedule_router,
         documents_router,
         admin_router,
+        registry_router,
         api_router,
         fhir_router,
         cds_router(case_from_resources),
+        portal_public_router,
+        portal_me_router,
+        portal_staff_router,
     )
     for router in routers:
         app.include_router(router)
@@ -153,6 +169,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     async def domain_error(request: Request, error: VertebroError) -> Response:
         if _wants_json(request):
             return JSONResponse({"detail": error.message, "field": error.field}, status_code=error.status_code)
+        if request.url.path.startswith("/portal"):
+            return portal_error(request, error)
         if error.status_code == 401:
             return RedirectResponse("/login", status_code=303)
         titles = {
@@ -173,6 +191,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         if _wants_json(request):
             return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
         message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
+        if request.url.path.startswith("/portal"):
+            return portal_error(request, InvalidInput(message))
         return page(request, "error.html", None, 422, title="Check the form", message=message)
 
     return app

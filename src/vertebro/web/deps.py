@@ -7,11 +7,12 @@ audit rows of a read are committed with the response, and a failed commit is an 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from starlette.concurrency import run_in_threadpool
 
 from vertebro.clinical import ClinicPolicy
 from vertebro.pathway.machine import Role
@@ -26,16 +27,27 @@ CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-def unit_of_work(request: Request) -> Iterator[UnitOfWork]:
-    """Yield a unit of work for this request; whatever the endpoint does not commit is rolled back."""
-    with UnitOfWork(request.app.state.session_factory) as uow:
+async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
+    """Yield a unit of work for this request; whatever the endpoint does not commit is rolled back.
+
+    Opening a unit of work touches no database, so it runs on the event loop instead of costing a trip
+    through the thread pool. Closing it is free after a commit (the connection is idle); when a
+    transaction is still open (an error before the commit) the rollback runs in a worker thread.
+    """
+    uow = UnitOfWork(request.app.state.session_factory).__enter__()
+    try:
         yield uow
+    finally:
+        if uow.session.in_transaction():
+            await run_in_threadpool(uow.__exit__, None, None, None)
+        else:
+            uow.__exit__(None, None, None)
 
 
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
-def policy(request: Request) -> ClinicPolicy:
+async def policy(request: Request) -> ClinicPolicy:
     """Return the clinic policy from the app's settings."""
     value: ClinicPolicy = request.app.state.policy
     return value
@@ -96,11 +108,11 @@ def current_staff(request: Request, uow: UoW, form_token: Annotated[str | None, 
     return Staff(web_session, actor, bearer)
 
 
-def allow(*roles: Role) -> Callable[..., Staff]:
+def allow(*roles: Role) -> Callable[..., Awaitable[Staff]]:
     """Return a dependency that admits only the given roles (every page and API route declares one)."""
     allowed = frozenset(roles)
 
-    def dependency(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:
+    async def dependency(staff: Annotated[Staff, Depends(current_staff)]) -> Staff:  # pure: no thread needed
         if staff.role not in allowed:
             names = ", ".join(sorted(r.value for r in allowed))
             raise Forbidden(f"the {staff.role.value} role cannot open this (allowed: {names})")

@@ -7,12 +7,15 @@ Browsers send every field as text; these helpers decide what text is acceptable 
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from fastapi import Request
 
 from vertebro.errors import InvalidInput
+
+_WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,7 +88,7 @@ class FormData:
         value = self.raw.get(name, "").strip()
         if not value:
             return None
-        if not value.lstrip("-").isdigit():
+        if not _WHOLE_NUMBER.fullmatch(value):
             raise InvalidInput(f"{value!r} is not a whole number", field=name)
         number = int(value)
         if not low <= number <= high:

@@ -13,6 +13,7 @@ from fastapi.templating import Jinja2Templates
 from vertebro.web.deps import Staff
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().with_name("templates")))
+TEMPLATES.env.auto_reload = False  # templates ship with the package: no file-system check on every render
 DISCLAIMER = "Decision support for clinicians: it does not replace clinical judgement."
 
 

@@ -7,9 +7,16 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.unit.fhir.test_case_mapping import DEMO, _resources
-from vertebro.fhir.importer import bundle_entries, import_resources
-from vertebro.intake.fhir_bundle import case_from_resources
-from vertebro.store.db import UnitOfWork
+from tests.unit.fhir.validation import problems
+from vertebro.fhir.bulk import export_ndjson
+from vertebro.fhir.importer import bundle_entries, import_resources, read_resources
+from vertebro.fhir.record import record_resources
+from vertebro.fhir.repository import FhirRepository
+from vertebro.intake.fhir_bundle import case_from_resources, fracture_of
+from vertebro.pathway.machine import Role
+from vertebro.store import migrate
+from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
+from vertebro.store.workflow import Actor
 
 
 def _bundle(path: Path, identifier: str) -> dict[str, object]:
@@ -44,3 +51,89 @@ def test_a_bad_resource_never_leaves_half_a_patient(session_factory: sessionmake
         again = import_resources(uow, list(bundle_entries(good)), reader=case_from_resources, actor="t", source="t")
         assert again.matched == ["Patient/7"]
         assert again.cases == 0
+
+
+SYNTHEA = Path(__file__).resolve().parents[4] / "shared" / "fhir-examples" / "synthea"
+
+
+def test_synthea_patients_arrive_with_their_osteoporosis_and_pathological_fracture(
+    session_factory: sessionmaker[Session],
+) -> None:
+    entries = list(read_resources(SYNTHEA))
+    with UnitOfWork(session_factory) as uow:
+        summary = import_resources(
+            uow, entries, reader=case_from_resources, actor="test", source="t", fracture=fracture_of
+        )
+        uow.commit()
+    assert summary.rejected == []
+    assert summary.conditions > 0
+    with UnitOfWork(session_factory) as uow:
+        repository = FhirRepository(uow.session)
+        by_name: dict[str, set[str]] = {}
+        for record in repository.records(repository.search_patients(limit=1000)):
+            resources = record_resources(record)
+            for resource in resources:
+                assert problems(resource) == [], resource["id"]
+            by_name[record.patient.name or ""] = {
+                c["code"] for r in resources if r["resourceType"] == "Condition" for c in r["code"]["coding"]
+            }
+    with_both = {name for name, codes in by_name.items() if {"64859006", "443165006"} <= codes}
+    assert {name.split()[0].rstrip("0123456789") for name in with_both} == {"Lonnie", "Nona"}
+
+    with UnitOfWork(session_factory) as uow:
+        again = import_resources(
+            uow, entries, reader=case_from_resources, actor="test", source="t", fracture=fracture_of
+        )
+    assert again.conditions == 0  # matched, not doubled
+    assert len(again.matched) == len(summary.created)
+
+
+def test_stored_resources_come_back_with_their_ids(
+    session_factory: sessionmaker[Session], empty_db_url: str, tmp_path: Path
+) -> None:
+    with UnitOfWork(session_factory) as uow:
+        summary = import_resources(
+            uow, list(read_resources(SYNTHEA)), reader=case_from_resources, actor="t", source="t", fracture=fracture_of
+        )
+        uow.commit()
+        assert summary.conditions > 0
+        export_ndjson(uow, Actor("t", Role.SERVICE_LEAD), tmp_path / "out", types=frozenset({"Patient", "Condition"}))
+        repository = FhirRepository(uow.session)
+        before = {
+            r["id"]: _without_meta(r)
+            for record in repository.records(repository.search_patients(limit=1000))
+            for r in record_resources(record)
+            if r["resourceType"] == "Condition"
+        }
+    migrate.upgrade(empty_db_url)
+    engine = make_engine(empty_db_url)
+    try:
+        with UnitOfWork(make_session_factory(engine)) as uow:
+            again = import_resources(
+                uow, list(read_resources(tmp_path / "out")), reader=case_from_resources, actor="t", source="t"
+            )
+            uow.commit()
+            assert again.rejected == []
+            repository = FhirRepository(uow.session)
+            after = {
+                r["id"]: _without_meta(r)
+                for record in repository.records(repository.search_patients(limit=1000))
+                for r in record_resources(record)
+                if r["resourceType"] == "Condition"
+            }
+    finally:
+        engine.dispose()
+    assert set(after) == set(before)  # the same ids
+    patient_ids = {r["subject"]["reference"] for r in after.values()}
+    assert len(patient_ids) == len({r["subject"]["reference"] for r in before.values()})
+    assert [_without_subject(r) for _, r in sorted(after.items())] == [
+        _without_subject(r) for _, r in sorted(before.items())
+    ]
+
+
+def _without_meta(resource: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in resource.items() if k != "meta"}
+
+
+def _without_subject(resource: dict[str, object]) -> dict[str, object]:
+    return {k: v for k, v in resource.items() if k != "subject"}  # patient ids differ between databases

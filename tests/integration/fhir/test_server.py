@@ -30,8 +30,12 @@ def test_metadata_is_a_valid_capability_statement_without_sign_in(client: TestCl
     assert statement["fhirVersion"] == "4.0.1"
     types = {r["type"] for r in statement["rest"][0]["resource"]}
     assert types >= FHIR_TYPES
-    interactions = {i["code"] for r in statement["rest"][0]["resource"] for i in r["interaction"]}
-    assert interactions == {"read", "search-type"}  # no writes, vread or history are claimed
+    interactions = {r["type"]: {i["code"] for i in r.get("interaction", [])} for r in statement["rest"][0]["resource"]}
+    versioned = {"read", "search-type", "vread", "create", "update", "history-instance", "history-type"}
+    assert {t for t, codes in interactions.items() if codes == versioned} == {"Patient", "Condition", "Observation"}
+    for kind in FHIR_TYPES - {"Patient", "Condition", "Observation"}:
+        assert interactions[kind] == {"read", "search-type"}, kind  # derived types: no writes or history claimed
+    assert {i["code"] for i in statement["rest"][0]["interaction"]} == {"transaction", "batch"}
 
 
 def test_local_code_systems_are_published(client: TestClient) -> None:
@@ -123,3 +127,22 @@ def test_errors_are_operation_outcomes_with_a_precise_message(
         assert outcome["resourceType"] == "OperationOutcome"
         assert problems(outcome) == []
         assert outcome["issue"][0]["diagnostics"].startswith(message), outcome
+
+
+def test_audit_events_and_workflow_resources_of_a_patient(
+    signed_in: Callable[[Role], TestClient], stored_case: Callable[..., int]
+) -> None:
+    stored_case("FHIR-AUD")
+    client = signed_in(Role.SERVICE_LEAD)
+    patient_id = _patient_id(client, "FHIR-AUD")
+    referral = client.get("/fhir/ServiceRequest", params={"patient": patient_id}).json()
+    assert [e["resource"]["status"] for e in referral["entry"]] == ["active"]
+    events = client.get("/fhir/AuditEvent", params={"patient": patient_id}).json()
+    assert problems(events) == []
+    actions = [e["resource"]["outcomeDesc"] for e in events["entry"]]
+    assert "create" in actions  # the case was recorded
+    assert "read" in actions  # the search above was audited
+    first = events["entry"][0]["resource"]
+    assert client.get(f"/fhir/AuditEvent/{first['id']}").json() == first
+    everything = client.get(f"/fhir/Patient/{patient_id}/$everything").json()
+    assert "AuditEvent" not in {e["resource"]["resourceType"] for e in everything["entry"]}

@@ -122,3 +122,15 @@ def stored_case(session_factory: sessionmaker[Session]) -> Callable[..., int]:
         return recorded.case_id
 
     return make
+
+
+@pytest.fixture
+def portal_factory(db_url: str, session_factory: sessionmaker[Session]) -> Callable[..., TestClient]:
+    """Return a maker of clients on an app in demo mode (activation links on screen, demo questionnaires)."""
+
+    def make(*, demo: bool = True) -> TestClient:
+        app = create_app(Settings(database_url=db_url, secure_cookies=False, demo_mode=demo))
+        app.state.session_factory = session_factory
+        return TestClient(app, follow_redirects=False)
+
+    return make

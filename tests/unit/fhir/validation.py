@@ -29,6 +29,78 @@ REQUIRED_BINDINGS: dict[tuple[str, str], frozenset[str]] = {
     ),
     ("AdverseEvent", "actuality"): frozenset({"actual", "potential"}),
     ("Patient", "gender"): frozenset({"male", "female", "other", "unknown"}),
+    ("ServiceRequest", "status"): frozenset(
+        {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
+    ),
+    ("ServiceRequest", "intent"): frozenset(
+        {
+            "proposal",
+            "plan",
+            "directive",
+            "order",
+            "original-order",
+            "reflex-order",
+            "filler-order",
+            "instance-order",
+            "option",
+        }
+    ),
+    ("ServiceRequest", "priority"): frozenset({"routine", "urgent", "asap", "stat"}),
+    ("Appointment", "status"): frozenset(
+        {
+            "proposed",
+            "pending",
+            "booked",
+            "arrived",
+            "fulfilled",
+            "cancelled",
+            "noshow",
+            "entered-in-error",
+            "checked-in",
+            "waitlist",
+        }
+    ),
+    ("CarePlan", "status"): frozenset(
+        {"draft", "active", "on-hold", "revoked", "completed", "entered-in-error", "unknown"}
+    ),
+    ("CarePlan", "intent"): frozenset({"proposal", "plan", "order", "option"}),
+    ("QuestionnaireResponse", "status"): frozenset(
+        {"in-progress", "completed", "amended", "entered-in-error", "stopped"}
+    ),
+    ("DocumentReference", "status"): frozenset({"current", "superseded", "entered-in-error"}),
+    ("AuditEvent", "action"): frozenset({"C", "R", "U", "D", "E"}),
+    ("AuditEvent", "outcome"): frozenset({"0", "4", "8", "12"}),
+}
+# Required bindings inside elements: (type, dotted path) -> allowed codes.
+NESTED_BINDINGS: dict[tuple[str, str], frozenset[str]] = {
+    ("Appointment", "participant.status"): frozenset({"accepted", "declined", "tentative", "needs-action"}),
+    ("Appointment", "participant.required"): frozenset({"required", "optional", "information-only"}),
+    ("CarePlan", "activity.detail.kind"): frozenset(
+        {
+            "Appointment",
+            "CommunicationRequest",
+            "DeviceRequest",
+            "MedicationRequest",
+            "NutritionOrder",
+            "Task",
+            "ServiceRequest",
+            "VisionPrescription",
+        }
+    ),
+    ("CarePlan", "activity.detail.status"): frozenset(
+        {
+            "not-started",
+            "scheduled",
+            "in-progress",
+            "on-hold",
+            "completed",
+            "cancelled",
+            "stopped",
+            "unknown",
+            "entered-in-error",
+        }
+    ),
+    ("AuditEvent", "agent.network.type"): frozenset({"1", "2", "3", "4", "5"}),
 }
 CODED_BINDINGS: dict[tuple[str, str], tuple[str, frozenset[str]]] = {
     ("Condition", "clinicalStatus"): (
@@ -56,6 +128,45 @@ REFERENCE_TARGETS: dict[tuple[str, str], frozenset[str]] = {
     ("Procedure", "subject"): frozenset({"Patient", "Group"}),
     ("AdverseEvent", "subject"): frozenset({"Patient", "Group", "Practitioner", "RelatedPerson"}),
     ("AdverseEvent", "suspectEntity.instance"): frozenset({"Procedure", "Device", "Medication", "Substance"}),
+    ("ServiceRequest", "subject"): frozenset({"Patient", "Group", "Location", "Device"}),
+    ("ServiceRequest", "reasonReference"): frozenset(
+        {"Condition", "Observation", "DiagnosticReport", "DocumentReference"}
+    ),
+    ("Appointment", "basedOn"): frozenset({"ServiceRequest"}),
+    ("Appointment", "participant.actor"): frozenset(
+        {"Patient", "Practitioner", "PractitionerRole", "RelatedPerson", "Device", "HealthcareService", "Location", ""}
+    ),
+    ("CarePlan", "subject"): frozenset({"Patient", "Group"}),
+    ("CarePlan", "basedOn"): frozenset({"CarePlan"}),
+    ("CarePlan", "addresses"): frozenset({"Condition"}),
+    ("CarePlan", "activity.outcomeReference"): frozenset(
+        {
+            "Appointment",
+            "Encounter",
+            "Procedure",
+            "Observation",
+            "QuestionnaireResponse",
+            "DiagnosticReport",
+            "DocumentReference",
+            "MedicationAdministration",
+            "MedicationDispense",
+            "MedicationStatement",
+            "Communication",
+            "ImagingStudy",
+            "RiskAssessment",
+            "Goal",
+            "ServiceRequest",
+            "Task",
+        }
+    ),
+    ("QuestionnaireResponse", "subject"): frozenset({"Patient", "Group", "Resource"}),
+    ("QuestionnaireResponse", "basedOn"): frozenset({"CarePlan", "ServiceRequest"}),
+    ("Observation", "derivedFrom"): frozenset(
+        {"DocumentReference", "ImagingStudy", "Media", "QuestionnaireResponse", "Observation", "MolecularSequence"}
+    ),
+    ("DocumentReference", "subject"): frozenset({"Patient", "Practitioner", "Group", "Device"}),
+    ("AuditEvent", "entity.what"): frozenset({"Patient", ""}),
+    ("Provenance", "target"): frozenset({"Procedure", "ServiceRequest"}),
 }
 
 
@@ -104,6 +215,13 @@ def problems(resource: dict[str, Any]) -> list[str]:
             codes = [(c.get("system"), c.get("code")) for c in resource[element].get("coding", [])]
             if not any(s == system and c in allowed for s, c in codes):
                 found.append(f"{kind}.{element}: no code of {system} from the required value set")
+    for (rtype, path), allowed_codes in NESTED_BINDINGS.items():
+        if rtype == kind:
+            found.extend(
+                f"{kind}.{path}: {value!r} is not in the required value set"
+                for value in _values(resource, path.split("."))
+                if value not in allowed_codes
+            )
     for (rtype, path), targets in REFERENCE_TARGETS.items():
         if rtype != kind:
             continue

@@ -13,6 +13,7 @@ from vertebro.pathway.machine import Action, State, evaluate
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import (
+    TECHNIQUES,
     Complication,
     Discharge,
     Observation,
@@ -60,6 +61,7 @@ def record_procedure(
     actor: Actor,
     policy: ClinicPolicy,
     expected_version: int | None,
+    technique: str = "vertebroplasty",
 ) -> ProcedureRecord:
     """Record (and optionally sign) the procedure level by level; signing moves the case to monitoring."""
     workflow = load_workflow(uow, case_id, for_update=True)
@@ -68,6 +70,8 @@ def record_procedure(
         raise Conflict(f"the case is {workflow.state}: start the procedure first", field="state")
     if not levels:
         raise InvalidInput("record at least one treated level", field="levels")
+    if technique not in TECHNIQUES:
+        raise InvalidInput(f"technique: use one of {', '.join(TECHNIQUES)}", field="technique")
     if ended_at is not None and ended_at < started_at:
         raise InvalidInput("the end time is before the start time", field="ended_at")
     record = uow.records.procedure(case_id)
@@ -80,6 +84,7 @@ def record_procedure(
     else:
         record.levels = level_rows
     record.sedation = sedation
+    record.technique = technique
     record.started_at = started_at
     record.ended_at = ended_at
     record.complications = [c for c in complications if c]

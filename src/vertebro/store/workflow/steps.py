@@ -50,22 +50,12 @@ def store_assessment(uow: UnitOfWork, workflow: CaseWorkflow, facts: Case, polic
     return assessment
 
 
-def update_facts(
-    uow: UnitOfWork,
-    case_id: int,
-    changes: dict[str, Any],
-    actor: Actor,
-    policy: ClinicPolicy,
-    *,
-    expected_version: int | None,
-) -> Assessment:
-    """Apply changes to a case's facts (validated strictly, whole case), re-assess and store the result.
+def apply_facts(uow: UnitOfWork, workflow: CaseWorkflow, changes: dict[str, Any], policy: ClinicPolicy) -> Assessment:
+    """Merge a JSON-mode patch into a (locked) workflow's case facts, validate the whole case, re-assess, store.
 
-    ``changes`` is a JSON-mode patch: top-level keys replace, ``fractures`` entries merge by level.
-    Raises InvalidInput naming the JSON path when the changed case is not valid; nothing is written.
+    Top-level keys replace, nested objects merge, ``fractures`` entries merge by level. Raises InvalidInput
+    naming the JSON path when the changed case is not valid; nothing is written then. The caller audits.
     """
-    workflow = load_workflow(uow, case_id, for_update=True)
-    check_version(workflow, expected_version)
     data = dict(workflow.case.facts)
     for key, value in changes.items():
         if key == "fractures" and isinstance(value, list):
@@ -86,7 +76,26 @@ def update_facts(
     workflow.case.procedure_date = facts.procedure_date
     workflow.updated_at = utc_now()
     uow.session.flush()
-    assessment = store_assessment(uow, workflow, facts, policy)
+    return store_assessment(uow, workflow, facts, policy)
+
+
+def update_facts(
+    uow: UnitOfWork,
+    case_id: int,
+    changes: dict[str, Any],
+    actor: Actor,
+    policy: ClinicPolicy,
+    *,
+    expected_version: int | None,
+) -> Assessment:
+    """Apply changes to a case's facts (validated strictly, whole case), re-assess and store the result.
+
+    ``changes`` is a JSON-mode patch: top-level keys replace, ``fractures`` entries merge by level.
+    Raises InvalidInput naming the JSON path when the changed case is not valid; nothing is written.
+    """
+    workflow = load_workflow(uow, case_id, for_update=True)
+    check_version(workflow, expected_version)
+    assessment = apply_facts(uow, workflow, changes, policy)
     record_audit(uow, actor, "update", "case", case_id, workflow.case.patient_id, fields=sorted(changes))
     return assessment
 
@@ -121,6 +130,7 @@ def take_action(
         workflow.decision = "accept" if action is Action.ACCEPT else "decline"
         workflow.decided_by = actor.username
         workflow.decided_at = utc_now()
+        workflow.decision_category = workflow.default_category  # the verdict the decision was taken on
         against = (action is Action.ACCEPT) != view.snapshot.recommended_augmentation
         record_audit(
             uow,

@@ -112,6 +112,7 @@ class ProcedureIn(Strict):
     """The procedure record; ``sign`` signs it and starts monitoring."""
 
     levels: list[LevelIn] = Field(min_length=1, max_length=24)
+    technique: Literal["vertebroplasty", "kyphoplasty"] = "vertebroplasty"
     sedation: bool
     started_at: Moment
     ended_at: Moment | None = None
@@ -175,7 +176,7 @@ def if_match(value: str | None) -> int:
     if not value:
         raise PreconditionRequired("send If-Match with the case's ETag (GET the case first)", field="If-Match")
     text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdigit():
+    if not text.isdecimal():
         raise PreconditionRequired(f"If-Match {value!r} is not an ETag of this API", field="If-Match")
     return int(text)
 
@@ -184,11 +185,15 @@ IfMatch = Annotated[str | None, Header(alias="If-Match")]
 CaseId = Annotated[int, Path(ge=1)]
 
 
-def _case_out(uow: UoW, case_id: int, staff: Staff, policy: Policy, response: Response) -> CaseOut:
+def _case_out(uow: UoW, case_id: int, staff: Staff, policy: Policy) -> Response:
+    """Return the case as JSON with its ETag.
+
+    The body is built (and validated) once as ``CaseOut`` and serialised here: returning the model would
+    make FastAPI validate the large assessment a second time in another worker-thread trip.
+    """
     view = svc.case_view(uow, case_id, staff.actor, policy)
     uow.commit()
-    response.headers["ETag"] = f'W/"{view.workflow.version}"'
-    return CaseOut(
+    out = CaseOut(
         case_id=case_id,
         patient_id=view.workflow.case.patient_id,
         state=view.workflow.state,
@@ -198,6 +203,9 @@ def _case_out(uow: UoW, case_id: int, staff: Staff, policy: Policy, response: Re
         insurance_status=view.workflow.insurance_status,
         actions={v.action.value: list(v.refusals) for v in view.actions},
         assessment=view.assessment_data,
+    )
+    return Response(
+        out.model_dump_json(), media_type="application/json", headers={"ETag": f'W/"{view.workflow.version}"'}
     )
 
 
@@ -233,10 +241,9 @@ def get_case(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
     policy: Policy,
-    response: Response,
-) -> CaseOut:
+) -> Response:
     """One case with its ETag, the steps possible now and the current assessment."""
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)
 
 
 @router.post("/cases/{case_id}/actions/{action}", response_model=CaseOut)
@@ -247,13 +254,12 @@ def take_action(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
     policy: Policy,
-    response: Response,
     match: IfMatch = None,
-) -> CaseOut:
+) -> Response:
     """Move the case along its path; 409 with every reason when the guard refuses."""
     svc.take_action(uow, case_id, action, staff.actor, policy, expected_version=if_match(match), reason=body.reason)
     uow.commit()
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)
 
 
 @router.patch("/cases/{case_id}/facts", response_model=CaseOut)
@@ -263,13 +269,12 @@ def patch_facts(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
     policy: Policy,
-    response: Response,
     match: IfMatch = None,
-) -> CaseOut:
+) -> Response:
     """Change case facts (JSON merge; fractures merge by level); the whole case is re-validated strictly."""
     svc.update_facts(uow, case_id, body, staff.actor, policy, expected_version=if_match(match))
     uow.commit()
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)
 
 
 @router.put("/cases/{case_id}/checklist", response_model=CaseOut)
@@ -279,13 +284,12 @@ def put_checklist(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
-    response: Response,
     match: IfMatch = None,
-) -> CaseOut:
+) -> Response:
     """Record the pre-procedure call's confirmations."""
     svc.save_checklist(uow, case_id, Confirmations(**body.model_dump()), staff.actor, expected_version=if_match(match))
     uow.commit()
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)
 
 
 @router.put("/cases/{case_id}/insurance", response_model=CaseOut)
@@ -295,9 +299,8 @@ def put_insurance(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
-    response: Response,
     match: IfMatch = None,
-) -> CaseOut:
+) -> Response:
     """Record the payer and pre-approval status."""
     svc.save_insurance(
         uow,
@@ -309,7 +312,7 @@ def put_insurance(
         expected_version=if_match(match),
     )
     uow.commit()
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)
 
 
 @router.post("/cases/{case_id}/booking", response_model=CaseOut)
@@ -319,9 +322,8 @@ def post_booking(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
-    response: Response,
     match: IfMatch = None,
-) -> CaseOut:
+) -> Response:
     """Book a slot; 409 when it is taken (enforced by the database) or the guard refuses."""
     starts_at = body.starts_at if body.starts_at.tzinfo else body.starts_at.astimezone()
     svc.book(
@@ -334,7 +336,7 @@ def post_booking(
         expected_version=if_match(match),
     )
     uow.commit()
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)
 
 
 @router.post("/cases/{case_id}/procedure", response_model=CaseOut)
@@ -344,14 +346,14 @@ def post_procedure(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
     policy: Policy,
-    response: Response,
     match: IfMatch = None,
-) -> CaseOut:
+) -> Response:
     """Record (and optionally sign) the procedure."""
     svc.record_procedure(
         uow,
         case_id,
         levels=[svc.LevelRecord(**lv.model_dump()) for lv in body.levels],
+        technique=body.technique,
         sedation=body.sedation,
         started_at=body.started_at,
         ended_at=body.ended_at,
@@ -363,7 +365,7 @@ def post_procedure(
         expected_version=if_match(match),
     )
     uow.commit()
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)
 
 
 @router.post("/cases/{case_id}/observations", response_model=CaseOut)
@@ -373,12 +375,11 @@ def post_observation(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,
-    response: Response,
-) -> CaseOut:
+) -> Response:
     """Record vitals and a neurological check."""
     svc.record_observation(uow, case_id, kind="vitals", value=body.model_dump(), actor=staff.actor)
     uow.commit()
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)
 
 
 @router.post("/cases/{case_id}/discharge", response_model=CaseOut)
@@ -388,9 +389,8 @@ def post_discharge(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,
-    response: Response,
     match: IfMatch = None,
-) -> CaseOut:
+) -> Response:
     """Discharge (409 with the unmet criteria otherwise)."""
     criteria = {name: getattr(body, name) for name in svc.DISCHARGE_CRITERIA}
     svc.discharge(
@@ -405,7 +405,7 @@ def post_discharge(
         expected_version=if_match(match),
     )
     uow.commit()
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)
 
 
 @router.post("/cases/{case_id}/follow-ups/{visit}", response_model=CaseOut)
@@ -416,14 +416,13 @@ def post_follow_up(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST))],
     policy: Policy,
-    response: Response,
-) -> CaseOut:
+) -> Response:
     """Record a follow-up questionnaire."""
     svc.record_follow_up(
         uow, case_id, visit=visit, nrs=body.nrs, odi_percent=body.odi_percent, rdq=body.rdq, actor=staff.actor
     )
     uow.commit()
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)
 
 
 @router.post("/cases/{case_id}/complications", response_model=CaseOut)
@@ -433,8 +432,7 @@ def post_complication(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,
-    response: Response,
-) -> CaseOut:
+) -> Response:
     """Record a complication after the procedure."""
     svc.record_complication(
         uow,
@@ -446,4 +444,4 @@ def post_complication(
         actor=staff.actor,
     )
     uow.commit()
-    return _case_out(uow, case_id, staff, policy, response)
+    return _case_out(uow, case_id, staff, policy)

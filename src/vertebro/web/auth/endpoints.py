@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from vertebro.fhir.scopes import checked_scope, grant_scope
 from vertebro.store import staff_service
 from vertebro.web.deps import ALL_STAFF, PENDING_COOKIE, SESSION_COOKIE, Staff, UoW, allow, client_address
 from vertebro.web.templating import page
@@ -91,6 +92,8 @@ class TokenRequest(BaseModel):
     username: str = Field(min_length=1, max_length=64)
     password: str = Field(min_length=1, max_length=128)
     code: str = Field(min_length=6, max_length=7)
+    scope: str | None = Field(default=None, min_length=1, max_length=1000)  # SMART-style, for /fhir
+    patient: int | None = Field(default=None, ge=1)  # the patient of patient/ scopes
 
 
 class TokenResponse(BaseModel):
@@ -98,17 +101,25 @@ class TokenResponse(BaseModel):
 
     access_token: str
     token_type: str = "bearer"
+    scope: str | None = None
+    patient: int | None = None
 
 
 @router.post("/api/token", response_model=TokenResponse, tags=["auth"])
 def api_token(request: Request, uow: UoW, body: TokenRequest) -> TokenResponse:
-    """Sign in for the API with password and TOTP code; returns a bearer token."""
+    """Sign in for the API with password and TOTP code; returns a bearer token.
+
+    ``scope`` (SMART-style, e.g. ``user/*.read`` or ``patient/Observation.rs`` with ``patient``) limits what the
+    token may do on /fhir; without it the token may do what the role allows.
+    """
     ip = client_address(request)
     try:
         token = staff_service.begin_sign_in(uow, username=body.username, password=body.password, ip=ip)
-        staff_service.complete_sign_in(uow, token=token, code=body.code, ip=ip)
+        web_session = staff_service.complete_sign_in(uow, token=token, code=body.code, ip=ip)
     except staff_service.NotAuthenticated:
         uow.commit()
         raise
+    scope, patient = checked_scope(uow, body.scope, body.patient)  # after sign-in: no oracle for patient ids
+    grant_scope(web_session, scope, patient)
     uow.commit()
-    return TokenResponse(access_token=token)
+    return TokenResponse(access_token=token, scope=scope, patient=patient)

@@ -14,12 +14,15 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.errors import InvalidInput, NotFound, VertebroError
+from vertebro.intake.answers import PORTAL_WORDS
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Action, Role
 from vertebro.store import workflow as svc
-from vertebro.store.models import LEAKAGE
+from vertebro.store.models import LEAKAGE, TECHNIQUES
+from vertebro.store.portal.cases import from_the_portal
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data
+from vertebro.web.referrals.endpoints import CAUSES
 from vertebro.web.templating import page
 
 router = APIRouter()
@@ -43,6 +46,7 @@ def _chart(
     flash: str | None = None,
 ) -> HTMLResponse:
     chart = svc.chart(uow, patient_id, staff.actor, policy)
+    portal = from_the_portal(uow, patient_id, [view.workflow.case_id for view in chart.cases])
     uow.commit()
     return page(
         request,
@@ -56,6 +60,9 @@ def _chart(
         flash=flash,
         flash_kind="error" if errors else "ok",
         leakage=LEAKAGE,
+        causes=CAUSES,
+        portal=portal,
+        portal_words=PORTAL_WORDS,
         today=dt.date.today().isoformat(),
     )
 
@@ -157,6 +164,10 @@ def update_facts(
     def work() -> None:
         level = form.required_text("level", 3)
         fracture: dict[str, Any] = {"level": level}
+        if form.text("cause", 32) is not None:
+            fracture["cause"] = form.choice("cause", CAUSES)
+        if form.text("imaging_date", 10) is not None:
+            fracture["imaging_date"] = form.day("imaging_date").isoformat()
         for name in (
             "mri_edema",
             "bone_scan_uptake",
@@ -205,9 +216,19 @@ def save_checklist(
             arrival_time_told=form.checked("arrival_time_told"),
         )
         svc.save_checklist(uow, case_id, confirmations, staff.actor, expected_version=form.version())
+        changes: dict[str, Any] = {}
         sedation = form.tristate("sedation_planned")
         if sedation is not None:
-            svc.update_facts(uow, case_id, {"sedation_planned": sedation}, staff.actor, policy, expected_version=None)
+            changes["sedation_planned"] = sedation
+        labs = {
+            "inr": form.number("inr", 0.5, 15),
+            "platelets": form.number("platelets", 0, 2000),
+            "taken_on": form.day("labs_taken_on").isoformat() if form.text("labs_taken_on", 10) else None,
+        }
+        if any(value is not None for value in labs.values()):
+            changes["labs"] = {k: v for k, v in labs.items() if v is not None}
+        if changes:
+            svc.update_facts(uow, case_id, changes, staff.actor, policy, expected_version=None)
 
     return _submit(request, uow, staff, policy, case_id, form, "checklist", work, "checklist")
 
@@ -336,6 +357,7 @@ def record_procedure(
             case_id,
             levels=levels,
             sedation=form.checked("sedation"),
+            technique=form.choice("technique", TECHNIQUES) if form.raw.get("technique") else "vertebroplasty",
             started_at=form.moment("started_at"),
             ended_at=form.optional_moment("ended_at"),
             complications=[c.strip() for c in (form.text("complications", 2000) or "").split(";")],

@@ -1,0 +1,33 @@
+"""Errors of the FHIR layer that the domain errors (:mod:`vertebro.errors`) do not cover."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import ClassVar
+
+from vertebro.errors import VertebroError
+
+
+class InvalidResource(VertebroError):
+    """The request body is not a valid FHIR resource of the expected type (400)."""
+
+    status_code: ClassVar[int] = 400
+
+
+class NotAllowed(VertebroError):
+    """The interaction is not allowed on this resource, e.g. updating a derived resource (405)."""
+
+    status_code: ClassVar[int] = 405
+
+
+def instant(value: str, parameter: str) -> dt.datetime:
+    """Return a search parameter's instant (with a time zone); raise InvalidResource (400) naming it otherwise."""
+    try:
+        parsed = dt.datetime.fromisoformat(value)
+    except ValueError:
+        raise InvalidResource(
+            f"{parameter}={value!r} is not an instant (e.g. 2026-11-22T10:00:00Z)", field=parameter
+        ) from None
+    if parsed.tzinfo is None:
+        raise InvalidResource(f"{parameter}={value!r} needs a time zone (e.g. Z or +01:00)", field=parameter)
+    return parsed

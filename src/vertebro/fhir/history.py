@@ -1,0 +1,85 @@
+"""vread and history of the writable types (Patient, Condition, Observation); every version returned is audited.
+
+Versions exist for what was written through /fhir (or imported as a stored resource): a Patient's history
+starts with its first write through /fhir (the version it replaced is kept then); its current version is
+always readable. Resources derived from a case (ids ``c…``) have no versions of their own.
+"""
+
+from __future__ import annotations
+
+from vertebro.errors import NotFound
+from vertebro.fhir.auth import FhirUser
+from vertebro.fhir.elements import Resource
+from vertebro.fhir.errors import instant
+from vertebro.fhir.patient import patient_resource
+from vertebro.fhir.repository import FhirRepository
+from vertebro.fhir.service import STORED_ID, audit_reads
+from vertebro.fhir.writes import check_writable
+from vertebro.store.db import UnitOfWork
+
+
+def _check_versioned(resource_type: str, resource_id: str) -> None:
+    check_writable(resource_type)
+    if resource_type != "Patient" and not STORED_ID.match(resource_id):
+        raise NotFound(
+            f"{resource_type}/{resource_id} is derived from a case record and has no versions of its own", field="id"
+        )
+
+
+def _current_patient(repository: FhirRepository, resource_id: str) -> Resource | None:
+    found = repository.search_patients(ids=[int(resource_id)], limit=1) if resource_id.isdecimal() else []
+    return patient_resource(found[0]) if found else None
+
+
+def vread(uow: UnitOfWork, user: FhirUser, resource_type: str, resource_id: str, version_id: str) -> Resource:
+    """Return one version of a resource; 404 naming the version when it is not kept."""
+    _check_versioned(resource_type, resource_id)
+    repository = FhirRepository(uow.session)
+    key = f"{resource_type}/{resource_id}"
+    missing = NotFound(f"{key} has no version {version_id!r}", field="vid")
+    if not version_id.isdecimal():
+        raise missing
+    found = repository.version(resource_type, resource_id, int(version_id))
+    if found is not None:
+        user.grant.require(resource_type, "read", found.patient_id)
+        audit_reads(uow, user, [found.patient_id], "vread")
+        return found.content
+    if resource_type == "Patient":
+        current = _current_patient(repository, resource_id)
+        if current is not None and current["meta"]["versionId"] == version_id:
+            user.grant.require("Patient", "read", int(resource_id))
+            audit_reads(uow, user, [int(resource_id)], "vread")
+            return current
+    raise missing
+
+
+def instance_history(uow: UnitOfWork, user: FhirUser, resource_type: str, resource_id: str) -> list[Resource]:
+    """Return every kept version of one resource, newest first (a Patient's current version always)."""
+    _check_versioned(resource_type, resource_id)
+    repository = FhirRepository(uow.session)
+    versions = repository.versions(resource_type, resource_id)
+    resources = [v.content for v in versions]
+    patient_id = versions[0].patient_id if versions else None
+    if resource_type == "Patient":
+        current = _current_patient(repository, resource_id)
+        if current is not None:
+            patient_id = int(resource_id)
+            if not resources or resources[0]["meta"]["versionId"] != current["meta"]["versionId"]:
+                resources.insert(0, current)  # changed in vertebro since its last write through /fhir
+    if patient_id is None:
+        raise NotFound(f"{resource_type}/{resource_id} does not exist", field="id")
+    user.grant.require(resource_type, "read", patient_id)
+    audit_reads(uow, user, [patient_id], "history-instance")
+    return resources
+
+
+def type_history(
+    uow: UnitOfWork, user: FhirUser, resource_type: str, *, since: str | None, count: int
+) -> list[Resource]:
+    """Return the newest ``count`` versions written of one type (at or after ``_since``), newest first."""
+    check_writable(resource_type)
+    patient_id = user.grant.only_patient(resource_type, "read")
+    after = instant(since, "_since") if since is not None else None
+    versions = FhirRepository(uow.session).type_history(resource_type, since=after, patient_id=patient_id, limit=count)
+    audit_reads(uow, user, [v.patient_id for v in versions], "history-type")
+    return [v.content for v in versions]

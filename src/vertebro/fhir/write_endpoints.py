@@ -1,0 +1,134 @@
+"""Routes of /fhir writes (create, update with If-Match), vread, history and transaction/batch Bundles.
+
+``transaction`` (``POST /fhir``) is registered by :mod:`vertebro.fhir.endpoints` (a path equal to the prefix).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Body, Header, Query, Request
+
+from vertebro.fhir import bundles, history, writes
+from vertebro.fhir.auth import Clinical, UoW, Writer
+from vertebro.fhir.elements import Resource
+from vertebro.fhir.responses import FhirResponse, FhirRoute
+from vertebro.fhir.service import MAX_COUNT
+
+router = APIRouter(route_class=FhirRoute)
+
+FhirBody = Annotated[Any, Body(media_type="application/fhir+json")]
+
+
+def _written(written: writes.Written, base: str, status: int) -> FhirResponse:
+    headers = {
+        "ETag": written.etag,
+        "Location": f"{base}/{written.location}",
+        "Last-Modified": written.resource["meta"]["lastUpdated"],
+    }
+    return FhirResponse(written.resource, status_code=status, headers=headers)
+
+
+def _base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+def _history_bundle(request: Request, resources: list[Resource]) -> Resource:
+    base = _base(request)
+    entries = []
+    for resource in resources:
+        meta = resource["meta"]
+        key = f"{resource['resourceType']}/{resource['id']}"
+        first = meta["versionId"] == "1"
+        entry: Resource = {
+            "fullUrl": f"{base}/{key}",
+            "resource": resource,
+            "request": {"method": "POST" if first else "PUT", "url": resource["resourceType"] if first else key},
+            "response": {"status": "201 Created" if first else "200 OK", "etag": f'W/"{meta["versionId"]}"'},
+        }
+        if "lastUpdated" in meta:
+            entry["response"]["lastModified"] = meta["lastUpdated"]
+        entries.append(entry)
+    return {
+        "resourceType": "Bundle",
+        "type": "history",
+        "total": len(entries),
+        "link": [{"relation": "self", "url": str(request.url)}],
+        "entry": entries,
+    }
+
+
+def transaction(request: Request, uow: UoW, user: Writer, body: FhirBody) -> FhirResponse:
+    """A transaction (all or nothing) or batch (entry by entry) Bundle of creates, updates and reads."""
+    try:
+        response = bundles.process(uow, user, body)
+    except bundles.EntryFailed as failed:
+        return FhirResponse(failed.outcome(), status_code=failed.status_code)
+    uow.commit()
+    return FhirResponse(response)
+
+
+def _write_routes(resource_type: str) -> None:
+    def create(request: Request, uow: UoW, user: Writer, body: FhirBody) -> FhirResponse:
+        written = writes.create(uow, user, resource_type, body)
+        uow.commit()
+        return _written(written, _base(request), 201)
+
+    def update(
+        request: Request,
+        uow: UoW,
+        user: Writer,
+        resource_id: str,
+        body: FhirBody,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> FhirResponse:
+        written = writes.update(uow, user, resource_type, resource_id, body, if_match)
+        uow.commit()
+        return _written(written, _base(request), 200)
+
+    def type_history(
+        request: Request,
+        uow: UoW,
+        user: Clinical,
+        since: Annotated[str | None, Query(alias="_since")] = None,
+        count: Annotated[int, Query(alias="_count", ge=1, le=MAX_COUNT)] = 100,
+    ) -> FhirResponse:
+        found = history.type_history(uow, user, resource_type, since=since, count=count)
+        uow.commit()
+        return FhirResponse(_history_bundle(request, found))
+
+    def instance_history(request: Request, uow: UoW, user: Clinical, resource_id: str) -> FhirResponse:
+        found = history.instance_history(uow, user, resource_type, resource_id)
+        uow.commit()
+        return FhirResponse(_history_bundle(request, found))
+
+    def vread(uow: UoW, user: Clinical, resource_id: str, version_id: str) -> FhirResponse:
+        found = history.vread(uow, user, resource_type, resource_id, version_id)
+        uow.commit()
+        meta = found["meta"]
+        headers = {"ETag": f'W/"{meta["versionId"]}"'}
+        if "lastUpdated" in meta:
+            headers["Last-Modified"] = meta["lastUpdated"]
+        return FhirResponse(found, headers=headers)
+
+    create.__doc__ = f"Create a {resource_type} (201, Location and ETag of version 1)."
+    update.__doc__ = f"Update a {resource_type}: If-Match with the version's ETag is required (428), 412 if stale."
+    type_history.__doc__ = f"Every version of {resource_type} written, newest first (`_since`, `_count`)."
+    instance_history.__doc__ = f"Every kept version of one {resource_type}, newest first."
+    vread.__doc__ = f"One version of a {resource_type}."
+    path = f"/{resource_type}"
+    routes: list[tuple[str, Any, str, str]] = [
+        (path, create, "POST", "create"),
+        (f"{path}/_history", type_history, "GET", "history_type"),
+        (f"{path}/{{resource_id}}", update, "PUT", "update"),
+        (f"{path}/{{resource_id}}/_history", instance_history, "GET", "history_instance"),
+        (f"{path}/{{resource_id}}/_history/{{version_id}}", vread, "GET", "vread"),
+    ]
+    for route_path, endpoint, method, name in routes:
+        router.add_api_route(
+            route_path, endpoint, methods=[method], response_class=FhirResponse, name=f"{name}_{resource_type}"
+        )
+
+
+for _type in writes.WRITABLE_TYPES:
+    _write_routes(_type)

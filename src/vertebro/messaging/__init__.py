@@ -1,0 +1,1 @@
+"""Delivering messages to patients through one ``Outbox`` interface (SMTP, or the demo outbox)."""

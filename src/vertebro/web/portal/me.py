@@ -1,0 +1,369 @@
+"""The signed-in patient's own pages: their path, intake, plan, documents, follow-up questionnaires, progress.
+
+Routes name a case id, and every one of them goes through a service that only returns the signed-in
+patient's own case: another patient's id is answered with 404, exactly like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vertebro.clinical import assess
+from vertebro.education.documents import personal_document, stored_case
+from vertebro.education.handouts import Clinic, HandoutNotReady, discharge_sheet, preparation_handout
+from vertebro.education.kinds import DocumentKind
+from vertebro.education.pdf import html_to_pdf
+from vertebro.errors import NotFound, VertebroError
+from vertebro.intake import answers as intake
+from vertebro.intake.questionnaires import FunctionQuestionnaires
+from vertebro.pathway.machine import State
+from vertebro.store.portal import accounts, cases
+from vertebro.store.records import own_case_record
+from vertebro.web.deps import Policy, UoW
+from vertebro.web.forms import FormData, form_data
+from vertebro.web.portal.deps import PORTAL_COOKIE, CurrentPatient
+from vertebro.web.portal.progress import progress_series
+from vertebro.web.portal.templating import portal_page
+
+router = APIRouter(prefix="/portal", tags=["portal"])
+Form = Annotated[FormData, Depends(form_data)]
+CaseId = Annotated[int, Path(ge=1, le=2**62)]
+Visit = Annotated[str, Path(pattern="^(2w|3m|12m)$")]
+
+PATH = (
+    (("requested",), "Request received", "We have your request and will look at it soon."),
+    (("screening",), "Being reviewed", "Our team is reading your scans and your answers."),
+    (("eligible", "prepared"), "Getting ready", "The procedure may help you. We are preparing it with you."),
+    (("scheduled",), "Booked", "Your procedure has a date. Your plan below has the dates for your medicines."),
+    (("in_procedure", "monitoring"), "The day", "You are with us today."),
+    (
+        ("discharged", "follow_up"),
+        "Recovering",
+        "You are home. We will ask how you are at 2 weeks, 3 months and 12 months.",
+    ),
+    (("closed",), "Finished", "Your care with our team is complete."),
+)
+
+
+def _function(request: Request) -> FunctionQuestionnaires:
+    value: FunctionQuestionnaires = request.app.state.questionnaires
+    return value
+
+
+def _clinic(request: Request) -> Clinic:
+    settings = request.app.state.settings
+    return Clinic(settings.clinic_name, settings.clinic_phone)
+
+
+@router.get("/me", response_class=HTMLResponse)
+def my_page(request: Request, uow: UoW, patient: CurrentPatient, policy: Policy) -> HTMLResponse:
+    """Where the patient is on the path, their appointment (arrive 15 minutes early) and what to do next."""
+    mine = cases.my_cases(uow, patient.actor, policy, view="portal:me")
+    uow.commit()
+    return portal_page(request, "me.html", patient, cases=mine, path=PATH, today=dt.date.today())
+
+
+@router.post("/logout")
+def logout(uow: UoW, patient: CurrentPatient) -> RedirectResponse:
+    """Sign out (CSRF-checked like every form)."""
+    accounts.sign_out(uow, patient.session, patient.actor)
+    uow.commit()
+    response = RedirectResponse("/portal", status_code=303)
+    response.delete_cookie(PORTAL_COOKIE, path="/portal")
+    return response
+
+
+def _intake_page(
+    request: Request,
+    patient: CurrentPatient,
+    case: cases.MyCase,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    version: int | None,
+    status: int = 200,
+    flash: str | None = None,
+) -> HTMLResponse:
+    return portal_page(
+        request,
+        "intake.html",
+        patient,
+        status,
+        case=case,
+        values=values,
+        errors=errors,
+        version=version,
+        flash=flash,
+        q=intake,
+        labels=intake.LABELS,
+        words={**intake.PORTAL_WORDS, **dict(intake.YES_NO_UNSURE)},
+        function=_function(request),
+        sent=case.intake is not None and case.intake.submitted_at is not None,
+    )
+
+
+@router.get("/cases/{case_id}/intake", response_class=HTMLResponse)
+def intake_form(request: Request, case_id: CaseId, uow: UoW, patient: CurrentPatient, policy: Policy) -> HTMLResponse:
+    """The intake questionnaire, with the answers saved so far (from any device)."""
+    case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:intake")
+    response = cases.questionnaire(uow, patient.actor, case_id, "intake")
+    uow.commit()
+    values: dict[str, Any] = dict(response.answers.get("raw", {})) if response else {}
+    if not values and case.request is not None:
+        values = {"pain_started": case.request.pain_since.isoformat(), "pain_now": str(case.baseline["nrs"] or "")}
+    saved = request.query_params.get("saved") == "1"
+    return _intake_page(
+        request,
+        patient,
+        case,
+        values=values,
+        errors={},
+        version=response.version if response else None,
+        flash="Your answers are saved. You can come back to them later, on any device." if saved else None,
+    )
+
+
+@router.post("/cases/{case_id}/intake", response_model=None)
+def save_intake(
+    request: Request, case_id: CaseId, uow: UoW, patient: CurrentPatient, policy: Policy, form: Form
+) -> Response:
+    """Save the answers so far ('save') or send them to the team ('send'); problems are shown by each question."""
+    raw = intake.raw_form(form.raw, form.lists)
+    sending = form.raw.get("send") == "1"
+    today = dt.date.today()
+    checked = intake.check_intake(raw, _function(request), today=today, sending=sending)
+    version = form.version()
+    try:
+        if sending and checked.ok:
+            record = own_case_record(
+                uow,
+                patient.actor.patient_id,
+                case_id,
+                actor=patient.actor.name,
+                source=patient.actor.source,
+                view="portal:intake",
+                detail={},
+            )
+            patch = intake.intake_patch(checked.answers, record.facts, today=today)
+            cases.send_intake(
+                uow,
+                patient.actor,
+                case_id,
+                raw=raw,
+                answers=intake.json_ready(checked.answers),
+                patch=patch,
+                policy=policy,
+                expected_version=version,
+            )
+        else:
+            saved = cases.save_draft(uow, patient.actor, case_id, "intake", raw, expected_version=version)
+            version = saved.version
+        uow.commit()
+    except VertebroError as error:
+        if error.status_code in (401, 403, 404):
+            raise
+        uow.rollback()
+        case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:intake")
+        uow.commit()
+        errors = {**checked.errors, error.field or "form": error.message}
+        return _intake_page(
+            request,
+            patient,
+            case,
+            values=raw,
+            errors=errors,
+            version=version,
+            status=error.status_code,
+            flash=error.message,
+        )
+    if sending and checked.ok:
+        return RedirectResponse("/portal/me?sent=intake", status_code=303)
+    if checked.errors:
+        case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:intake")
+        uow.commit()
+        message = "Your answers are saved, but some need another look before you can send them: see the notes."
+        return _intake_page(
+            request, patient, case, values=raw, errors=checked.errors, version=version, status=422, flash=message
+        )
+    return RedirectResponse(f"/portal/cases/{case_id}/intake?saved=1", status_code=303)
+
+
+def _plan(request: Request, uow: UoW, patient: CurrentPatient, policy: Policy, case_id: int) -> dict[str, Any]:
+    record = own_case_record(
+        uow,
+        patient.actor.patient_id,
+        case_id,
+        actor=patient.actor.name,
+        source=patient.actor.source,
+        view="portal:plan",
+        detail={},
+    )
+    case = stored_case(record)
+    today = dt.date.today()
+    assessment = assess(case, policy, today)
+    plan: dict[str, Any] = {"preparation": None, "aftercare": None, "not_ready": None}
+    try:
+        plan["preparation"] = preparation_handout(case, assessment, policy, produced_on=today, clinic=_clinic(request))
+        plan["aftercare"] = discharge_sheet(case, assessment, policy, produced_on=today, clinic=_clinic(request))
+    except HandoutNotReady as error:
+        plan["not_ready"] = error.message
+    return plan
+
+
+@router.get("/cases/{case_id}/plan", response_class=HTMLResponse)
+def plan_page(request: Request, case_id: CaseId, uow: UoW, patient: CurrentPatient, policy: Policy) -> HTMLResponse:
+    """The preparation plan with the patient's own dates, and the aftercare plan."""
+    case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:plan")
+    plan = _plan(request, uow, patient, policy, case_id)
+    uow.commit()
+    return portal_page(request, "plan.html", patient, case=case, **plan)
+
+
+@router.get("/cases/{case_id}/documents/{kind}.pdf", response_class=Response)
+def document(
+    case_id: CaseId, kind: DocumentKind, uow: UoW, patient: CurrentPatient, policy: Policy, request: Request
+) -> Response:
+    """The preparation or aftercare plan as PDF (computed now from the stored record; the read is audited)."""
+    if kind is DocumentKind.PROCEDURE_REPORT:
+        raise NotFound("the procedure report is sent to your doctor; ask us for a copy", field="kind")
+    record = own_case_record(
+        uow,
+        patient.actor.patient_id,
+        case_id,
+        actor=patient.actor.name,
+        source=patient.actor.source,
+        view="portal:document",
+        detail={"kind": kind.value},
+    )
+    rendered = personal_document(record, kind, policy, as_of=dt.date.today(), clinic=_clinic(request))
+    uow.commit()
+    return Response(
+        html_to_pdf(rendered.html),
+        media_type="application/pdf",
+        headers={"Content-Disposition": f'attachment; filename="vertebro-{kind.value}-{record.identifier}.pdf"'},
+    )
+
+
+def _follow_up_page(
+    request: Request,
+    patient: CurrentPatient,
+    case: cases.MyCase,
+    visit: str,
+    *,
+    values: dict[str, Any],
+    errors: dict[str, str],
+    version: int | None,
+    status: int = 200,
+    flash: str | None = None,
+) -> HTMLResponse:
+    follow_up = next((f for f in case.follow_ups if f.visit == visit), None)
+    if follow_up is None:
+        raise NotFound(f"no {cases.VISIT_WORDS[visit]} questionnaire is planned for you", field="visit")
+    return portal_page(
+        request,
+        "follow_up.html",
+        patient,
+        status,
+        case=case,
+        follow_up=follow_up,
+        visit=visit,
+        words=cases.VISIT_WORDS[visit],
+        values=values,
+        errors=errors,
+        version=version,
+        flash=flash,
+        function=_function(request),
+        today=dt.date.today(),
+    )
+
+
+@router.get("/cases/{case_id}/follow-ups/{visit}", response_class=HTMLResponse)
+def follow_up_form(
+    request: Request, case_id: CaseId, visit: Visit, uow: UoW, patient: CurrentPatient, policy: Policy
+) -> HTMLResponse:
+    """A follow-up questionnaire (pain, and function where the clinic has the licensed questions)."""
+    case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:follow-up")
+    response = cases.questionnaire(uow, patient.actor, case_id, cases.VISITS[visit])
+    uow.commit()
+    values = dict(response.answers.get("raw", {})) if response else {}
+    return _follow_up_page(
+        request, patient, case, visit, values=values, errors={}, version=response.version if response else None
+    )
+
+
+@router.post("/cases/{case_id}/follow-ups/{visit}", response_model=None)
+def send_follow_up(
+    request: Request, case_id: CaseId, visit: Visit, uow: UoW, patient: CurrentPatient, policy: Policy, form: Form
+) -> Response:
+    """Save the answers so far, or send them: they go into the follow-up record the team uses."""
+    raw = intake.raw_form(form.raw, form.lists)
+    sending = form.raw.get("send") == "1"
+    checked = intake.check_follow_up(raw, _function(request), sending=sending)
+    version = form.version()
+    try:
+        if sending and checked.ok:
+            cases.send_follow_up(
+                uow, patient.actor, case_id, visit, raw=raw, answers=checked.answers, expected_version=version
+            )
+        else:
+            version = cases.save_draft(
+                uow, patient.actor, case_id, cases.VISITS[visit], raw, expected_version=version
+            ).version
+        uow.commit()
+    except VertebroError as error:
+        if error.status_code in (401, 403, 404):
+            raise
+        uow.rollback()
+        case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:follow-up")
+        uow.commit()
+        return _follow_up_page(
+            request,
+            patient,
+            case,
+            visit,
+            values=raw,
+            errors={**checked.errors, error.field or "form": error.message},
+            version=version,
+            status=error.status_code,
+            flash=error.message,
+        )
+    if sending and checked.ok:
+        return RedirectResponse(f"/portal/cases/{case_id}/progress?sent={visit}", status_code=303)
+    case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:follow-up")
+    uow.commit()
+    flash = "Your answers are saved. You can finish them later, on any device."
+    if checked.errors:
+        flash = "Your answers are saved, but some need another look: see the notes by the questions."
+    return _follow_up_page(
+        request,
+        patient,
+        case,
+        visit,
+        values=raw,
+        errors=checked.errors,
+        version=version,
+        status=422 if checked.errors else 200,
+        flash=flash,
+    )
+
+
+@router.get("/cases/{case_id}/progress", response_class=HTMLResponse)
+def progress(request: Request, case_id: CaseId, uow: UoW, patient: CurrentPatient, policy: Policy) -> HTMLResponse:
+    """Pain and function over time: a chart with a text description and the same numbers as a table."""
+    case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:progress")
+    uow.commit()
+    sent = request.query_params.get("sent")
+    flash = "Thank you: your answers are with the team." if sent in cases.VISITS else None
+    return portal_page(
+        request,
+        "progress.html",
+        patient,
+        case=case,
+        series=progress_series(case),
+        flash=flash,
+        treated=case.state in (State.DISCHARGED, State.FOLLOW_UP, State.CLOSED),
+    )

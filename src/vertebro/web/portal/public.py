@@ -1,0 +1,281 @@
+"""The portal's open pages: home, patient information, requesting an appointment, activation, sign-in."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Annotated, TypeVar
+
+from fastapi import APIRouter, Depends, Form, Path, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vertebro.clinical.levels import level_error
+from vertebro.education.content import page as education_page
+from vertebro.education.content import pages, render_page
+from vertebro.education.glossary import GLOSSARY
+from vertebro.errors import InvalidInput, NotFound, VertebroError
+from vertebro.intake.answers import REQUEST_WHERE
+from vertebro.messaging.outbox import deliver_pending, outbox_from_settings
+from vertebro.store import staff_service
+from vertebro.store.db import UnitOfWork
+from vertebro.store.portal import accounts
+from vertebro.store.portal.outbox import queue_activation
+from vertebro.web.deps import Policy, UoW, client_address
+from vertebro.web.forms import FormData, form_data
+from vertebro.web.portal.deps import PORTAL_COOKIE
+from vertebro.web.portal.templating import portal_page
+
+router = APIRouter(prefix="/portal", tags=["portal"])
+T = TypeVar("T")
+SEXES = (("female", "Female"), ("male", "Male"), ("other", "Other or I prefer not to say"))
+LABELS = {
+    "name": "Your full name",
+    "birth_date": "Date of birth",
+    "sex": "Sex",
+    "email": "E-mail address",
+    "phone": "Phone number",
+    "referring_doctor": "Doctor who sent you",
+    "where_it_hurts": "Where it hurts most",
+    "pain_since": "When the pain started",
+    "levels": "Which bone is broken",
+    "pain_now": "Pain today",
+}
+
+
+def set_portal_cookie(response: Response, request: Request, token: str) -> None:
+    """Set the patient's session cookie (HttpOnly, SameSite=Strict, Secure unless on 127.0.0.1)."""
+    response.set_cookie(
+        PORTAL_COOKIE,
+        token,
+        max_age=int(staff_service.ABSOLUTE_TIMEOUT.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=request.app.state.settings.secure_cookies,
+        path="/portal",
+    )
+
+
+@router.get("", response_class=HTMLResponse)
+def home(request: Request) -> HTMLResponse:
+    """The portal's home page: what the service is, how to ask for an appointment, sign-in."""
+    return portal_page(request, "home.html", None, pages=pages())
+
+
+@router.get("/info", response_class=HTMLResponse)
+def info_index(request: Request) -> HTMLResponse:
+    """Patient information: every topic, in reading order."""
+    return portal_page(request, "info_index.html", None, pages=pages())
+
+
+@router.get("/info/{slug}.html", response_class=HTMLResponse)
+def info_page(request: Request, slug: Annotated[str, Path(pattern=r"^[a-z0-9-]{1,80}$")]) -> HTMLResponse:
+    """One patient information page with its numbered sources (or the word list)."""
+    if slug == "glossary":
+        return portal_page(request, "glossary.html", None, terms=GLOSSARY)
+    try:
+        rendered = render_page(education_page(slug))
+    except KeyError:
+        raise NotFound(f"there is no page called {slug}", field="slug") from None
+    all_pages = pages()
+    index = [p.slug for p in all_pages].index(slug)
+    return portal_page(
+        request,
+        "info_page.html",
+        None,
+        rendered=rendered,
+        previous=all_pages[index - 1] if index > 0 else None,
+        following=all_pages[index + 1] if index + 1 < len(all_pages) else None,
+    )
+
+
+def _day(form: FormData, name: str) -> dt.date:
+    """Return a date typed as year-month-day, or say how to write it."""
+    text = form.required_text(name, 10)
+    try:
+        return dt.date.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("write the date as year-month-day, for example 1948-03-14", field=name) from None
+
+
+def _chosen(form: FormData, name: str, options: tuple[tuple[str, str], ...]) -> str:
+    """Return the chosen answer, or ask for one in plain words."""
+    value = form.raw.get(name, "")
+    if value not in {key for key, _ in options}:
+        raise InvalidInput("choose one of the answers", field=name)
+    return value
+
+
+def _request_fields(form: FormData, today: dt.date) -> tuple[accounts.NewRequest | None, dict[str, str]]:
+    """Check the request form field by field; return the request or every problem, in plain words."""
+    errors: dict[str, str] = {}
+
+    def field(name: str, read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except InvalidInput as error:
+            errors[name] = error.message
+            return None
+
+    name = field("name", lambda: form.required_text("name", 200))
+    born = field("birth_date", lambda: _day(form, "birth_date"))
+    if born is not None and not (today - dt.timedelta(days=365 * 120) <= born <= today):
+        errors["birth_date"] = "check the year of your date of birth"
+    sex = field("sex", lambda: _chosen(form, "sex", SEXES))
+    email = field("email", lambda: form.text("email", 254))
+    if email and ("@" not in email or "." not in email.split("@")[-1] or " " in email):
+        errors["email"] = "this does not look like an e-mail address, for example name@example.org"
+    phone = field("phone", lambda: form.text("phone", 40))
+    if phone and sum(c.isdigit() for c in phone) < 6:
+        errors["phone"] = "write the whole phone number, with the area code"
+    if not email and not phone and "email" not in errors and "phone" not in errors:
+        errors["email"] = "give an e-mail address or a phone number, so that we can reach you"
+    doctor = field("referring_doctor", lambda: form.required_text("referring_doctor", 200))
+    where = field("where_it_hurts", lambda: _chosen(form, "where_it_hurts", REQUEST_WHERE))
+    since = field("pain_since", lambda: _day(form, "pain_since"))
+    if since is not None and since > today:
+        errors["pain_since"] = "this date is in the future: give the day the pain started"
+    raw_levels = field("levels", lambda: form.required_text("levels", 40))
+    levels: list[str] = []
+    if raw_levels is not None:
+        levels = [
+            lv.strip().upper() for lv in raw_levels.replace(";", ",").replace(" and ", ",").split(",") if lv.strip()
+        ]
+        problems = [p for p in (level_error(lv) for lv in levels) if p]
+        if problems or len(set(levels)) != len(levels):
+            errors["levels"] = "write the bone as on your scan report, for example L1 or T12 (several: T12, L1)"
+    pain = field("pain_now", lambda: form.required_integer("pain_now", 0, 10))
+    if errors or name is None or born is None or sex is None or doctor is None or where is None:
+        return None, errors
+    if since is None or pain is None:
+        return None, errors
+    return (
+        accounts.NewRequest(
+            name=name,
+            birth_date=born,
+            sex=sex,
+            email=email.lower() if email else None,
+            phone=phone,
+            referring_doctor=doctor,
+            where_it_hurts=where,
+            pain_since=since,
+            levels=tuple(levels),
+            pain_now=pain,
+        ),
+        {},
+    )
+
+
+@router.get("/request", response_class=HTMLResponse)
+def request_form(request: Request) -> HTMLResponse:
+    """The appointment request form (no account needed)."""
+    return portal_page(
+        request, "request.html", None, errors={}, values={}, sexes=SEXES, where=REQUEST_WHERE, labels=LABELS
+    )
+
+
+def _deliver_now(request: Request) -> None:
+    """Try to deliver queued messages straight away (what fails stays queued for `vertebro outbox send`)."""
+    settings = request.app.state.settings
+    with UnitOfWork(request.app.state.session_factory) as uow:
+        deliver_pending(uow, outbox_from_settings(settings), limit=10)
+        uow.commit()
+
+
+@router.post("/request", response_model=None)
+def send_request(
+    request: Request, uow: UoW, policy: Policy, form: Annotated[FormData, Depends(form_data)]
+) -> HTMLResponse:
+    """Open the request: the patient gets a reference number and a one-time activation link."""
+    today = dt.date.today()
+    new, errors = _request_fields(form, today)
+    if new is not None:
+        try:
+            receipt = accounts.request_appointment(uow, new, policy, ip=client_address(request), today=today)
+            path = f"/portal/activate/{receipt.activation_token}"
+            link = f"{request.app.state.settings.portal_url}{path}"
+            account = uow.portal.account_for_patient(receipt.patient_id)
+            assert account is not None
+            if not request.app.state.settings.demo_mode:
+                queue_activation(uow, account, link)
+            uow.commit()
+        except VertebroError as error:
+            uow.rollback()
+            errors = {error.field or "form": error.message}
+        else:
+            if not request.app.state.settings.demo_mode:
+                _deliver_now(request)
+            return portal_page(request, "request_done.html", None, receipt=receipt, path=path, account=account)
+    values = dict(form.raw)
+    return portal_page(
+        request,
+        "request.html",
+        None,
+        422,
+        errors=errors,
+        values=values,
+        sexes=SEXES,
+        where=REQUEST_WHERE,
+        labels=LABELS,
+    )
+
+
+@router.get("/activate/{token}", response_class=HTMLResponse)
+def activation_form(request: Request, token: Annotated[str, Path(max_length=100)], uow: UoW) -> HTMLResponse:
+    """Choose a password with the one-time link."""
+    try:
+        account = accounts.account_to_activate(uow, token)
+    except VertebroError as error:
+        return portal_page(request, "error.html", None, 410, title="This link has expired", message=error.message)
+    actor = accounts.PatientActor(account.id, account.patient_id, account.reference, client_address(request))
+    accounts.audit(uow, actor, "read", "patient_account", account.id, view="portal:activate")
+    uow.commit()
+    return portal_page(request, "activate.html", None, errors={}, token=token, reference=account.reference)
+
+
+@router.post("/activate/{token}", response_model=None)
+def activate(
+    request: Request,
+    token: Annotated[str, Path(max_length=100)],
+    uow: UoW,
+    password: Annotated[str, Form(max_length=200)] = "",
+    repeated: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Set the password; the link stops working and the patient is signed in."""
+    try:
+        session_token = accounts.activate(uow, token, password, repeated, ip=client_address(request))
+        uow.commit()
+    except VertebroError as error:
+        uow.rollback()
+        if error.field == "token":
+            return portal_page(request, "error.html", None, 410, title="This link has expired", message=error.message)
+        account = accounts.account_to_activate(uow, token)
+        errors = {error.field or "form": error.message}
+        return portal_page(request, "activate.html", None, 422, errors=errors, token=token, reference=account.reference)
+    response = RedirectResponse("/portal/me", status_code=303)
+    set_portal_cookie(response, request, session_token)
+    return response
+
+
+@router.get("/login", response_class=HTMLResponse)
+def login_form(request: Request) -> HTMLResponse:
+    """The patient sign-in page."""
+    return portal_page(request, "login.html", None, errors={}, login="")
+
+
+@router.post("/login", response_model=None)
+def login(
+    request: Request,
+    uow: UoW,
+    login: Annotated[str, Form(max_length=254)] = "",
+    password: Annotated[str, Form(max_length=200)] = "",
+) -> Response:
+    """Check the reference number (or e-mail) and password."""
+    try:
+        token = accounts.sign_in(uow, login=login, password=password, ip=client_address(request))
+    except (staff_service.NotAuthenticated, staff_service.TooManyAttempts) as error:
+        uow.commit()  # the failed attempt counts towards the rate limit and is audited
+        return portal_page(request, "login.html", None, error.status_code, errors={"form": error.message}, login=login)
+    uow.commit()
+    response = RedirectResponse("/portal/me", status_code=303)
+    set_portal_cookie(response, request, token)
+    return response

@@ -1,0 +1,65 @@
+"""Rendering portal pages: the portal layout, the patient disclaimer on every page, plain dates."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from vertebro.education.content import DISCLAIMER as PATIENT_DISCLAIMER
+from vertebro.education.dates import date_time, long_date
+from vertebro.errors import VertebroError
+from vertebro.web.portal.deps import SignedInPatient
+from vertebro.web.templating import TEMPLATES
+
+TEMPLATES.env.filters.setdefault("long_date", long_date)
+TEMPLATES.env.filters.setdefault("date_time", date_time)
+
+
+def _moment(value: Any) -> str:
+    """Return an aware datetime in local time as 'Tuesday 8 December 2026 at 09:30'."""
+    local = value.astimezone()
+    return f"{long_date(local.date())} at {local:%H:%M}"
+
+
+TEMPLATES.env.filters.setdefault("moment", _moment)
+
+
+def portal_page(
+    request: Request, template: str, patient: SignedInPatient | None, status_code: int = 200, **context: Any
+) -> HTMLResponse:
+    """Render a portal page in the portal layout (with the disclaimer and, when signed in, the CSRF token)."""
+    settings = request.app.state.settings
+    return TEMPLATES.TemplateResponse(
+        request,
+        f"portal/{template}",
+        {
+            "patient": patient,
+            "csrf_token": None if patient is None else patient.csrf_token,
+            "disclaimer": PATIENT_DISCLAIMER,
+            "demo_mode": settings.demo_mode,
+            "clinic_name": settings.clinic_name,
+            "clinic_phone": settings.clinic_phone,
+            **context,
+        },
+        status_code=status_code,
+    )
+
+
+PORTAL_TITLES = {
+    403: "This page is not for this account",
+    404: "We could not find this page",
+    409: "This cannot be done now",
+    410: "This link has expired",
+    422: "Please check what you typed",
+    429: "Please wait a little",
+}
+
+
+def portal_error(request: Request, error: VertebroError) -> Response:
+    """Return a portal error page in plain words (401: the sign-in page)."""
+    if error.status_code == 401:
+        return RedirectResponse("/portal/login", status_code=303)
+    title = PORTAL_TITLES.get(error.status_code, "Something went wrong")
+    return portal_page(request, "error.html", None, error.status_code, title=title, message=error.message)
