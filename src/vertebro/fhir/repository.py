@@ -27,13 +27,22 @@ from vertebro.store.models import (
 )
 
 
+@dataclass(frozen=True, slots=True)
+class AssessmentVerdicts:
+    """What the FHIR layer shows of an assessment: its id and the verdict part of its ``result`` document
+    (``ruleset_version``, ``as_of``, ``profiles``; the rest of the document, some 28 kB, is not read)."""
+
+    id: int
+    result: dict[str, Any]
+
+
 @dataclass(slots=True)
 class PatientRecord:
     """Everything of one patient that the FHIR layer exports."""
 
     patient: Patient
     cases: list[Case] = field(default_factory=list)
-    assessments: dict[int, Assessment] = field(default_factory=dict)  # latest per case id
+    assessments: dict[int, AssessmentVerdicts] = field(default_factory=dict)  # latest per case id
     procedures: list[ProcedureRecord] = field(default_factory=list)
     complications: list[Complication] = field(default_factory=list)
     stored: list[FhirResource] = field(default_factory=list)
@@ -114,8 +123,13 @@ class FhirRepository:
                 .group_by(Assessment.case_id)
                 .subquery()
             )
-            for assessment in self.session.scalars(select(Assessment).join(newest, newest.c.id == Assessment.id)):
-                by_id[patient_of[assessment.case_id]].assessments[assessment.case_id] = assessment
+            parts = ("ruleset_version", "as_of", "profiles")
+            verdicts = select(Assessment.id, Assessment.case_id, *(Assessment.result[p] for p in parts))
+            for assessment_id, case_id, *values in self.session.execute(
+                verdicts.join(newest, newest.c.id == Assessment.id)
+            ):
+                result = dict(zip(parts, values, strict=True))
+                by_id[patient_of[case_id]].assessments[case_id] = AssessmentVerdicts(assessment_id, result)
             procedures = self.session.scalars(
                 select(ProcedureRecord)
                 .where(ProcedureRecord.case_id.in_(case_ids))

@@ -29,6 +29,7 @@ def code_systems() -> dict[str, dict[str, Any]]:
     return {system["id"]: system for system in systems}
 
 
+@cache
 def system(key: str) -> str:
     """Return the URI of a code system by its short key in ``maps.json`` (e.g. ``loinc``)."""
     uri: str = maps()["systems"][key]
@@ -46,16 +47,27 @@ def local(key: str, code: str) -> Coding:
     """Return the Coding of ``code`` in the local CodeSystem ``key`` (e.g. ``local(\"level\", \"L1\")``).
 
     Raises KeyError when the code is not in the CodeSystem, so an unknown local code cannot be emitted.
+    A new dict each call (the lookups are cached: bulk export builds hundreds of thousands of these).
     """
+    return dict(_local(key, code))
+
+
+@cache
+def _local(key: str, code: str) -> Coding:
     uri = system(key)
     return {"system": uri, "code": code, "display": _local_displays()[(uri, code)]}
 
 
 def coding(reference: str) -> Coding:
-    """Return the Coding for a reference in ``maps.json``: ``"local|age"`` or ``"observation.nrs"``."""
+    """Return the Coding for a reference in ``maps.json``: ``"local|age"`` or ``"observation.nrs"`` (a new dict)."""
+    return dict(_coding(reference))
+
+
+@cache
+def _coding(reference: str) -> Coding:
     if "|" in reference:
         key, code = reference.split("|", 1)
-        return local(key, code)
+        return _local(key, code)
     group, name = reference.split(".", 1)
     entry = maps()[group][name]
     return {"system": system(entry["system"]), "code": entry["code"], "display": entry["display"]}
