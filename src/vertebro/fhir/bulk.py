@@ -1,23 +1,45 @@
 """Bulk export: every patient's record as NDJSON, one file per resource type (FHIR Bulk Data file format).
 
-Streams patients in batches (four queries per batch), writes plain dicts with ``json.dumps`` (no FHIR models)
-and audits one read per exported patient, batch by batch, in the caller's transaction.
+Streams patients in batches (a fixed number of queries per batch), builds plain dicts (no FHIR models), writes
+them with orjson (byte for byte what ``json.dumps(separators=(",", ":"), ensure_ascii=False)`` writes: see
+:func:`ndjson_line`) and audits one read per exported patient, batch by batch, in the caller's transaction.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import IO
 
+import orjson
+
+from vertebro.fhir.elements import Resource
 from vertebro.fhir.record import record_resources
 from vertebro.fhir.repository import FhirRepository
 from vertebro.store.db import UnitOfWork
 from vertebro.store.workflow import Actor
 
 BATCH = 500
+_MAY_DIFFER = re.compile(rb"\de-|[:,\[]-?0\.0000|[:,\[]null")  # where orjson may differ (or look-alikes)
+
+
+def ndjson_line(resource: Resource) -> bytes:
+    """Return one NDJSON line (UTF-8, newline-terminated) of a resource, exactly as the standard library writes it.
+
+    orjson is several times faster than ``json.dumps``. Where the two could differ, the standard library writes
+    the line: floats below 1e-4 (``1e-05`` in Python, ``0.00001`` or ``1e-5`` from orjson), NaN and infinities
+    (``null`` from orjson), and what orjson refuses (integers beyond 64 bits, keys that are not strings).
+    """
+    try:
+        line = orjson.dumps(resource, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        line = b""
+    if not line or _MAY_DIFFER.search(line):
+        return (json.dumps(resource, separators=(",", ":"), ensure_ascii=False) + "\n").encode("utf-8")
+    return line
 
 
 def export_ndjson(
@@ -38,7 +60,7 @@ def export_ndjson(
     """
     out_dir.mkdir(parents=True, exist_ok=True)
     repository = FhirRepository(uow.session)
-    files: dict[str, IO[str]] = {}
+    files: dict[str, IO[bytes]] = {}
     counts: dict[str, int] = {}
     after = 0
     try:
@@ -46,15 +68,20 @@ def export_ndjson(
             patients = repository.search_patients(since=since, ids=patient_ids, after_id=after, limit=BATCH)
             if not patients:
                 break
+            lines: dict[str, list[bytes]] = {}
             for record in repository.records(patients):
                 for resource in record_resources(record):
                     kind = resource["resourceType"]
                     if types is not None and kind not in types:
                         continue
-                    if kind not in files:
-                        files[kind] = (out_dir / f"{kind}.ndjson").open("w", encoding="utf-8")
-                    files[kind].write(json.dumps(resource, separators=(",", ":"), ensure_ascii=False) + "\n")
-                    counts[kind] = counts.get(kind, 0) + 1
+                    if kind not in lines:
+                        lines[kind] = []
+                    lines[kind].append(ndjson_line(resource))
+            for kind, chunk in lines.items():
+                if kind not in files:
+                    files[kind] = (out_dir / f"{kind}.ndjson").open("wb")
+                files[kind].write(b"".join(chunk))
+                counts[kind] = counts.get(kind, 0) + len(chunk)
             uow.audit.append_reads(
                 actor=actor.username,
                 patient_ids=[p.id for p in patients],
