@@ -14,6 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy import select
+
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.errors import VertebroError
 from vertebro.fhir.codes import system
@@ -24,13 +26,14 @@ from vertebro.fhir.service import STORED_ID
 from vertebro.fhir.writes import STORED_TYPES, add_patient, store_imported
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import Patient
-from vertebro.store.service import record_assessment
+from vertebro.store.service import NewCase, assessed_case, record_assessment, store_new_patients
 
 IMPORTED_TYPES = frozenset({"Patient", "Condition", "Observation", "MedicationStatement", "AllergyIntolerance"})
 DERIVED_TYPES = frozenset({"GuidanceResponse"})  # recomputed by the rules on import, never taken as given
 CaseReader = Callable[[list[Resource]], Case]
 FractureTest = Callable[[Resource], object | None]  # intake.fhir_bundle.fracture_of: None unless on a vertebra
 UNPLACED = ("encounter", "context")  # references to resources vertebro does not hold, dropped from stored ones
+IMPORT_BATCH = 200  # new patients stored together (see _Batch)
 
 
 @dataclass
@@ -146,6 +149,7 @@ def import_resources(
             problems[patient_key].append(resource)
             continue
         groups[patient_key].setdefault(_case_key(resource), []).append(resource)
+    batch = _Batch(uow, reader, actor, source, summary, progress)
     for patient_key, cases in groups.items():
         if fracture is not None and not any(fracture(r) for rs in cases.values() for r in rs if _is_condition(r)):
             skipped = [r["resourceType"] for rs in cases.values() for r in rs]
@@ -153,12 +157,132 @@ def import_resources(
                 reason = f"{kind}: not imported for a patient without a vertebral fracture"
                 summary.skipped[reason] = summary.skipped.get(reason, 0) + 1
             cases = {}
-        _import_patient(
-            uow, patient_key, patients[patient_key], cases, problems[patient_key], reader, actor, source, summary
-        )
-        if progress is not None:
-            progress(1)
+        batch.add(_Group(patient_key, patients[patient_key], cases, problems[patient_key]))
+    batch.flush()
     return summary
+
+
+@dataclass(frozen=True, slots=True)
+class _Group:
+    """One patient's resources: the Patient, the other resources by case key, the Conditions to store."""
+
+    key: str
+    patient: Resource
+    cases: dict[str, list[Resource]]
+    conditions: list[Resource]
+
+
+@dataclass
+class _Batch:
+    """Patients imported in order; new patients whose cases read and assess cleanly are stored many at a time.
+
+    A patient goes the one-by-one way (:func:`_import_patient`, a savepoint each) when it has Conditions to store,
+    is already in the database (or twice in the batch), when its cases change its fields, or when reading or
+    assessing it fails (which that way reports). The others are checked first, with nothing written, then
+    stored together in one savepoint; if that fails, they are imported one by one instead. Either way a patient
+    is stored whole or not at all, patients get their ids in import order, and the audit entries are those of
+    one-by-one storage.
+    """
+
+    uow: UnitOfWork
+    reader: CaseReader
+    actor: str
+    source: str
+    summary: ImportSummary
+    progress: Callable[[int], None] | None
+    pending: list[tuple[_Group, list[NewCase]]] = field(default_factory=list)
+
+    def add(self, group: _Group) -> None:
+        """Import a patient now (one by one) or hold it for the next bulk write."""
+        checked = self._checked(group)
+        if checked is None:
+            self.flush()
+            self._one(group)
+            return
+        self.pending.append((group, checked))
+        if len(self.pending) >= IMPORT_BATCH:
+            self.flush()
+
+    def flush(self) -> None:
+        """Store the patients held so far, in order."""
+        pending, self.pending = self.pending, []
+        identifiers = [checked[0].case.patient.identifier or "" for _, checked in pending]
+        known = set(self.uow.session.scalars(select(Patient.identifier).where(Patient.identifier.in_(identifiers))))
+        run: list[tuple[_Group, list[NewCase]]] = []
+        for item, identifier in zip(pending, identifiers, strict=True):
+            if identifier in known:
+                self._many(run)
+                run = []
+                self._one(item[0])
+                continue
+            known.add(identifier)
+            run.append(item)
+        self._many(run)
+
+    def _checked(self, group: _Group) -> list[NewCase] | None:
+        """The new cases of a patient for the bulk write, or None when it must go one by one."""
+        if group.conditions or not group.cases:
+            return None
+        try:
+            facts = [
+                self.reader([group.patient, *rs]) for _, rs in sorted(group.cases.items(), key=lambda c: _order(c[0]))
+            ]
+            if len({(c.patient.identifier, c.patient.name, c.patient.birth_date, c.patient.sex) for c in facts}) != 1:
+                return None
+            checked: list[NewCase] = []
+            documents: list[dict[str, Any]] = []
+            for case in facts:
+                document = case.model_dump(mode="json")
+                if document in documents:
+                    continue
+                documents.append(document)
+                assessment = assess(case)
+                checked.append(
+                    assessed_case(
+                        case,
+                        assessment,
+                        assessment_json(assessment),
+                        actor=self.actor,
+                        source=self.source,
+                        facts=document,
+                    )
+                )
+        except (ValueError, VertebroError):
+            return None
+        return checked
+
+    def _many(self, run: list[tuple[_Group, list[NewCase]]]) -> None:
+        if not run:
+            return
+        savepoint = self.uow.session.begin_nested()
+        try:
+            store_new_patients(self.uow, [checked for _, checked in run], actor=self.actor, source=self.source)
+            savepoint.commit()
+        except VertebroError:
+            savepoint.rollback()
+            for group, _ in run:
+                self._one(group)
+            return
+        for group, checked in run:
+            self.summary.created.append(group.key)
+            self.summary.cases += len(checked)
+        if self.progress is not None:
+            self.progress(len(run))
+
+    def _one(self, group: _Group) -> None:
+        _import_patient(
+            self.uow,
+            group.key,
+            group.patient,
+            group.cases,
+            group.conditions,
+            self.reader,
+            self.actor,
+            self.source,
+            self.summary,
+        )
+        if self.progress is not None:
+            self.progress(1)
 
 
 def _is_condition(resource: Resource) -> bool:

@@ -10,16 +10,18 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+
+from sqlalchemy.exc import IntegrityError
 
 from vertebro.clinical.assessment import Assessment as ClinicalAssessment
 from vertebro.clinical.facts import Case as CaseFacts
 from vertebro.clinical.levels import level_index
-from vertebro.errors import InvalidInput
+from vertebro.errors import Conflict, InvalidInput
 from vertebro.store.db import UnitOfWork
-from vertebro.store.models import Assessment, Case, CaseWorkflow, Fracture, Patient
+from vertebro.store.models import Assessment, AuditEntry, Case, CaseWorkflow, Fracture, Patient
 
 GENANT_GRADES = range(4)
 
@@ -50,6 +52,61 @@ class WorklistRow:
     assessed_at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class NewCase:
+    """A case checked and ready to store (what :func:`record_case` writes): see :func:`new_case`."""
+
+    case: CaseFacts
+    facts: dict[str, Any]  # case.model_dump(mode="json")
+    assessment: dict[str, Any]
+    ruleset_version: str
+    default_profile: str
+    default_category: str
+    treatment: str
+    grades: dict[str, int | None]
+
+
+def new_case(
+    case: CaseFacts,
+    *,
+    actor: str,
+    source: str | None,
+    assessment: Mapping[str, Any],
+    ruleset_version: str,
+    default_profile: str,
+    default_category: str,
+    treatment: str,
+    genant_by_level: Mapping[str, int | None],
+    facts: dict[str, Any] | None = None,
+) -> NewCase:
+    """Check what :func:`record_case` would store and return it (nothing is written).
+
+    ``facts`` is ``case.model_dump(mode="json")`` when the caller has it already. Raises
+    :class:`~vertebro.errors.InvalidInput` as :func:`record_case` does.
+    """
+    if case.patient.identifier is None:
+        raise InvalidInput(
+            "a patient identifier is required to store a case",
+            field="patient.identifier",
+        )
+    _check_text(actor, "actor", 128)
+    _check_text(source, "source", 255, required=False)
+    _check_text(ruleset_version, "ruleset_version", 64)
+    _check_text(default_profile, "default_profile", 32)
+    _check_text(default_category, "default_category", 32)
+    _check_text(treatment, "treatment", 64)
+    return NewCase(
+        case=case,
+        facts=case.model_dump(mode="json") if facts is None else facts,
+        assessment=_json_document(assessment, "assessment"),
+        ruleset_version=ruleset_version,
+        default_profile=default_profile,
+        default_category=default_category,
+        treatment=treatment,
+        grades=_genant_grades(case, genant_by_level),
+    )
+
+
 def record_case(
     uow: UnitOfWork,
     case: CaseFacts,
@@ -74,31 +131,25 @@ def record_case(
     missing or an argument is malformed, :class:`~vertebro.errors.Conflict` when a
     concurrent transaction created the same patient first.
     """
-    identifier = case.patient.identifier
-    if identifier is None:
-        raise InvalidInput(
-            "a patient identifier is required to store a case",
-            field="patient.identifier",
-        )
-    _check_text(actor, "actor", 128)
-    _check_text(source, "source", 255, required=False)
-    _check_text(ruleset_version, "ruleset_version", 64)
-    _check_text(default_profile, "default_profile", 32)
-    _check_text(default_category, "default_category", 32)
-    _check_text(treatment, "treatment", 64)
-    document = _json_document(assessment, "assessment")
-    grades = _genant_grades(case, genant_by_level)
+    checked = new_case(
+        case,
+        actor=actor,
+        source=source,
+        assessment=assessment,
+        ruleset_version=ruleset_version,
+        default_profile=default_profile,
+        default_category=default_category,
+        treatment=treatment,
+        genant_by_level=genant_by_level,
+    )
+    return store_case(uow, checked, actor=actor, source=source)
 
-    patient, created, changed = _upsert_patient(uow, case)
+
+def store_case(uow: UnitOfWork, new: NewCase, *, actor: str, source: str | None) -> RecordedCase:
+    """Store a case checked by :func:`new_case` (patient matched or created as in :func:`record_case`)."""
+    patient, created, changed = _upsert_patient(uow, new.case)
     if created:
-        uow.audit.append(
-            actor=actor,
-            action="create",
-            entity_type="patient",
-            entity_id=patient.id,
-            patient_id=patient.id,
-            source=source,
-        )
+        uow.audit.append(**_patient_created(patient.id), actor=actor, source=source)
     elif changed:
         uow.audit.append(
             actor=actor,
@@ -109,64 +160,129 @@ def record_case(
             detail={"fields": changed},
             source=source,
         )
-
-    case_row = uow.cases.add(
-        Case(
-            patient_id=patient.id,
-            facts=case.model_dump(mode="json"),
-            procedure_date=case.procedure_date,
-            fractures=[
-                Fracture(
-                    level=fracture.level,
-                    cause=fracture.cause,
-                    onset_weeks=fracture.onset_weeks,
-                    mri_edema=fracture.mri_edema,
-                    bone_scan_uptake=fracture.bone_scan_uptake,
-                    height_loss_percent=fracture.height_loss_percent,
-                    genant_grade=grades.get(fracture.level),
-                )
-                for fracture in case.fractures
-            ],
-        )
-    )
-    uow.workflows.add(
-        CaseWorkflow(case_id=case_row.id, state="requested", treatment=treatment, default_category=default_category)
-    )
-    uow.audit.append(
-        actor=actor,
-        action="create",
-        entity_type="case",
-        entity_id=case_row.id,
-        patient_id=patient.id,
-        detail={"fracture_count": len(case.fractures)},
-        source=source,
-    )
-
-    assessment_row = uow.assessments.add(
-        Assessment(
-            case_id=case_row.id,
-            ruleset_version=ruleset_version,
-            default_profile=default_profile,
-            default_category=default_category,
-            treatment=treatment,
-            result=document,
-        )
-    )
-    uow.audit.append(
-        actor=actor,
-        action="create",
-        entity_type="assessment",
-        entity_id=assessment_row.id,
-        patient_id=patient.id,
-        detail={"case_id": case_row.id, "ruleset_version": ruleset_version},
-        source=source,
-    )
+    case_row = uow.cases.add(_case_row(patient.id, new))
+    uow.workflows.add(_workflow_row(case_row.id, new))
+    uow.audit.append(**_case_created(patient.id, case_row.id, new), actor=actor, source=source)
+    assessment_row = uow.assessments.add(_assessment_row(case_row.id, new))
+    uow.audit.append(**_assessment_created(patient.id, assessment_row, new), actor=actor, source=source)
     return RecordedCase(
         patient_id=patient.id,
         case_id=case_row.id,
         assessment_id=assessment_row.id,
         patient_created=created,
     )
+
+
+def store_new_patients(
+    uow: UnitOfWork, patients: Sequence[Sequence[NewCase]], *, actor: str, source: str | None
+) -> list[list[RecordedCase]]:
+    """Store new patients, each with its cases, in four flushes whatever their number (bulk import).
+
+    Each inner sequence holds the cases of one patient that is not in the database yet; its first case gives
+    the patient's fields (the others must not change them). Writes the same rows and audit entries, in the
+    same order, as :func:`store_case` case by case. Raises :class:`~vertebro.errors.Conflict` when an
+    identifier is taken (roll back the caller's savepoint then). Nothing is committed.
+    """
+    session = uow.session
+    people = [
+        Patient(
+            identifier=cases[0].case.patient.identifier,
+            name=cases[0].case.patient.name,
+            birth_date=cases[0].case.patient.birth_date,
+            sex=cases[0].case.patient.sex,
+        )
+        for cases in patients
+    ]
+    session.add_all(people)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise Conflict("a patient with this identifier already exists", field="patient.identifier") from error
+    case_rows = [[_case_row(person.id, new) for new in cases] for person, cases in zip(people, patients, strict=True)]
+    session.add_all([row for rows in case_rows for row in rows])
+    session.flush()
+    assessments: list[list[Assessment]] = []
+    for rows, cases in zip(case_rows, patients, strict=True):
+        session.add_all([_workflow_row(row.id, new) for row, new in zip(rows, cases, strict=True)])
+        assessments.append([_assessment_row(row.id, new) for row, new in zip(rows, cases, strict=True)])
+        session.add_all(assessments[-1])
+    session.flush()
+    recorded: list[list[RecordedCase]] = []
+    for person, rows, assessed, cases in zip(people, case_rows, assessments, patients, strict=True):
+        entries = [_patient_created(person.id)]
+        for row, assessment_row, new in zip(rows, assessed, cases, strict=True):
+            entries += [_case_created(person.id, row.id, new), _assessment_created(person.id, assessment_row, new)]
+        session.add_all([AuditEntry(**_audit_row(entry), actor=actor, source=source) for entry in entries])
+        pairs = enumerate(zip(rows, assessed, strict=True))
+        recorded.append([RecordedCase(person.id, row.id, a.id, index == 0) for index, (row, a) in pairs])
+    session.flush()
+    return recorded
+
+
+def _case_row(patient_id: int, new: NewCase) -> Case:
+    return Case(
+        patient_id=patient_id,
+        facts=new.facts,
+        procedure_date=new.case.procedure_date,
+        fractures=[
+            Fracture(
+                level=fracture.level,
+                cause=fracture.cause,
+                onset_weeks=fracture.onset_weeks,
+                mri_edema=fracture.mri_edema,
+                bone_scan_uptake=fracture.bone_scan_uptake,
+                height_loss_percent=fracture.height_loss_percent,
+                genant_grade=new.grades.get(fracture.level),
+            )
+            for fracture in new.case.fractures
+        ],
+    )
+
+
+def _workflow_row(case_id: int, new: NewCase) -> CaseWorkflow:
+    return CaseWorkflow(
+        case_id=case_id, state="requested", treatment=new.treatment, default_category=new.default_category
+    )
+
+
+def _assessment_row(case_id: int, new: NewCase) -> Assessment:
+    return Assessment(
+        case_id=case_id,
+        ruleset_version=new.ruleset_version,
+        default_profile=new.default_profile,
+        default_category=new.default_category,
+        treatment=new.treatment,
+        result=new.assessment,
+    )
+
+
+def _patient_created(patient_id: int) -> dict[str, Any]:
+    return {"action": "create", "entity_type": "patient", "entity_id": patient_id, "patient_id": patient_id}
+
+
+def _case_created(patient_id: int, case_id: int, new: NewCase) -> dict[str, Any]:
+    return {
+        "action": "create",
+        "entity_type": "case",
+        "entity_id": case_id,
+        "patient_id": patient_id,
+        "detail": {"fracture_count": len(new.case.fractures)},
+    }
+
+
+def _assessment_created(patient_id: int, assessment: Assessment, new: NewCase) -> dict[str, Any]:
+    return {
+        "action": "create",
+        "entity_type": "assessment",
+        "entity_id": assessment.id,
+        "patient_id": patient_id,
+        "detail": {"case_id": assessment.case_id, "ruleset_version": new.ruleset_version},
+    }
+
+
+def _audit_row(entry: dict[str, Any]) -> dict[str, Any]:
+    """The AuditEntry columns of an entry as :meth:`AuditRepository.append` writes them."""
+    return {**entry, "entity_id": str(entry["entity_id"]), "detail": dict(entry.get("detail") or {})}
 
 
 def worklist(uow: UnitOfWork, *, actor: str, source: str | None, limit: int | None = None) -> list[WorklistRow]:
@@ -285,9 +401,22 @@ def record_assessment(
     source: str | None,
 ) -> RecordedCase:
     """Record a case with its clinical assessment (``document`` is its JSON form); not committed."""
+    checked = assessed_case(case, assessment, document, actor=actor, source=source)
+    return store_case(uow, checked, actor=actor, source=source)
+
+
+def assessed_case(
+    case: CaseFacts,
+    assessment: ClinicalAssessment,
+    document: Mapping[str, Any],
+    *,
+    actor: str,
+    source: str | None,
+    facts: dict[str, Any] | None = None,
+) -> NewCase:
+    """Check a case with its clinical assessment for storing (:func:`new_case`); nothing is written."""
     default = assessment.default_verdict
-    return record_case(
-        uow,
+    return new_case(
         case,
         actor=actor,
         source=source,
@@ -299,4 +428,5 @@ def record_assessment(
         genant_by_level={
             f.level: None if f.morphometry is None else f.morphometry.genant_grade for f in assessment.fractures
         },
+        facts=facts,
     )

@@ -137,3 +137,55 @@ def _without_meta(resource: dict[str, object]) -> dict[str, object]:
 
 def _without_subject(resource: dict[str, object]) -> dict[str, object]:
     return {k: v for k, v in resource.items() if k != "subject"}  # patient ids differ between databases
+
+
+def _patient_entries(path: Path, identifier: str, number: int) -> list[tuple[str, dict[str, object]]]:
+    """The resources of one demo case as an import's entries, for Patient/<number>."""
+    resources = _resources(path)
+    for resource in resources:
+        for element in ("subject", "patient"):
+            if element in resource:
+                resource[element] = {"reference": f"Patient/{number}"}
+    resources[0]["id"] = str(number)
+    resources[0]["identifier"] = [{"value": identifier}]
+    return list(bundle_entries({"resourceType": "Bundle", "entry": [{"resource": r} for r in resources]}))
+
+
+def test_patients_stored_together_get_the_rows_and_audit_of_one_by_one_storage(
+    session_factory: sessionmaker[Session],
+) -> None:
+    """New patients are stored many at a time; a bad one among them is rejected whole, a known one is matched,
+    ids follow the import order and each patient has the audit entries of one-by-one storage."""
+    known = _patient_entries(DEMO[2], "BULK-KNOWN", 3)
+    bad = _patient_entries(DEMO[1], "BULK-BAD", 2)
+    for _, resource in bad:
+        if resource.get("valueInteger") is not None and resource["id"] == "c3-72514-3":
+            resource["valueInteger"] = 42
+    entries = [*_patient_entries(DEMO[0], "BULK-A", 1), *bad, *known, *_patient_entries(DEMO[3], "BULK-C", 4)]
+    with UnitOfWork(session_factory) as uow:
+        import_resources(uow, known, reader=case_from_resources, actor="first", source="t")
+        summary = import_resources(uow, entries, reader=case_from_resources, actor="bulk", source="t")
+        uow.commit()
+        assert summary.created == ["Patient/1", "Patient/4"]
+        assert summary.matched == ["Patient/3"]
+        assert [key for key, _ in summary.rejected] == ["Patient/2"]
+        assert "valueInteger (pain.nrs)" in summary.rejected[0][1]
+        assert uow.patients.get_by_identifier("BULK-BAD") is None
+        first, last = uow.patients.get_by_identifier("BULK-A"), uow.patients.get_by_identifier("BULK-C")
+        assert first is not None
+        assert last is not None
+        assert first.id < last.id
+        for patient in (first, last):
+            entries_of = [
+                (e.action, e.entity_type, e.detail)
+                for e in uow.audit.entries(patient_id=patient.id, actor="bulk")
+                if e.action != "read"
+            ]
+            (case,) = uow.cases.list_for_patient(patient.id)
+            (assessment,) = uow.assessments.list_for_case(case.id)
+            assert entries_of == [
+                ("create", "patient", {}),
+                ("create", "case", {"fracture_count": len(case.fractures)}),
+                ("create", "assessment", {"case_id": case.id, "ruleset_version": assessment.ruleset_version}),
+            ]
+            assert uow.workflows.get(case.id) is not None
