@@ -3,7 +3,9 @@
 Resources are grouped by the Patient they belong to (``subject``/``patient`` references, by id or fullUrl),
 then by our case identifier when present. Each patient's group is read into a case by the reader the caller
 passes (``vertebro.intake.fhir_bundle.case_from_resources``: intake and fhir are sibling layers), assessed and
-recorded inside a savepoint: a bad resource rolls back that patient only, never leaves half a patient.
+recorded inside a savepoint: a bad resource rolls back that patient only, never leaves half a patient. New
+patients whose cases read and assess cleanly are checked first and then stored up to 200 at a time (``_Batch``),
+with the same rows, ids and audit entries.
 """
 
 from __future__ import annotations
@@ -13,8 +15,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-
-from sqlalchemy import select
 
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.errors import VertebroError
@@ -206,8 +206,10 @@ class _Batch:
     def flush(self) -> None:
         """Store the patients held so far, in order."""
         pending, self.pending = self.pending, []
+        if not pending:
+            return
         identifiers = [checked[0].case.patient.identifier or "" for _, checked in pending]
-        known = set(self.uow.session.scalars(select(Patient.identifier).where(Patient.identifier.in_(identifiers))))
+        known = self.uow.patients.identifiers_taken(identifiers)
         run: list[tuple[_Group, list[NewCase]]] = []
         for item, identifier in zip(pending, identifiers, strict=True):
             if identifier in known:

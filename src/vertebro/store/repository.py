@@ -32,6 +32,11 @@ class PatientRepository:
         statement = select(Patient).where(Patient.identifier == identifier)
         return self.session.scalars(statement).one_or_none()
 
+    def identifiers_taken(self, identifiers: list[str]) -> set[str]:
+        """Return which of these clinic identifiers are already patients'."""
+        statement = select(Patient.identifier).where(Patient.identifier.in_(identifiers))
+        return set(self.session.scalars(statement))
+
     def add(self, patient: Patient) -> Patient:
         """Insert a patient and flush to assign its id.
 
