@@ -6,9 +6,9 @@ Repositories add objects and flush when an id is needed; they never commit. Rela
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -126,6 +126,9 @@ class AssessmentRepository:
         return list(self.session.scalars(statement))
 
 
+AUDIT_TABLE = cast(Table, AuditEntry.__table__)  # Core table: an INSERT without the ORM's flush and RETURNING
+
+
 class AuditRepository:
     """Appends to and reads the append-only ``audit_log``."""
 
@@ -142,19 +145,23 @@ class AuditRepository:
         patient_id: int | None = None,
         detail: dict[str, Any] | None = None,
         source: str | None = None,
-    ) -> AuditEntry:
-        """Add an audit entry to the current transaction; it is written with the change."""
-        entry = AuditEntry(
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=None if entity_id is None else str(entity_id),
-            patient_id=patient_id,
-            detail=dict(detail or {}),
-            source=source,
-        )
-        self.session.add(entry)
-        return entry
+    ) -> None:
+        """Write an audit entry in the current transaction (it commits or rolls back with the change).
+
+        One Core INSERT without RETURNING: nothing reads the entry back, so the ORM's unit of work
+        (identity map, flush, returned id) would only add cost to every audited request.
+        """
+        row = {
+            "occurred_at": utc_now(),
+            "actor": actor,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "patient_id": patient_id,
+            "detail": dict(detail or {}),
+            "source": source,
+        }
+        self.session.execute(insert(AUDIT_TABLE), row)
 
     def append_reads(self, *, actor: str, patient_ids: list[int], detail: dict[str, Any], source: str | None) -> None:
         """Add one ``read`` entry per patient shown (one multi-row INSERT, in the current transaction)."""

@@ -46,7 +46,7 @@ def _chart(
     flash: str | None = None,
 ) -> HTMLResponse:
     chart = svc.chart(uow, patient_id, staff.actor, policy)
-    portal = from_the_portal(uow, patient_id, [view.workflow.case_id for view in chart.cases])
+    portal = from_the_portal(uow, [view.workflow.case_id for view in chart.cases])
     uow.commit()
     return page(
         request,
