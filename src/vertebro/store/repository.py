@@ -164,7 +164,7 @@ class AuditRepository:
         self.session.execute(insert(AUDIT_TABLE), row)
 
     def append_reads(self, *, actor: str, patient_ids: list[int], detail: dict[str, Any], source: str | None) -> None:
-        """Add one ``read`` entry per patient shown (one multi-row INSERT, in the current transaction)."""
+        """Write one ``read`` entry per patient shown (one pipelined executemany, in the current transaction)."""
         if not patient_ids:
             return
         now = utc_now()
@@ -181,7 +181,7 @@ class AuditRepository:
             }
             for pid in patient_ids
         ]
-        self.session.execute(insert(AuditEntry), rows)
+        self.session.execute(insert(AUDIT_TABLE), rows)  # Core executemany: no ORM bulk-insert machinery
 
     def timeline(self, patient_id: int, *, limit: int = 200) -> list[AuditEntry]:
         """Return what happened to a patient's record (every change, decision, booking), newest first.
