@@ -25,10 +25,13 @@ def free_port() -> int:
 
 
 @contextmanager
-def serve(database_url: str) -> Iterator[str]:
-    """Run ``vertebro serve`` on the database until the block ends; yield its base URL."""
+def serve(database_url: str, **settings: str) -> Iterator[str]:
+    """Run ``vertebro serve`` on the database until the block ends; yield its base URL.
+
+    ``settings`` are extra environment variables for the server, e.g. ``VERTEBRO_DEMO_MODE="true"``.
+    """
     port = free_port()
-    env = {**os.environ, "VERTEBRO_DATABASE_URL": database_url}
+    env = {**os.environ, "VERTEBRO_DATABASE_URL": database_url, **settings}
     process = subprocess.Popen(
         [sys.executable, "-m", "vertebro", "serve", "--port", str(port)],
         env=env,

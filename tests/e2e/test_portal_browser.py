@@ -7,12 +7,7 @@ and sees the chart. Every portal page is screenshot into test-artifacts/portal/ 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,8 +16,7 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import update
 
-from tests.e2e.serving import CHROMIUM
-from tests.e2e.serving import free_port as _free_port
+from tests.e2e.serving import CHROMIUM, serve
 from tests.e2e.test_staff_browser import AXE, WCAG_TAGS, browser
 from vertebro.education.dates import long_date
 from vertebro.pathway.machine import Role
@@ -58,29 +52,8 @@ def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[st
         workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
         uow.commit()
     engine.dispose()
-    port = _free_port()
-    env = {**os.environ, "VERTEBRO_DATABASE_URL": url, "VERTEBRO_DEMO_MODE": "true"}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vertebro", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("the server did not start")
-    try:
-        yield f"http://127.0.0.1:{port}", url, secrets
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serve(url, VERTEBRO_DEMO_MODE="true") as base:
+        yield base, url, secrets
 
 
 def shot(page: Page, name: str) -> None:

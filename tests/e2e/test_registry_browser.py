@@ -4,12 +4,7 @@ the patients behind a figure, WCAG 2.1 AA checks; screenshots go to test-artifac
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,8 +12,7 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.serving import CHROMIUM
-from tests.e2e.serving import free_port as _free_port
+from tests.e2e.serving import CHROMIUM, serve
 from tests.e2e.test_staff_browser import AXE, WCAG_TAGS, browser
 from tests.integration.registry.conftest import Treated, add_treated
 from vertebro.pathway.machine import Role
@@ -94,28 +88,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             add_treated(uow.session, treated)
         uow.commit()
     engine.dispose()
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "vertebro", "serve", "--port", str(port)],
-        env={**os.environ, "VERTEBRO_DATABASE_URL": url},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        raise RuntimeError("the server did not start")
-    try:
-        yield f"http://127.0.0.1:{port}", secrets
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
+    with serve(url) as base:
+        yield base, secrets
 
 
 def _sign_in(browser: Browser, base: str, role: Role, secret: str) -> Page:

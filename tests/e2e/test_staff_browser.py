@@ -151,8 +151,13 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
 
     # wrong role: the coordinator cannot accept; the refusal says why
     radiologist.open_patient("E2E-1")
-    radiologist.shot("02-chart-assessment")
     expect(radiologist.page.get_by_role("table", name="Each guideline profile")).to_contain_text("nice-ta279")
+    # the reasons and sources load when the "Why" panel is opened (htmx), not with every chart
+    radiologist.page.get_by_text("Why: each profile's reasons").click()
+    panel = radiologist.page.locator(".reasons-body").first
+    expect(panel.locator("summary", has_text="Sources")).to_be_visible()
+    expect(panel.locator("summary", has_text="Fractures and morphometry")).to_be_visible()
+    radiologist.shot("02-chart-assessment")
     radiologist.action("Accept")
     expect(radiologist.page.locator(".state").first).to_have_text("eligible")
 

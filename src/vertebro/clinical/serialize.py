@@ -17,7 +17,24 @@ from vertebro.clinical.verdicts import ProfileVerdict, Reason
 JSON = dict[str, Any]
 
 
+_FIELDS: dict[type, tuple[str, ...]] = {}
+_ATOMS = (str, int, bool, type(None))
+
+
+def _field_names(kind: type) -> tuple[str, ...] | None:
+    """Return a dataclass type's field names (looked up once per type), or None for other types."""
+    names = _FIELDS.get(kind)
+    if names is None and dataclasses.is_dataclass(kind):
+        names = _FIELDS[kind] = tuple(f.name for f in dataclasses.fields(kind))
+    return names
+
+
 def _plain(value: Any, rules: dict[str, Rule]) -> Any:
+    kind = type(value)
+    if kind in _ATOMS:
+        return value
+    if kind is float:
+        return round(value, 3)
     if isinstance(value, Rule):
         rules[value.id] = value
         return value.id
@@ -25,14 +42,15 @@ def _plain(value: Any, rules: dict[str, Rule]) -> Any:
         return value.value
     if isinstance(value, (dt.datetime, dt.date, dt.time)):
         return value.isoformat()
-    if isinstance(value, float):
-        return round(value, 3)
-    if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _plain(getattr(value, f.name), rules) for f in dataclasses.fields(value)}
+    names = _field_names(kind)
+    if names is not None:
+        return {name: _plain(getattr(value, name), rules) for name in names}
     if isinstance(value, dict):
         return {str(k): _plain(v, rules) for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_plain(v, rules) for v in value]
+    if isinstance(value, float):
+        return round(value, 3)
     return value
 
 
@@ -99,6 +117,16 @@ def _hold(h: MedicationHold, rules: dict[str, Rule]) -> JSON:
     }
 
 
+def _source_json(sid: str) -> JSON:
+    found = source(sid)
+    return {
+        "citation": found.citation,
+        "locator": found.locator,
+        "year": found.year,
+        "confirmation": found.confirmation.value,
+    }
+
+
 def assessment_json(a: Assessment) -> JSON:
     """Return the assessment as JSON-compatible data, with every rule and source it cites."""
     rules: dict[str, Rule] = {}
@@ -144,13 +172,5 @@ def assessment_json(a: Assessment) -> JSON:
         for rid, r in sorted(rules.items())
     }
     cited = sorted({s for r in rules.values() for s in r.sources})
-    result["sources"] = {
-        sid: {
-            "citation": source(sid).citation,
-            "locator": source(sid).locator,
-            "year": source(sid).year,
-            "confirmation": source(sid).confirmation.value,
-        }
-        for sid in cited
-    }
+    result["sources"] = {sid: _source_json(sid) for sid in cited}
     return result

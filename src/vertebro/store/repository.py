@@ -6,9 +6,9 @@ Repositories add objects and flush when an id is needed; they never commit. Rela
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Table, func, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
@@ -131,6 +131,9 @@ class AssessmentRepository:
         return list(self.session.scalars(statement))
 
 
+AUDIT_TABLE = cast(Table, AuditEntry.__table__)  # Core table: an INSERT without the ORM's flush and RETURNING
+
+
 class AuditRepository:
     """Appends to and reads the append-only ``audit_log``."""
 
@@ -147,22 +150,26 @@ class AuditRepository:
         patient_id: int | None = None,
         detail: dict[str, Any] | None = None,
         source: str | None = None,
-    ) -> AuditEntry:
-        """Add an audit entry to the current transaction; it is written with the change."""
-        entry = AuditEntry(
-            actor=actor,
-            action=action,
-            entity_type=entity_type,
-            entity_id=None if entity_id is None else str(entity_id),
-            patient_id=patient_id,
-            detail=dict(detail or {}),
-            source=source,
-        )
-        self.session.add(entry)
-        return entry
+    ) -> None:
+        """Write an audit entry in the current transaction (it commits or rolls back with the change).
+
+        One Core INSERT without RETURNING: nothing reads the entry back, so the ORM's unit of work
+        (identity map, flush, returned id) would only add cost to every audited request.
+        """
+        row = {
+            "occurred_at": utc_now(),
+            "actor": actor,
+            "action": action,
+            "entity_type": entity_type,
+            "entity_id": None if entity_id is None else str(entity_id),
+            "patient_id": patient_id,
+            "detail": dict(detail or {}),
+            "source": source,
+        }
+        self.session.execute(insert(AUDIT_TABLE), row)
 
     def append_reads(self, *, actor: str, patient_ids: list[int], detail: dict[str, Any], source: str | None) -> None:
-        """Add one ``read`` entry per patient shown (one multi-row INSERT, in the current transaction)."""
+        """Write one ``read`` entry per patient shown (one pipelined executemany, in the current transaction)."""
         if not patient_ids:
             return
         now = utc_now()
@@ -179,7 +186,7 @@ class AuditRepository:
             }
             for pid in patient_ids
         ]
-        self.session.execute(insert(AuditEntry), rows)
+        self.session.execute(insert(AUDIT_TABLE), rows)  # Core executemany: no ORM bulk-insert machinery
 
     def timeline(self, patient_id: int, *, limit: int = 200) -> list[AuditEntry]:
         """Return what happened to a patient's record (every change, decision, booking), newest first.

@@ -131,17 +131,18 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from vertebro.web.schedule.endpoints import router as schedule_router
     from vertebro.web.worklist.endpoints import router as worklist_router
 
+    # Routes are matched in order: the busiest (worklist, chart, case API) first. No two routers share a path.
     routers = (
-        auth_router,
         worklist_router,
-        referrals_router,
         chart_router,
+        api_router,
+        auth_router,
+        referrals_router,
         calendar_router,
         schedule_router,
         documents_router,
         admin_router,
         registry_router,
-        api_router,
         fhir_router,
         cds_router(case_from_resources),
         portal_public_router,

@@ -15,7 +15,7 @@ from vertebro.store.models import AuditEntry
 def entry_id(session_factory: sessionmaker[Session]) -> int:
     """Id of one committed audit entry."""
     with UnitOfWork(session_factory) as uow:
-        entry = uow.audit.append(
+        uow.audit.append(
             actor="dr.tester",
             action="read",
             entity_type="patient",
@@ -24,9 +24,8 @@ def entry_id(session_factory: sessionmaker[Session]) -> int:
             detail={"view": "test"},
             source="pytest",
         )
-        uow.session.flush()
         uow.commit()
-        return entry.id
+        return int(uow.session.scalars(select(AuditEntry.id).where(AuditEntry.actor == "dr.tester")).one())
 
 
 def _actors(connection: Connection) -> list[str]:

@@ -28,6 +28,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("POST", "/logout"): {C, N, R, L, A},
     ("GET", "/"): CLINICAL,
     ("GET", "/patients/{patient_id}"): CLINICAL,
+    ("GET", "/cases/{case_id}/reasons"): CLINICAL,
     ("GET", "/calendar"): CLINICAL,
     ("GET", "/schedule"): {C, L},
     ("POST", "/schedule/plans"): {L},

@@ -214,13 +214,10 @@ class FromThePortal:
     intake: QuestionnaireResponse | None
 
 
-def from_the_portal(uow: UnitOfWork, patient_id: int, case_ids: list[int]) -> dict[int, FromThePortal]:
+def from_the_portal(uow: UnitOfWork, case_ids: list[int]) -> dict[int, FromThePortal]:
     """Return the portal request and intake of each case (the caller's chart read is already audited)."""
-    account = uow.portal.account_for_patient(patient_id)
     found: dict[int, FromThePortal] = {}
-    for case_id in case_ids:
-        request = uow.portal.request_of_case(case_id)
-        intake = uow.portal.response(case_id, "intake")
+    for case_id, request, intake, account in uow.portal.portal_of_cases(case_ids):
         if request is None and intake is None:
             continue
         found[case_id] = FromThePortal(

@@ -78,6 +78,25 @@ class PortalRepository:
         statement = select(AppointmentRequest).where(AppointmentRequest.case_id == case_id)
         return self.session.scalars(statement).one_or_none()
 
+    def portal_of_cases(
+        self, case_ids: list[int]
+    ) -> list[tuple[int, AppointmentRequest | None, QuestionnaireResponse | None, PatientAccount | None]]:
+        """Return, per case, its appointment request, intake response and the patient's account (one query)."""
+        if not case_ids:
+            return []
+        statement = (
+            select(Case.id, AppointmentRequest, QuestionnaireResponse, PatientAccount)
+            .outerjoin(AppointmentRequest, AppointmentRequest.case_id == Case.id)
+            .outerjoin(
+                QuestionnaireResponse,
+                (QuestionnaireResponse.case_id == Case.id) & (QuestionnaireResponse.kind == "intake"),
+            )
+            .outerjoin(PatientAccount, PatientAccount.patient_id == Case.patient_id)
+            .where(Case.id.in_(case_ids))
+        )
+        rows = self.session.execute(statement)
+        return [(int(cid), request, intake, account) for cid, request, intake, account in rows]
+
     # questionnaires
     def response(self, case_id: int, kind: str, *, for_update: bool = False) -> QuestionnaireResponse | None:
         """Return the questionnaire response of a case, or None."""

@@ -115,7 +115,14 @@ def case_snapshot(view_parts: dict[str, Any]) -> CaseSnapshot:
 
 def case_view(uow: UnitOfWork, case_id: int, actor: Actor, policy: ClinicPolicy, *, audit: bool = True) -> CaseView:
     """Return one case as the chart shows it (assessed now with the current ruleset); audits the read."""
-    workflow = load_workflow(uow, case_id)
+    return view_of_workflow(uow, load_workflow(uow, case_id), actor, policy, audit=audit)
+
+
+def view_of_workflow(
+    uow: UnitOfWork, workflow: CaseWorkflow, actor: Actor, policy: ClinicPolicy, *, audit: bool = True
+) -> CaseView:
+    """Return the chart's view of an already loaded workflow (with its case and patient); audits the read."""
+    case_id = workflow.case_id
     facts = facts_of(workflow.case)
     assessment = assess(facts, policy)
     confirmations = confirmations_of(workflow)
@@ -156,12 +163,11 @@ def case_view(uow: UnitOfWork, case_id: int, actor: Actor, policy: ClinicPolicy,
 
 def chart(uow: UnitOfWork, patient_id: int, actor: Actor, policy: ClinicPolicy) -> Chart:
     """Return a patient's chart with every case and the timeline; audits the read."""
-    patient = uow.patients.get(patient_id)
+    workflows = uow.workflows.cases_of_patient(patient_id)  # loads the patient with the cases
+    patient = workflows[0].case.patient if workflows else uow.patients.get(patient_id)
     if patient is None:
         raise NotFound(f"no patient {patient_id}", field="patient_id")
-    views = tuple(
-        case_view(uow, w.case_id, actor, policy, audit=False) for w in uow.workflows.cases_of_patient(patient_id)
-    )
+    views = tuple(view_of_workflow(uow, w, actor, policy, audit=False) for w in workflows)
     record_audit(uow, actor, "read", "patient", patient_id, patient_id, view="chart")
     return Chart(patient, views, tuple(uow.audit.timeline(patient_id)))
 

@@ -46,7 +46,7 @@ def _chart(
     flash: str | None = None,
 ) -> HTMLResponse:
     chart = svc.chart(uow, patient_id, staff.actor, policy)
-    portal = from_the_portal(uow, patient_id, [view.workflow.case_id for view in chart.cases])
+    portal = from_the_portal(uow, [view.workflow.case_id for view in chart.cases])
     uow.commit()
     return page(
         request,
@@ -77,6 +77,33 @@ def chart_page(
 ) -> HTMLResponse:
     """A patient's chart: every case with its assessment, steps and timeline (the read is audited)."""
     return _chart(request, uow, staff, policy, patient_id)
+
+
+@router.get("/cases/{case_id}/reasons", response_class=HTMLResponse)
+def case_reasons(
+    request: Request,
+    case_id: Annotated[int, Path(ge=1)],
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
+    policy: Policy,
+) -> HTMLResponse:
+    """Each profile's reasons, the fracture table and the sources of a case's assessment (the read is audited).
+
+    The chart loads this on demand (htmx, when its "Why" panel is opened) so that the chart itself stays
+    light; without JavaScript the panel's link opens it as a page of its own.
+    """
+    view = svc.case_view(uow, case_id, staff.actor, policy)
+    uow.commit()
+    fragment = request.headers.get("hx-request") == "true"
+    return page(
+        request,
+        "case_reasons.html",
+        staff,
+        layout="_fragment.html" if fragment else "base.html",
+        view=view,
+        a=view.assessment_data,
+        cid=case_id,
+    )
 
 
 def _submit(
