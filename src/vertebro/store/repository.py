@@ -6,6 +6,8 @@ Repositories add objects and flush when an id is needed; they never commit. Rela
 
 from __future__ import annotations
 
+import datetime as dt
+from collections.abc import Mapping, Sequence
 from typing import Any, cast
 
 from sqlalchemy import Table, func, insert, select
@@ -134,6 +136,28 @@ class AssessmentRepository:
 AUDIT_TABLE = cast(Table, AuditEntry.__table__)  # Core table: an INSERT without the ORM's flush and RETURNING
 
 
+def _audit_row(
+    when: dt.datetime,
+    actor: str,
+    source: str | None,
+    action: str,
+    entity_type: str,
+    entity_id: int | str | None,
+    patient_id: int | None,
+    detail: Mapping[str, Any] | None,
+) -> dict[str, Any]:
+    return {
+        "occurred_at": when,
+        "actor": actor,
+        "action": action,
+        "entity_type": entity_type,
+        "entity_id": None if entity_id is None else str(entity_id),
+        "patient_id": patient_id,
+        "detail": dict(detail or {}),
+        "source": source,
+    }
+
+
 class AuditRepository:
     """Appends to and reads the append-only ``audit_log``."""
 
@@ -156,17 +180,29 @@ class AuditRepository:
         One Core INSERT without RETURNING: nothing reads the entry back, so the ORM's unit of work
         (identity map, flush, returned id) would only add cost to every audited request.
         """
-        row = {
-            "occurred_at": utc_now(),
-            "actor": actor,
-            "action": action,
-            "entity_type": entity_type,
-            "entity_id": None if entity_id is None else str(entity_id),
-            "patient_id": patient_id,
-            "detail": dict(detail or {}),
-            "source": source,
-        }
+        row = _audit_row(utc_now(), actor, source, action, entity_type, entity_id, patient_id, detail)
         self.session.execute(insert(AUDIT_TABLE), row)
+
+    def append_many(self, entries: Sequence[Mapping[str, Any]], *, actor: str, source: str | None) -> None:
+        """Write several entries in this order (one executemany); each holds :meth:`append`'s ``action``,
+        ``entity_type``, ``entity_id`` and optionally ``patient_id`` and ``detail``."""
+        if not entries:
+            return
+        now = utc_now()
+        rows = [
+            _audit_row(
+                now,
+                actor,
+                source,
+                entry["action"],
+                entry["entity_type"],
+                entry["entity_id"],
+                entry.get("patient_id"),
+                entry.get("detail"),
+            )
+            for entry in entries
+        ]
+        self.session.execute(insert(AUDIT_TABLE), rows)
 
     def append_reads(self, *, actor: str, patient_ids: list[int], detail: dict[str, Any], source: str | None) -> None:
         """Write one ``read`` entry per patient shown (one pipelined executemany, in the current transaction)."""

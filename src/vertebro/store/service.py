@@ -21,7 +21,7 @@ from vertebro.clinical.facts import Case as CaseFacts
 from vertebro.clinical.levels import level_index
 from vertebro.errors import Conflict, InvalidInput
 from vertebro.store.db import UnitOfWork
-from vertebro.store.models import Assessment, AuditEntry, Case, CaseWorkflow, Fracture, Patient
+from vertebro.store.models import Assessment, Case, CaseWorkflow, Fracture, Patient
 
 GENANT_GRADES = range(4)
 
@@ -176,7 +176,7 @@ def store_case(uow: UnitOfWork, new: NewCase, *, actor: str, source: str | None)
 def store_new_patients(
     uow: UnitOfWork, patients: Sequence[Sequence[NewCase]], *, actor: str, source: str | None
 ) -> list[list[RecordedCase]]:
-    """Store new patients, each with its cases, in four flushes whatever their number (bulk import).
+    """Store new patients, each with its cases, in three flushes and one audit INSERT whatever their number.
 
     Each inner sequence holds the cases of one patient that is not in the database yet; its first case gives
     the patient's fields (the others must not change them). Writes the same rows and audit entries, in the
@@ -208,14 +208,14 @@ def store_new_patients(
         session.add_all(assessments[-1])
     session.flush()
     recorded: list[list[RecordedCase]] = []
+    entries: list[dict[str, Any]] = []
     for person, rows, assessed, cases in zip(people, case_rows, assessments, patients, strict=True):
-        entries = [_patient_created(person.id)]
+        entries.append(_patient_created(person.id))
         for row, assessment_row, new in zip(rows, assessed, cases, strict=True):
             entries += [_case_created(person.id, row.id, new), _assessment_created(person.id, assessment_row, new)]
-        session.add_all([AuditEntry(**_audit_row(entry), actor=actor, source=source) for entry in entries])
         pairs = enumerate(zip(rows, assessed, strict=True))
         recorded.append([RecordedCase(person.id, row.id, a.id, index == 0) for index, (row, a) in pairs])
-    session.flush()
+    uow.audit.append_many(entries, actor=actor, source=source)
     return recorded
 
 
@@ -278,11 +278,6 @@ def _assessment_created(patient_id: int, assessment: Assessment, new: NewCase) -
         "patient_id": patient_id,
         "detail": {"case_id": assessment.case_id, "ruleset_version": new.ruleset_version},
     }
-
-
-def _audit_row(entry: dict[str, Any]) -> dict[str, Any]:
-    """The AuditEntry columns of an entry as :meth:`AuditRepository.append` writes them."""
-    return {**entry, "entity_id": str(entry["entity_id"]), "detail": dict(entry.get("detail") or {})}
 
 
 def worklist(uow: UnitOfWork, *, actor: str, source: str | None, limit: int | None = None) -> list[WorklistRow]:
