@@ -526,7 +526,7 @@ class MasterModel:
         A session must end by the time its monitoring can still finish before the recovery area closes,
         so for every such deadline the sessions that must end by it need that much room time before it.
         """
-        m, problem = self.model, self.problem
+        problem = self.problem
         room_sets = {problem.sessions[i].rooms for i in self.x}
         for day in range(problem.days):
             on_day = [(i, x[day]) for i, x in self.x.items() if day in x]
@@ -562,11 +562,13 @@ class MasterModel:
                 self._fit(sedated, nurses)
             opens = [w.open for r in problem.rooms if (w := r.windows[day]) is not None]
             if opens:
-                sessions = [(problem.sessions[i], lit) for i, lit in on_day]
-                for ready in sorted({min(opens) + d.minutes for d, _ in sessions}):
-                    late = [d.monitoring * lit for d, lit in sessions if min(opens) + d.minutes >= ready]
-                    span = _usable(rec, problem.recovery.blocked) - max(0, ready - rec.open)
-                    m.add(sum(late) <= problem.recovery.bays[day] * max(0, span))
+                # monitoring starts when a procedure ends, not before the first room opens plus its minutes;
+                # each bay holds one patient at a time, so from then on every bay is a bin of whole sessions
+                first = min(opens)
+                for ready in sorted({first + problem.sessions[i].minutes for i, _ in on_day}):
+                    late = [(i, lit) for i, lit in on_day if first + problem.sessions[i].minutes >= ready]
+                    after = Window(max(rec.open, ready), rec.close, rec.limit)
+                    self._fit(late, problem.recovery.bays[day] * _segments(after, problem.recovery.blocked), True)
 
     def _pooled_rooms(self, day: int, on_day: list[tuple[int, Var]], due_by: Mapping[int, int]) -> None:
         """Rooms pooled per room set: minutes before each deadline, and overtime beyond regular hours."""
@@ -644,18 +646,20 @@ class MasterModel:
                 if load:
                     self.model.add(sum(a for a, _ in load) >= sum(b for _, b in load))
 
-    def _fit(self, members: list[tuple[int, Var]], bins: list[int]) -> None:
+    def _fit(self, members: list[tuple[int, Var]], bins: list[int], monitoring: bool = False) -> None:
         """The sessions fit the bins (free stretches of rooms or people): in minutes, and as whole sessions.
 
         Besides total minutes, the cuts of ``knapsack.bin_cuts`` (facets of each bin's knapsack by
         session length, summed over the bins) keep the relaxation from filling a room-day or a
         radiologist's day with fractions of sessions: without them it packed 6.67 sessions of 90 minutes
         into 600, and 1,200 minutes of 90- and 210-minute sessions into two radiologists' 600 each, which
-        no plan can do. Every cut holds for every real plan.
+        no plan can do. Every cut holds for every real plan. With ``monitoring`` the sessions' monitoring
+        minutes fill recovery bays instead.
         """
         if not members:
             return
-        minutes = {i: self.problem.sessions[i].minutes for i, _ in members}
+        sessions = self.problem.sessions
+        minutes = {i: sessions[i].monitoring if monitoring else sessions[i].minutes for i, _ in members}
         self.model.add(sum(minutes[i] * lit for i, lit in members) <= sum(bins))
         lengths = tuple(sorted(set(minutes.values())))
         for coef, rhs in bin_cuts(lengths, tuple(sorted(b for b in bins if b >= lengths[0]))):

@@ -16,6 +16,7 @@ from itertools import combinations, product
 Cut = tuple[tuple[int, ...], int]  # coefficients per length, right-hand side: sum(coef_k * n_k) <= rhs
 
 MAX_LENGTHS = 3
+DUAL_PARTS = 8  # bin_cuts also counts lengths in 1/2 ... 1/8 of a bin (rounded down)
 
 
 def _maximal(sizes: tuple[int, ...], capacity: int) -> list[tuple[int, ...]]:
@@ -131,14 +132,22 @@ def bin_cuts(sizes: tuple[int, ...], capacities: tuple[int, ...]) -> tuple[Cut, 
     A bin is one person's (or one room's) free stretch of a day, and no session spans two. For any
     coefficients ``c >= 0``, each bin holds at most ``knapsack_max(c, sizes, capacity)``, so the sum over
     the bins bounds every packing into them: a valid cut for every ``c``. The coefficients tried are the
-    facets of each bin's own knapsack (``hull_cuts``) and the session lengths themselves (total minutes,
-    less what no whole packing can fill). With identical bins these are exactly the facets of the bins'
-    combined hull. Cuts that every fractional packing within the bins' total minutes satisfies are left out.
+    facets of each bin's own knapsack (``hull_cuts``, up to three lengths), the session lengths themselves
+    (total minutes, less what no whole packing can fill) and, for any number of lengths, each length
+    counted in units of each length and in units of a bin's 1/2 to 1/``DUAL_PARTS`` (rounded down; the
+    classic dual feasible functions of bin packing). With identical bins and up to three lengths these
+    include the facets of the bins' combined hull. Cuts that every fractional packing within the bins'
+    total minutes satisfies are left out.
     """
-    if not 1 <= len(sizes) <= MAX_LENGTHS or any(s <= 0 for s in sizes):
+    if not sizes or any(s <= 0 for s in sizes):
         return ()
     total = sum(c for c in capacities if c > 0)
-    normals = {_plain(sizes, 1)[0]}
+    normals = {_plain(sizes, 1)[0], *(tuple(s // unit for s in sizes) for unit in sizes)}
+    for capacity in set(capacities):
+        normals.update(
+            tuple(s * parts // capacity for s in sizes) for parts in range(2, DUAL_PARTS + 1) if capacity > 0
+        )
+    normals.discard(tuple(0 for _ in sizes))
     for capacity in set(capacities):
         normals.update(coef for coef, _ in hull_cuts(sizes, capacity))
     cuts = set()

@@ -79,14 +79,17 @@ def test_two_radiologists_cannot_share_eleven_short_sessions_and_a_long_one() ->
 
 @settings(max_examples=80, deadline=None)
 @given(
-    sizes=st.lists(st.sampled_from([30, 60, 90, 120, 150, 180, 210]), min_size=1, max_size=3, unique=True),
-    bins=st.lists(st.integers(min_value=0, max_value=600), min_size=1, max_size=3),
+    sizes=st.lists(st.sampled_from([60, 90, 120, 150, 180, 210, 240]), min_size=1, max_size=5, unique=True),
+    bins=st.lists(st.integers(min_value=0, max_value=630), min_size=1, max_size=3),
     data=st.data(),
 )
 def test_every_packing_into_bins_satisfies_every_bin_cut(
     sizes: list[int], bins: list[int], data: st.DataObject
 ) -> None:
-    """No cut removes a way of sharing whole sessions among the bins (a valid inequality, never a guess)."""
+    """No cut removes a way of sharing whole sessions among the bins (a valid inequality, never a guess).
+
+    Up to three lengths (procedures) the cuts come from the bins' knapsack facets; monitoring comes in
+    up to five lengths (120-240 minutes), where the cuts count sessions in units of each length."""
     ordered = tuple(sorted(sizes))
     cuts = bin_cuts(ordered, tuple(sorted(bins)))
     for _ in range(20):
@@ -96,3 +99,11 @@ def test_every_packing_into_bins_satisfies_every_bin_cut(
             total = [t + n for t, n in zip(total, point, strict=True)]
         assert all(_holds(cut, tuple(total)) for cut in cuts)
     assert all(c >= 0 for coef, _ in cuts for c in coef)
+
+
+def test_three_bays_of_a_day_hold_nine_three_hour_monitorings_not_ten_and_a_half() -> None:
+    """From 09:30 to 20:00 a bay holds three 180-minute monitorings and a gap no further patient fits."""
+    sizes = (120, 150, 180, 210, 240)
+    cuts = bin_cuts(sizes, (630, 630, 630))
+    assert not all(_holds(cut, (1, 1, 9, 0, 0)) for cut in cuts)  # 1,890 bay minutes, exactly 3 x 630
+    assert all(_holds(cut, (0, 0, 9, 0, 0)) for cut in cuts)
