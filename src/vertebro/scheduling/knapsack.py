@@ -132,7 +132,7 @@ def bin_cuts(sizes: tuple[int, ...], capacities: tuple[int, ...]) -> tuple[Cut, 
     A bin is one person's (or one room's) free stretch of a day, and no session spans two. For any
     coefficients ``c >= 0``, each bin holds at most ``knapsack_max(c, sizes, capacity)``, so the sum over
     the bins bounds every packing into them: a valid cut for every ``c``. The coefficients tried are the
-    facets of each bin's own knapsack (``hull_cuts``, up to three lengths), the session lengths themselves
+    facets of each bin's own knapsack (``hull_cuts``) on every three of the lengths, the session lengths themselves
     (total minutes, less what no whole packing can fill) and, for any number of lengths, each length
     counted in units of each length and in units of a bin's 1/2 to 1/``DUAL_PARTS`` (rounded down; the
     classic dual feasible functions of bin packing). With identical bins and up to three lengths these
@@ -148,8 +148,14 @@ def bin_cuts(sizes: tuple[int, ...], capacities: tuple[int, ...]) -> tuple[Cut, 
             tuple(s * parts // capacity for s in sizes) for parts in range(2, DUAL_PARTS + 1) if capacity > 0
         )
     normals.discard(tuple(0 for _ in sizes))
-    for capacity in set(capacities):
-        normals.update(coef for coef, _ in hull_cuts(sizes, capacity))
+    # the facets of each bin's knapsack restricted to up to three of the lengths, the others at zero
+    for subset in combinations(range(len(sizes)), min(len(sizes), MAX_LENGTHS)):
+        for capacity in set(capacities):
+            for coef, _ in hull_cuts(tuple(sizes[k] for k in subset), capacity):
+                lifted = [0] * len(sizes)
+                for k, c in zip(subset, coef, strict=True):
+                    lifted[k] = c
+                normals.add(tuple(lifted))
     cuts = set()
     for coef in normals:
         rhs = sum(knapsack_max(coef, sizes, c) for c in capacities)
@@ -157,4 +163,4 @@ def bin_cuts(sizes: tuple[int, ...], capacities: tuple[int, ...]) -> tuple[Cut, 
         cut = (tuple(c // divisor for c in coef), rhs // divisor)
         if not _dominated_by_bounds(cut, sizes, total):
             cuts.add(cut)
-    return tuple(sorted(cuts))
+    return tuple(sorted(c for c in cuts if not any(_dominates(other, c) for other in cuts if other != c)))
