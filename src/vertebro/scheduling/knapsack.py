@@ -132,8 +132,8 @@ def bin_cuts(sizes: tuple[int, ...], capacities: tuple[int, ...]) -> tuple[Cut, 
     A bin is one person's (or one room's) free stretch of a day, and no session spans two. For any
     coefficients ``c >= 0``, each bin holds at most ``knapsack_max(c, sizes, capacity)``, so the sum over
     the bins bounds every packing into them: a valid cut for every ``c``. The coefficients tried are the
-    facets of each bin's own knapsack (``hull_cuts``) on every three of the lengths, the session lengths themselves
-    (total minutes, less what no whole packing can fill) and, for any number of lengths, each length
+    facets of each bin's own knapsack (``hull_cuts``) on every three of the lengths (the others at zero),
+    the session lengths themselves (total minutes, less what no whole packing can fill), and each length
     counted in units of each length and in units of a bin's 1/2 to 1/``DUAL_PARTS`` (rounded down; the
     classic dual feasible functions of bin packing). With identical bins and up to three lengths these
     include the facets of the bins' combined hull. Cuts that every fractional packing within the bins'
