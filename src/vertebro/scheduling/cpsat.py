@@ -29,7 +29,7 @@ from typing import Any
 from ortools.linear_solver import pywraplp  # type: ignore[import-untyped]
 from ortools.sat.python import cp_model
 
-from vertebro.scheduling.knapsack import hull_cuts
+from vertebro.scheduling.knapsack import bin_cuts
 from vertebro.scheduling.occupancy import Slot
 from vertebro.scheduling.placement import overtime_of
 from vertebro.scheduling.plan import Reason
@@ -420,13 +420,30 @@ class _Builder:
 PER_ROOM_LIMIT = 40_000
 
 
-def _usable(window: Window | None, blocked: tuple[tuple[int, int], ...], until: int | None = None) -> int:
-    """Return the open minutes of a window (up to ``until``), less blocked periods."""
+def _segments(window: Window | None, blocked: tuple[tuple[int, int], ...], until: int | None = None) -> list[int]:
+    """Return the lengths of a window's free stretches (up to ``until``) in which a session may start.
+
+    Blocked periods split the window, and no session spans one. A stretch that begins at or after the
+    regular closing time holds no session (sessions start before closing), so it counts for nothing.
+    """
     if window is None:
-        return 0
+        return []
     end = window.limit if until is None else min(window.limit, until)
-    lost = sum(max(0, min(b, end) - max(a, window.open)) for a, b in blocked)
-    return max(0, end - window.open - lost)
+    lengths, at = [], window.open
+    for a, b in sorted(blocked):
+        if b <= at or a >= end:
+            continue
+        if a > at and at < window.close:
+            lengths.append(a - at)
+        at = max(at, b)
+    if at < end and at < window.close:
+        lengths.append(end - at)
+    return lengths
+
+
+def _usable(window: Window | None, blocked: tuple[tuple[int, int], ...], until: int | None = None) -> int:
+    """Return the open minutes of a window (up to ``until``) in which sessions can take place."""
+    return sum(_segments(window, blocked, until))
 
 
 class MasterModel:
@@ -509,7 +526,7 @@ class MasterModel:
         A session must end by the time its monitoring can still finish before the recovery area closes,
         so for every such deadline the sessions that must end by it need that much room time before it.
         """
-        m, problem = self.model, self.problem
+        problem = self.problem
         room_sets = {problem.sessions[i].rooms for i in self.x}
         for day in range(problem.days):
             on_day = [(i, x[day]) for i, x in self.x.items() if day in x]
@@ -522,40 +539,36 @@ class MasterModel:
             for room in problem.rooms if self.per_room else ():
                 in_room = [(i, self.z[i, day][room.id]) for i, _ in on_day if room.id in self.z[i, day]]
                 for deadline in [*sorted({min(due_by[i], room.windows[day].limit) for i, _ in in_room}), None]:  # type: ignore[union-attr]
-                    due = [
-                        problem.sessions[i].minutes * lit
-                        for i, lit in in_room
-                        if deadline is None or due_by[i] <= deadline
-                    ]
-                    if due:
-                        m.add(sum(due) <= _usable(room.windows[day], room.blocked, deadline))
-                self._packing(room, day, in_room)
+                    due = [(i, lit) for i, lit in in_room if deadline is None or due_by[i] <= deadline]
+                    self._fit(due, _segments(room.windows[day], room.blocked, deadline))
                 self._overtime(room, day, in_room)
                 self._room_day(room, day, in_room)
             if self.per_room:
                 self._symmetry(day, on_day)
+            self._staffed_overtime(day, on_day)
             for deadline in [*sorted(set(due_by.values())), None]:
-                due = [(problem.sessions[i], lit) for i, lit in on_day if deadline is None or due_by[i] <= deadline]
+                due = [(i, lit) for i, lit in on_day if deadline is None or due_by[i] <= deadline]
                 for room_set in room_sets:
-                    members = [d.minutes * lit for d, lit in due if set(d.rooms) <= set(room_set)]
-                    if not members:
-                        continue
-                    rads = sum(
-                        _usable(r.windows[day], r.blocked, deadline)
+                    members = [(i, lit) for i, lit in due if set(problem.sessions[i].rooms) <= set(room_set)]
+                    rads = [
+                        length
                         for r in problem.radiologists
                         if any(r.can_work_in(k) for k in room_set)
-                    )
-                    m.add(sum(members) <= rads)
-                sedated = [d.minutes * lit for d, lit in due if d.sedation]
-                if sedated:
-                    m.add(sum(sedated) <= sum(_usable(n.windows[day], n.blocked, deadline) for n in problem.nurses))
+                        for length in _segments(r.windows[day], r.blocked, deadline)
+                    ]
+                    self._fit(members, rads)
+                sedated = [(i, lit) for i, lit in due if problem.sessions[i].sedation]
+                nurses = [length for n in problem.nurses for length in _segments(n.windows[day], n.blocked, deadline)]
+                self._fit(sedated, nurses)
             opens = [w.open for r in problem.rooms if (w := r.windows[day]) is not None]
             if opens:
-                sessions = [(problem.sessions[i], lit) for i, lit in on_day]
-                for ready in sorted({min(opens) + d.minutes for d, _ in sessions}):
-                    late = [d.monitoring * lit for d, lit in sessions if min(opens) + d.minutes >= ready]
-                    span = _usable(rec, problem.recovery.blocked) - max(0, ready - rec.open)
-                    m.add(sum(late) <= problem.recovery.bays[day] * max(0, span))
+                # monitoring starts when a procedure ends, not before the first room opens plus its minutes;
+                # each bay holds one patient at a time, so from then on every bay is a bin of whole sessions
+                first = min(opens)
+                for ready in sorted({first + problem.sessions[i].minutes for i, _ in on_day}):
+                    late = [(i, lit) for i, lit in on_day if first + problem.sessions[i].minutes >= ready]
+                    after = Window(max(rec.open, ready), rec.close, rec.limit)
+                    self._fit(late, problem.recovery.bays[day] * _segments(after, problem.recovery.blocked), True)
 
     def _pooled_rooms(self, day: int, on_day: list[tuple[int, Var]], due_by: Mapping[int, int]) -> None:
         """Rooms pooled per room set: minutes before each deadline, and overtime beyond regular hours."""
@@ -564,10 +577,8 @@ class MasterModel:
             members = [(i, lit) for i, lit in on_day if set(problem.sessions[i].rooms) <= set(room_set)]
             rooms = [r for r in problem.rooms if r.id in room_set]
             for deadline in [*sorted({due_by[i] for i, _ in members}), None]:
-                due = [
-                    problem.sessions[i].minutes * lit for i, lit in members if deadline is None or due_by[i] <= deadline
-                ]
-                m.add(sum(due) <= sum(_usable(r.windows[day], r.blocked, deadline) for r in rooms))
+                due = [(i, lit) for i, lit in members if deadline is None or due_by[i] <= deadline]
+                self._fit(due, [length for r in rooms for length in _segments(r.windows[day], r.blocked, deadline)])
         cost = problem.coefficients.get("overtime", 0)
         windows = [(r, w) for r in problem.rooms if (w := r.windows[day]) is not None]
         extra = sum(w.limit - w.close for _, w in windows)
@@ -577,6 +588,32 @@ class MasterModel:
             m.add(overtime >= sum(problem.sessions[i].minutes * lit for i, lit in on_day) - regular)
             self.objective.append(cost * overtime)
             self._pooled_overtime[day] = (overtime, regular)
+
+    def _staffed_overtime(self, day: int, on_day: list[tuple[int, Var]]) -> None:
+        """Overtime is at least the day's procedure minutes beyond what the radiologists can do in regular hours.
+
+        A radiologist works one session at a time, and the part of a session before its room's regular
+        closing lies within the radiologist's hours up to the latest closing of a room they work in. So
+        the minutes done in regular hours are at most those hours summed over the radiologists, and the
+        rest is overtime. With fewer radiologists than rooms (leave, part time) this is the binding limit,
+        which the per-room overtime cannot see.
+        """
+        problem = self.problem
+        overtime = [var for (_, d), (var, _) in self._overtime_vars.items() if d == day]
+        if day in self._pooled_overtime:
+            overtime.append(self._pooled_overtime[day][0])
+        if not overtime:
+            return
+        rooms = [(r.id, w) for r in problem.rooms if (w := r.windows[day]) is not None]
+        staffed = 0
+        for rad in problem.radiologists:
+            closes = [w.close for room_id, w in rooms if rad.can_work_in(room_id)]
+            if closes:
+                staffed += _usable(rad.windows[day], rad.blocked, max(closes))
+        regular = sum(_usable(w, problem.room(room_id).blocked, w.close) for room_id, w in rooms)
+        if staffed < regular:
+            minutes = sum(problem.sessions[i].minutes * lit for i, lit in on_day)
+            self.model.add(sum(overtime) >= minutes - staffed)
 
     def _symmetry(self, day: int, on_day: list[tuple[int, Var]]) -> None:
         """Of two interchangeable rooms on a day, the first holds at least as many procedure minutes."""
@@ -609,18 +646,25 @@ class MasterModel:
                 if load:
                     self.model.add(sum(a for a, _ in load) >= sum(b for _, b in load))
 
-    def _packing(self, room: Resource, day: int, in_room: list[tuple[int, Var]]) -> None:
-        """Whole sessions only: the facets of the room-day's knapsack by session length (``knapsack.hull_cuts``).
+    def _fit(self, members: list[tuple[int, Var]], bins: list[int], monitoring: bool = False) -> None:
+        """The sessions fit the bins (free stretches of rooms or people): in minutes, and as whole sessions.
 
-        Without them the relaxation fills a room-day with fractions of sessions (6.67 sessions of 90 minutes
-        in 600), which left its bound far below every plan.
+        Besides total minutes, the cuts of ``knapsack.bin_cuts`` (facets of each bin's knapsack by
+        session length, summed over the bins) keep the relaxation from filling a room-day or a
+        radiologist's day with fractions of sessions: without them it packed 6.67 sessions of 90 minutes
+        into 600, and 1,200 minutes of 90- and 210-minute sessions into two radiologists' 600 each, which
+        no plan can do. Every cut holds for every real plan. With ``monitoring`` the sessions' monitoring
+        minutes fill recovery bays instead.
         """
-        lengths = tuple(sorted({self.problem.sessions[i].minutes for i, _ in in_room}))
-        for coef, rhs in hull_cuts(lengths, _usable(room.windows[day], room.blocked)):
+        if not members:
+            return
+        sessions = self.problem.sessions
+        minutes = {i: sessions[i].monitoring if monitoring else sessions[i].minutes for i, _ in members}
+        self.model.add(sum(minutes[i] * lit for i, lit in members) <= sum(bins))
+        lengths = tuple(sorted(set(minutes.values())))
+        for coef, rhs in bin_cuts(lengths, tuple(sorted(b for b in bins if b >= lengths[0]))):
             weight = dict(zip(lengths, coef, strict=True))
-            terms = [weight[self.problem.sessions[i].minutes] * lit for i, lit in in_room]
-            if any(weight.values()):
-                self.model.add(sum(terms) <= rhs)
+            self.model.add(sum(weight[minutes[i]] * lit for i, lit in members if weight[minutes[i]]) <= rhs)
 
     def _room_day(self, room: Resource, day: int, in_room: list[tuple[int, Var]]) -> None:
         """A room used on a day costs ``room_day_term`` once (IHTC's open operating theatre)."""
@@ -681,12 +725,18 @@ class MasterModel:
         return rooms
 
     def hint(self, placement: Mapping[int, Slot]) -> None:
-        """Start the search from a complete plan (interchangeable rooms reordered to match the symmetry rule)."""
+        """Start the search from a complete plan (interchangeable rooms reordered to match the symmetry rule).
+
+        Overtime is hinted as the plan's own when it has times (a detailed plan satisfies every master
+        constraint with it), else as the minutes beyond regular hours.
+        """
         m, problem = self.model, self.problem
         m.clear_hints()  # type: ignore[no-untyped-call]
         room_of = self._room_order(placement)
         booked_minutes: dict[tuple[str, int], int] = defaultdict(int)
         day_minutes: dict[int, int] = defaultdict(int)
+        late: dict[tuple[str, int], int] = defaultdict(int)
+        rooms = {r.id for r in problem.rooms}
         for index, x in self.x.items():
             slot = placement.get(index)
             day = None if slot is None or slot.day not in x else slot.day
@@ -698,15 +748,17 @@ class MasterModel:
             if day is not None and slot is not None:
                 booked_minutes[room_of[index], day] += problem.sessions[index].minutes
                 day_minutes[day] += problem.sessions[index].minutes
+                if slot.room in rooms:
+                    late[room_of[index], day] += overtime_of(problem, index, slot)
             if index in self.keep:
                 booked = problem.sessions[index].booked
                 m.add_hint(self.keep[index], booked is not None and day == booked.day)
         for key, (var, regular) in self._overtime_vars.items():
-            m.add_hint(var, max(0, booked_minutes[key] - regular))
+            m.add_hint(var, max(late[key], booked_minutes[key] - regular))
         for key, used in self._used.items():
             m.add_hint(used, booked_minutes[key] > 0)
         for day, (var, regular) in self._pooled_overtime.items():
-            m.add_hint(var, max(0, day_minutes[day] - regular))
+            m.add_hint(var, max(sum(v for (_, d), v in late.items() if d == day), day_minutes[day] - regular))
 
     def lp_relaxation(self, time_limit: float) -> tuple[int | None, dict[int, Slot]]:
         """Return the linear relaxation's bound (hundredths of a point) and its day and room per session, rounded.

@@ -16,6 +16,7 @@ from itertools import combinations, product
 Cut = tuple[tuple[int, ...], int]  # coefficients per length, right-hand side: sum(coef_k * n_k) <= rhs
 
 MAX_LENGTHS = 3
+DUAL_PARTS = 8  # bin_cuts also counts lengths in 1/2 ... 1/8 of a bin (rounded down)
 
 
 def _maximal(sizes: tuple[int, ...], capacity: int) -> list[tuple[int, ...]]:
@@ -103,3 +104,63 @@ def _dominated_by_bounds(cut: Cut, sizes: tuple[int, ...], capacity: int) -> boo
     coef, rhs = cut
     # the fractional packings' vertices are the origin and capacity / size on each axis
     return all(c * capacity <= rhs * s for c, s in zip(coef, sizes, strict=True))
+
+
+@cache
+def knapsack_max(coef: tuple[int, ...], sizes: tuple[int, ...], capacity: int) -> int:
+    """Return the largest ``sum(coef_k * n_k)`` over whole-number packings ``sum(sizes_k * n_k) <= capacity``.
+
+    An unbounded knapsack solved exactly by dynamic programming over the capacity in steps of the
+    sizes' greatest common divisor (a few dozen steps for sessions in a working day).
+    """
+    if capacity <= 0 or not sizes:
+        return 0
+    step = math.gcd(*sizes)
+    units = capacity // step
+    best = [0] * (units + 1)
+    for c in range(1, units + 1):
+        best[c] = max(
+            [best[c - 1], *(best[c - s // step] + v for s, v in zip(sizes, coef, strict=True) if s // step <= c)]
+        )
+    return best[units]
+
+
+@cache
+def bin_cuts(sizes: tuple[int, ...], capacities: tuple[int, ...]) -> tuple[Cut, ...]:
+    """Return cuts ``sum(coef_k * n_k) <= rhs`` valid for packing sessions of ``sizes`` into several bins.
+
+    A bin is one person's (or one room's) free stretch of a day, and no session spans two. For any
+    coefficients ``c >= 0``, each bin holds at most ``knapsack_max(c, sizes, capacity)``, so the sum over
+    the bins bounds every packing into them: a valid cut for every ``c``. The coefficients tried are the
+    facets of each bin's own knapsack (``hull_cuts``) on every three of the lengths (the others at zero),
+    the session lengths themselves (total minutes, less what no whole packing can fill), and each length
+    counted in units of each length and in units of a bin's 1/2 to 1/``DUAL_PARTS`` (rounded down; the
+    classic dual feasible functions of bin packing). With identical bins and up to three lengths these
+    include the facets of the bins' combined hull. Cuts that every fractional packing within the bins'
+    total minutes satisfies are left out.
+    """
+    if not sizes or any(s <= 0 for s in sizes):
+        return ()
+    total = sum(c for c in capacities if c > 0)
+    normals = {_plain(sizes, 1)[0], *(tuple(s // unit for s in sizes) for unit in sizes)}
+    for capacity in set(capacities):
+        normals.update(
+            tuple(s * parts // capacity for s in sizes) for parts in range(2, DUAL_PARTS + 1) if capacity > 0
+        )
+    normals.discard(tuple(0 for _ in sizes))
+    # the facets of each bin's knapsack restricted to up to three of the lengths, the others at zero
+    for subset in combinations(range(len(sizes)), min(len(sizes), MAX_LENGTHS)):
+        for capacity in set(capacities):
+            for coef, _ in hull_cuts(tuple(sizes[k] for k in subset), capacity):
+                lifted = [0] * len(sizes)
+                for k, c in zip(subset, coef, strict=True):
+                    lifted[k] = c
+                normals.add(tuple(lifted))
+    cuts = set()
+    for coef in normals:
+        rhs = sum(knapsack_max(coef, sizes, c) for c in capacities)
+        divisor = math.gcd(*coef, rhs)
+        cut = (tuple(c // divisor for c in coef), rhs // divisor)
+        if not _dominated_by_bounds(cut, sizes, total):
+            cuts.add(cut)
+    return tuple(sorted(c for c in cuts if not any(_dominates(other, c) for other in cuts if other != c)))

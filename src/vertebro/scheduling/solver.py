@@ -45,6 +45,7 @@ MASTER_SHARE = 0.6
 LP_SHARE = 0.4
 FIRST_ROUND_SECONDS = 5.0
 PACK_SECONDS = 1.0
+FIRST_PACK_SECONDS = 0.3
 
 
 @dataclass(frozen=True, slots=True)
@@ -233,7 +234,9 @@ def _master(problem: Problem, tracker: _Tracker) -> bool:
     if bound is not None:
         tracker.raise_bound(bound)
     if rounded:
-        _pack(problem, tracker, rounded)
+        # a first plan soon: each day packed briefly (infeasible days are found at once, others need
+        # seconds only to prove their overtime minimal)
+        _pack(problem, tracker, rounded, FIRST_PACK_SECONDS)
     hint: Mapping[int, Slot] = tracker.best
     tracker.phase = "bound"
     seeds = range(tracker.options.seed, tracker.options.seed + max(1, tracker.options.workers))
@@ -268,7 +271,7 @@ def _master(problem: Problem, tracker: _Tracker) -> bool:
     return False
 
 
-def _pack(problem: Problem, tracker: _Tracker, assignment: Mapping[int, Slot]) -> None:
+def _pack(problem: Problem, tracker: _Tracker, assignment: Mapping[int, Slot], seconds: float = PACK_SECONDS) -> None:
     """Place each day's sessions with the detailed model of that day, then offer the plan.
 
     Days are independent once their sessions are chosen, so they are packed in parallel, one
@@ -285,7 +288,7 @@ def _pack(problem: Problem, tracker: _Tracker, assignment: Mapping[int, Slot]) -
         if tracker.remaining <= 0:
             return {}
         allowed = {i: (day,) for i in indices}
-        limit = max(0.1, min(PACK_SECONDS, tracker.remaining * workers / (2 * len(by_day))))
+        limit = max(0.1, min(seconds, tracker.remaining * workers / (2 * len(by_day))))
         status, found = _solve_sub(tracker, allowed, set(indices), {}, limit, 1)  # all of them, if they fit
         if status not in FOUND:
             required = {i for i in indices if problem.sessions[i].mandatory or _is_frozen(problem, i)}
