@@ -28,8 +28,8 @@ class Settings(BaseSettings):
     default_profile: IndicationProfileId = "acr"
     doac_protocol: DoacProtocol = "asra"
     secure_cookies: bool = True
-    db_pool_size: int = 10
-    db_max_overflow: int = 10
+    db_pool_size: int = 3  # per server worker: also how many requests it runs at once (decision 0013)
+    db_max_overflow: int = 0
     rooms: tuple[str, ...] = ("Room 1", "Room 2")
     recovery_bays: int = 4  # staffed monitoring bays (the scheduler's recovery area)
     cds_jwks: Path | None = None  # JWKS (JSON file) of the EHRs allowed to call /cds-services; None: no JWT needed
