@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import getpass
 import json
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -214,6 +215,9 @@ def serve_command(
         f"vertebro at http://{host}:{port}  (patient portal at /portal, API docs at /docs; stop with Ctrl+C)"
     )
     if workers > 1:
+        # Worker processes build their app from the environment: hand them the same settings.
+        os.environ["VERTEBRO_SECURE_COOKIES"] = "true" if settings.secure_cookies else "false"
+        os.environ["VERTEBRO_DEMO_MODE"] = "true" if settings.demo_mode else "false"
         uvicorn.run("vertebro.web.main:app", host=host, port=port, workers=workers, log_level="warning")
     else:
         from vertebro.web.app import create_app
