@@ -512,6 +512,8 @@ class AppointmentRequest(Base):
     pain_since: Mapped[dt.date] = mapped_column(Date)
     ip: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
+    # the random id of the form the patient filled in: the same form sent twice opens one request
+    form_id: Mapped[str | None] = mapped_column(String(64), index=True, unique=True)
 
 
 class QuestionnaireResponse(Base):

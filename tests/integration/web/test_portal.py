@@ -7,11 +7,13 @@ import re
 from collections.abc import Callable
 
 from fastapi.testclient import TestClient
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.integration.web.portal_helpers import PATIENT_PASSWORD, csrf_of, new_patient, request_form
 from vertebro.pathway.machine import Role
 from vertebro.store.db import UnitOfWork
+from vertebro.store.models import AppointmentRequest
 
 
 def test_request_opens_a_requested_case_in_the_staff_worklist(
@@ -21,6 +23,45 @@ def test_request_opens_a_requested_case_in_the_staff_worklist(
     worklist = signed_in(Role.COORDINATOR).get("/?state=requested")
     assert patient["reference"] in worklist.text
     assert "Ruth Example" in worklist.text
+
+
+def _requests(session_factory: sessionmaker[Session]) -> int:
+    with UnitOfWork(session_factory) as uow:
+        return int(uow.session.scalar(select(func.count()).select_from(AppointmentRequest)) or 0)
+
+
+def test_the_same_request_form_sent_twice_opens_one_request(
+    portal_factory: Callable[..., TestClient], session_factory: sessionmaker[Session]
+) -> None:
+    client = portal_factory()
+    page = client.get("/portal/request")
+    form_id = re.search(r'name="form_id" value="([^"]+)"', page.text)
+    assert form_id, page.text[:400]
+    before = _requests(session_factory)
+
+    first = client.post("/portal/request", data=request_form(form_id=form_id.group(1)))
+    assert first.status_code == 200, first.text
+    reference = re.search(r'id="reference">([A-Z0-9-]+)<', first.text)
+    assert reference
+    again = client.post("/portal/request", data=request_form(form_id=form_id.group(1)))  # a reload
+    assert again.status_code == 200
+    assert f'id="reference">{reference.group(1)}<' in again.text
+    assert "We have not opened a second request" in again.text
+    assert "activation-link" not in again.text  # the one-time link is never shown twice
+    assert _requests(session_factory) == before + 1
+
+    other = client.post("/portal/request", data=request_form())
+    assert other.status_code == 200  # without a form id (an old page) a request is still opened
+    assert _requests(session_factory) == before + 2
+
+
+def test_a_mistake_keeps_the_form_id_so_the_corrected_form_is_still_one_request(
+    portal_factory: Callable[..., TestClient],
+) -> None:
+    client = portal_factory()
+    response = client.post("/portal/request", data=request_form(pain_now="11", form_id="f" * 43))
+    assert response.status_code == 422
+    assert f'name="form_id" value="{"f" * 43}"' in response.text
 
 
 def test_request_mistakes_are_named_by_the_field_and_nothing_typed_is_lost(

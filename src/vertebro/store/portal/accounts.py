@@ -85,6 +85,7 @@ class NewRequest:
     pain_since: dt.date
     levels: tuple[str, ...]
     pain_now: int
+    form_id: str | None = None  # the random id of the form it was typed into (see request_already_sent)
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +108,18 @@ def _reference(uow: UnitOfWork) -> str:
 
 def _age(born: dt.date, today: dt.date) -> int:
     return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def request_already_sent(uow: UnitOfWork, form_id: str | None) -> str | None:
+    """Return the reference of the request already opened from this form, or None.
+
+    The request form carries a random id; a patient who reloads the confirmation page or presses the
+    button twice sends the same form again, and must not open a second patient and case.
+    """
+    if not form_id:
+        return None
+    account = uow.portal.account_of_request_form(form_id)
+    return None if account is None else account.reference
 
 
 def request_appointment(
@@ -160,6 +173,7 @@ def request_appointment(
             where_it_hurts=request.where_it_hurts,
             pain_since=request.pain_since,
             ip=ip,
+            form_id=request.form_id,
         )
     )
     actor = PatientActor(account.id, recorded.patient_id, reference, ip)

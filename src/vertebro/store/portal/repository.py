@@ -73,6 +73,15 @@ class PortalRepository:
         )
         return int(self.session.scalar(statement) or 0)
 
+    def account_of_request_form(self, form_id: str) -> PatientAccount | None:
+        """Return the account opened by the appointment request sent from this form, or None."""
+        statement = (
+            select(PatientAccount)
+            .join(AppointmentRequest, AppointmentRequest.patient_id == PatientAccount.patient_id)
+            .where(AppointmentRequest.form_id == form_id)
+        )
+        return self.session.scalars(statement).one_or_none()
+
     def request_of_case(self, case_id: int) -> AppointmentRequest | None:
         """Return the appointment request that opened a case, or None."""
         statement = select(AppointmentRequest).where(AppointmentRequest.case_id == case_id)

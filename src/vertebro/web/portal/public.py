@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
 from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.exc import IntegrityError
 
 from vertebro.clinical.levels import level_error
 from vertebro.education.content import page as education_page
@@ -16,7 +18,7 @@ from vertebro.education.glossary import GLOSSARY
 from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.intake.answers import REQUEST_WHERE
 from vertebro.messaging.outbox import deliver_pending, outbox_from_settings
-from vertebro.store import staff_service
+from vertebro.store import credentials, staff_service
 from vertebro.store.db import UnitOfWork
 from vertebro.store.portal import accounts
 from vertebro.store.portal.outbox import queue_activation
@@ -105,6 +107,20 @@ def _chosen(form: FormData, name: str, options: tuple[tuple[str, str], ...]) -> 
     return value
 
 
+FORM_ID = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def _form_id(form: FormData) -> str | None:
+    """Return the request form's random id as sent (None when missing or not one we could have made)."""
+    value = form.raw.get("form_id", "")
+    return value if FORM_ID.fullmatch(value) else None
+
+
+def _already_sent(request: Request, reference: str) -> HTMLResponse:
+    """The confirmation for a form sent a second time: the first request stands, nothing new is opened."""
+    return portal_page(request, "request_done.html", None, receipt=None, reference=reference, repeated=True)
+
+
 def _request_fields(form: FormData, today: dt.date) -> tuple[accounts.NewRequest | None, dict[str, str]]:
     """Check the request form field by field; return the request or every problem, in plain words."""
     errors: dict[str, str] = {}
@@ -160,6 +176,7 @@ def _request_fields(form: FormData, today: dt.date) -> tuple[accounts.NewRequest
             pain_since=since,
             levels=tuple(levels),
             pain_now=pain,
+            form_id=_form_id(form),
         ),
         {},
     )
@@ -168,8 +185,9 @@ def _request_fields(form: FormData, today: dt.date) -> tuple[accounts.NewRequest
 @router.get("/request", response_class=HTMLResponse)
 def request_form(request: Request) -> HTMLResponse:
     """The appointment request form (no account needed)."""
+    values = {"form_id": credentials.new_token()}  # a form sent twice (reload, double click) opens one request
     return portal_page(
-        request, "request.html", None, errors={}, values={}, sexes=SEXES, where=REQUEST_WHERE, labels=LABELS
+        request, "request.html", None, errors={}, values=values, sexes=SEXES, where=REQUEST_WHERE, labels=LABELS
     )
 
 
@@ -188,6 +206,9 @@ def send_request(
     """Open the request: the patient gets a reference number and a one-time activation link."""
     today = dt.date.today()
     new, errors = _request_fields(form, today)
+    if new is not None and (reference := accounts.request_already_sent(uow, new.form_id)) is not None:
+        uow.commit()
+        return _already_sent(request, reference)
     if new is not None:
         try:
             receipt = accounts.request_appointment(uow, new, policy, ip=client_address(request), today=today)
@@ -201,6 +222,12 @@ def send_request(
         except VertebroError as error:
             uow.rollback()
             errors = {error.field or "form": error.message}
+        except IntegrityError:  # the same form, sent twice at the same moment: the other one was stored
+            uow.rollback()
+            reference = accounts.request_already_sent(uow, new.form_id)
+            if reference is None:
+                raise
+            return _already_sent(request, reference)
         else:
             if not request.app.state.settings.demo_mode:
                 _deliver_now(request)
