@@ -7,12 +7,16 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 from playwright.sync_api import Browser, sync_playwright
+
+from vertebro.pathway.machine import Role
+from vertebro.store import migrate, staff_service
+from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
 
 CHROMIUM = "/usr/bin/chromium"
 
@@ -22,6 +26,29 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+def staffed_database(
+    folder: Path, users: Mapping[Role, str], password: str, fill: Callable[[UnitOfWork], None]
+) -> tuple[str, dict[Role, str]]:
+    """Migrate a fresh SQLite database in ``folder``, add one user per role and what ``fill`` adds.
+
+    Returns the database URL and each role's TOTP secret (for the browser's second sign-in step).
+    """
+    url = f"sqlite:///{folder / 'e2e.db'}"
+    migrate.upgrade(url)
+    engine = make_engine(url)
+    secrets: dict[Role, str] = {}
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        for role, username in users.items():
+            created = staff_service.create_user(
+                uow, username=username, display_name=username, role=role, password=password, actor="e2e"
+            )
+            secrets[role] = created.totp_secret
+        fill(uow)
+        uow.commit()
+    engine.dispose()
+    return url, secrets
 
 
 @contextmanager

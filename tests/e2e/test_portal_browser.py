@@ -16,11 +16,11 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from sqlalchemy import update
 
-from tests.e2e.serving import CHROMIUM, serve
+from tests.e2e.serving import serve, staffed_database
 from tests.e2e.test_staff_browser import AXE, WCAG_TAGS, browser
 from vertebro.education.dates import long_date
 from vertebro.pathway.machine import Role
-from vertebro.store import migrate, staff_service, workflow
+from vertebro.store import workflow
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
 from vertebro.store.models import FollowUp
 
@@ -37,21 +37,11 @@ USERS = {Role.COORDINATOR: "p2e.coordinator", Role.NURSE: "p2e.nurse", Role.RADI
 @pytest.fixture(scope="module")
 def portal_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, dict[Role, str]]]:
     """A real server in demo mode on a fresh SQLite database with staff accounts and a calendar."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-system-packages.sh (make test does)")
-    url = f"sqlite:///{tmp_path_factory.mktemp('portal-e2e') / 'portal.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    secrets: dict[Role, str] = {}
-    with UnitOfWork(make_session_factory(engine)) as uow:
-        for role, username in USERS.items():
-            created = staff_service.create_user(
-                uow, username=username, display_name=username, role=role, password=STAFF_PASSWORD, actor="e2e"
-            )
-            secrets[role] = created.totp_secret
+
+    def fill(uow: UnitOfWork) -> None:
         workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
-        uow.commit()
-    engine.dispose()
+
+    url, secrets = staffed_database(tmp_path_factory.mktemp("portal-e2e"), USERS, STAFF_PASSWORD, fill)
     with serve(url, VERTEBRO_DEMO_MODE="true") as base:
         yield base, url, secrets
 

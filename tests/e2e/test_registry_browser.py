@@ -12,12 +12,11 @@ import pyotp
 import pytest
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.serving import CHROMIUM, serve
+from tests.e2e.serving import serve, staffed_database
 from tests.e2e.test_staff_browser import AXE, WCAG_TAGS, browser
 from tests.integration.registry.conftest import Treated, add_treated
 from vertebro.pathway.machine import Role
-from vertebro.store import migrate, staff_service
-from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
+from vertebro.store.db import UnitOfWork
 
 pytestmark = pytest.mark.e2e
 _ = browser  # the fixture, shared with the staff app's browser tests
@@ -72,22 +71,12 @@ def _cohort() -> list[Treated]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str]]]:
     """A real server process on a fresh SQLite database with a service lead, an admin and a treated cohort."""
-    if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: run scripts/ensure-system-packages.sh (make test does)")
-    url = f"sqlite:///{tmp_path_factory.mktemp('registry') / 'registry.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    secrets: dict[Role, str] = {}
-    with UnitOfWork(make_session_factory(engine)) as uow:
-        for role, username in USERS.items():
-            created = staff_service.create_user(
-                uow, username=username, display_name=username, role=role, password=PASSWORD, actor="e2e"
-            )
-            secrets[role] = created.totp_secret
+
+    def fill(uow: UnitOfWork) -> None:
         for treated in _cohort():
             add_treated(uow.session, treated)
-        uow.commit()
-    engine.dispose()
+
+    url, secrets = staffed_database(tmp_path_factory.mktemp("registry"), USERS, PASSWORD, fill)
     with serve(url) as base:
         yield base, secrets
 

@@ -15,12 +15,12 @@ import yaml
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.serving import chromium, serve
+from tests.e2e.serving import chromium, serve, staffed_database
 from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.pathway.machine import Role
-from vertebro.store import migrate, staff_service, workflow
-from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
+from vertebro.store import workflow
+from vertebro.store.db import UnitOfWork
 from vertebro.store.service import record_assessment
 
 pytestmark = pytest.mark.e2e
@@ -49,21 +49,13 @@ def _store_case(uow: UnitOfWork, identifier: str, name: str) -> None:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str]]]:
     """A real server process on a fresh SQLite database with staff, calendar and three referred patients."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('e2e') / 'e2e.db'}"
-    migrate.upgrade(url)
-    engine = make_engine(url)
-    secrets: dict[Role, str] = {}
-    with UnitOfWork(make_session_factory(engine)) as uow:
-        for role, username in ROLES.items():
-            created = staff_service.create_user(
-                uow, username=username, display_name=username, role=role, password=PASSWORD, actor="e2e"
-            )
-            secrets[role] = created.totp_secret
+
+    def fill(uow: UnitOfWork) -> None:
         workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
         _store_case(uow, "E2E-1", "Erin Example")
         _store_case(uow, "E2E-2", "Sam Second")
-        uow.commit()
-    engine.dispose()
+
+    url, secrets = staffed_database(tmp_path_factory.mktemp("e2e"), ROLES, PASSWORD, fill)
     with serve(url) as base:
         yield base, secrets
 

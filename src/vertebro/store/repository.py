@@ -209,19 +209,7 @@ class AuditRepository:
         if not patient_ids:
             return
         now = utc_now()
-        rows = [
-            {
-                "occurred_at": now,
-                "actor": actor,
-                "action": "read",
-                "entity_type": "patient",
-                "entity_id": str(pid),
-                "patient_id": pid,
-                "detail": detail,
-                "source": source,
-            }
-            for pid in patient_ids
-        ]
+        rows = [_audit_row(now, actor, source, "read", "patient", pid, pid, detail) for pid in patient_ids]
         self.session.execute(insert(AUDIT_TABLE), rows)  # Core executemany: no ORM bulk-insert machinery
 
     def timeline(self, patient_id: int, *, limit: int = 200) -> list[AuditEntry]:

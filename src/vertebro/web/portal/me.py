@@ -22,7 +22,7 @@ from vertebro.intake import answers as intake
 from vertebro.intake.questionnaires import FunctionQuestionnaires
 from vertebro.pathway.machine import State
 from vertebro.store.portal import accounts, cases
-from vertebro.store.records import own_case_record
+from vertebro.store.records import PatientRecord, own_case_record
 from vertebro.web.deps import Policy, UoW
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.portal.deps import PORTAL_COOKIE, CurrentPatient
@@ -139,15 +139,7 @@ def save_intake(
     version = form.version()
     try:
         if sending and checked.ok:
-            record = own_case_record(
-                uow,
-                patient.actor.patient_id,
-                case_id,
-                actor=patient.actor.name,
-                source=patient.actor.source,
-                view="portal:intake",
-                detail={},
-            )
+            record = _own_record(uow, patient, case_id, "portal:intake")
             patch = intake.intake_patch(checked.answers, record.facts, today=today)
             cases.send_intake(
                 uow,
@@ -192,16 +184,21 @@ def save_intake(
     return RedirectResponse(f"/portal/cases/{case_id}/intake?saved=1", status_code=303)
 
 
-def _plan(request: Request, uow: UoW, patient: CurrentPatient, policy: Policy, case_id: int) -> dict[str, Any]:
-    record = own_case_record(
+def _own_record(uow: UoW, patient: CurrentPatient, case_id: int, view: str, **detail: Any) -> PatientRecord:
+    """Return the signed-in patient's own stored case (404 for anyone else's), the read audited as ``view``."""
+    return own_case_record(
         uow,
         patient.actor.patient_id,
         case_id,
         actor=patient.actor.name,
         source=patient.actor.source,
-        view="portal:plan",
-        detail={},
+        view=view,
+        detail=detail,
     )
+
+
+def _plan(request: Request, uow: UoW, patient: CurrentPatient, policy: Policy, case_id: int) -> dict[str, Any]:
+    record = _own_record(uow, patient, case_id, "portal:plan")
     case = stored_case(record)
     today = dt.date.today()
     assessment = assess(case, policy, today)
@@ -230,15 +227,7 @@ def document(
     """The preparation or aftercare plan as PDF (computed now from the stored record; the read is audited)."""
     if kind is DocumentKind.PROCEDURE_REPORT:
         raise NotFound("the procedure report is sent to your doctor; ask us for a copy", field="kind")
-    record = own_case_record(
-        uow,
-        patient.actor.patient_id,
-        case_id,
-        actor=patient.actor.name,
-        source=patient.actor.source,
-        view="portal:document",
-        detail={"kind": kind.value},
-    )
+    record = _own_record(uow, patient, case_id, "portal:document", kind=kind.value)
     rendered = personal_document(record, kind, policy, as_of=dt.date.today(), clinic=_clinic(request))
     uow.commit()
     return Response(
