@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck architecture pytest bench system-deps clean
+.PHONY: demo test lint typecheck architecture pytest bench system-deps seed-check clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -45,6 +45,13 @@ architecture: $(DEV)
 
 pytest: $(DEV)
 	$(BIN)/pytest
+
+## seed-check: no wording copied from the seed pages (needs ../shared/tools beside the checkout, as CI has it)
+seed-check:
+	@if [ -f ../shared/tools/seed_overlap.py ]; then \
+		out=$$(python3 ../shared/tools/seed_overlap.py) || true; \
+		if [ -n "$$out" ]; then echo "$$out"; exit 1; fi; echo "seed-check: no seed wording found"; \
+	else echo "seed-check: ../shared/tools is not beside this checkout; not run"; fi
 
 ## bench: the assessment throughput benchmark (prints its figures)
 bench: $(RUNTIME)

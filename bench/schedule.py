@@ -32,7 +32,7 @@ from vertebro.scheduling.plan import Plan
 from vertebro.scheduling.problem import problem_of
 from vertebro.scheduling.solver import Progress, SolveOptions, solve
 
-IHTC = Path(__file__).resolve().parents[2] / "shared" / "scheduling" / "ihtc2024"
+IHTC = Path(__file__).resolve().parents[1] / "tests" / "fixtures" / "scheduling" / "ihtc2024"
 IHTC_PAIRS = (("toy", "toy_solution"), ("test01", "sol_test01"), ("i01", "sol_i01"))
 
 

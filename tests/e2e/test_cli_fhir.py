@@ -12,7 +12,7 @@ from tests.unit.fhir.validation import problems
 
 pytestmark = pytest.mark.e2e
 
-SHARED = Path(__file__).resolve().parents[2].parent / "shared" / "fhir-examples"
+SHARED = Path(__file__).resolve().parents[1] / "fixtures" / "fhir-examples"
 CASES = ("01-acute-osteoporotic-l1.yaml", "02-inpatient-t12.yaml", "08-four-levels.yaml")
 
 

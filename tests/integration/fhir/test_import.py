@@ -53,7 +53,7 @@ def test_a_bad_resource_never_leaves_half_a_patient(session_factory: sessionmake
         assert again.cases == 0
 
 
-SYNTHEA = Path(__file__).resolve().parents[4] / "shared" / "fhir-examples" / "synthea"
+SYNTHEA = Path(__file__).resolve().parents[2] / "fixtures" / "fhir-examples" / "synthea"
 
 
 def test_synthea_patients_arrive_with_their_osteoporosis_and_pathological_fracture(

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-import subprocess
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -15,7 +13,6 @@ import textstat
 from vertebro.clinical.evidence import SOURCES
 from vertebro.education.build import build_site
 from vertebro.education.content import (
-    CONTENT_DIR,
     DISCLAIMER,
     ContentError,
     Page,
@@ -43,7 +40,6 @@ TOPICS = {
     "questions-and-answers",
 }
 ALL_PAGES = pages()
-SEED_TOOL = Path(__file__).resolve().parents[4] / "shared" / "tools" / "seed_overlap.py"
 
 
 def _ids(page: Page) -> str:
@@ -180,12 +176,3 @@ def test_a_page_without_front_matter_is_refused(tmp_path: Path) -> None:
 
 def test_several_sources_in_one_citation_are_all_counted() -> None:
     assert cited_ids("One [@a-1; @b-2] and [@a-1] again, then [@c].") == ("a-1", "b-2", "c")
-
-
-@pytest.mark.skipif(not SEED_TOOL.is_file(), reason="../shared/tools is not beside this checkout")
-def test_no_sentence_is_copied_from_the_seed_pages() -> None:
-    files = [str(p) for p in sorted(CONTENT_DIR.iterdir())]
-    result = subprocess.run(
-        [sys.executable, str(SEED_TOOL), *files], capture_output=True, text=True, check=False, timeout=60
-    )
-    assert result.stdout == "", result.stdout

@@ -11,7 +11,7 @@ from typing import Any
 import jsonschema
 from fhir.resources.R4B import get_fhir_model_class
 
-SCHEMA = Path(__file__).resolve().parents[3].parent / "shared" / "fhir-examples" / "fhir.schema.json"
+SCHEMA = Path(__file__).resolve().parents[2] / "fixtures" / "fhir-examples" / "fhir.schema.json"
 
 # Required bindings (the codes FHIR R4 allows) of elements we emit; fhir.resources does not check them.
 REQUIRED_BINDINGS: dict[tuple[str, str], frozenset[str]] = {

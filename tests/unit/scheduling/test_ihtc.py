@@ -5,8 +5,6 @@ from __future__ import annotations
 from collections import defaultdict
 from pathlib import Path
 
-import pytest
-
 from vertebro.scheduling.ihtc import (
     START,
     ihtc_problem,
@@ -17,8 +15,7 @@ from vertebro.scheduling.ihtc import (
 )
 from vertebro.scheduling.solver import SolveOptions, solve
 
-IHTC = Path(__file__).resolve().parents[4] / "shared" / "scheduling" / "ihtc2024"
-pytestmark = pytest.mark.skipif(not IHTC.is_dir(), reason="the shared IHTC-2024 files are not next to the repository")
+IHTC = Path(__file__).resolve().parents[2] / "fixtures" / "scheduling" / "ihtc2024"
 
 
 def test_toy_instance_respects_ihtc_capacities_and_matches_its_costs() -> None:
