@@ -555,7 +555,7 @@ SOURCES: dict[str, Source] = {
             "1.9 points at 3 months, adjusted difference 0.6, 95 % CI -0.7 to 1.8)",
             "doi:10.1056/NEJMoa0900429",
             2009,
-            _S,
+            _S2,
             read_at="https://pogoe.org/recap/articles/19657121 (summary of the results)",
         ),
         Source(

@@ -247,7 +247,7 @@ def case_findings(case: Case, policy: ClinicPolicy = DEFAULT_POLICY, as_of: dt.d
         unimaged=pending,
         healed=healed,
         acuity_pending=bool(pending) and not unhealed,
-        disease=_disease(targets if targets else (in_range or findings)),
+        disease=_disease(unhealed + pending if targets else (in_range or findings)),
         out_of_scope=outside,
     )
 
