@@ -99,6 +99,11 @@ class Source:
         return self.locator.removeprefix("doi:") if self.locator.startswith("doi:") else None
 
     @property
+    def public_locator(self) -> str:
+        """The locator as shown to readers: empty when only a ``vertebro:`` placeholder is held."""
+        return "" if self.locator.startswith("vertebro:") else self.locator
+
+    @property
     def identifier(self) -> str | None:
         """The primary identifier: DOI, PMID, PMCID or the issuing body's document id, when held."""
         if self.doi:

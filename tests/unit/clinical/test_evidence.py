@@ -67,3 +67,10 @@ def test_the_2018_acr_abstract_is_not_cited_as_the_2022_update() -> None:
     assert "acr-vcf-2022-abstract" not in SOURCES
     assert SOURCES["acr-vcf-2018"].citation.startswith("Shah LM, Jennings JW, Kirsch CFE")
     assert SOURCES["acr-vcf-2022"].citation.startswith("Khan MA, Jennings JW")
+
+
+def test_readers_never_see_a_placeholder_locator() -> None:
+    """A source whose primary identifier is not confirmed shows no locator to readers, rather than a placeholder."""
+    assert SOURCES["postop-orders"].public_locator == ""
+    assert SOURCES["nice-ta279"].public_locator == "https://www.nice.org.uk/guidance/ta279"
+    assert SOURCES["hirsch-2018"].identifier == "doi:10.1016/j.spinee.2018.07.025"
