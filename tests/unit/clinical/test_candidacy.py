@@ -70,7 +70,8 @@ def test_a_19_year_old_with_a_low_energy_fracture_needs_a_secondary_cause_work_u
         assert details, profile
         assert "malignancy" in details[0], profile
         assert "age 19" in details[0], profile
-    assert "acr.v2_osteoporotic" in rule_ids(a, ACR)  # noted, but capped by the red flag
+    assert "acr.v2_osteoporotic" not in rule_ids(a, ACR)  # V2 is "no red flags" only
+    assert "acr.red_flags" in rule_ids(a, ACR)
     assert a.recommendation.treatment.value == "conservative_care"
     assert "secondary_cause_workup" in a.recommendation.also
     assert any(r.id == "redflag.young_low_energy" for r, _ in a.recommendation.why)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from vertebro.clinical import contraindications as ci
 from vertebro.clinical.contraindications import Contra, Severity
-from vertebro.clinical.findings import Disease
+from vertebro.clinical.findings import Disease, secondary_cause_suspected
 from vertebro.clinical.profiles.candidacy import apply_candidacy
 from vertebro.clinical.profiles.common import apply_scope
 from vertebro.clinical.profiles.context import Context
@@ -59,7 +59,8 @@ R_V2 = rule(
 )
 R_RED_FLAGS = rule(
     "acr.red_flags",
-    "Variant 2 applies only without red flags (fever, infection, cancer history); with red flags the "
+    "Variant 2 applies only without red flags (fever, infection, cancer history, or a low-energy fracture "
+    "under 50, which needs a secondary-cause work-up); with red flags the "
     "cause must be established first (variant 1: VA may be appropriate).",
     "acr-vcf-2018",
 )
@@ -162,6 +163,10 @@ def evaluate(ctx: Context) -> ProfileVerdict:
             for name, present in (
                 ("fever", case.red_flags.fever),
                 ("cancer history", case.red_flags.cancer_history),
+                (
+                    f"low-energy fracture at age {case.patient.age}",
+                    secondary_cause_suspected(case, findings, ctx.policy) is not None,
+                ),
             )
             if present
         ]
