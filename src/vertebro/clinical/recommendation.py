@@ -28,7 +28,8 @@ R_INFECTION_FIRST = rule(
 )
 R_SURGICAL = rule(
     "recommendation.surgical_referral",
-    "Neurological deficit, canal compromise, instability or high-energy trauma: surgical referral.",
+    "Neurological deficit, canal compromise, instability, high-energy trauma, or only levels outside the "
+    "treatable range (cervical, sacral): surgical or specialist referral.",
     "cms-lcd-pva",
     "nass-auc-neoplastic",
     "hirsch-2018",

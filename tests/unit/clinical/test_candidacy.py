@@ -165,6 +165,7 @@ def test_cervical_and_sacral_levels_are_referred_not_candidates(level: str, regi
         assert "spine surgeon" in details[0], profile
     assert a.profiles[LCD].label == "Does not meet LCD coverage criteria"
     assert a.recommendation.treatment.value == "surgical_referral"
+    assert any(r.id == "recommendation.surgical_referral" and level in d for r, d in a.recommendation.why)
     assert a.recommendation.levels == ()
 
 
