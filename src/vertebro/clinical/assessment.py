@@ -88,7 +88,7 @@ def assess(case: Case, policy: ClinicPolicy = DEFAULT_POLICY, as_of: dt.date | N
     still be completed before the procedure date.
     """
     today = as_of or dt.date.today()
-    findings = case_findings(case)
+    findings = case_findings(case, policy, today)
     start = None
     if case.procedure_date is not None:
         start = dt.datetime.combine(case.procedure_date, case.procedure_time or policy.procedure_start)

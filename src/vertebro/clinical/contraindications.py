@@ -190,7 +190,7 @@ GENERAL: dict[Contra, tuple[Severity, Rule]] = {
             "A patient whose pain is improving on medical therapy is not a routine candidate (CIRSE "
             "lists it as a contraindication; most fractures improve over 2-12 weeks).",
             "cirse-2017",
-            "acr-vcf-2022",
+            "acr-vcf-2018",
         ),
     ),
 }

@@ -1,9 +1,16 @@
 """The evidence registry: every source a clinical rule or a patient-facing number may cite.
 
-Each source says how firmly it was confirmed (see ../shared/clinical-reference.md, "Evidence tags"):
+Each source names the **primary** publication or guideline (authors, journal, year, with its DOI, PMID
+or the issuing body's document id). Where its content was read in a copy, digest or summary rather than
+in the primary document, that page is recorded in ``read_at``: it says where the content was read,
+never what the source is, and never makes a source ``confirmed``.
 
-- ``confirmed``: read in the stored public material (tag [S]);
-- ``secondary``: read only in a third-party summary of the primary source (tag [S-2nd]);
+Confirmation levels (see ../shared/clinical-reference.md, "Evidence tags"):
+
+- ``confirmed``: read in the primary document or its publisher's / issuing body's record, with a DOI,
+  PMID, PMCID or document id (tag [S]);
+- ``secondary``: read only in a third-party summary, digest or mirror copy of the primary source
+  (tag [S-2nd]);
 - ``unverified``: not found in the stored material (tag [GK-verify]); a rule that rests on such a
   source is shown as *unverified* in every output until a clinician checks the primary document;
 - ``local_policy``: a clinic's own operating choice, configurable, not a published guideline.
@@ -11,8 +18,10 @@ Each source says how firmly it was confirmed (see ../shared/clinical-reference.m
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from enum import StrEnum
+from urllib.parse import urlsplit
 
 
 class Confirmation(StrEnum):
@@ -24,15 +33,87 @@ class Confirmation(StrEnum):
     LOCAL_POLICY = "local_policy"
 
 
+# Document mirrors, content farms, tertiary digests and search aggregators: where a fact may have been
+# read, never the source of a rule or a patient-facing number.
+LOW_GRADE_HOSTS = frozenset(
+    {
+        "1library.net",
+        "78stepshealth.us",
+        "booksci.cn",
+        "c.coek.info",
+        "docshare.tips",
+        "docslib.org",
+        "doczz.net",
+        "gighz.com",
+        "mafiadoc.com",
+        "manualmachine.com",
+        "paperexplained.cn",
+        "paperzz.com",
+        "pdfcoffee.com",
+        "pogoe.org",
+        "scribd.com",
+        "studylib.net",
+        "verity.backworkai.com",
+        "virwiki.com",
+    }
+)
+NO_PRIMARY_IDENTIFIER = "vertebro:primary-identifier-not-confirmed"
+_PMC = re.compile(r"/pmc/articles/(PMC\d+)", re.IGNORECASE)
+
+
+def host_of(locator: str) -> str | None:
+    """Return the host of a URL locator without a leading ``www.``, or None for a DOI or vertebro: id."""
+    if not locator.startswith(("http://", "https://")):
+        return None
+    host = urlsplit(locator).hostname or ""
+    return host.removeprefix("www.")
+
+
+def low_grade(locator: str) -> bool:
+    """Return True when a locator points at a low-grade host (a mirror, digest or content farm)."""
+    host = host_of(locator)
+    return host is not None and any(host == h or host.endswith("." + h) for h in LOW_GRADE_HOSTS)
+
+
 @dataclass(frozen=True, slots=True)
 class Source:
-    """One citable source: who said it, where, when, and how firmly we confirmed it."""
+    """One citable source: who said it, where it is published, and how firmly we confirmed it.
+
+    ``locator`` is the primary document: ``doi:...``, the publisher's or issuing body's URL, or a
+    ``vertebro:`` id when the primary identifier is not confirmed. ``read_at`` is the page the content
+    was actually read on when that is not the primary document.
+    """
 
     id: str
     citation: str
-    locator: str  # a DOI (``doi:...``) or a URL
+    locator: str
     year: int | None
     confirmation: Confirmation
+    pmid: str | None = None
+    document_id: str | None = None
+    read_at: str | None = None
+
+    @property
+    def doi(self) -> str | None:
+        """The DOI, when the locator is one."""
+        return self.locator.removeprefix("doi:") if self.locator.startswith("doi:") else None
+
+    @property
+    def public_locator(self) -> str:
+        """The locator as shown to readers: empty when only a ``vertebro:`` placeholder is held."""
+        return "" if self.locator.startswith("vertebro:") else self.locator
+
+    @property
+    def identifier(self) -> str | None:
+        """The primary identifier: DOI, PMID, PMCID or the issuing body's document id, when held."""
+        if self.doi:
+            return f"doi:{self.doi}"
+        if self.pmid:
+            return f"PMID {self.pmid}"
+        match = _PMC.search(self.locator)
+        if match:
+            return match.group(1).upper()
+        return self.document_id
 
 
 _S = Confirmation.CONFIRMED
@@ -45,70 +126,93 @@ SOURCES: dict[str, Source] = {
     for s in (
         Source(
             "acr-vcf-2018",
-            "ACR Appropriateness Criteria: Management of Vertebral Compression Fractures, 2018 revision (variants 1-3)",
-            "https://docslib.org/download/4714486/management-of-vertebral-compression-fractures",
+            "Shah LM, Jennings JW, Kirsch CFE, et al. ACR Appropriateness Criteria: Management of Vertebral "
+            "Compression Fractures, revised 2018 (variants 1-3; abstract: most fractures improve over 2-12 "
+            "weeks). Journal, volume, pages, DOI and PMID not confirmed",
+            "https://acsearch.acr.org/list",
             2018,
-            _S,
+            _S2,
+            document_id="ACR Appropriateness Criteria: Management of Vertebral Compression Fractures (revised 2018)",
+            read_at="https://docslib.org/download/4714486/management-of-vertebral-compression-fractures "
+            "(copy of the variant tables); https://scholars.uab.edu/display/pub2282779 (abstract)",
         ),
         Source(
             "acr-vcf-2022",
-            "Khan MA, Jennings JW, et al. ACR Appropriateness Criteria: Management of Vertebral "
-            "Compression Fractures, 2022 update. J Am Coll Radiol 2023;20(5S):S102-S124",
+            "Khan MA, Jennings JW, Baker JC, Smolock AR, Shah LM, Pinchot JW, et al. ACR Appropriateness "
+            "Criteria: Management of Vertebral Compression Fractures: 2022 Update. J Am Coll Radiol "
+            "2023;20(5 Suppl):S102-S124",
             "doi:10.1016/j.jacr.2023.02.015",
             2023,
             _S2,
+            read_at="ratings restated by third-party articles (gighz.com)",
         ),
         Source(
             "nice-ta279",
-            "NICE Technology Appraisal TA279: Percutaneous vertebroplasty and percutaneous balloon "
-            "kyphoplasty for treating osteoporotic vertebral compression fractures (April 2013)",
+            "National Institute for Health and Care Excellence. Percutaneous vertebroplasty and percutaneous "
+            "balloon kyphoplasty for treating osteoporotic vertebral compression fractures. Technology "
+            "appraisal guidance TA279. London: NICE; April 2013",
             "https://www.nice.org.uk/guidance/ta279",
             2013,
             _S,
+            document_id="NICE TA279",
         ),
         Source(
             "cms-lcd-pva",
-            "CMS Local Coverage Determinations, Percutaneous Vertebral Augmentation for Vertebral "
-            "Compression Fracture: L33569 family (L34228, L34106, L38201, L34976, L38737, L38213)",
-            "https://www.cms.gov/medicare-coverage-database/view/lcd.aspx?LCDId=33569",
+            "Centers for Medicare & Medicaid Services, Local Coverage Determinations: Percutaneous Vertebral "
+            "Augmentation (PVA) for (Osteoporotic) Vertebral Compression Fracture: L33569 (National Government "
+            "Services), L34228, L34106, L38201, L34976, L38737 (Palmetto GBA), L38213",
+            "https://www.cms.gov/medicare-coverage-database/view/lcd.aspx?LCDId=34976",
             2021,
             _S2,
+            document_id="CMS LCD L33569, L34228, L34106, L38201, L34976, L38737, L38213",
+            read_at="criteria read in third-party summaries (verity.backworkai.com/policy/L33569 and others); "
+            "cms.gov headers only",
         ),
         Source(
             "cms-lcd-l38213",
-            "CMS LCD L38213, Percutaneous Vertebral Augmentation (lists pregnancy as a relative contraindication)",
+            "Centers for Medicare & Medicaid Services, Local Coverage Determination L38213: Percutaneous "
+            "Vertebral Augmentation (lists pregnancy as a relative contraindication)",
             "https://www.cms.gov/medicare-coverage-database/view/lcd.aspx?LCDId=38213",
             2021,
             _S2,
+            document_id="CMS LCD L38213",
+            read_at="third-party summary (verity.backworkai.com/policy/L38213)",
         ),
         Source(
             "nass-auc-osteoporotic",
-            "North American Spine Society Appropriate Use Criteria: Osteoporotic Vertebral Fractures (144 scenarios)",
-            "https://north-american-spine-society.foleon.com/ebooks-research/"
-            "osteoporotic-vertebral-fractures-auc/results",
-            None,
+            "Cho C, Hills J, Anderson P, Annaswamy T, Cassidy RC, Craig C, et al. Appropriate use criteria for "
+            "osteoporotic compression fractures (North American Spine Society; 144 scenarios). Spine J 2025 "
+            "(published online 4 March 2025)",
+            "doi:10.1016/j.spinee.2025.02.007",
+            2025,
             _S,
+            read_at="https://north-american-spine-society.foleon.com/ebooks-research/"
+            "osteoporotic-vertebral-fractures-auc/results (NASS e-book)",
         ),
         Source(
             "nass-auc-neoplastic",
-            "North American Spine Society Appropriate Use Criteria: Neoplastic Vertebral Fractures",
-            "https://north-american-spine-society.foleon.com/ebooks-research/"
-            "neoplastic-vertebral-fractures-auc/results",
-            None,
+            "Appropriate use criteria for neoplastic compression fractures (North American Spine Society). "
+            "Spine J 2025 (e-pub 13 January 2025); authors not confirmed",
+            "doi:10.1016/j.spinee.2024.12.028",
+            2025,
             _S,
+            pmid="39814207",
+            read_at="https://north-american-spine-society.foleon.com/ebooks-research/"
+            "neoplastic-vertebral-fractures-auc/results (NASS e-book)",
         ),
         Source(
             "asra-2018",
-            "Narouze S, et al. Interventional spine and pain procedures in patients on antiplatelet and "
-            "anticoagulant medications (2nd ed.): ASRA/ESRA/AAPM/INS/NANS/WIP guidelines. Reg Anesth "
-            "Pain Med 2018;43:225-262 (high-risk hold table as adapted by UpToDate)",
+            "Narouze S, Benzon HT, Provenzano D, Buvanendran A, De Andres J, Deer T, Rauck R, Huntoon MA. "
+            "Interventional spine and pain procedures in patients on antiplatelet and anticoagulant medications "
+            "(second edition): ASRA/ESRA/AAPM/INS/NANS/WIP guidelines. Reg Anesth Pain Med 2018;43(3):225-262",
             "doi:10.1097/AAP.0000000000000700",
             2018,
             _S2,
+            read_at="high-risk hold table as adapted by UpToDate",
         ),
         Source(
             "asra-2018-unconfirmed-rows",
-            "Narouze S, et al. Reg Anesth Pain Med 2018;43:225-262: P2Y12-inhibitor, DOAC and "
+            "Narouze S, et al. Reg Anesth Pain Med 2018;43(3):225-262: P2Y12-inhibitor, DOAC and "
             "fondaparinux rows (not retrieved; five half-lives principle confirmed)",
             "doi:10.1097/AAP.0000000000000700",
             2018,
@@ -116,37 +220,46 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "pause-2019",
-            "Douketis JD, et al. Perioperative management of patients with atrial fibrillation "
-            "receiving a direct oral anticoagulant (PAUSE). JAMA Intern Med 2019;179:1469-1478",
-            "http://ashpublications.net/view-large/10385793",
+            "Douketis JD, Spyropoulos AC, Duncan J, Carrier M, Le Gal G, Tafur AJ, et al. Perioperative "
+            "management of patients with atrial fibrillation receiving a direct oral anticoagulant (PAUSE). "
+            "JAMA Intern Med 2019;179(11):1469-1478",
+            "doi:10.1001/jamainternmed.2019.2431",
             2019,
             _S2,
+            pmid="31380891",
+            read_at="http://ashpublications.net/view-large/10385793 (protocol table)",
         ),
         Source(
             "sir-2019",
-            "Patel IJ, et al. Society of Interventional Radiology consensus guidelines for the "
-            "periprocedural management of thrombotic and bleeding risk. J Vasc Interv Radiol "
-            "2019;30:1168-1184.e1",
-            "https://reference.medscape.com/viewarticle/917397",
+            "Society of Interventional Radiology consensus guidelines for the periprocedural management of "
+            "thrombotic and bleeding risk in patients undergoing percutaneous image-guided interventions "
+            "(released August 2019; Patel IJ, et al., J Vasc Interv Radiol 2019;30:1168-1184, unverified)",
+            "https://www.guidelinecentral.com/guideline/18887",
             2019,
             _S2,
+            document_id="SIR consensus guidelines, periprocedural thrombotic and bleeding risk (2019)",
+            read_at="https://reference.medscape.com/viewarticle/917397 (news summary of the thresholds)",
         ),
         Source(
             "sir-qi-2014-failure",
-            "SIR quality-improvement guidelines for percutaneous vertebral augmentation (2014): "
-            "definition of failure of medical therapy, as quoted in BCBS-ND policy",
-            "https://www.bcbsnd.com/providers/policies-precertification/medical-policy/p/"
-            "percutaneous-balloon-kyphoplasty-radiofrequency-kyphoplasty-and-mechanical-vertebral-augmentation",
+            "Society of Interventional Radiology quality-improvement guidelines for percutaneous vertebral "
+            "augmentation (2014): definition of failure of medical therapy (primary citation not confirmed)",
+            NO_PRIMARY_IDENTIFIER,
             2014,
             _S2,
+            read_at="https://www.bcbsnd.com/providers/policies-precertification/medical-policy/p/"
+            "percutaneous-balloon-kyphoplasty-radiofrequency-kyphoplasty-and-mechanical-vertebral-augmentation "
+            "(quoted in a payer policy)",
         ),
         Source(
             "asa-fasting-2017",
-            "American Society of Anesthesiologists. Practice guidelines for preoperative fasting. "
-            "Anesthesiology 2017;126:376-393",
-            "https://anesthesiology.pubs.asahq.org/article.aspx?articleid=2596245",
+            "American Society of Anesthesiologists Task Force on Preoperative Fasting. Practice guidelines for "
+            "preoperative fasting and the use of pharmacologic agents to reduce the risk of pulmonary "
+            "aspiration: an updated report. Anesthesiology 2017;126(3):376-393",
+            "doi:10.1097/ALN.0000000000001452",
             2017,
             _S,
+            read_at="https://anesthesiology.pubs.asahq.org/article.aspx?articleid=2596245",
         ),
         Source(
             "asa-sedation-2018",
@@ -159,51 +272,59 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "genant-1993",
-            "Genant HK, et al. Vertebral fracture assessment using a semiquantitative technique. "
-            "J Bone Miner Res 1993;8:1137-1148, as restated by Wang YXJ, Quant Imaging Med Surg 2019",
-            "doi:10.21037/qims.2019.02.04",
+            "Genant HK, Wu CY, van Kuijk C, Nevitt MC. Vertebral fracture assessment using a semiquantitative "
+            "technique. J Bone Miner Res 1993;8(9):1137-1148 (pages, DOI and PMID not confirmed)",
+            NO_PRIMARY_IDENTIFIER,
             1993,
-            _S,
+            _S2,
+            read_at="doi:10.21037/qims.2019.02.04 (restated by Wang YXJ, Quant Imaging Med Surg 2019)",
         ),
         Source(
             "qm-morphometry",
             "Quantitative vertebral morphometry: six-point heights and EPOS-style wedge, biconcavity "
-            "and crush ratios (Chou & Vokes, J Clin Densitom 2015; EPOS)",
-            "https://www.ndorms.ox.ac.uk/publications/125986/",
+            "and crush ratios (Chou SH, Vokes T, J Clin Densitom 2015; EPOS); DOI and PMID not confirmed",
+            NO_PRIMARY_IDENTIFIER,
             2015,
-            _S,
+            _S2,
+            read_at="https://www.ndorms.ox.ac.uk/publications/125986/",
         ),
         Source(
             "morphometry-reference-choice",
             "Reference height for percent height loss: mean of the corresponding height of the nearest "
             "normal vertebrae above and below; vertebra plana cut-off (~70 % loss)",
-            "https://c.coek.info/pdf-vertebral-morphometry-.html",
+            NO_PRIMARY_IDENTIFIER,
             None,
             _GK,
+            read_at="https://c.coek.info/pdf-vertebral-morphometry-.html",
         ),
         Source(
             "hirsch-2018",
-            "Hirsch JA, Beall DP, et al. Management of vertebral fragility fractures: a clinical care "
-            "pathway developed by a multispecialty panel using the RAND/UCLA Appropriateness Method. "
-            "Spine J 2018;18:2152-2161",
+            "Hirsch JA, Beall DP, Chambers MR, Andreshak TG, Brook AL, Bruel BM, et al. Management of vertebral "
+            "fragility fractures: a clinical care pathway developed by a multispecialty panel using the "
+            "RAND/UCLA Appropriateness Method. Spine J 2018;18(11):2152-2161",
             "doi:10.1016/j.spinee.2018.07.025",
             2018,
             _S2,
+            pmid="30096377",
+            read_at="details from the sponsor's (Medtronic) summaries of the pathway",
         ),
         Source(
             "cirse-2017",
-            "Tsoumakidou G, et al. CIRSE guidelines on percutaneous vertebral augmentation. "
-            "Cardiovasc Intervent Radiol 2017;40:331-342 (contraindication lists not retrieved)",
+            "Tsoumakidou G, Too CW, Koch G, Caudrelier J, Cazzato RL, Garnon J, Gangi A. CIRSE guidelines on "
+            "percutaneous vertebral augmentation. Cardiovasc Intervent Radiol 2017;40(3):331-342 "
+            "(contraindication lists not retrieved)",
             "doi:10.1007/s00270-017-1574-8",
             2017,
             _GK,
         ),
         Source(
             "european-rand-2013",
-            "European RAND/UCLA panel on vertebral fragility fractures. Pain Physician 2013;16:E519-E530",
-            "https://www.ncbi.nlm.nih.gov/pubmed/24077202",
+            "European RAND/UCLA panel on the treatment of vertebral fragility fractures. Pain Physician "
+            "2013;16:E519-E530 (authors not confirmed)",
+            "https://pubmed.ncbi.nlm.nih.gov/24077202/",
             2013,
             _S,
+            pmid="24077202",
         ),
         Source(
             "papanastassiou-2012",
@@ -216,17 +337,18 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "leak-meta-2017",
-            "Cement leakage in percutaneous vertebral augmentation: meta-analysis (22 studies). "
-            "World Neurosurg 2017;101:633",
-            "https://pubmed.ncbi.nlm.nih.gov/28192270/",
+            "Risk factors for cement leakage after vertebroplasty or kyphoplasty: a meta-analysis of published "
+            "evidence (22 studies). World Neurosurg 2017;101:633-642 (authors not confirmed)",
+            "doi:10.1016/j.wneu.2017.01.124",
             2017,
             _S,
+            pmid="28192270",
         ),
         Source(
             "vp-kp-choice-synthesis",
             "Synthesis of when kyphoplasty or vertebroplasty is preferred (height restoration goal, "
             "kyphosis, leak risk versus cost and speed); clinical-reference.md section 3",
-            "https://www.ajnr.org/content/35/12/2227",
+            "vertebro:clinical-reference/3-vp-vs-kp",
             None,
             _GK,
         ),
@@ -234,34 +356,42 @@ SOURCES: dict[str, Source] = {
             "levels-pce-2021",
             "Pulmonary cement embolism risk by number of treated vertebrae (2,344 patients; OR 2.41 "
             "for 3 or more). J Orthop Surg Res 2021",
-            "https://josr-online.biomedcentral.com/articles/10.1186/s13018-021-02472-9",
+            "doi:10.1186/s13018-021-02472-9",
             2021,
             _S,
+            read_at="https://josr-online.biomedcentral.com/articles/10.1186/s13018-021-02472-9",
         ),
         Source(
             "evicore-cmm607",
-            "eviCore CMM-607 Vertebral augmentation (imaging within 6 months, 4 weeks of failed "
-            "analgesia, T5-L5, at most 2 levels)",
-            "https://verity.backworkai.com/policy/EVICORE-MSK_ADVANCED-9C96FCE2",
+            "eviCore healthcare. Clinical guidelines, musculoskeletal: CMM-607 Primary vertebral augmentation "
+            "(percutaneous vertebroplasty/kyphoplasty) and sacroplasty (imaging within 6 months, 4 weeks of "
+            "failed analgesia, T5-L5, at most 2 levels)",
+            "https://www.evicore.com/provider/clinical-guidelines",
             None,
             _S2,
+            document_id="eviCore CMM-607",
+            read_at="third-party summary (verity.backworkai.com/policy/EVICORE-MSK_ADVANCED-9C96FCE2)",
         ),
         Source(
             "vapour-2016",
-            "Clark W, et al. Safety and efficacy of vertebroplasty for acute painful osteoporotic "
-            "fractures (VAPOUR). Lancet 2016;388:1408-1416",
-            "https://www.cns.org/news-advocacy/neurosurgery-watch/"
-            "vapour-randomized-controlled-study-vertebroplasty-acute-painful",
+            "Clark W, Bird P, Gonski P, Diamond TH, Smerdely P, McNeil HP, et al. Safety and efficacy of "
+            "vertebroplasty for acute painful osteoporotic fractures (VAPOUR): a multicentre, randomised, "
+            "double-blind, placebo-controlled trial. Lancet 2016;388(10052):1408-1416",
+            "doi:10.1016/S0140-6736(16)31341-1",
             2016,
             _S,
+            read_at="https://www.cns.org/news-advocacy/neurosurgery-watch/"
+            "vapour-randomized-controlled-study-vertebroplasty-acute-painful",
         ),
         Source(
             "serlin-1995",
-            "Serlin RC, et al. When is cancer pain mild, moderate or severe? Grading pain severity by "
-            "its interference with function. Pain 1995;61:277-284 (NRS 7-10 = severe)",
+            "Serlin RC, Mendoza TR, Nakamura Y, Edwards KR, Cleeland CS. When is cancer pain mild, moderate or "
+            "severe? Grading pain severity by its interference with function. Pain 1995;61:277-284 (NRS 1-4 "
+            "mild, 5-6 moderate, 7-10 severe)",
             "doi:10.1016/0304-3959(94)00178-H",
             1995,
-            _GK,
+            _S,
+            read_at="abstract on scilit.com; citation as given in Paul SM et al., Pain 2005;113:37-44",
         ),
         Source(
             "acr-spr-pregnancy",
@@ -280,27 +410,32 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "kyphon-hvr-ifu",
-            "Medtronic Kyphon HV-R bone cement instructions for use (about 30 % barium sulfate "
-            "opacifier; 20 g powder + 9.0 g liquid)",
-            "https://manualmachine.com/medtronic/c01b/26720860-instructions-for-use",
+            "Medtronic. Kyphon HV-R bone cement, instructions for use (about 30 % barium sulfate "
+            "opacifier; 20 g powder + 9.0 g liquid); document number not confirmed",
+            NO_PRIMARY_IDENTIFIER,
             None,
-            _S,
+            _S2,
+            document_id="Medtronic Kyphon HV-R bone cement instructions for use",
+            read_at="https://manualmachine.com/medtronic/c01b/26720860-instructions-for-use (copy)",
         ),
         Source(
             "palacos-ifu",
-            "Heraeus PALACOS bone cement instructions: phases mixing, waiting, working, setting; mixing time 30 s",
+            "Heraeus Medical. PALACOS bone cement: phases mixing, waiting, working, setting; mixing time 30 s "
+            "(PALACADEMY mixing-technique course)",
             "https://www.heraeus.com/en/hme/palacademy_heraeus_medical/elearning/"
             "mixing_technique_course/phases_working.html",
             None,
             _S,
+            document_id="Heraeus Medical PALACADEMY, mixing technique course: phases",
         ),
         Source(
             "lai-2012",
             "Lai PL, et al. Chilled bone cement prolongs handling time for vertebroplasty. "
             "BMC Musculoskelet Disord 2012;13:198 (22 C: liquid 5.1 min, paste 3.4 min)",
-            "https://www.ncbi.nlm.nih.gov/pubmed/23072273",
+            "https://pubmed.ncbi.nlm.nih.gov/23072273/",
             2012,
             _S,
+            pmid="23072273",
         ),
         Source(
             "smartset-2015",
@@ -311,58 +446,66 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "vp-cement-hardening-2011",
-            "Medium-viscosity vertebroplasty cement hardens about 11 min after transfer to 37 C",
+            "Medium-viscosity vertebroplasty cement hardens about 11 min after transfer to 37 C "
+            "(ISRN / Hindawi archive article 571728; DOI not confirmed)",
             "https://www.hindawi.com/archive/2011/571728/abs/",
             2011,
             _S,
+            document_id="Hindawi article 571728 (2011)",
         ),
         Source(
             "cement-ifu-tables",
             "Bone-cement instructions for use: working and setting time tables by product and room "
             "temperature (not captured; read the product's IFU before relying on times)",
-            "https://manualmachine.com/medtronic/c01b/26720860-instructions-for-use",
+            NO_PRIMARY_IDENTIFIER,
             None,
             _GK,
         ),
         Source(
             "dohm-2014",
             "Dohm M, et al. A randomized trial comparing balloon kyphoplasty and vertebroplasty "
-            "(KAVIAR). AJNR 2014;35:2227-2236 (procedure time KP 40.0 vs VP 31.8 min)",
+            "(KAVIAR). AJNR Am J Neuroradiol 2014;35(12):2227-2236 (procedure time KP 40.0 vs VP 31.8 min)",
             "https://www.ajnr.org/content/35/12/2227",
             2014,
             _S,
+            document_id="AJNR Am J Neuroradiol 35(12):2227",
         ),
         Source(
             "postop-orders",
-            "Sample post-vertebroplasty orders: bed rest 1 h, vitals and lower-limb neuro checks every "
-            "15 min for 1 h then every 30 min for 1 h; most patients home within 4-5 h",
-            "https://www.78stepshealth.us/vertebral-body/postoperative-care-snj.html",
+            "Post-vertebroplasty orders: bed rest 1 h, vitals and lower-limb neuro checks every "
+            "15 min for 1 h then every 30 min for 1 h; most patients home within 4-5 h (no primary "
+            "publication identified)",
+            NO_PRIMARY_IDENTIFIER,
             None,
-            _S,
+            _GK,
+            read_at="https://www.78stepshealth.us/vertebral-body/postoperative-care-snj.html (content farm)",
         ),
         Source(
             "medscape-bedrest",
-            "Medscape: recumbent bed rest 1-2 h after vertebroplasty",
-            "https://www.medscape.com/answers/1145447-196589/",
+            "Recumbent bed rest 1-2 h after vertebroplasty (Medscape reference answer; primary not identified)",
+            NO_PRIMARY_IDENTIFIER,
             None,
-            _S,
+            _S2,
+            read_at="https://www.medscape.com/answers/1145447-196589/",
         ),
         Source(
             "discharge-criteria",
             "Sedation-recovery discharge criteria (Aldrete score of 9 or more, neuro exam at baseline, "
             "walking, pain not above baseline, tolerating oral intake)",
-            "https://www.medscape.com/answers/1145447-196589/",
+            NO_PRIMARY_IDENTIFIER,
             None,
             _GK,
+            read_at="https://www.medscape.com/answers/1145447-196589/",
         ),
         Source(
             "baycare-discharge",
-            "BayCare/Krames discharge instructions for vertebroplasty (no driving 2 days, no lifting "
-            "over 10 lb for 3 months, dressing 24-48 h, fever of 38 C or more, emergencies)",
+            "BayCare Health System (Krames). Discharge instructions for vertebroplasty (no driving 2 days, no "
+            "lifting over 10 lb for 3 months, dressing 24-48 h, fever of 38 C or more, emergencies)",
             "https://baycare.org/health-library/health-encyclopedia/2015/02/04/05/57/"
             "discharge-instructions-for-vertebroplasty",
             2015,
             _S,
+            document_id="BayCare Health Library: Discharge instructions for vertebroplasty",
         ),
         Source(
             "farrar-2001",
@@ -371,15 +514,18 @@ SOURCES: dict[str, Source] = {
             "https://pubmed.ncbi.nlm.nih.gov/11690728/",
             2001,
             _S,
+            pmid="11690728",
         ),
         Source(
             "ostelo-2008",
-            "Ostelo RW, et al. Interpreting change scores for pain and functional status in low back "
-            "pain: towards international consensus regarding minimal important change. "
-            "Spine 2008;33:90-94",
-            "https://paperexplained.cn/articles/paper/detail/c63b17f341638e994cd27cc6d09b4f05e220d5cc",
+            "Ostelo RW, Deyo RA, Stratford P, et al. Interpreting change scores for pain and functional status "
+            "in low back pain: towards international consensus regarding minimal important change. "
+            "Spine 2008;33(1):90-94 (DOI and PMID not confirmed)",
+            NO_PRIMARY_IDENTIFIER,
             2008,
-            _S,
+            _S2,
+            read_at="https://paperexplained.cn/articles/paper/detail/c63b17f341638e994cd27cc6d09b4f05e220d5cc "
+            "(abstract copy)",
         ),
         Source(
             "fairbank-2000",
@@ -392,10 +538,11 @@ SOURCES: dict[str, Source] = {
         Source(
             "roland-fairbank-2000",
             "Roland M, Fairbank J. The Roland-Morris Disability Questionnaire and the Oswestry "
-            "Disability Questionnaire. Spine 2000;25:3115-3124 (RDQ: 24 items, score 0-24)",
-            "https://studylib.net/doc/5830226/--roland-morris-disability-questionnaire",
+            "Disability Questionnaire. Spine 2000;25:3115-3124 (RDQ: 24 items, score 0-24; DOI not confirmed)",
+            NO_PRIMARY_IDENTIFIER,
             2000,
-            _S,
+            _S2,
+            read_at="https://studylib.net/doc/5830226/--roland-morris-disability-questionnaire (manuscript copy)",
         ),
         Source(
             "local-policy",
@@ -405,33 +552,38 @@ SOURCES: dict[str, Source] = {
             _LOCAL,
         ),
         # Patient-education sources (issue 6): trials, reviews and series behind the numbers on the
-        # education pages. Confirmation tags follow ../shared/clinical-reference.md sections 3 and 6.
+        # education pages. Citations follow ../shared/clinical-reference.md "Primary citations".
         Source(
             "buchbinder-2009",
             "Buchbinder R, et al. A randomized trial of vertebroplasty for painful osteoporotic vertebral "
             "fractures. N Engl J Med 2009;361:557-568 (n = 78, vertebroplasty versus sham; pain fell 2.6 versus "
             "1.9 points at 3 months, adjusted difference 0.6, 95 % CI -0.7 to 1.8)",
-            "https://pogoe.org/recap/articles/19657121",
+            "doi:10.1056/NEJMoa0900429",
             2009,
-            _S,
+            _S2,
+            read_at="https://pogoe.org/recap/articles/19657121 (summary of the results)",
         ),
         Source(
             "kallmes-2009",
             "Kallmes DF, et al. A randomized trial of vertebroplasty for osteoporotic spinal fractures (INVEST). "
             "N Engl J Med 2009;361:569-579 (n = 131, vertebroplasty versus a local-anaesthetic control; no "
             "significant difference at 1 month; crossover at 3 months 43 % of controls versus 12 %)",
-            "http://www.ajnr.org/highwire/markup/60958/expansion",
+            "doi:10.1056/NEJMoa0900563",
             2009,
             _S,
+            read_at="http://www.ajnr.org/highwire/markup/60958/expansion",
         ),
         Source(
             "vertos-ii-2010",
             "Klazen CA, et al. Vertebroplasty versus conservative treatment in acute osteoporotic vertebral "
-            "compression fractures (VERTOS II, open trial, n = 202). Lancet 2010;376:1085-1092; new fractures: "
-            "AJNR 2010;31:1447 (15 of 91 patients after vertebroplasty versus 21 of 85 after conservative care)",
-            "https://www.ajnr.org/content/31/8/1447.full.txt",
+            "compression fractures (Vertos II): an open-label randomised trial (n = 202). Lancet "
+            "2010;376:1085-1092; new fractures: Klazen CAH, et al. AJNR Am J Neuroradiol 2010;31(8):1447 (15 of "
+            "91 patients after vertebroplasty versus 21 of 85 after conservative care)",
+            "doi:10.1016/S0140-6736(10)60954-3",
             2010,
             _S,
+            pmid="20701962",
+            read_at="https://www.ajnr.org/content/31/8/1447.full.txt",
         ),
         Source(
             "vertos-ii-natural-course",
@@ -443,46 +595,47 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "vertos-iv-2018",
-            "Firanescu CE, et al. Vertebroplasty versus sham procedure for painful acute osteoporotic vertebral "
-            "compression fractures (VERTOS IV, n = 180). BMJ 2018;361:k1551 (no significant difference at any time)",
-            "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC5941218/",
+            "Firanescu CE, de Vries J, Lodder P, Venmans A, Schoemaker MC, Smeets AJ, et al. Vertebroplasty "
+            "versus sham procedure for painful acute osteoporotic vertebral compression fractures (VERTOS IV): "
+            "randomised sham controlled clinical trial (n = 180). BMJ 2018;361:k1551 (no significant "
+            "difference at any time)",
+            "doi:10.1136/bmj.k1551",
             2018,
             _S,
+            read_at="https://www.ncbi.nlm.nih.gov/pmc/articles/PMC5941218/",
         ),
         Source(
             "free-2009",
-            "Wardlaw D, et al. Efficacy and safety of balloon kyphoplasty compared with non-surgical care for "
-            "vertebral compression fracture (FREE, n = 300). Lancet 2009;373:1016-1024",
-            "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC3678891/",
+            "Wardlaw D, Cummings SR, Van Meirhaeghe J, Bastian L, Tillman JB, Ranstam J, et al. Efficacy and "
+            "safety of balloon kyphoplasty compared with non-surgical care for vertebral compression fracture "
+            "(FREE): a randomised controlled trial (n = 300). Lancet 2009;373(9668):1016-1024",
+            "doi:10.1016/S0140-6736(09)60010-6",
             2009,
             _S,
+            read_at="https://www.ncbi.nlm.nih.gov/pmc/articles/PMC3678891/",
         ),
         Source(
             "cochrane-2018",
             "Buchbinder R, et al. Percutaneous vertebroplasty for osteoporotic vertebral compression fracture. "
             "Cochrane Database Syst Rev 2018, CD006349 (21 trials; high- to moderate-quality evidence of no "
-            "clinically important benefit over a placebo procedure)",
-            "https://cochranelibrary.com/cdsr/doi/10.1002/14651858.CD006349.pub4/full",
+            "clinically important benefit over a placebo procedure; included trials' inclusion criteria, e.g. "
+            "VERTOS II: fracture at T5 or lower)",
+            "doi:10.1002/14651858.CD006349.pub4",
             2018,
             _S,
-        ),
-        Source(
-            "acr-vcf-2022-abstract",
-            "ACR Appropriateness Criteria, Management of Vertebral Compression Fractures, 2022 update: abstract "
-            "(most fractures improve over 2-12 weeks; augmentation associated with better pain relief and "
-            "function than conservative therapy)",
-            "https://scholars.uab.edu/display/pub2282779",
-            2023,
-            _S,
+            read_at="https://pmc.ncbi.nlm.nih.gov/articles/PMC6494647/ (.pub3, characteristics of studies)",
         ),
         Source(
             "multisociety-2014",
-            "Barr JD, et al. Position statement on percutaneous vertebral augmentation (SIR, AANS, CNS, ACR, "
-            "ASNR, ASSR, CIRA, SNIS). J Vasc Interv Radiol 2014;25:171-181 (offered when non-operative care has "
-            "not given adequate relief or pain significantly alters quality of life)",
-            "https://spinesection.org/about/position-statements/concensus-statement-on-vertebroplasty-and-kyphoplasty",
+            "Barr JD, Jensen ME, Hirsch JA, McGraw JK, et al. Position statement on percutaneous vertebral "
+            "augmentation (SIR, AANS, CNS, ACR, ASNR, ASSR, CIRA, SNIS). J Vasc Interv Radiol "
+            "2014;25(2):171-181 (offered when non-operative care has not given adequate relief or pain "
+            "significantly alters quality of life)",
+            "doi:10.1016/j.jvir.2013.10.001",
             2014,
             _S,
+            read_at="https://spinesection.org/about/position-statements/"
+            "concensus-statement-on-vertebroplasty-and-kyphoplasty",
         ),
         Source(
             "pce-review-2012",
@@ -495,9 +648,9 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "krueger-2009",
-            "Krueger A, et al. Management of pulmonary cement embolism after percutaneous vertebroplasty and "
-            "kyphoplasty: a systematic review of the literature. Eur Spine J 2009;18:1257-1265 (3.5-23 % in "
-            "osteoporotic fractures)",
+            "Krueger A, Bliemel C, Zettl R, Ruchholtz S. Management of pulmonary cement embolism after "
+            "percutaneous vertebroplasty and kyphoplasty: a systematic review of the literature. Eur Spine J "
+            "2009;18(9):1257-1265 (3.5-23 % in osteoporotic fractures)",
             "doi:10.1007/s00586-009-1073-y",
             2009,
             _S,
@@ -507,17 +660,21 @@ SOURCES: dict[str, Source] = {
             "Risk factors of neurological deficit and pulmonary cement embolism after percutaneous "
             "vertebroplasty (3,175 patients; cement in the spinal canal 0.7 %, 4 of 26 needed surgery; "
             "embolism 0 %, 0.11 % and 0.9 % by cement volume). J Orthop Surg Res 2019",
-            "https://josr-online.biomedcentral.com/articles/10.1186/s13018-019-1459-4",
+            "doi:10.1186/s13018-019-1459-4",
             2019,
             _S,
+            read_at="https://josr-online.biomedcentral.com/articles/10.1186/s13018-019-1459-4",
         ),
         Source(
             "al-ali-leaks",
-            "Al-Ali F, et al. Vertebroplasty: what is important and what is not (660 vertebrae; cement outside "
-            "the bone at 33 % of levels, without clinical consequences)",
-            "https://1library.net/document/z3dlpeey-vertebroplasty-what-is-important-and-what-is-not.html",
+            "Al-Ali F, Barrow T, Luke K. Vertebroplasty: what is important and what is not. AJNR Am J "
+            "Neuroradiol (357 patients, 660 vertebrae; cement outside the bone at 33 % of levels, without "
+            "clinical consequences); year, volume, DOI and PMID not confirmed",
+            NO_PRIMARY_IDENTIFIER,
             None,
-            _S,
+            _S2,
+            read_at="https://1library.net/document/z3dlpeey-vertebroplasty-what-is-important-and-what-is-not.html "
+            "(copy of the article)",
         ),
         Source(
             "bkp-registry-2012",
@@ -529,28 +686,33 @@ SOURCES: dict[str, Source] = {
         ),
         Source(
             "new-fracture-series-357",
-            "Case series of 357 patients after vertebroplasty: adjacent fracture 12 %, any new fracture 18 % within "
-            "one year (clinical-reference.md §6.3; the primary publication is not named there)",
-            "vertebro:clinical-reference/6.3-complications",
+            "Al-Ali F, Barrow T, Luke K. Vertebroplasty: what is important and what is not. AJNR Am J "
+            "Neuroradiol (357 patients after vertebroplasty: adjacent fracture 12 %, any new fracture 18 % within "
+            "one year); year, volume, DOI and PMID not confirmed",
+            NO_PRIMARY_IDENTIFIER,
             None,
-            _GK,
+            _S2,
+            read_at="https://1library.net/document/z3dlpeey-vertebroplasty-what-is-important-and-what-is-not.html "
+            "(copy of the article)",
         ),
         Source(
             "va-overview-low-grade",
-            "Vertebral augmentation overview (low-grade tertiary source): serious complications under 1 %; "
-            "bone infection known from case reports",
-            "https://virwiki.com/Vertebral_augmentation",
+            "Overview of vertebral augmentation (tertiary wiki page, no primary publication identified): "
+            "serious complications under 1 %; bone infection known from case reports",
+            NO_PRIMARY_IDENTIFIER,
             None,
-            _S,
+            _GK,
+            read_at="https://virwiki.com/Vertebral_augmentation",
         ),
         Source(
             "beall-2018",
             "Beall DP, et al. Meta-analysis of vertebral augmentation outcomes (pain reduction: kyphoplasty "
             "4.05, vertebroplasty 3.88 points; no significant difference in height restoration). Int J Spine "
             "Surg 2018;12(3):295",
-            "https://www.ijssurgery.com/content/12/3/295.full.txt",
+            "https://www.ijssurgery.com/content/12/3/295",
             2018,
             _S,
+            document_id="Int J Spine Surg 12(3):295",
         ),
         Source(
             "us-hospital-cost-2011",
@@ -558,9 +720,10 @@ SOURCES: dict[str, Source] = {
             "kyphoplasty for the treatment of vertebral compression fracture. AJNR 2011;32:1290-1294 (US "
             "Premier database 2007-2008: mean adjusted outpatient cost VP $2,997 vs KP $7,010; inpatient "
             "$11,386 vs $16,182)",
-            "http://ajnr.org/content/32/7/1290.full",
+            "http://ajnr.org/content/32/7/1290",
             2011,
             _S,
+            document_id="AJNR Am J Neuroradiol 32(7):1290",
         ),
         Source(
             "medicare-two-year-cost-2013",
@@ -580,6 +743,27 @@ SOURCES: dict[str, Source] = {
             "https://www.ncbi.nlm.nih.gov/pmc/articles/PMC3167445/",
             None,
             _S,
+        ),
+        # Candidacy sources (issue 12).
+        Source(
+            "herath-2022",
+            "Herath M, Cohen A, Ebeling PR, Milat F. Dilemmas in the management of osteoporosis in younger "
+            "adults (premenopausal women and men under 50). JBMR Plus 2022;6(1):e10594",
+            "doi:10.1002/jbm4.10594",
+            2022,
+            _S,
+            pmid="35079682",
+            read_at="https://pmc.ncbi.nlm.nih.gov/articles/PMC8771004",
+        ),
+        Source(
+            "secondary-osteoporosis-2009",
+            "Secondary osteoporosis in patients with an osteoporotic fracture (review: men and premenopausal "
+            "women with a fragility fracture should be investigated for secondary osteoporosis). Best Pract "
+            "Res Clin Rheumatol 2009;23(6):769-779 (authors not confirmed)",
+            "doi:10.1016/j.berh.2009.09.006",
+            2009,
+            _S,
+            pmid="19945688",
         ),
     )
 }

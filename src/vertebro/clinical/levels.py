@@ -39,3 +39,8 @@ def region(level: str) -> str:
 def adjacent(a: str, b: str) -> bool:
     """Return True when two (valid) levels are next to each other."""
     return abs(level_index(a) - level_index(b)) == 1
+
+
+def within(level: str, highest: str, lowest: str) -> bool:
+    """Return True when a (valid) level lies between ``highest`` and ``lowest`` (inclusive, skull down)."""
+    return level_index(highest) <= level_index(level) <= level_index(lowest)

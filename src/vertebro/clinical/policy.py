@@ -27,6 +27,9 @@ class ClinicPolicy:
     arrival_minutes_early: int = 15
     companion_hours: int = 12
     imaging_max_age_days: int = 180
+    treatable_levels: tuple[str, str] = ("T1", "L5")
+    mild_pain_max_nrs: int = 4
+    secondary_cause_age_below: int = 50
     max_levels_per_session: int = 3
     monitoring_base_minutes: int = 120
     monitoring_per_extra_level_minutes: int = 30

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from vertebro.clinical.facts import Case
-from vertebro.clinical.findings import CaseFindings
+from vertebro.clinical.findings import R_TARGET_LEVELS, CaseFindings
 from vertebro.clinical.medications import MedicationHold
 from vertebro.clinical.policy import ClinicPolicy
 from vertebro.clinical.recovery import R_ESCORT
@@ -296,6 +296,12 @@ def _imaging(findings: CaseFindings, procedure_date: dt.date | None, policy: Cli
                     R_IMAGING_RECENT,
                 )
             )
+    for f in findings.awaiting_imaging:
+        items.append(
+            PrepItem(
+                "imaging", f"MRI needed at {f.level} before it can be treated", None, Status.NEEDED, R_TARGET_LEVELS
+            )
+        )
     return items
 
 

@@ -6,7 +6,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from vertebro.clinical.facts import Case
-from vertebro.clinical.findings import CaseFindings, Disease
+from vertebro.clinical.findings import (
+    R_LEVEL_SCOPE,
+    R_SECONDARY_CAUSE,
+    R_TARGET_LEVELS,
+    CaseFindings,
+    Disease,
+    out_of_scope_text,
+    secondary_cause_suspected,
+)
 from vertebro.clinical.policy import ClinicPolicy
 from vertebro.clinical.rules import Rule, rule
 from vertebro.clinical.verdicts import Category, ProfileVerdict
@@ -20,7 +28,8 @@ R_INFECTION_FIRST = rule(
 )
 R_SURGICAL = rule(
     "recommendation.surgical_referral",
-    "Neurological deficit, canal compromise, instability or high-energy trauma: surgical referral.",
+    "Neurological deficit, canal compromise, instability, high-energy trauma, or only levels outside the "
+    "treatable range (cervical, sacral): surgical or specialist referral.",
     "cms-lcd-pva",
     "nass-auc-neoplastic",
     "hirsch-2018",
@@ -40,7 +49,8 @@ R_PREGNANCY = rule(
 R_IMAGING_FIRST = rule(
     "recommendation.imaging_first",
     "No imaging yet shows whether the fracture is unhealed: MRI (STIR) first, or bone scan / "
-    "SPECT-CT when MRI is not possible.",
+    "SPECT-CT when MRI is not possible; not when the default profile already rules augmentation out "
+    "(an asymptomatic fracture or mild pain leads to medical management).",
     "acr-vcf-2018",
     "hirsch-2018",
 )
@@ -144,6 +154,19 @@ def recommend(case: Case, findings: CaseFindings, default: ProfileVerdict, polic
     if findings.disease in (Disease.FRAGILITY, Disease.UNKNOWN):
         also.append("bone_health_referral")
         why.append((R_BONE_HEALTH_REFERRAL, "fragility fracture"))
+    secondary = secondary_cause_suspected(case, findings, policy)
+    if secondary is not None:
+        also.append("secondary_cause_workup")
+        why.append((R_SECONDARY_CAUSE, secondary))
+    outside = out_of_scope_text(findings, policy)
+    in_range = bool(findings.targets or findings.healed)
+    if outside is not None and in_range:
+        also.append("specialist_referral")
+        why.append((R_LEVEL_SCOPE, f"{outside}: refer to a spine surgeon or specialist"))
+    waiting = [f.level for f in findings.awaiting_imaging]
+    if waiting:
+        also.append("imaging_of_untreated_levels")
+        why.append((R_TARGET_LEVELS, "MRI needed at " + ", ".join(waiting) + " before it can be treated"))
 
     def result(treatment: Treatment, mdt: bool = False) -> Recommendation:
         sessions = sessions_of(levels, policy.max_levels_per_session) if treatment in AUGMENTATION else ()
@@ -175,6 +198,7 @@ def recommend(case: Case, findings: CaseFindings, default: ProfileVerdict, polic
                 any(f.fracture.canal_compromise for f in findings.targets),
             ),
             ("instability", any(f.fracture.unstable for f in findings.targets)),
+            (f"levels outside the treatable range: {outside}", outside is not None and not in_range),
         )
         if present
     ]
@@ -189,7 +213,8 @@ def recommend(case: Case, findings: CaseFindings, default: ProfileVerdict, polic
     if case.patient.pregnant:
         why.append((R_PREGNANCY, "patient is pregnant"))
         return result(Treatment.CONSERVATIVE_CARE)
-    if findings.acuity_pending:
+    ruled_out = default.category in (Category.NOT_APPROPRIATE, Category.CONTRAINDICATED)
+    if findings.acuity_pending and not ruled_out:
         why.append((R_IMAGING_FIRST, "acuity not imaged at " + ", ".join(levels)))
         return result(Treatment.IMAGING_FIRST)
     if default.category is Category.APPROPRIATE and levels:

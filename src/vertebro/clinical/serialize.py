@@ -122,6 +122,8 @@ def _source_json(sid: str) -> JSON:
     return {
         "citation": found.citation,
         "locator": found.locator,
+        "identifier": found.identifier,
+        "read_at": found.read_at,
         "year": found.year,
         "confirmation": found.confirmation.value,
     }

@@ -11,6 +11,10 @@ from vertebro.clinical.policy import DEFAULT_POLICY
 
 AS_OF = dt.date(2026, 11, 22)
 PROCEDURE_DATE = dt.date(2026, 12, 14)
+# The MRI of the typical case: 12 days before AS_OF, or two weeks before today when the suites that assess at
+# today's date (integration, browser) run later, so that it stays within the imaging age limit of ClinicPolicy
+# (acuity.imaging_current) whatever day the tests run.
+IMAGING_DATE = max(dt.date(2026, 11, 10), dt.date.today() - dt.timedelta(days=14))
 
 
 def base_case() -> dict[str, Any]:
@@ -23,7 +27,7 @@ def base_case() -> dict[str, Any]:
                 "cause": "osteoporotic",
                 "onset_weeks": 4,
                 "mri_edema": True,
-                "imaging_date": "2026-11-10",
+                "imaging_date": IMAGING_DATE.isoformat(),
                 "height_loss_percent": 30.0,
                 "kyphotic_deformity": True,
                 "height_loss_progressing": False,

@@ -276,14 +276,16 @@ def test_high_velocity_trauma_is_outside_the_fragility_pathways(profile: str) ->
 
 
 @pytest.mark.rule("scope.age_under_18")
-@pytest.mark.parametrize(("age", "expected"), [(17, "uncertain"), (18, "appropriate")])
-def test_patients_under_18_are_outside_the_evidence_base(age: int, expected: str) -> None:
-    """Hirsch 2018 pathway: "excludes high-velocity trauma, suspected malignant fracture, age < 18"."""
+@pytest.mark.parametrize("age", [17, 18])
+def test_patients_under_18_are_outside_the_evidence_base(age: int) -> None:
+    """Hirsch 2018 pathway: "excludes high-velocity trauma, suspected malignant fracture, age < 18". At 18 the
+    age rule no longer applies, but a low-energy fracture at 18 is still atypical (redflag.young_low_energy)."""
     changes = {"patient": {"age": age}}
     a = assessed(changes)
     for profile in (ACR, NICE, LCD):
-        assert category(a, profile) == expected, profile
+        assert category(a, profile) == "uncertain", profile
     assert ("scope.age_under_18" in rule_ids(a, NICE)) is (age < 18)
+    assert "redflag.young_low_energy" in rule_ids(a, NICE)
 
 
 @pytest.mark.rule("scope.all_healed")

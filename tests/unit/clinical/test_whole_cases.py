@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.clinical.builders import AS_OF, make_case
+from tests.unit.clinical.builders import AS_OF, base_case, make_case
 from vertebro.clinical import assess
 
 A, U, N, C = "appropriate", "uncertain", "not_appropriate", "contraindicated"
@@ -28,8 +28,11 @@ class WholeCase:
     changes: dict[str, Any] = field(default_factory=dict)
     fracture: dict[str, Any] = field(default_factory=dict)
     sessions: list[list[str]] | None = None
+    also: tuple[str, ...] = ()
+    preparation: str | None = None
 
 
+BASE_FRACTURE: dict[str, Any] = base_case()["fractures"][0]
 NO_ADDONS = {"height_loss_percent": 15.0, "kyphotic_deformity": False}
 METASTASIS = {"cause": "metastasis", "height_loss_percent": 40.0}
 
@@ -145,8 +148,9 @@ CASES = [
     WholeCase(
         "acuity-not-imaged",
         'LCD: "Acute or subacute VCF documented by imaging"; Hirsch: "MRI preferred; bone scan or CT if MRI '
-        'impossible".',
-        (A, U, U, U, A),
+        'impossible"; ACR 2018 V1 "New symptomatic compression fracture identified on radiographs or CT": VA "May Be '
+        'Appropriate", MRI "Usually Appropriate".',
+        (U, U, U, U, A),
         "imaging_first",
         fracture={"mri_edema": None},
     ),
@@ -196,6 +200,79 @@ CASES = [
         "conservative_care",
         changes={"coagulopathy_uncorrectable": True},
     ),
+    # Issue 12: candidacy findings.
+    WholeCase(
+        "pain-1-mild",
+        'LCD "non-hospitalized NRS/VAS ≥ 5"; NICE "severe ongoing pain"; Serlin 1995 "ratings of 1-4 correspond to '
+        'mild pain"; ACR 2022 "Asymptomatic osteoporotic VCF (incidental) → Medical management only".',
+        (N, N, N, U, A),
+        "conservative_care",
+        changes={"pain": {"nrs": 1}},
+    ),
+    WholeCase(
+        "young-low-energy-19",
+        '"Men and premenopausal women with unexplained osteoporosis or a history of fragility fracture should undergo '
+        'investigation for secondary osteoporosis"; ACR 2018 V2 only with no "red flags".',
+        (U, U, U, U, A),
+        "conservative_care",
+        changes={"patient": {"age": 19, "pregnant": False}},
+        fracture={"cause": "low_energy_trauma"},
+        also=("secondary_cause_workup",),
+    ),
+    WholeCase(
+        "radiograph-only-asymptomatic",
+        'ACR 2022: "Asymptomatic osteoporotic VCF (incidental) → Medical management only" — no imaging-first '
+        "recommendation for a fracture that is not to be treated.",
+        (N, C, C, C, A),
+        "conservative_care",
+        changes={"pain": {"nrs": 0, "concordant_with_fracture": False}},
+        fracture={"mri_edema": None},
+    ),
+    WholeCase(
+        "nass-chronic-healed",
+        'NASS osteoporotic AUC: "Scenarios with a chronic fracture with VAS pain scale ≤ 6 were all rated as Rarely '
+        'Appropriate"; NICE "recent, unhealed".',
+        (U, N, N, N, A),
+        "conservative_care",
+        changes={"pain": {"nrs": 5}},
+        fracture={"onset_weeks": 20, "mri_edema": False},
+    ),
+    WholeCase(
+        "cervical-c5",
+        'LCD L34976: covered "VCFs (T1–L5)"; cervical levels are referred.',
+        (N, N, N, N, A),
+        "surgical_referral",
+        changes={"fractures": [{"level": "C5", "cause": "osteoporotic", "onset_weeks": 3, "mri_edema": True}]},
+    ),
+    WholeCase(
+        "sacral-s1",
+        'LCD L34976: covered "VCFs (T1–L5)"; eviCore CMM-607: "sacroplasty for sacral insufficiency" is separate.',
+        (N, N, N, N, A),
+        "surgical_referral",
+        changes={"fractures": [{"level": "S1", "cause": "osteoporotic", "onset_weeks": 3, "mri_edema": True}]},
+    ),
+    WholeCase(
+        "mri-9-months-old",
+        'eviCore CMM-607: imaging "≤ 6 months"; NICE "recent, unhealed" — a 9-month-old MRI no longer shows it.',
+        (U, U, U, U, A),
+        "imaging_first",
+        fracture={"onset_weeks": 40, "imaging_date": (AS_OF - dt.timedelta(days=270)).isoformat()},
+    ),
+    WholeCase(
+        "level-without-mri-beside-unhealed",
+        'LCD "Acute or subacute VCF documented by imaging": L1 is treated; L2 needs an MRI first.',
+        (A, A, A, U, A),
+        "kyphoplasty",
+        changes={
+            "fractures": [
+                {**BASE_FRACTURE, "level": "L1"},
+                {**BASE_FRACTURE, "level": "L2", "mri_edema": None, "imaging_date": None},
+            ]
+        },
+        sessions=[["L1"]],
+        also=("imaging_of_untreated_levels",),
+        preparation="MRI needed at L2 before it can be treated",
+    ),
 ]
 
 
@@ -214,6 +291,10 @@ def test_whole_case(whole: WholeCase) -> None:
         assert treatment == whole.treatment
     if whole.sessions is not None:
         assert [list(s) for s in assessment.recommendation.sessions] == whole.sessions
+    for item in whole.also:
+        assert item in assessment.recommendation.also, whole.quote
+    if whole.preparation is not None:
+        assert whole.preparation in [i.instruction for i in assessment.preparation.items], whole.quote
     disagree = len(set(got[:4])) > 1
     assert (assessment.disagreement is not None) == disagree
 

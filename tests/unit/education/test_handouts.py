@@ -10,7 +10,7 @@ from vertebro.education.dates import clock_time, date_time
 from vertebro.education.handouts import HandoutNotReady
 from vertebro.education.render import discharge_html, preparation_html
 
-from .cases import LONDON, NEW_YORK, WARFARIN_AND_ASPIRIN, assessed, discharge, make_case, prep
+from .cases import BASE, LONDON, NEW_YORK, WARFARIN_AND_ASPIRIN, assessed, discharge, make_case, prep
 
 
 def elapsed(first: dt.datetime, last: dt.datetime) -> dt.timedelta:
@@ -90,7 +90,8 @@ def test_aspirin_for_secondary_prevention_is_a_decision_with_the_prescriber() ->
 
 def test_hold_dates_are_right_across_a_month_end_and_a_leap_day() -> None:
     """Warfarin: 5 whole days without it; procedure Thursday 2 March 2028 -> last dose Friday 25 February."""
-    case = make_case(medications=WARFARIN_AND_ASPIRIN, procedure_date="2028-03-02")
+    recent_mri = [{**BASE["fractures"][0], "imaging_date": "2028-01-25"}]  # imaging within the limit on 1 February
+    case = make_case(medications=WARFARIN_AND_ASPIRIN, procedure_date="2028-03-02", fractures=recent_mri)
     doc = prep(case, as_of=dt.date(2028, 2, 1))
     lines = {m.drug: m for m in doc.blood_thinners}
     assert lines["warfarin"].last_dose_on == dt.date(2028, 2, 25)

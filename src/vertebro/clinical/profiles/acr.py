@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from vertebro.clinical import contraindications as ci
 from vertebro.clinical.contraindications import Contra, Severity
-from vertebro.clinical.findings import Disease
+from vertebro.clinical.findings import Disease, secondary_cause_suspected
+from vertebro.clinical.profiles.candidacy import apply_candidacy
 from vertebro.clinical.profiles.common import apply_scope
 from vertebro.clinical.profiles.context import Context
 from vertebro.clinical.rules import rule
@@ -31,6 +32,25 @@ R_V1 = rule(
     "VA may be appropriate; MRI without contrast is usually appropriate.",
     "acr-vcf-2018",
 )
+R_V1_RADIOGRAPH = rule(
+    "acr.v1_radiograph_only",
+    "Variant 1: new symptomatic compression fracture identified on radiographs or CT (no MRI or bone scan "
+    "yet), no known malignancy: VA may be appropriate; MRI of the area without IV contrast is usually "
+    "appropriate first. Variant 2 (osteoporotic, with or without oedema on MRI) applies once MRI is done.",
+    "acr-vcf-2018",
+)
+R_MILD_PAIN = rule(
+    "acr.mild_pain",
+    "ACR rates VA for painful (symptomatic) fractures and medical management only for asymptomatic "
+    "ones, with no pain number; vertebro reads mild pain (NRS 1-4, the mild band of Serlin 1995; the "
+    "multispecialty pathway enrols VAS 5 or more) as not meeting the symptomatic variants: VA usually not "
+    "appropriate, medical management (VA is offered when pain is not relieved or significantly alters "
+    "quality of life). Configurable.",
+    "acr-vcf-2022",
+    "serlin-1995",
+    "multisociety-2014",
+    "hirsch-2018",
+)
 R_V2 = rule(
     "acr.v2_osteoporotic",
     "Variant 2: osteoporotic fracture, with or without MRI oedema, no red flags, with or without "
@@ -39,7 +59,8 @@ R_V2 = rule(
 )
 R_RED_FLAGS = rule(
     "acr.red_flags",
-    "Variant 2 applies only without red flags (fever, infection, cancer history); with red flags the "
+    "Variant 2 applies only without red flags (fever, infection, cancer history, or a low-energy fracture "
+    "under 50, which needs a secondary-cause work-up); with red flags the "
     "cause must be established first (variant 1: VA may be appropriate).",
     "acr-vcf-2018",
 )
@@ -109,7 +130,16 @@ def evaluate(ctx: Context) -> ProfileVerdict:
     b = VerdictBuilder(PROFILE_ID, TITLE)
     case, findings = ctx.case, ctx.findings
     apply_scope(b, ctx, healed_excludes=False)
+    apply_candidacy(b, ctx)
     disease = findings.disease
+    nrs = case.pain.nrs
+    if 0 < nrs <= ctx.policy.mild_pain_max_nrs:
+        b.cap(
+            Category.NOT_APPROPRIATE,
+            R_MILD_PAIN,
+            Effect.AGAINST,
+            f"mild pain (NRS {nrs}, {ctx.policy.mild_pain_max_nrs} or less): medical management",
+        )
 
     if disease is Disease.NEOPLASTIC:
         b.cap(
@@ -133,6 +163,10 @@ def evaluate(ctx: Context) -> ProfileVerdict:
             for name, present in (
                 ("fever", case.red_flags.fever),
                 ("cancer history", case.red_flags.cancer_history),
+                (
+                    f"low-energy fracture at age {case.patient.age}",
+                    secondary_cause_suspected(case, findings, ctx.policy) is not None,
+                ),
             )
             if present
         ]
@@ -155,7 +189,14 @@ def evaluate(ctx: Context) -> ProfileVerdict:
                 Effect.SUPPORTS,
                 "oedema, cleft or uptake at " + ", ".join(findings.target_levels),
             )
-        elif not findings.targets:
+        elif findings.acuity_pending:
+            b.need(
+                R_V1_RADIOGRAPH,
+                "MRI without contrast (or bone scan) showing whether the fracture at "
+                + ", ".join(findings.target_levels)
+                + " is new",
+            )
+        elif not findings.targets and findings.healed:
             b.cap(
                 Category.UNCERTAIN,
                 R_2022_NO_OEDEMA,

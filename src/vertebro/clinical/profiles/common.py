@@ -42,7 +42,7 @@ def apply_scope(builder: VerdictBuilder, ctx: Context, *, healed_excludes: bool 
             Effect.CAUTION,
             f"patient is {ctx.case.patient.age}",
         )
-    if healed_excludes and not ctx.findings.targets:
+    if healed_excludes and not ctx.findings.targets and ctx.findings.healed:
         levels = ", ".join(f.level for f in ctx.findings.healed)
         builder.cap(
             Category.NOT_APPROPRIATE,

@@ -12,6 +12,7 @@ from __future__ import annotations
 from vertebro.clinical import contraindications as ci
 from vertebro.clinical.contraindications import Contra, Severity
 from vertebro.clinical.findings import Disease
+from vertebro.clinical.profiles.candidacy import apply_candidacy
 from vertebro.clinical.profiles.common import apply_scope
 from vertebro.clinical.profiles.context import Context
 from vertebro.clinical.rules import rule
@@ -133,6 +134,7 @@ def evaluate(ctx: Context) -> ProfileVerdict:
     b = VerdictBuilder(PROFILE_ID, TITLE)
     case, findings = ctx.case, ctx.findings
     apply_scope(b, ctx)
+    apply_candidacy(b, ctx)
     scope_label = None
     disease = findings.disease
     if disease is Disease.NEOPLASTIC:

@@ -12,6 +12,7 @@ from __future__ import annotations
 from vertebro.clinical import contraindications as ci
 from vertebro.clinical.contraindications import Contra, Severity
 from vertebro.clinical.findings import AgeBand, Disease
+from vertebro.clinical.profiles.candidacy import apply_candidacy
 from vertebro.clinical.profiles.common import apply_scope
 from vertebro.clinical.profiles.context import Context
 from vertebro.clinical.rules import rule
@@ -31,7 +32,9 @@ TABLE_NOT_HELD = "Uncertain (NASS AUC scenario table not held: verify the scenar
 R_OSTEO_CHRONIC = rule(
     "nass.osteoporotic_chronic_low_pain",
     "Osteoporotic AUC: a chronic fracture with VAS 6 or less is rarely appropriate for cement "
-    "augmentation (100 % of such scenarios).",
+    "augmentation (100 % of such scenarios). vertebro applies it to the candidate levels or, when imaging "
+    "shows every level healed, to the healed levels (a healed level without a recorded onset is read as "
+    "chronic).",
     "nass-auc-osteoporotic",
 )
 R_OSTEO_STENOSIS = rule(
@@ -81,6 +84,7 @@ def evaluate(ctx: Context) -> ProfileVerdict:
     """Return the NASS AUC verdict for an osteoporotic or a neoplastic fracture."""
     b = VerdictBuilder(PROFILE_ID, TITLE)
     apply_scope(b, ctx, healed_excludes=False)
+    apply_candidacy(b, ctx)
     disease = ctx.findings.disease
     if disease is Disease.NEOPLASTIC:
         _neoplastic(b, ctx)
@@ -92,7 +96,7 @@ def evaluate(ctx: Context) -> ProfileVerdict:
         return b.verdict(LABELS, OUT_OF_SCOPE)
 
     case = ctx.case
-    chronic = [f.level for f in ctx.findings.targets if f.age_band is AgeBand.CHRONIC]
+    chronic = chronic_levels(ctx)
     if chronic and case.pain.nrs <= 6:
         b.cap(
             Category.NOT_APPROPRIATE,
@@ -110,6 +114,20 @@ def evaluate(ctx: Context) -> ProfileVerdict:
     b.cap(Category.UNCERTAIN, R_OSTEO_TABLE, Effect.NOTE, "scenario table not held")
     ci.apply(b, ctx.contraindications)
     return b.verdict(LABELS, TABLE_NOT_HELD)
+
+
+def chronic_levels(ctx: Context) -> list[str]:
+    """Return the chronic levels the osteoporotic rule looks at (nass.osteoporotic_chronic_low_pain).
+
+    The candidate levels, or the healed levels when imaging shows every level healed; a healed level
+    whose onset is not recorded counts as chronic.
+    """
+    considered = ctx.findings.targets or ctx.findings.healed
+    return [
+        f.level
+        for f in considered
+        if f.age_band is AgeBand.CHRONIC or (f.age_band is None and f.imaging_acute is False)
+    ]
 
 
 def _neoplastic(b: VerdictBuilder, ctx: Context) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from vertebro.clinical import contraindications as ci
 from vertebro.clinical.findings import Disease
+from vertebro.clinical.profiles.candidacy import apply_candidacy
 from vertebro.clinical.profiles.common import apply_scope
 from vertebro.clinical.profiles.context import Context
 from vertebro.clinical.rules import rule
@@ -64,6 +65,7 @@ def evaluate(ctx: Context) -> ProfileVerdict:
     b = VerdictBuilder(PROFILE_ID, TITLE)
     case, findings, policy = ctx.case, ctx.findings, ctx.policy
     apply_scope(b, ctx)
+    apply_candidacy(b, ctx)
     scope_label = None
     if findings.disease is not Disease.FRAGILITY:
         b.cap(

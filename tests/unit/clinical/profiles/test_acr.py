@@ -29,14 +29,28 @@ def test_v2_osteoporotic_fracture_without_red_flags_is_usually_appropriate(cause
     assert effects(None, {"cause": cause}, "acr.v2_osteoporotic") == {Effect.SUPPORTS}
 
 
-@pytest.mark.rule("acr.v2_osteoporotic")
-def test_v2_applies_with_or_without_mri_oedema() -> None:
-    """ACR 2018 V2 rates VA usually appropriate "with or without MRI oedema": an osteoporotic fracture whose
-    acuity has not been imaged yet is still rated usually appropriate by ACR."""
+@pytest.mark.rule("acr.v1_radiograph_only")
+def test_a_fracture_seen_only_on_a_radiograph_is_variant_1() -> None:
+    """ACR 2018 V1: "New symptomatic compression fracture identified on radiographs or CT. No known malignancy":
+    percutaneous vertebral augmentation "May Be Appropriate"; "MRI spine area of interest without IV contrast
+    Usually Appropriate". V2 ("with or without edema on MRI") needs the MRI first."""
     a = assessed(fracture={"mri_edema": None})
+    verdict = a.profiles[ACR]
+    assert verdict.category.value == "uncertain"
+    assert verdict.label == "May be appropriate (ACR rating 4-6)"
+    assert "acr.v1_radiograph_only" in rule_ids(a, ACR)
+    assert any("MRI" in m for m in verdict.missing)
+    assert a.recommendation.treatment.value == "imaging_first"
+
+
+@pytest.mark.rule("acr.v2_osteoporotic")
+def test_v2_applies_once_mri_shows_oedema() -> None:
+    """ACR 2018 V2: "Osteoporotic compression fracture, with or without edema on MRI and no red flags" -> VA
+    "Usually Appropriate"."""
+    a = assessed(fracture={"mri_edema": True})
     assert category(a, ACR) == "appropriate"
     assert "acr.v2_osteoporotic" in rule_ids(a, ACR)
-    assert "acr.2022_oedema_or_cleft" not in rule_ids(a, ACR)
+    assert "acr.v1_radiograph_only" not in rule_ids(a, ACR)
 
 
 @pytest.mark.rule("acr.v2_osteoporotic")
@@ -157,13 +171,26 @@ def test_2022_worsening_not_claimed_when_stable() -> None:
 @pytest.mark.rule("acr.2022_asymptomatic")
 @pytest.mark.parametrize(
     ("nrs", "expected"),
-    [(0, "not_appropriate"), (1, "appropriate")],
+    [(0, "not_appropriate"), (5, "appropriate")],
 )
 def test_2022_asymptomatic_fracture_medical_management_only(nrs: int, expected: str) -> None:
     """ACR 2022: "Asymptomatic osteoporotic VCF (incidental) → Medical management only: UA (VA not indicated)"."""
     a = assessed({"pain": {"nrs": nrs}})
     assert category(a, ACR) == expected
     assert ("acr.2022_asymptomatic" in rule_ids(a, ACR)) is (nrs == 0)
+
+
+@pytest.mark.rule("acr.mild_pain")
+@pytest.mark.parametrize(("nrs", "expected"), [(1, "not_appropriate"), (4, "not_appropriate"), (5, "appropriate")])
+def test_mild_pain_is_not_a_symptomatic_variant(nrs: int, expected: str) -> None:
+    """ACR 2022: "Asymptomatic osteoporotic VCF (incidental) → Medical management only"; Serlin 1995: "ratings of
+    1-4 correspond to mild pain"; multisociety 2014: VA offered "only when non-operative medical therapy has not
+    provided adequate relief or pain significantly alters quality of life"."""
+    a = assessed({"pain": {"nrs": nrs}})
+    assert category(a, ACR) == expected
+    assert ("acr.mild_pain" in rule_ids(a, ACR)) is (nrs <= 4)
+    if nrs <= 4:
+        assert a.recommendation.treatment.value == "conservative_care"
 
 
 @pytest.mark.rule("acr.2022_asymptomatic")
