@@ -95,6 +95,13 @@ class BookingIn(Strict):
     starts_at: Moment
 
 
+class CancelIn(Strict):
+    """Cancelling a booking: why (10 to 500 characters), and the confirmation."""
+
+    reason: str = Field(max_length=500)
+    confirm: bool
+
+
 class LevelIn(Strict):
     """One treated level."""
 
@@ -256,8 +263,23 @@ def take_action(
     policy: Policy,
     match: IfMatch = None,
 ) -> Response:
-    """Move the case along its path; 409 with every reason when the guard refuses."""
-    svc.take_action(uow, case_id, action, staff.actor, policy, expected_version=if_match(match), reason=body.reason)
+    """Move the case along its path; 409 with every reason when the guard refuses.
+
+    ``cancel_booking`` cancels the booking itself (its slots are freed) and needs a ``reason``; the
+    call, made against the ETag the client saw, is its confirmation. ``book`` needs a slot: POST ``/booking``.
+    """
+    if action is Action.CANCEL_BOOKING:
+        svc.cancel_booking(
+            uow,
+            case_id,
+            reason=body.reason,
+            confirmed=True,
+            actor=staff.actor,
+            policy=policy,
+            expected_version=if_match(match),
+        )
+    else:
+        svc.take_action(uow, case_id, action, staff.actor, policy, expected_version=if_match(match), reason=body.reason)
     uow.commit()
     return _case_out(uow, case_id, staff, policy)
 
@@ -331,6 +353,29 @@ def post_booking(
         case_id,
         room=body.room,
         starts_at=starts_at,
+        actor=staff.actor,
+        policy=policy,
+        expected_version=if_match(match),
+    )
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy)
+
+
+@router.post("/cases/{case_id}/booking/cancel", response_model=CaseOut)
+def cancel_booking(
+    case_id: CaseId,
+    body: CancelIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+    match: IfMatch = None,
+) -> Response:
+    """Cancel the booking (its slots are freed, the case is prepared again); a reason and ``confirm: true``."""
+    svc.cancel_booking(
+        uow,
+        case_id,
+        reason=body.reason,
+        confirmed=body.confirm,
         actor=staff.actor,
         policy=policy,
         expected_version=if_match(match),
