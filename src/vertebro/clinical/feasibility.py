@@ -81,6 +81,7 @@ class Feasibility:
         if start.tzinfo is None:
             raise ValueError("a procedure start must be timezone-aware")
         out: list[str] = []
+        start = start.astimezone(dt.UTC)
         if start < self.now:
             out.append("this time is already past")
         for c in self.constraints:
@@ -119,6 +120,7 @@ def start_feasibility(case: Case, policy: ClinicPolicy, now: dt.datetime, zone: 
     """
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
+    now = now.astimezone(dt.UTC)  # hours are elapsed time: aware arithmetic in a local zone is wall-clock
     today = now.astimezone(zone).date()
     constraints: list[StartConstraint] = []
     holds = medication_holds(case, policy, None, None)
