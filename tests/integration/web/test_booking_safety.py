@@ -149,9 +149,9 @@ def test_the_calendar_greys_out_slots_before_the_earliest_date_and_a_form_bookin
     assert offered, "no slot offered in the week"
     assert all(m.date() >= earliest for m in offered)
     opened = coordinator.get(f"/calendar?case_id={case_id}")
-    assert re.search(rf'<h2 id="day-{earliest.isoformat()}"|<h2 id="day-\d{{4}}-\d\d-\d\d"', opened.text)
     first_day = re.search(r'<h2 id="day-(\d{4}-\d\d-\d\d)"', opened.text)
-    assert first_day and dt.date.fromisoformat(first_day.group(1)) >= earliest
+    assert first_day
+    assert dt.date.fromisoformat(first_day.group(1)) >= earliest
 
     refused = book_form(coordinator, case_id, weekday_start(today + dt.timedelta(days=1)))
     assert refused.status_code == 409
@@ -171,7 +171,8 @@ def test_cancelling_in_the_chart_needs_a_reason_and_a_confirmation_and_is_audite
     start = weekday_start(dt.date.today() + dt.timedelta(days=8))
     assert book_form(coordinator, case_id, start).status_code == 303
     chart = coordinator.get(f"/patients/{reads_never_fail(signed_in, case_id)['patient_id']}")
-    assert 'name="confirm"' in chart.text and "Reason for cancelling (required)" in chart.text
+    assert 'name="confirm"' in chart.text
+    assert "Reason for cancelling (required)" in chart.text
 
     no_reason = cancel_form(coordinator, case_id, reason="")
     assert no_reason.status_code == 422
