@@ -168,7 +168,7 @@ def _levels_and_not_before(
             continue
         ready = _local(constraint.not_before)
         date = ready.date() + dt.timedelta(days=int(ready.time() > DAY_START))
-        kind = "hold" if constraint.kind in ("hold", "fasting") else constraint.kind
+        kind = {"hold": "hold", "labs": "labs"}.get(constraint.kind, "patient")
         not_before.append(
             {"date": date.isoformat(), "kind": kind, "reason": f"{constraint.subject}: {constraint.reason}"}
         )
