@@ -117,6 +117,9 @@ def test_the_api_refuses_a_slot_before_the_holds_and_names_the_drug_and_the_earl
     coordinator = signed_in(C)
     today = dt.date.today()
     earliest = today + dt.timedelta(days=5)  # 3 whole days without it; the last dose on a day after today
+    case = coordinator.get(f"/api/cases/{case_id}").json()
+    assert dt.datetime.fromisoformat(case["earliest_start"]).astimezone().date() == earliest
+    assert any(c.startswith("apixaban:") for c in case["start_constraints"])
     refused = book_api(coordinator, case_id, weekday_start(today + dt.timedelta(days=1)))
     assert refused.status_code == 409, refused.text
     detail = refused.json()["detail"]

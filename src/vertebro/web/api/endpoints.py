@@ -58,6 +58,10 @@ class CaseOut(BaseModel):
     documentation_missing: list[str]
     insurance_status: str
     actions: dict[str, list[str]]
+    earliest_start: dt.datetime | None = Field(
+        default=None, description="the earliest start a booking may have now; null while a decision is outstanding"
+    )
+    start_constraints: list[str] = Field(default_factory=list, description="what sets the earliest start")
     assessment: dict[str, Any]
 
 
@@ -210,10 +214,24 @@ def _case_out(uow: UoW, case_id: int, staff: Staff, policy: Policy) -> Response:
         insurance_status=view.workflow.insurance_status,
         actions={v.action.value: list(v.refusals) for v in view.actions},
         assessment=view.assessment_data,
+        **_start(view, policy),
     )
     return Response(
         out.model_dump_json(), media_type="application/json", headers={"ETag": f'W/"{view.workflow.version}"'}
     )
+
+
+def _start(view: svc.CaseView, policy: Policy) -> dict[str, Any]:
+    """The earliest feasible start and its constraints (rule booking.feasible_start), while booking is ahead."""
+    if view.workflow.state not in ("eligible", "prepared"):
+        return {}
+    feasible = svc.feasibility_now(view.facts, policy)
+    constraints = [
+        f"{c.subject}: {c.reason}"
+        + (f" (not before {feasible.describe(c.not_before)})" if c.not_before else " (no date until recorded)")
+        for c in feasible.constraints
+    ]
+    return {"earliest_start": feasible.earliest, "start_constraints": constraints}
 
 
 @router.get("/worklist", response_model=list[WorklistItem])
