@@ -324,3 +324,17 @@ def test_the_planner_dates_holds_with_the_booking_rule(
     entry = next(c for c in source.instance.cases if source.cases[c.id] == held)
     dates = [nb.date for nb in entry.not_before]
     assert min(dates) >= next_monday() + dt.timedelta(days=5)
+
+
+def test_a_decision_outstanding_offers_no_slot_and_says_why(
+    signed_in: Callable[[Role], TestClient], stored_case: Callable[..., int]
+) -> None:
+    case_id = stored_case("SAFE-6", medications=[{"name": "aspirin", "purpose": "secondary_prevention"}])
+    coordinator = signed_in(C)
+    page = coordinator.get(f"/calendar?case_id={case_id}")
+    assert page.status_code == 200
+    assert "No date can be booked yet." in page.text
+    assert "aspirin" in page.text
+    assert "no date until the decision is recorded" in page.text
+    assert "not bookable yet" in page.text
+    assert 'name="starts_at"' not in page.text
