@@ -156,6 +156,9 @@ def test_the_calendar_greys_out_slots_before_the_earliest_date_and_a_form_bookin
     assert first_day
     assert dt.date.fromisoformat(first_day.group(1)) >= earliest
 
+    patient_id = coordinator.get(f"/api/cases/{case_id}").json()["patient_id"]
+    chart = coordinator.get(f"/patients/{patient_id}")
+    assert f"Earliest safe start: <strong>{long_date(earliest)}</strong> (apixaban)" in chart.text
     refused = book_form(coordinator, case_id, weekday_start(today + dt.timedelta(days=1)))
     assert refused.status_code == 409
     assert "apixaban" in refused.text
@@ -202,7 +205,9 @@ def test_cancelling_in_the_chart_needs_a_reason_and_a_confirmation_and_is_audite
         entry = next(e for e in uow.audit.entries(action="cancel") if e.entity_id == str(booking.id))
         assert entry.actor == "t.coordinator"
         assert entry.detail["reason"] == REASON
-    assert reads_never_fail(signed_in, case_id)["state"] == "prepared"
+    after = reads_never_fail(signed_in, case_id)
+    assert after["state"] == "prepared"
+    assert after["assessment"]["preparation"]["procedure_start"] is None  # no plan dated for the cancelled slot
 
 
 def test_the_api_cancel_booking_action_really_cancels_and_the_case_can_be_booked_again(

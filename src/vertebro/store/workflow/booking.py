@@ -135,7 +135,8 @@ def cancel_booking(
     """Cancel a case's booking with a written reason, after a confirmation: free its slots, move it to 'prepared'.
 
     Every entry point (chart, API, planner) cancels through here, so the booking, its slots and the
-    case's state always change together; the audit entry holds the reason.
+    case's state always change together; the audit entry holds the reason. The cancelled date is taken
+    off the case, so no document or plan keeps dating holds or fasting for it.
     """
     text = cancel_reason(reason)
     if not confirmed:
@@ -157,6 +158,8 @@ def cancel_booking(
     workflow.state = verdict.target.value
     workflow.updated_at = utc_now()
     uow.session.flush()
+    # the cancelled date must not live on in the plan: no hold, fasting or arrival dated for it
+    update_facts(uow, case_id, {"procedure_date": None, "procedure_time": None}, actor, policy, expected_version=None)
     patient_id = workflow.case.patient_id
     record_audit(uow, actor, "cancel", "booking", booking.id, patient_id, reason=text, room=booking.room)
     record_audit(uow, actor, "transition", "case", case_id, patient_id, **{"from": before, "to": workflow.state})

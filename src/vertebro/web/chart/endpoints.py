@@ -48,6 +48,11 @@ def _chart(
     chart = svc.chart(uow, patient_id, staff.actor, policy)
     portal = from_the_portal(uow, [view.workflow.case_id for view in chart.cases])
     uow.commit()
+    feasibility = {  # the earliest safe start of each case still to book (rule booking.feasible_start)
+        view.workflow.case_id: svc.feasibility_now(view.facts, policy)
+        for view in chart.cases
+        if view.workflow.state in ("eligible", "prepared")
+    }
     return page(
         request,
         "chart.html",
@@ -62,6 +67,7 @@ def _chart(
         leakage=LEAKAGE,
         causes=CAUSES,
         portal=portal,
+        feasibility=feasibility,
         portal_words=PORTAL_WORDS,
         today=dt.date.today().isoformat(),
     )
