@@ -59,7 +59,10 @@ def _workflow_resources(record: PatientRecord, case: Case) -> list[Resource]:
     resources = [service_request(case_id, patient_id, case.facts, state, case.created_at)]
     if workflow is not None and workflow.decided_by and workflow.decided_at:
         resources.append(decision_provenance(case_id, referral_id(case_id), workflow.decided_by, workflow.decided_at))
-    resources.extend(appointment(b, patient_id) for b in record.bookings if b.case_id == case_id)
+    signed = any(p.case_id == case_id and p.signed_at is not None for p in record.procedures)
+    resources.extend(
+        appointment(b, patient_id, procedure_signed=signed) for b in record.bookings if b.case_id == case_id
+    )
     follow_ups = [f for f in record.follow_ups if f.case_id == case_id]
     if follow_ups:
         levels = [str(f["level"]) for f in case.facts["fractures"]]

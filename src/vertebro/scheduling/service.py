@@ -24,8 +24,6 @@ from typing import Any, ClassVar
 
 from vertebro.clinical import Case as Facts
 from vertebro.clinical import ClinicPolicy, assess
-from vertebro.clinical.medications import HoldAction
-from vertebro.clinical.preparation import Status
 from vertebro.errors import Conflict, InvalidInput, NotFound, VertebroError
 from vertebro.scheduling.checker import violations
 from vertebro.scheduling.explain import weights_explained
@@ -42,7 +40,7 @@ from vertebro.scheduling.solver import ProgressCallback, SolveOptions, solve
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import SchedulePlan
-from vertebro.store.workflow import Actor, TransitionRefused, book, cancel_booking
+from vertebro.store.workflow import Actor, TransitionRefused, book, cancel_booking, feasibility_now
 from vertebro.store.workflow.booking import DAY_END, DAY_START, SLOT_MINUTES
 
 GRANULARITY = SLOT_MINUTES
@@ -152,39 +150,39 @@ def _span(start: dt.datetime, end: dt.datetime) -> dict[str, str]:
 
 def _levels_and_not_before(
     facts: Facts, policy: ClinicPolicy, now: dt.datetime
-) -> tuple[list[str], list[dict[str, str]]]:
-    """Return the case's levels to treat and its not-before dates (holds started now, labs still to take)."""
+) -> tuple[list[str], list[dict[str, str]]] | None:
+    """Return the case's levels to treat and its not-before dates, or None when no date is bookable yet.
+
+    The dates are the booking service's (rule booking.feasible_start: holds completable from now, fasting
+    and labs in time), rounded up to the first day whose opening hour they allow.
+    """
     assessment = assess(facts, policy, as_of=now.date())
     sessions = assessment.recommendation.sessions
     levels = [level for session in sessions for level in session] or [f.level for f in facts.fractures]
+    feasible = feasibility_now(facts, policy, _aware(now))
+    if not feasible.bookable:
+        return None
     not_before: list[dict[str, str]] = []
-    for hold in assessment.preparation.medication_holds:
-        if hold.action is not HoldAction.HOLD:
+    for constraint in feasible.constraints:
+        if constraint.not_before is None:  # pragma: no cover - excluded by ``bookable``
             continue
-        if hold.stop_days_before:
-            # N whole days without the drug before the procedure day: last dose today, procedure on day N+1
-            date = now.date() + dt.timedelta(days=hold.stop_days_before + 1)
-            why = f"{hold.drug}: {hold.stop_days_before} whole days without it before the procedure"
-        elif hold.stop_hours_before:
-            ready = now + dt.timedelta(hours=hold.stop_hours_before)
-            date = ready.date() + dt.timedelta(days=int(ready.time() > DAY_START))
-            why = f"{hold.drug}: {hold.stop_hours_before} hours without it before the procedure"
-        else:
-            continue
-        not_before.append({"date": date.isoformat(), "kind": "hold", "reason": why})
-    labs = [item for item in assessment.preparation.items if item.kind == "lab" and item.status is Status.NEEDED]
-    if labs:
-        names = ", ".join(item.instruction for item in labs)
-        tomorrow = now.date() + dt.timedelta(days=1)
-        not_before.append({"date": tomorrow.isoformat(), "kind": "labs", "reason": f"still to take: {names}"})
+        ready = _local(constraint.not_before)
+        date = ready.date() + dt.timedelta(days=int(ready.time() > DAY_START))
+        kind = {"hold": "hold", "labs": "labs"}.get(constraint.kind, "patient")
+        not_before.append(
+            {"date": date.isoformat(), "kind": kind, "reason": f"{constraint.subject}: {constraint.reason}"}
+        )
     return levels, not_before
 
 
 def _case_entry(
     stored: StoredCase, instance_id: str, policy: ClinicPolicy, now: dt.datetime, rooms_by_name: Mapping[str, str]
-) -> dict[str, Any]:
+) -> dict[str, Any] | None:
     facts = Facts.model_validate_json(json.dumps(stored.facts))
-    levels, not_before = _levels_and_not_before(facts, policy, now)
+    plannable = _levels_and_not_before(facts, policy, now)
+    if plannable is None:
+        return None
+    levels, not_before = plannable
     referred = _local(stored.referred_at).date()
     onsets = {f.level: f.onset_weeks for f in facts.fractures}
     entries = []
@@ -259,7 +257,10 @@ def database_instance(
         if booked is not None and not (window_start <= booked < window_end and stored.booking_room in by_name):
             continue  # booked outside this horizon: the booking stays as it is, and its slots stay taken
         instance_id = f"case-{stored.case_id}"
-        entries.append(_case_entry(stored, instance_id, policy, now, by_name))
+        entry = _case_entry(stored, instance_id, policy, now, by_name)
+        if entry is None:
+            continue  # a decision on a medicine is outstanding: no date can be planned yet
+        entries.append(entry)
         cases[instance_id] = stored.case_id
         patients[instance_id] = stored.patient_id
         if stored.booking_id is not None:
@@ -661,6 +662,7 @@ def accept_plan(
                     uow,
                     case_id,
                     reason=f"moved by schedule plan {row.id}",
+                    confirmed=True,  # accepting the plan is the confirmation
                     actor=actor,
                     policy=policy,
                     expected_version=None,

@@ -277,7 +277,17 @@ class Booking(Base):
     """A case booked into consecutive slots of one room; cancelled bookings stay as history."""
 
     __tablename__ = "bookings"
-    __table_args__ = (CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('booked', 'cancelled')", name="status_known"),
+        # one active booking per case, whatever the entry point or the concurrency (decision 0019)
+        Index(
+            "uq_bookings_one_active_per_case",
+            "case_id",
+            unique=True,
+            postgresql_where=text("status = 'booked'"),
+            sqlite_where=text("status = 'booked'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)

@@ -72,7 +72,8 @@ def test_the_instance_comes_from_the_stored_cases_and_the_calendar(
     referred = two.referred
     assert two.levels[0].onset == referred - dt.timedelta(days=28)  # onset_weeks 4 at referral
     naproxen = next(nb for nb in two.not_before if nb.kind == "hold")
-    assert naproxen.date == dt.date.today() + dt.timedelta(days=4 + 1)  # 4 whole days without it, then the day
+    # 4 whole days without it, the last dose on a day after today (booking.feasible_start), then the day
+    assert naproxen.date == dt.date.today() + dt.timedelta(days=4 + 2)
     assert "naproxen" in naproxen.reason
     three = instance.case(f"case-{booked}")
     assert [(b.session, b.start, b.room) for b in three.booked] == [(0, tuesday_nine.replace(tzinfo=None), "Room-2")]

@@ -60,6 +60,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("PUT", "/api/cases/{case_id}/checklist"): DESK,
     ("PUT", "/api/cases/{case_id}/insurance"): DESK,
     ("POST", "/api/cases/{case_id}/booking"): DESK,
+    ("POST", "/api/cases/{case_id}/booking/cancel"): DESK,
     ("POST", "/api/cases/{case_id}/procedure"): {R},
     ("POST", "/api/cases/{case_id}/observations"): CARE,
     ("POST", "/api/cases/{case_id}/discharge"): CARE,

@@ -222,16 +222,18 @@ def test_the_database_itself_refuses_a_second_reservation(session_factory: sessi
                 "INSERT INTO patients (id, identifier, sex, created_at, version) VALUES (990001, 'DB-1', 'female', '2030-01-01 00:00:00+00', 1)"
             )
         )
-        uow.session.execute(
-            text(
-                "INSERT INTO cases (id, patient_id, facts, created_at, version) VALUES (990001, 990001, '{}', '2030-01-01 00:00:00+00', 1)"
+        for case_id in (990001, 990002):  # one active booking per case (decision 0019): two cases
+            uow.session.execute(
+                text(
+                    "INSERT INTO cases (id, patient_id, facts, created_at, version) "
+                    f"VALUES ({case_id}, 990001, '{{}}', '2030-01-01 00:00:00+00', 1)"
+                )
             )
-        )
         for booking_id in (990001, 990002):
             uow.session.execute(
                 text(
                     "INSERT INTO bookings (id, case_id, room, starts_at, ends_at, status, booked_by, created_at) "
-                    f"VALUES ({booking_id}, 990001, 'X', '2030-01-01 08:00:00+00', '2030-01-01 08:30:00+00', 'booked', 't', '2030-01-01 00:00:00+00')"
+                    f"VALUES ({booking_id}, {booking_id}, 'X', '2030-01-01 08:00:00+00', '2030-01-01 08:30:00+00', 'booked', 't', '2030-01-01 00:00:00+00')"
                 )
             )
         uow.session.execute(text("INSERT INTO slot_reservations (slot_id, booking_id) VALUES (990001, 990001)"))

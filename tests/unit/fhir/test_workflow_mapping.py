@@ -115,7 +115,7 @@ def test_follow_up_scores_are_observations_derived_from_the_response() -> None:
     assert plan["status"] == "active"  # the 3-month follow-up is still due
     assert [a["detail"]["status"] for a in plan["activity"]] == ["completed", "scheduled"]
     statuses = {r["id"]: r["status"] for r in resources if r["resourceType"] == "Appointment"}
-    assert statuses == {"b9": "booked", "b8": "cancelled"}
+    assert statuses == {"b9": "fulfilled", "b8": "cancelled"}  # the procedure is signed: the appointment took place
     referral = next(r for r in resources if r["resourceType"] == "ServiceRequest")
     assert referral["status"] == "completed"
 

@@ -10,10 +10,14 @@ from vertebro.store.workflow.base import (
     check_version,
     confirmations_of,
     facts_of,
+    feasibility_now,
     load_workflow,
     record_audit,
+    recorded_start,
+    start_allowed,
 )
 from vertebro.store.workflow.booking import (
+    CANCEL_REASON_MIN,
     DAY_END,
     DAY_START,
     SLOT_MINUTES,
@@ -45,6 +49,7 @@ from vertebro.store.workflow.steps import save_checklist, save_insurance, store_
 
 __all__ = [
     "BOOKED_OR_LATER",
+    "CANCEL_REASON_MIN",
     "COMPLICATION_KINDS",
     "DAY_END",
     "DAY_START",
@@ -68,6 +73,7 @@ __all__ = [
     "documentation_missing",
     "ensure_calendar",
     "facts_of",
+    "feasibility_now",
     "free_slots",
     "load_workflow",
     "plan_follow_ups",
@@ -76,8 +82,10 @@ __all__ = [
     "record_follow_up",
     "record_observation",
     "record_procedure",
+    "recorded_start",
     "save_checklist",
     "save_insurance",
+    "start_allowed",
     "store_assessment",
     "take_action",
     "update_facts",

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from vertebro.clinical import Case
+from vertebro.clinical import Case, ClinicPolicy, Feasibility, start_feasibility
 from vertebro.errors import NotFound, PreconditionFailed, VertebroError
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Role, State, Verdict
+from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import (
     Case as StoredCase,
@@ -87,3 +89,25 @@ def confirmations_of(workflow: CaseWorkflow) -> Confirmations:
     """Return the checklist confirmations stored on a workflow."""
     known = {f.name for f in dataclasses.fields(Confirmations)}
     return Confirmations(**{k: v for k, v in (workflow.checklist or {}).items() if k in known})
+
+
+def feasibility_now(facts: Case, policy: ClinicPolicy, now: dt.datetime | None = None) -> Feasibility:
+    """Return the constraints on a case's procedure start at ``now`` (default: this moment), in the clinic's zone.
+
+    The one place the calendar, the booking service, the API and the planner get them from
+    (rule booking.feasible_start; the calendar is kept in the machine's local zone, the clinic's).
+    """
+    return start_feasibility(facts, policy, now or utc_now())
+
+
+def recorded_start(facts: Case, policy: ClinicPolicy) -> dt.datetime | None:
+    """Return the case's recorded procedure start as an aware moment (local wall-clock time), or None."""
+    if facts.procedure_date is None:
+        return None
+    return dt.datetime.combine(facts.procedure_date, facts.procedure_time or policy.procedure_start).astimezone()
+
+
+def start_allowed(facts: Case, policy: ClinicPolicy, now: dt.datetime | None = None) -> bool:
+    """Return whether the recorded procedure start is still feasible now (True when no date is recorded)."""
+    start = recorded_start(facts, policy)
+    return start is None or feasibility_now(facts, policy, now).allows(start)

@@ -1,13 +1,14 @@
-"""The booking calendar: slots, booking (never double) and cancelling."""
+"""The booking calendar: slots, booking (never double, never before the holds allow) and cancelling."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 
 from vertebro.clinical import ClinicPolicy, assess
 from vertebro.clinical.procedure import room_minutes
-from vertebro.errors import InvalidInput, NotFound
-from vertebro.pathway.machine import Action, State, evaluate
+from vertebro.errors import Conflict, InvalidInput, NotFound
+from vertebro.pathway.machine import Action, State, Verdict, evaluate
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import (
@@ -19,13 +20,16 @@ from vertebro.store.workflow.base import (
     TransitionRefused,
     check_version,
     facts_of,
+    feasibility_now,
     load_workflow,
     record_audit,
 )
 from vertebro.store.workflow.chart import case_view
-from vertebro.store.workflow.steps import take_action, update_facts
+from vertebro.store.workflow.steps import update_facts
 
 SLOT_MINUTES = 30
+CANCEL_REASON_MIN = 10
+CANCEL_REASON_MAX = 500
 
 
 DAY_START = dt.time(8, 0)
@@ -48,15 +52,24 @@ def book(
     actor: Actor,
     policy: ClinicPolicy,
     expected_version: int | None,
+    now: dt.datetime | None = None,
 ) -> Booking:
     """Book a case into consecutive slots of a room, re-plan its dates and move it to 'scheduled'.
 
-    The guard runs with the new date (holds must still be completable); the database refuses a slot
-    that another booking holds, so a slot can never be double-booked.
+    The start must be feasible now (rule booking.feasible_start: every hold completable, fasting and labs
+    in time); a refusal names each drug or step with its earliest possible start. The pathway guard runs
+    with the new date; the database refuses a slot another booking holds and a second active booking of
+    the case, so neither can ever be double-booked.
     """
+    if starts_at.tzinfo is None:
+        raise InvalidInput("give the start with its time zone", field="starts_at")
     workflow = load_workflow(uow, case_id, for_update=True)
     check_version(workflow, expected_version)
-    sessions = assess(facts_of(workflow.case), policy).recommendation.sessions
+    if uow.bookings.active_booking(case_id) is not None:
+        raise Conflict("this case is already booked: cancel that booking first (with a reason)", field="slot")
+    facts = facts_of(workflow.case)
+    too_early = feasibility_now(facts, policy, now).refusals(starts_at)
+    sessions = assess(facts, policy).recommendation.sessions
     minutes = room_minutes(len(sessions[0]) if sessions else 1, policy)
     slots = uow.bookings.consecutive_slots(room, starts_at, minutes)
     covered = sum(int((s.ends_at - s.starts_at).total_seconds() // 60) for s in slots)
@@ -72,7 +85,10 @@ def book(
         expected_version=None,
     )
     view = case_view(uow, case_id, actor, policy, audit=False)
-    verdict = evaluate(Action.BOOK, view.snapshot, actor.role)
+    # the start's feasibility is judged precisely above, each drug with its earliest date
+    verdict = evaluate(Action.BOOK, dataclasses.replace(view.snapshot, holds_completable=True), actor.role)
+    if too_early:
+        verdict = Verdict(verdict.action, verdict.target, (*too_early, *verdict.refusals))
     if not verdict.allowed:
         raise TransitionRefused(verdict)
     booking = uow.bookings.reserve(
@@ -94,19 +110,60 @@ def book(
     return booking
 
 
+def cancel_reason(reason: str | None) -> str:
+    """Return a cancellation reason, stripped; InvalidInput unless it has 10 to 500 characters."""
+    text = " ".join((reason or "").split())
+    if len(text) < CANCEL_REASON_MIN:
+        raise InvalidInput(
+            f"write why the booking is cancelled (at least {CANCEL_REASON_MIN} characters)", field="reason"
+        )
+    if len(text) > CANCEL_REASON_MAX:
+        raise InvalidInput(f"the reason is longer than {CANCEL_REASON_MAX} characters", field="reason")
+    return text
+
+
 def cancel_booking(
-    uow: UnitOfWork, case_id: int, *, reason: str, actor: Actor, policy: ClinicPolicy, expected_version: int | None
-) -> None:
-    """Cancel a case's booking, free its slots and move it back to 'prepared'."""
+    uow: UnitOfWork,
+    case_id: int,
+    *,
+    reason: str | None,
+    confirmed: bool,
+    actor: Actor,
+    policy: ClinicPolicy,
+    expected_version: int | None,
+) -> Booking:
+    """Cancel a case's booking with a written reason, after a confirmation: free its slots, move it to 'prepared'.
+
+    Every entry point (chart, API, planner) cancels through here, so the booking, its slots and the
+    case's state always change together; the audit entry holds the reason. The cancelled date is taken
+    off the case, so no document or plan keeps dating holds or fasting for it.
+    """
+    text = cancel_reason(reason)
+    if not confirmed:
+        raise InvalidInput("confirm that the booking is to be cancelled", field="confirm")
+    workflow = load_workflow(uow, case_id, for_update=True)
+    check_version(workflow, expected_version)
+    view = case_view(uow, case_id, actor, policy, audit=False)
+    verdict = evaluate(Action.CANCEL_BOOKING, view.snapshot, actor.role)
+    if not verdict.allowed:
+        raise TransitionRefused(verdict)
     booking = uow.bookings.active_booking(case_id)
     if booking is None:
         raise NotFound("this case has no booking", field="booking")
-    take_action(uow, case_id, Action.CANCEL_BOOKING, actor, policy, expected_version=expected_version)
     uow.bookings.release(booking)
     booking.status = "cancelled"
     booking.cancelled_at = utc_now()
-    booking.cancel_reason = reason.strip() or None
+    booking.cancel_reason = text
+    before = workflow.state
+    workflow.state = verdict.target.value
+    workflow.updated_at = utc_now()
     uow.session.flush()
+    # the cancelled date must not live on in the plan: no hold, fasting or arrival dated for it
+    update_facts(uow, case_id, {"procedure_date": None, "procedure_time": None}, actor, policy, expected_version=None)
+    patient_id = workflow.case.patient_id
+    record_audit(uow, actor, "cancel", "booking", booking.id, patient_id, reason=text, room=booking.room)
+    record_audit(uow, actor, "transition", "case", case_id, patient_id, **{"from": before, "to": workflow.state})
+    return booking
 
 
 def ensure_calendar(uow: UnitOfWork, rooms: tuple[str, ...], start: dt.date, days: int) -> int:

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
 from vertebro.clinical import Assessment, Case, ClinicPolicy, assess, assessment_json
-from vertebro.clinical.medications import HoldAction
 from vertebro.clinical.recommendation import AUGMENTATION
 from vertebro.errors import NotFound
 from vertebro.pathway.checklist import Confirmations, missing_items
@@ -33,6 +31,7 @@ from vertebro.store.workflow.base import (
     facts_of,
     load_workflow,
     record_audit,
+    start_allowed,
 )
 from vertebro.store.workflow_repository import WorklistEntry
 
@@ -89,12 +88,7 @@ def case_snapshot(view_parts: dict[str, Any]) -> CaseSnapshot:
     assessment: Assessment = view_parts["assessment"]
     discharge: Discharge | None = view_parts["discharge"]
     procedure: ProcedureRecord | None = view_parts["procedure"]
-    today = dt.date.today()
-    holds_ok = all(
-        (h.last_dose_on is None or h.last_dose_on >= today)
-        for h in assessment.preparation.medication_holds
-        if h.action is HoldAction.HOLD
-    )
+    holds_ok = view_parts.get("holds_completable", True)
     return CaseSnapshot(
         state=State(workflow.state),
         recommended_augmentation=assessment.recommendation.treatment in AUGMENTATION,
@@ -139,6 +133,8 @@ def view_of_workflow(
         "procedure": uow.records.procedure(case_id) if treated else None,
         "discharge": uow.records.discharge(case_id) if treated else None,
     }
+    if state is State.PREPARED:  # only booking looks at it: the recorded start, judged now (booking.feasible_start)
+        parts["holds_completable"] = start_allowed(facts, policy)
     snapshot = case_snapshot(parts)
     if audit:
         record_audit(uow, actor, "read", "case", case_id, workflow.case.patient_id)

@@ -31,6 +31,11 @@ from vertebro.store.workflow.base import (
 from vertebro.store.workflow.chart import case_view
 from vertebro.store.workflow.followups import plan_follow_ups
 
+BOOKING_ACTIONS = {
+    Action.BOOK: "booking needs a slot: choose one in the calendar (API: POST the case's /booking)",
+    Action.CANCEL_BOOKING: "cancel through the booking's cancel form, with a reason and a confirmation",
+}
+
 
 def store_assessment(uow: UnitOfWork, workflow: CaseWorkflow, facts: Case, policy: ClinicPolicy) -> Assessment:
     assessment = assess(facts, policy)
@@ -110,7 +115,13 @@ def take_action(
     expected_version: int | None,
     reason: str | None = None,
 ) -> CaseWorkflow:
-    """Move a case along its path if the guard allows it; every refusal says why."""
+    """Move a case along its path if the guard allows it; every refusal says why.
+
+    Booking and cancelling change a booking with the state, so they go through ``booking.book`` and
+    ``booking.cancel_booking`` only: a bare transition would leave the state and the booking apart.
+    """
+    if action in BOOKING_ACTIONS:
+        raise InvalidInput(BOOKING_ACTIONS[action], field="action")
     workflow = load_workflow(uow, case_id, for_update=True)
     check_version(workflow, expected_version)
     if action in (Action.ACCEPT, Action.DECLINE):

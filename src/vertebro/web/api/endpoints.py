@@ -58,6 +58,10 @@ class CaseOut(BaseModel):
     documentation_missing: list[str]
     insurance_status: str
     actions: dict[str, list[str]]
+    earliest_start: dt.datetime | None = Field(
+        default=None, description="the earliest start a booking may have now; null while a decision is outstanding"
+    )
+    start_constraints: list[str] = Field(default_factory=list, description="what sets the earliest start")
     assessment: dict[str, Any]
 
 
@@ -93,6 +97,13 @@ class BookingIn(Strict):
 
     room: str = Field(min_length=1, max_length=32)
     starts_at: Moment
+
+
+class CancelIn(Strict):
+    """Cancelling a booking: why (10 to 500 characters), and the confirmation."""
+
+    reason: str = Field(max_length=500)
+    confirm: bool
 
 
 class LevelIn(Strict):
@@ -203,10 +214,24 @@ def _case_out(uow: UoW, case_id: int, staff: Staff, policy: Policy) -> Response:
         insurance_status=view.workflow.insurance_status,
         actions={v.action.value: list(v.refusals) for v in view.actions},
         assessment=view.assessment_data,
+        **_start(view, policy),
     )
     return Response(
         out.model_dump_json(), media_type="application/json", headers={"ETag": f'W/"{view.workflow.version}"'}
     )
+
+
+def _start(view: svc.CaseView, policy: Policy) -> dict[str, Any]:
+    """The earliest feasible start and its constraints (rule booking.feasible_start), while booking is ahead."""
+    if view.workflow.state not in ("eligible", "prepared"):
+        return {}
+    feasible = svc.feasibility_now(view.facts, policy)
+    constraints = [
+        f"{c.subject}: {c.reason}"
+        + (f" (not before {feasible.describe(c.not_before)})" if c.not_before else " (no date until recorded)")
+        for c in feasible.constraints
+    ]
+    return {"earliest_start": feasible.earliest, "start_constraints": constraints}
 
 
 @router.get("/worklist", response_model=list[WorklistItem])
@@ -256,8 +281,23 @@ def take_action(
     policy: Policy,
     match: IfMatch = None,
 ) -> Response:
-    """Move the case along its path; 409 with every reason when the guard refuses."""
-    svc.take_action(uow, case_id, action, staff.actor, policy, expected_version=if_match(match), reason=body.reason)
+    """Move the case along its path; 409 with every reason when the guard refuses.
+
+    ``cancel_booking`` cancels the booking itself (its slots are freed) and needs a ``reason``; the
+    call, made against the ETag the client saw, is its confirmation. ``book`` needs a slot: POST ``/booking``.
+    """
+    if action is Action.CANCEL_BOOKING:
+        svc.cancel_booking(
+            uow,
+            case_id,
+            reason=body.reason,
+            confirmed=True,
+            actor=staff.actor,
+            policy=policy,
+            expected_version=if_match(match),
+        )
+    else:
+        svc.take_action(uow, case_id, action, staff.actor, policy, expected_version=if_match(match), reason=body.reason)
     uow.commit()
     return _case_out(uow, case_id, staff, policy)
 
@@ -331,6 +371,29 @@ def post_booking(
         case_id,
         room=body.room,
         starts_at=starts_at,
+        actor=staff.actor,
+        policy=policy,
+        expected_version=if_match(match),
+    )
+    uow.commit()
+    return _case_out(uow, case_id, staff, policy)
+
+
+@router.post("/cases/{case_id}/booking/cancel", response_model=CaseOut)
+def cancel_booking(
+    case_id: CaseId,
+    body: CancelIn,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+    match: IfMatch = None,
+) -> Response:
+    """Cancel the booking (its slots are freed, the case is prepared again); a reason and ``confirm: true``."""
+    svc.cancel_booking(
+        uow,
+        case_id,
+        reason=body.reason,
+        confirmed=body.confirm,
         actor=staff.actor,
         policy=policy,
         expected_version=if_match(match),

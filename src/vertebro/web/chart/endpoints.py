@@ -48,6 +48,11 @@ def _chart(
     chart = svc.chart(uow, patient_id, staff.actor, policy)
     portal = from_the_portal(uow, [view.workflow.case_id for view in chart.cases])
     uow.commit()
+    feasibility = {  # the earliest safe start of each case still to book (rule booking.feasible_start)
+        view.workflow.case_id: svc.feasibility_now(view.facts, policy)
+        for view in chart.cases
+        if view.workflow.state in ("eligible", "prepared")
+    }
     return page(
         request,
         "chart.html",
@@ -62,6 +67,7 @@ def _chart(
         leakage=LEAKAGE,
         causes=CAUSES,
         portal=portal,
+        feasibility=feasibility,
         portal_words=PORTAL_WORDS,
         today=dt.date.today().isoformat(),
     )
@@ -155,7 +161,14 @@ def take_action(
     policy: Policy,
     form: Form,
 ) -> Response:
-    """Move the case along its path (the pathway checks the role and the guards)."""
+    """Move the case along its path (the pathway checks the role and the guards).
+
+    Booking needs a slot (the calendar); cancelling needs a reason and a confirmation (the booking's form).
+    """
+    if action is Action.BOOK:
+        return RedirectResponse(f"/calendar?case_id={case_id}", status_code=303)
+    if action is Action.CANCEL_BOOKING:
+        return cancel_booking(request, case_id, uow, staff, policy, form)
     return _submit(
         request,
         uow,
@@ -331,7 +344,7 @@ def cancel_booking(
     policy: Policy,
     form: Form,
 ) -> Response:
-    """Cancel the booking and free the slot."""
+    """Cancel the booking and free the slot: a written reason and the confirmation box are required."""
     return _submit(
         request,
         uow,
@@ -343,7 +356,8 @@ def cancel_booking(
         lambda: svc.cancel_booking(
             uow,
             case_id,
-            reason=form.text("reason", 500) or "",
+            reason=form.raw.get("reason"),
+            confirmed=form.checked("confirm"),
             actor=staff.actor,
             policy=policy,
             expected_version=form.version(),
