@@ -6,6 +6,7 @@ relative to the working directory; its folder is created when the engine is open
 ``VERTEBRO_CDS_JWKS`` (a JWKS file) and ``VERTEBRO_CDS_ISSUERS`` (a JSON list) authenticate CDS Hooks callers.
 ``VERTEBRO_EXPORT_DIR`` is where FHIR ``$export`` jobs write their files (default ``var/exports``).
 ``VERTEBRO_REGISTRY_SALT`` is the secret key of the de-identified registry export (pseudonyms, date shifts).
+``VERTEBRO_TRUSTED_PROXIES`` lists the reverse proxies whose forwarded client address and scheme are believed.
 """
 
 from __future__ import annotations
@@ -47,6 +48,9 @@ class Settings(BaseSettings):
     smtp_from: str = "vertebro@localhost"
     export_dir: Path = Path("var/exports")  # FHIR $export files, one folder per job
     registry_salt: str | None = None  # secret key of the registry export's pseudonyms and date shifts
+    # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses or CIDRs);
+    # empty: none, the client address is the connection's (decision 0020).
+    trusted_proxies: str = ""
 
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""

@@ -218,11 +218,15 @@ def serve_command(
         # Worker processes build their app from the environment: hand them the same settings.
         os.environ["VERTEBRO_SECURE_COOKIES"] = "true" if settings.secure_cookies else "false"
         os.environ["VERTEBRO_DEMO_MODE"] = "true" if settings.demo_mode else "false"
-        uvicorn.run("vertebro.web.main:app", host=host, port=port, workers=workers, log_level="warning")
+        uvicorn.run(
+            "vertebro.web.main:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=False
+        )
     else:
         from vertebro.web.app import create_app
 
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning")
+        # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app believes only
+        # VERTEBRO_TRUSTED_PROXIES (decision 0020).
+        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
 
 
 @app.command("worklist")

@@ -12,6 +12,7 @@ import dataclasses
 import datetime as dt
 import json
 from dataclasses import dataclass
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
@@ -105,14 +106,25 @@ def procedure_report(record: PatientRecord, assessment_treatment: str) -> Proced
 
 
 def stored_case(record: PatientRecord) -> Case:
-    """Return the stored facts as a validated case (they were validated when stored)."""
+    """Return the stored facts as a validated case (they were validated when stored).
+
+    The patient's identifier, name and birth date are the patient row's current ones, not the copy in the
+    facts as they were assessed: a patient renamed since (at the desk or through FHIR) gets documents
+    with the current name.
+    """
+    facts = {**record.facts, "patient": {**record.facts.get("patient", {}), **_current_demographics(record)}}
     try:
-        return Case.model_validate_json(json.dumps(record.facts))
+        return Case.model_validate_json(json.dumps(facts))
     except ValidationError as error:
         raise InvalidInput(
             f"the stored case {record.case_id} no longer validates: {error.error_count()} problem(s)",
             field="facts",
         ) from error
+
+
+def _current_demographics(record: PatientRecord) -> dict[str, Any]:
+    birth_date = None if record.birth_date is None else record.birth_date.isoformat()
+    return {"identifier": record.identifier, "name": record.name, "birth_date": birth_date}
 
 
 def personal_document(

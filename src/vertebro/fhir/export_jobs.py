@@ -10,6 +10,7 @@ A job whose row has not moved for :data:`STALE_AFTER` (the server stopped) is re
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 import secrets
 import shutil
@@ -30,6 +31,7 @@ from vertebro.store.db import UnitOfWork
 from vertebro.store.models import STATES, FhirExportJob
 from vertebro.store.workflow import Actor
 
+log = logging.getLogger(__name__)
 STALE_AFTER = dt.timedelta(minutes=10)
 OUTPUT_FORMATS = frozenset({"application/fhir+ndjson", "application/ndjson", "ndjson"})
 FILE_NAME = re.compile(r"^([A-Z][A-Za-z]+)\.ndjson$")
@@ -119,7 +121,25 @@ def kick_off(uow: UnitOfWork, user: FhirUser, request: ExportRequest) -> FhirExp
 
 
 def run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Path) -> None:
-    """Run a queued export job to the end (or until it is cancelled); commits batch by batch."""
+    """Run a queued export job to the end (or until it is cancelled); commits batch by batch.
+
+    Whatever stops the job (a database error included), its row ends as failed with the reason: a job that
+    died is never reported as "running" (decision 0020).
+    """
+    try:
+        _run_job(session_factory, job_id, export_dir)
+    except Exception as error:  # any error: the status must say the job ended
+        log.exception("export job %s failed", job_id)
+        shutil.rmtree(export_dir / job_id, ignore_errors=True)
+        with UnitOfWork(session_factory) as uow:
+            job = FhirRepository(uow.session).job(job_id)
+            if job is not None and job.status in ("queued", "running"):
+                job.status, job.finished_at = "failed", utc_now()
+                job.error = f"the export stopped on an internal error ({type(error).__name__}): request it again"
+                uow.commit()
+
+
+def _run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Path) -> None:
     folder = export_dir / job_id
     with UnitOfWork(session_factory) as uow:
         repository = FhirRepository(uow.session)

@@ -25,6 +25,7 @@ from vertebro.store.models import (
     Patient,
     ProcedureRecord,
 )
+from vertebro.store.search import LIKE_ESCAPE, like_literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,8 +79,10 @@ class FhirRepository:
             statement = statement.where(Patient.identifier == identifier)
         if name is not None:
             lowered = func.lower(Patient.name)
-            needle = name.lower()
-            statement = statement.where(or_(lowered.like(f"{needle}%"), lowered.like(f"% {needle}%")))
+            needle = like_literal(name.lower())
+            statement = statement.where(
+                or_(lowered.like(f"{needle}%", escape=LIKE_ESCAPE), lowered.like(f"% {needle}%", escape=LIKE_ESCAPE))
+            )
         if birthdate is not None:
             statement = statement.where(Patient.birth_date == birthdate)
         if ids is not None:

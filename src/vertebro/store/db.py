@@ -36,38 +36,57 @@ def sqlite_database_path(url: URL) -> Path | None:
     return Path(database)
 
 
+SQLITE_BUSY_TIMEOUT_S = 30.0
+"""How long an SQLite transaction waits for another connection's write transaction before giving up."""
+
+
 def make_engine(database_url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine for ``database_url`` (``sqlite:///path`` or ``postgresql+psycopg://``).
 
-    For SQLite the database folder is created if missing, foreign keys are switched on for
-    every connection, and SQLAlchemy emits ``BEGIN`` itself so that transactions,
-    savepoints and DDL behave as on PostgreSQL (the ``sqlite3`` driver's legacy mode would
-    leave SELECTs and SAVEPOINTs outside the transaction). Extra keyword arguments go to
+    For SQLite (decision 0020) the database folder is created if missing, and every connection gets:
+
+    * the write-ahead log (``journal_mode=WAL``): readers never block the writer and the writer never
+      blocks readers; ``synchronous=FULL`` keeps every acknowledged commit through a power cut;
+    * a busy timeout of :data:`SQLITE_BUSY_TIMEOUT_S`: a transaction waits for the current writer
+      instead of failing with "database is locked";
+    * ``BEGIN IMMEDIATE`` for every transaction (SQLAlchemy emits it itself, the ``sqlite3`` driver's
+      legacy transaction handling is off): the write lock is taken when the transaction starts, so write
+      transactions queue behind each other through the busy timeout. A transaction that began as a
+      reader and later writes (most requests do: reads are audited) cannot be refused mid-way, which a
+      deferred ``BEGIN`` allows (SQLite answers "database is locked" at once, without waiting);
+    * foreign keys on.
+
+    Transactions, savepoints and DDL then behave as on PostgreSQL. Extra keyword arguments go to
     :func:`sqlalchemy.create_engine`.
     """
     url = make_url(database_url)
     path = sqlite_database_path(url)
     if path is not None:
         path.parent.mkdir(parents=True, exist_ok=True)
+    if url.get_backend_name() == "sqlite":
+        kwargs["connect_args"] = {"timeout": SQLITE_BUSY_TIMEOUT_S, **kwargs.get("connect_args", {})}
     engine = create_engine(url, **kwargs)
     if url.get_backend_name() == "sqlite":
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, wal=path is not None)
     return engine
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, wal: bool) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
-        dbapi_connection.isolation_level = None
+        dbapi_connection.isolation_level = None  # no implicit BEGIN from the driver: SQLAlchemy begins
         cursor = dbapi_connection.cursor()
         try:
+            if wal:  # a file database; in-memory databases have no write-ahead log
+                cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = FULL")
             cursor.execute("PRAGMA foreign_keys = ON")
         finally:
             cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def make_session_factory(bind: Engine | Connection, **kwargs: Any) -> sessionmaker[Session]:

@@ -9,7 +9,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import ClassVar
 
-from vertebro.errors import InvalidInput, VertebroError
+from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.pathway.machine import Role
 from vertebro.store import credentials
 from vertebro.store.base import utc_now
@@ -75,6 +75,30 @@ def create_user(uow: UnitOfWork, *, username: str, display_name: str, role: Role
     return NewUser(user, secret)
 
 
+def change_role(uow: UnitOfWork, *, username: str, role: Role, actor: str) -> User:
+    """Give a staff account another role and end every session it has (a privilege change needs a new sign-in).
+
+    An account cannot change its own role (the last admin would otherwise lock everyone out). Audited with
+    the old and the new role.
+    """
+    user = uow.users.get_by_username(username.strip().lower())
+    if user is None:
+        raise NotFound(f"there is no staff account {username!r}", field="username")
+    if user.username == actor:
+        raise Forbidden("another admin must change your own role", field="username")
+    previous = user.role
+    user.role = role.value
+    uow.web_sessions.revoke_all(user.id, utc_now())
+    uow.audit.append(
+        actor=actor,
+        action="role_changed",
+        entity_type="user",
+        entity_id=user.id,
+        detail={"from": previous, "to": role.value, "sessions": "ended"},
+    )
+    return user
+
+
 def check_rate(uow: UnitOfWork, username: str, ip: str | None, now: dt.datetime) -> None:
     """Raise TooManyAttempts after 5 failures for a sign-in name or 20 from an address in 15 minutes."""
     since = now - RATE_WINDOW
@@ -123,24 +147,48 @@ def begin_sign_in(uow: UnitOfWork, *, username: str, password: str, ip: str | No
     return token
 
 
-def complete_sign_in(uow: UnitOfWork, *, token: str, code: str, ip: str | None) -> WebSession:
-    """Check the TOTP code for a session awaiting it; on success the session is fully signed in."""
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    """A completed sign-in: the new session and its token (the pending token is spent)."""
+
+    session: WebSession
+    token: str
+
+
+def complete_sign_in(uow: UnitOfWork, *, token: str, code: str, ip: str | None) -> SignedIn:
+    """Check the TOTP code for a session awaiting it; on success open the signed-in session under a new token.
+
+    The token that passed the password step ends here: the signed-in session gets a fresh token (and CSRF
+    token), so a token seen before the second factor (ASVS 7.2.4: a new session token on authentication)
+    never becomes a signed-in session.
+    """
     now = utc_now()
-    web_session = uow.web_sessions.get_with_user(credentials.token_digest(token))
-    if web_session is None or web_session.revoked_at is not None or web_session.expires_at < now:
+    pending = uow.web_sessions.get_with_user(credentials.token_digest(token))
+    if pending is None or pending.mfa_passed or pending.revoked_at is not None or pending.expires_at < now:
         raise NotAuthenticated("the sign-in has expired: start again", field="code")
-    user = web_session.user
+    user = pending.user
     check_rate(uow, user.username, ip, now)
     step = None if user.totp_secret is None else credentials.totp_step(user.totp_secret, code, user.totp_last_step)
     if step is None:
         _record(uow, user.username, ip, False, "totp_failed", user)
         raise NotAuthenticated("the code is not right (or was already used): try the next one", field="code")
     user.totp_last_step = step
-    web_session.mfa_passed = True
-    web_session.expires_at = now + ABSOLUTE_TIMEOUT
-    web_session.last_seen_at = now
+    pending.revoked_at = now
+    new_token = credentials.new_token()
+    web_session = uow.web_sessions.add(
+        WebSession(
+            id=credentials.token_digest(new_token),
+            user_id=user.id,
+            csrf_token=credentials.new_token(),
+            mfa_passed=True,
+            expires_at=now + ABSOLUTE_TIMEOUT,
+            last_seen_at=now,
+            ip=ip,
+        )
+    )
+    web_session.user = user
     _record(uow, user.username, ip, True, "login", user)
-    return web_session
+    return SignedIn(web_session, new_token)
 
 
 def signed_in(uow: UnitOfWork, token: str | None) -> WebSession | None:

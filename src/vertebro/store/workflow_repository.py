@@ -26,6 +26,7 @@ from vertebro.store.models import (
     Slot,
     SlotReservation,
 )
+from vertebro.store.search import LIKE_ESCAPE, like_literal
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,9 +93,12 @@ class WorkflowRepository:
         if state:
             statement = statement.where(CaseWorkflow.state == state)
         if query:
-            needle = f"%{query.strip().lower()}%"
+            needle = f"%{like_literal(query.strip().lower())}%"
             statement = statement.where(
-                or_(func.lower(Patient.name).like(needle), func.lower(Patient.identifier).like(needle))
+                or_(
+                    func.lower(Patient.name).like(needle, escape=LIKE_ESCAPE),
+                    func.lower(Patient.identifier).like(needle, escape=LIKE_ESCAPE),
+                )
             )
         return [WorklistEntry(*row) for row in self.session.execute(statement)]
 

@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from vertebro.clinical.validation import json_path
 from vertebro.config import Settings
@@ -61,8 +62,16 @@ class ConcurrencyLimit:
             await self.app(scope, receive, send)
 
 
+HSTS = (b"strict-transport-security", b"max-age=31536000; includeSubDomains")
+
+
 class SecurityHeaders:
-    """Pure ASGI middleware adding the security headers to every response (cheaper than BaseHTTPMiddleware)."""
+    """Pure ASGI middleware adding the security headers to every response (cheaper than BaseHTTPMiddleware).
+
+    Strict-Transport-Security is sent on responses to HTTPS requests only (RFC 6797 8.1: never over plain
+    HTTP). Behind a TLS-terminating proxy the scheme is the proxy's ``X-Forwarded-Proto``, believed only
+    from ``VERTEBRO_TRUSTED_PROXIES`` (decision 0020).
+    """
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -74,6 +83,8 @@ class SecurityHeaders:
             await self.app(scope, receive, send)
             return
         extra = self.docs_headers if scope["path"] in ("/docs", "/redoc") else self.headers
+        if scope.get("scheme") == "https":
+            extra = [*extra, HSTS]
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -165,6 +176,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ConcurrencyLimit, limit=threads)
+    if settings.trusted_proxies.strip():  # outermost: everything inside sees the forwarded client and scheme
+        app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
     @app.exception_handler(VertebroError)
     async def domain_error(request: Request, error: VertebroError) -> Response:

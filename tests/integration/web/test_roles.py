@@ -40,6 +40,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("GET", "/patients/{patient_id}/documents/{kind}"): CLINICAL,
     ("GET", "/admin/audit"): {A},
     ("GET", "/admin/audit.csv"): {A},
+    ("PUT", "/api/admin/users/{username}/role"): {A},
     ("GET", "/registry"): {L, A},
     ("GET", "/registry/patients"): {L},
     ("POST", "/cases/{case_id}/actions/{action}"): CLINICAL,
@@ -207,6 +208,7 @@ def _url(path: str, case_id: int, patient_id: int = 1) -> str:
         file_name="Patient.ndjson",
         group_id="state-requested",
         plan_id=1,
+        username="nobody",
     )
 
 

@@ -1,4 +1,5 @@
-"""The audit log for admins: browse with filters and export as CSV. It cannot be edited here or anywhere."""
+"""For admins: the audit log (browse with filters, export as CSV; it cannot be edited here or anywhere) and
+staff roles (a role change ends the account's sessions)."""
 
 from __future__ import annotations
 
@@ -6,10 +7,12 @@ import csv
 import io
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
 
 from vertebro.pathway.machine import Role
+from vertebro.store import staff_service
 from vertebro.web.deps import Staff, UoW, allow
 from vertebro.web.templating import page
 
@@ -89,3 +92,31 @@ def audit_export(
         media_type="text/csv",
         headers={"Content-Disposition": 'attachment; filename="vertebro-audit.csv"'},
     )
+
+
+class RoleChange(BaseModel):
+    """The role a staff account is to have."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+
+    role: Role = Field(strict=False)  # the role's name (JSON has no enum type)
+
+
+class StaffRole(BaseModel):
+    """A staff account's role after a change; every session it had has ended."""
+
+    username: str
+    role: Role
+
+
+@router.put("/api/admin/users/{username}/role", response_model=StaffRole, tags=["admin"])
+def change_role(
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(Role.ADMIN))],
+    username: Annotated[str, Path(min_length=1, max_length=64)],
+    body: RoleChange,
+) -> StaffRole:
+    """Give a staff account another role; its sessions end, so the new role starts with a new sign-in."""
+    user = staff_service.change_role(uow, username=username, role=body.role, actor=staff.actor.username)
+    uow.commit()
+    return StaffRole(username=user.username, role=Role(user.role))

@@ -62,15 +62,16 @@ def totp(request: Request, uow: UoW, code: Annotated[str, Form()] = "") -> Respo
     """Check the TOTP code and finish signing in."""
     token = request.cookies.get(PENDING_COOKIE, "")
     try:
-        web_session = staff_service.complete_sign_in(uow, token=token, code=code, ip=client_address(request))
+        signed_in = staff_service.complete_sign_in(uow, token=token, code=code, ip=client_address(request))
     except (staff_service.NotAuthenticated, staff_service.TooManyAttempts) as error:
         uow.commit()
         return page(request, "totp.html", None, error.status_code, errors={"code": error.message})
     uow.commit()
-    home = "/admin/audit" if web_session.user.role == "admin" else "/"
+    home = "/admin/audit" if signed_in.session.user.role == "admin" else "/"
     response = RedirectResponse(home, status_code=303)
     response.delete_cookie(PENDING_COOKIE, path="/")
-    _cookie(response, request, SESSION_COOKIE, token, int(staff_service.ABSOLUTE_TIMEOUT.total_seconds()))
+    max_age = int(staff_service.ABSOLUTE_TIMEOUT.total_seconds())
+    _cookie(response, request, SESSION_COOKIE, signed_in.token, max_age)
     return response
 
 
@@ -114,12 +115,12 @@ def api_token(request: Request, uow: UoW, body: TokenRequest) -> TokenResponse:
     """
     ip = client_address(request)
     try:
-        token = staff_service.begin_sign_in(uow, username=body.username, password=body.password, ip=ip)
-        web_session = staff_service.complete_sign_in(uow, token=token, code=body.code, ip=ip)
+        pending = staff_service.begin_sign_in(uow, username=body.username, password=body.password, ip=ip)
+        signed_in = staff_service.complete_sign_in(uow, token=pending, code=body.code, ip=ip)
     except staff_service.NotAuthenticated:
         uow.commit()
         raise
     scope, patient = checked_scope(uow, body.scope, body.patient)  # after sign-in: no oracle for patient ids
-    grant_scope(web_session, scope, patient)
+    grant_scope(signed_in.session, scope, patient)
     uow.commit()
-    return TokenResponse(access_token=token, scope=scope, patient=patient)
+    return TokenResponse(access_token=signed_in.token, scope=scope, patient=patient)
