@@ -22,6 +22,7 @@ from vertebro.pathway.monitoring import NeuroCheck, ObservationSet
 from vertebro.store import workflow as svc
 from vertebro.store.models import LEAKAGE, TECHNIQUES
 from vertebro.store.portal.cases import from_the_portal
+from vertebro.web.chart import care_forms
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.referrals.endpoints import CAUSES
@@ -66,6 +67,10 @@ def _chart(
         portal=portal,
         portal_words=PORTAL_WORDS,
         today=dt.date.today().isoformat(),
+        procedure_values=care_forms.procedure_form_values,
+        selected_leaks=care_forms.selected_leaks,
+        observation_words=care_forms.observation_words,
+        dose_fields=care_forms.DOSE_FIELDS,
     )
 
 
