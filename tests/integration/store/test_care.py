@@ -151,7 +151,8 @@ def test_a_draft_saves_mid_procedure_and_re_saves_with_its_values(session_factor
         uow.commit()
     with UnitOfWork(session_factory) as uow:
         record = uow.records.procedure(case_id)
-        assert record is not None and record.signed_at is None
+        assert record is not None
+        assert record.signed_at is None
         assert record.start_recorded is True
         assert [(lv.level, lv.cement_product, lv.leaks) for lv in record.levels] == [
             ("L1", "Reference PMMA", ["venous", "disc"]),
@@ -177,7 +178,8 @@ def test_a_changed_date_needs_a_reason_and_moves_the_aftercare(session_factory: 
         aftercare = assess(facts).recovery.aftercare
         assert {step.start for step in aftercare} == {today_local()}
         record = uow.records.procedure(case_id)
-        assert record is not None and record.date_change_reason == "a cancellation freed an earlier slot"
+        assert record is not None
+        assert record.date_change_reason == "a cancellation freed an earlier slot"
 
 
 def test_observations_outside_plausible_ranges_are_refused_naming_each_field(
@@ -258,7 +260,8 @@ def test_discharge_waits_for_the_plan_the_scores_and_the_neuro_check_unless_over
         )
         uow.commit()
         assert record.override_by == "dr.rad"
-        assert record.overridden is not None and len(record.overridden) == 3
+        assert record.overridden is not None
+        assert len(record.overridden) == 3
     with UnitOfWork(session_factory) as uow:
         workflow = svc.load_workflow(uow, case_id)
         assert workflow.state == "discharged"
