@@ -166,6 +166,9 @@ def test_portal_patient_from_request_to_the_two_week_questionnaire(
     assert "does not replace advice from your own doctor" in reminder.body
 
     _staff_treat_and_discharge(signed_in, case_id)
+    done = client.get(f"/portal/cases/{case_id}/plan").text  # the signed record, not the recommendation
+    assert "Your vertebroplasty was done on" in done
+    assert "Bone treated: L1" in done
     closed = client.get(f"/portal/cases/{case_id}/follow-ups/2w")
     assert "This questionnaire opens on" in closed.text
     with UnitOfWork(session_factory) as uow:  # two weeks pass
