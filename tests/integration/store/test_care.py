@@ -162,19 +162,22 @@ def test_a_draft_saves_mid_procedure_and_re_saves_with_its_values(session_factor
         assert uow.workflows.get(case_id).state == "in_procedure"  # type: ignore[union-attr]
 
 
-def test_a_changed_date_needs_a_reason_and_moves_the_aftercare(session_factory: sessionmaker[Session]) -> None:
+def test_a_changed_date_needs_a_reason_and_moves_the_aftercare_and_the_escort(
+    session_factory: sessionmaker[Session],
+) -> None:
     booked = today_local() + dt.timedelta(days=10)
     case_id = in_procedure(session_factory, "CARE-4", booked)
     with UnitOfWork(session_factory) as uow, pytest.raises(InvalidInput, match="differs from the booked date"):
         sign(uow, case_id)
     with UnitOfWork(session_factory) as uow:
-        sign(uow, case_id, date_change_reason="a cancellation freed an earlier slot")
+        sign(uow, case_id, date_change_reason="a cancellation freed an earlier slot", sedation=True)
         uow.commit()
     with UnitOfWork(session_factory) as uow:
         workflow = svc.load_workflow(uow, case_id)
         assert workflow.state == "monitoring"
         facts = facts_of(workflow.case)
         assert facts.procedure_date == today_local()
+        assert facts.sedation_planned is True  # sedation was given although not planned: the escort follows
         aftercare = assess(facts).recovery.aftercare
         assert {step.start for step in aftercare} == {today_local()}
         record = uow.records.procedure(case_id)

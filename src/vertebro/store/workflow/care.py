@@ -155,7 +155,8 @@ def record_procedure(
     Signing refuses with every missing item at once (start and end times, each level's cement product and
     volume, the fluoroscopy time and dose, CT dose indices when CT guided, a reason when the procedure date
     differs from the booked date); a signed record moves the case to monitoring, and a changed date moves the
-    case's procedure date so that every dated aftercare item follows it.
+    case's procedure date (and sedation, when it differs from the plan) so that every dated aftercare item and
+    the escort follow the record.
     """
     workflow = load_workflow(uow, case_id, for_update=True)
     check_version(workflow, expected_version)
@@ -215,13 +216,14 @@ def record_procedure(
         record.signed_at = now
         uow.session.flush()
         local = started_at.astimezone()
+        changes: dict[str, object] = {}
         if facts.procedure_date != local.date():
-            apply_facts(
-                uow,
-                workflow,
-                {"procedure_date": local.date().isoformat(), "procedure_time": local.time().isoformat("minutes")},
-                policy,
-            )
+            changes["procedure_date"] = local.date().isoformat()
+            changes["procedure_time"] = local.time().isoformat("minutes")
+        if facts.sedation_planned is not sedation:  # the escort and aftercare follow what was given
+            changes["sedation_planned"] = sedation
+        if changes:
+            apply_facts(uow, workflow, changes, policy)
             record_audit(
                 uow,
                 actor,
@@ -229,10 +231,11 @@ def record_procedure(
                 "case",
                 case_id,
                 workflow.case.patient_id,
-                fields=["procedure_date", "procedure_time"],
+                fields=sorted(changes),
                 booked_on=None if facts.procedure_date is None else facts.procedure_date.isoformat(),
                 performed_on=local.date().isoformat(),
                 reason=reason,
+                source="signed procedure record",
             )
         take_action(uow, case_id, Action.SIGN_PROCEDURE, actor, policy, expected_version=None)
     return record
