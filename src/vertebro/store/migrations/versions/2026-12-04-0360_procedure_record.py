@@ -6,6 +6,8 @@
 * ``procedure_levels``: the cement product and volume may be empty in a draft; ``leaks`` lists every leak site
   (existing rows: their one ``leakage`` site, or an empty list).
 * ``discharges``: ``override_reason``, ``override_by`` and ``overridden`` (the refusals set aside).
+* A case in ``monitoring`` without a signed record (the old "Sign procedure" action allowed it) goes back to
+  ``in_procedure``, where the radiologist can complete and sign the record; not reversed on downgrade.
 
 On SQLite the ``procedure_levels`` table is rebuilt to relax the two columns, which drops its triggers: the
 registry's queueing triggers of that table (revision 7a0d1e2f0330) are created again here. Nothing references
@@ -70,6 +72,16 @@ def upgrade() -> None:
     )
     if op.get_bind().dialect.name == "sqlite":
         _sqlite_level_triggers()
+
+    # A case the old "Sign procedure" action moved to monitoring without a signed record goes back to the room,
+    # where its record can be completed and signed (monitoring or later only with a signed record).
+    op.execute(
+        sa.text(
+            "UPDATE case_workflows SET state = 'in_procedure', version = version + 1 WHERE state = 'monitoring' "
+            "AND NOT EXISTS (SELECT 1 FROM procedures p WHERE p.case_id = case_workflows.case_id "
+            "AND p.signed_at IS NOT NULL)"
+        )
+    )
 
     op.add_column("discharges", sa.Column("override_reason", sa.String(length=2000), nullable=True))
     op.add_column("discharges", sa.Column("override_by", sa.String(length=128), nullable=True))
