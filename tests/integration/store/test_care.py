@@ -208,7 +208,7 @@ def _fields(observation: ObservationSet, **changes: Any) -> dict[str, Any]:
 def test_discharge_waits_for_the_plan_the_scores_and_the_neuro_check_unless_overridden(
     session_factory: sessionmaker[Session],
 ) -> None:
-    case_id = in_procedure(session_factory, "CARE-6", today_local())
+    case_id = in_procedure(session_factory, "CARE-6", (NOW - dt.timedelta(minutes=50)).astimezone().date())
     with UnitOfWork(session_factory) as uow:  # one level, no sedation: 120 minutes from the end
         sign(uow, case_id, started_at=NOW - dt.timedelta(minutes=50), ended_at=NOW - dt.timedelta(minutes=1))
         uow.commit()

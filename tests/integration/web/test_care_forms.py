@@ -160,7 +160,7 @@ def test_observation_and_discharge_forms_guard_the_patient(
 ) -> None:
     case_id = stored_case("FORM-3")
     ended = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)
-    patient_id = in_the_room(session_factory, case_id, ended.astimezone().date())
+    patient_id = in_the_room(session_factory, case_id, (ended - dt.timedelta(minutes=45)).astimezone().date())
     chart = f"/patients/{patient_id}"
     radiologist, nurse = signed_in(R), signed_in(N)
     radiologist.headers.pop("X-CSRF-Token", None)
