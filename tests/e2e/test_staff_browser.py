@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -199,26 +200,44 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     page.get_by_label("Contrast injected").check()
     page.get_by_label("Cement product").fill("Reference PMMA")
     page.get_by_label("Cement volume (mL)").fill("4.5")
-    page.get_by_label("Leakage", exact=True).select_option("disc")
+    page.get_by_label("disc", exact=True).check()
+    # a mid-procedure draft saves and re-opens with its values
+    page.get_by_role("button", name="Save draft").click()
+    expect(page.get_by_text("Draft, not signed")).to_be_visible()
+    expect(page.get_by_label("Cement product")).to_have_value("Reference PMMA")
     now = dt.datetime.now().replace(second=0, microsecond=0)
     page.get_by_label("Started (YYYY-MM-DD HH:MM)").fill((now - dt.timedelta(minutes=55)).strftime("%Y-%m-%dT%H:%M"))
     page.get_by_label("Ended").fill(now.strftime("%Y-%m-%dT%H:%M"))
+    # signing without the dose and the reason for the changed date is refused, every reason on the page
+    page.get_by_role("button", name="Save and sign").click()
+    refusal = page.get_by_role("alert").first
+    expect(refusal).to_contain_text("record the fluoroscopy time")
+    expect(refusal).to_contain_text("differs from the booked date")
+    expect(page.locator(".state").first).to_have_text("in procedure")
+    page.get_by_label("Fluoroscopy time (min)").fill("3.5")
+    page.get_by_label("Dose-area product (Gy·cm²)").fill("12")
+    page.get_by_label("Reason, if done on another day than booked").fill("an earlier list had room")
     radiologist.shot("06-procedure-record")
     page.get_by_role("button", name="Save and sign").click()
     expect(page.locator(".state").first).to_have_text("monitoring")
-    expect(page.get_by_text("signed")).to_be_visible()
+    expect(page.locator(".procedure-status")).to_contain_text("Signed")
 
     nurse.open_patient("E2E-1")
     for label, value in (
-        ("Systolic BP", "128"),
-        ("Diastolic BP", "78"),
-        ("Heart rate", "74"),
-        ("SpO₂ %", "97"),
-        ("Pain (0-10)", "3"),
+        ("Systolic BP (mmHg)", "182"),
+        ("Diastolic BP (mmHg)", "95"),
+        ("Heart rate (/min)", "118"),
+        ("Respiration rate (/min)", "18"),
+        ("SpO₂ %", "86"),
+        ("Temperature (°C)", "37.0"),
+        ("Pain (0-10)", "9"),
     ):
         nurse.page.get_by_label(label).fill(value)
-    nurse.page.get_by_label("Leg neurological check unchanged").check()
-    nurse.page.get_by_role("button", name="Record observation").click()
+    nurse.page.get_by_label("Air or oxygen").select_option("air")
+    nurse.page.get_by_label("Consciousness (ACVPU)").select_option("alert")
+    nurse.page.get_by_label("changed", exact=True).check()
+    nurse.page.get_by_role("button", name="Record observations").click()
+    expect(nurse.page.locator("td.news2").first).to_contain_text("medium risk")
     for label in (
         "Neurological exam at baseline",
         "Walking as before",
@@ -227,13 +246,31 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     ):
         nurse.page.get_by_label(label).check()
     nurse.page.get_by_label("Aldrete score").fill("10")
-    nurse.page.get_by_label("Driver (name, confirmed present)").fill("")
-    nurse.page.get_by_role("button", name="Discharge and issue the aftercare plan").click()
-    expect(nurse.page.get_by_role("alert").first).to_contain_text("driver is not confirmed")
     nurse.page.get_by_label("Driver (name, confirmed present)").fill("Dana Driver")
     nurse.page.get_by_role("button", name="Discharge and issue the aftercare plan").click()
-    expect(nurse.page.locator(".state").first).to_have_text("discharged")
-    nurse.shot("07-discharged")
+    refused = nurse.page.get_by_role("alert").first
+    expect(refused).to_contain_text("the plan is 180 minutes")
+    expect(refused).to_contain_text("NEWS2 is 5 (medium risk)")
+    expect(refused).to_contain_text("recorded as changed")
+    expect(nurse.page.locator(".state").first).to_have_text("monitoring")
+    nurse.shot("07-early-discharge-refused")
+
+    radiologist.open_patient("E2E-1")
+    page = radiologist.page
+    for label in (
+        "Neurological exam at baseline",
+        "Walking as before",
+        "Pain not above baseline",
+        "Eating and drinking",
+    ):
+        page.get_by_label(label).check()
+    page.get_by_label("Aldrete score").fill("10")
+    page.get_by_label(re.compile("Radiologist's override")).fill("reviewed: transfer to the spinal ward by ambulance")
+    page.get_by_role("button", name="Discharge and issue the aftercare plan").click()
+    expect(page.locator(".state").first).to_have_text("discharged")
+    expect(page.locator("p.override")).to_contain_text("transfer to the spinal ward")
+    radiologist.shot("07-discharged-by-override")
+    nurse.open_patient("E2E-1")
 
     nurse.action("Start follow up")
     expect(nurse.page.locator(".state").first).to_have_text("follow up")

@@ -545,6 +545,32 @@ SOURCES: dict[str, Source] = {
             read_at="https://studylib.net/doc/5830226/--roland-morris-disability-questionnaire (manuscript copy)",
         ),
         Source(
+            "rcp-news2-2017",
+            "Royal College of Physicians. National Early Warning Score (NEWS) 2: standardising the assessment of "
+            "acute-illness severity in the NHS. Updated report of a working party. London: RCP; 2017. "
+            "ISBN 978-1-86016-682-2 (Chart 1, the scoring system; Chart 2, thresholds and triggers)",
+            "https://www.rcplondon.ac.uk/projects/outputs/national-early-warning-score-news-2",
+            2017,
+            _S,
+        ),
+        Source(
+            "sir-cirse-dose-2009",
+            "Stecker MS, Balter S, Towbin RB, et al. Guidelines for patient radiation dose management "
+            "(SIR Safety and Health Committee, CIRSE Standards of Practice Committee). J Vasc Interv Radiol "
+            "2009;20(7 Suppl):S263-S273. PMID 19560006 (recommendation text not read in the stored copy)",
+            "doi:10.1016/j.jvir.2009.04.037",
+            2009,
+            _GK,
+        ),
+        Source(
+            "acr-va-practice-parameter-2017",
+            "American College of Radiology. ACR-ASNR-ASSR-SIR-SNIS practice parameter for the performance of "
+            "vertebral augmentation. Revised 2017 (Resolution 16). Reston (VA): ACR; 2017 (body text not read)",
+            "https://www.acr.org/Clinical-Resources/Practice-Parameters-and-Technical-Standards",
+            2017,
+            _GK,
+        ),
+        Source(
             "local-policy",
             "This clinic's operating policy (configurable in vertebro settings; not a published guideline)",
             "vertebro:settings",

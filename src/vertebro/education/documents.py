@@ -19,13 +19,13 @@ from pydantic import ValidationError
 
 from vertebro.clinical import ClinicPolicy, assess
 from vertebro.clinical.facts import Case
-from vertebro.education.handouts import Clinic, HandoutNotReady, discharge_sheet, preparation_handout
+from vertebro.education.handouts import Clinic, HandoutNotReady, Performed, discharge_sheet, preparation_handout
 from vertebro.education.kinds import DocumentKind
 from vertebro.education.render import discharge_html, preparation_html, procedure_report_html
-from vertebro.education.report import Approach, Guidance, Leak, ProcedureReport, TreatedLevel, Treatment
+from vertebro.education.report import Approach, Dose, Guidance, Leak, ProcedureReport, TreatedLevel, Treatment
 from vertebro.errors import InvalidInput
 from vertebro.store.db import UnitOfWork
-from vertebro.store.records import PatientRecord, latest_case_record, signed_procedure
+from vertebro.store.records import PatientRecord, discharge_override, latest_case_record, signed_procedure
 
 PROCEDURE_RECORD_MISSING = (
     "the procedure report is rendered from a signed procedure record, and this case has none yet; "
@@ -62,27 +62,50 @@ def read_record(uow: UnitOfWork, identifier: str, kind: DocumentKind, *, actor: 
     record = latest_case_record(
         uow, identifier, actor=actor, source=source, view="handout", detail={"kind": kind.value}
     )
-    if kind is DocumentKind.PROCEDURE_REPORT:
-        procedure = signed_procedure(uow, record.case_id)
-        if procedure is None:
-            raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
-        record = dataclasses.replace(record, procedure=procedure)
+    record = with_procedure(uow, record)
+    if kind is DocumentKind.PROCEDURE_REPORT and record.procedure is None:
+        raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
     return record
 
 
-def procedure_report(record: PatientRecord, assessment_treatment: str) -> ProcedureReport:
-    """Return the structured report of a record's signed procedure."""
+def with_procedure(uow: UnitOfWork, record: PatientRecord) -> PatientRecord:
+    """Return the record with its signed procedure and any discharge override (documents follow the record)."""
+    return dataclasses.replace(
+        record,
+        procedure=signed_procedure(uow, record.case_id),
+        discharge_override=discharge_override(uow, record.case_id),
+    )
+
+
+def performed_of(record: PatientRecord) -> Performed | None:
+    """Return what the signed procedure record says was done (None before it is signed)."""
+    procedure = record.procedure
+    if procedure is None:
+        return None
+    override = record.discharge_override
+    return Performed(
+        treatment=procedure.technique,
+        levels=tuple(lv.level for lv in procedure.levels),
+        operator=procedure.operator,
+        override_reason=None if override is None else override[0],
+        override_by=None if override is None else override[1],
+    )
+
+
+def procedure_report(record: PatientRecord) -> ProcedureReport:
+    """Return the structured report of a record's signed procedure (technique, levels, date, operator and dose
+    from the record)."""
     procedure = record.procedure
     if procedure is None:
         raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
     guidance = Guidance.CT if any(lv.guidance == "ct" for lv in procedure.levels) else Guidance.FLUOROSCOPY
     products = sorted({lv.cement_product for lv in procedure.levels})
-    treatment = Treatment.KYPHOPLASTY if assessment_treatment == "kyphoplasty" else Treatment.VERTEBROPLASTY
+    treatment = Treatment(procedure.technique)
     return ProcedureReport(
         patient_name=record.name or record.identifier,
         patient_identifier=record.identifier,
         birth_date=record.birth_date,
-        performed_on=procedure.started_at.date(),
+        performed_on=procedure.started_at.astimezone().date(),
         treatment=treatment,
         indication="painful vertebral compression fracture (see the assessment in the chart)",
         guidance=guidance,
@@ -93,15 +116,23 @@ def procedure_report(record: PatientRecord, assessment_treatment: str) -> Proced
                 level=lv.level,
                 approach=Approach(lv.approach),
                 cement_ml=lv.cement_volume_ml,
-                leaks=() if lv.leakage == "none" else (LEAK_SITE[lv.leakage],),
-                leak_symptomatic=lv.leakage_symptomatic and lv.leakage != "none",
+                leaks=tuple(dict.fromkeys(LEAK_SITE[site] for site in lv.leaks)),
+                leak_symptomatic=lv.leakage_symptomatic and bool(lv.leaks),
             )
             for lv in procedure.levels
         ),
-        operator=procedure.signed_by,
+        operator=procedure.operator,
         complications=procedure.complications,
         comment=procedure.notes,
         signed_at=procedure.signed_at,
+        dose=Dose(
+            fluoroscopy_minutes=procedure.fluoroscopy_minutes,
+            dap_gy_cm2=procedure.dap_gy_cm2,
+            air_kerma_mgy=procedure.air_kerma_mgy,
+            ctdivol_mgy=procedure.ctdivol_mgy,
+            dlp_mgy_cm=procedure.dlp_mgy_cm,
+        ),
+        date_change_reason=procedure.date_change_reason,
     )
 
 
@@ -144,13 +175,16 @@ def personal_document(
     case = stored_case(record)
     assessment = assess(case, policy, as_of)
     if kind is DocumentKind.PROCEDURE_REPORT:
-        html = procedure_report_html(procedure_report(record, assessment.recommendation.treatment.value))
+        html = procedure_report_html(procedure_report(record))
     elif kind is DocumentKind.PREPARATION:
         html = preparation_html(
             preparation_handout(case, assessment, policy, produced_on=as_of, zone=zone, clinic=clinic)
         )
     else:
-        html = discharge_html(discharge_sheet(case, assessment, policy, produced_on=as_of, zone=zone, clinic=clinic))
+        sheet = discharge_sheet(
+            case, assessment, policy, produced_on=as_of, zone=zone, clinic=clinic, performed=performed_of(record)
+        )
+        html = discharge_html(sheet)
     stored = record.latest_assessment
     return PersonalDocument(
         kind=kind,

@@ -10,6 +10,7 @@ that they stay right across a daylight-saving change. A document that cannot yet
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -18,7 +19,7 @@ from zoneinfo import ZoneInfo
 from vertebro.clinical.assessment import Assessment
 from vertebro.clinical.evidence import source
 from vertebro.clinical.facts import Case
-from vertebro.clinical.levels import region
+from vertebro.clinical.levels import level_index, region
 from vertebro.clinical.medications import HoldAction, MedicationHold
 from vertebro.clinical.policy import ClinicPolicy
 from vertebro.clinical.preparation import Status
@@ -160,6 +161,17 @@ class ActivityStep:
 
 
 @dataclass(frozen=True, slots=True)
+class Performed:
+    """What the signed procedure record says was done: it, not the recommendation, heads the discharge sheet."""
+
+    treatment: str
+    levels: tuple[str, ...]
+    operator: str
+    override_reason: str | None = None
+    override_by: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class DischargeSheet:
     """The discharge and aftercare sheet."""
 
@@ -171,6 +183,7 @@ class DischargeSheet:
     red_flags: tuple[RedFlag, ...]
     follow_up: tuple[FollowUpVisit, ...]
     bone_health: bool
+    performed: Performed | None = None
 
 
 def level_of(code: str) -> Level:
@@ -187,10 +200,10 @@ def references_of(rules: Iterable[Rule]) -> tuple[Reference, ...]:
     return tuple(Reference(n, source(sid)) for n, sid in enumerate(seen, start=1))
 
 
-def _ready(assessment: Assessment, case: Case, what: str) -> dt.datetime:
+def _ready(assessment: Assessment, case: Case, what: str, *, performed: bool = False) -> dt.datetime:
     problems = []
     treatment = assessment.recommendation.treatment
-    if treatment not in AUGMENTATION:
+    if treatment not in AUGMENTATION and not performed:
         problems.append(f"the current plan is {treatment.value.replace('_', ' ')}, not vertebroplasty or kyphoplasty")
     start = assessment.preparation.procedure_start
     if start is None:
@@ -333,9 +346,14 @@ def discharge_sheet(
     produced_on: dt.date,
     zone: ZoneInfo | None = None,
     clinic: Clinic | None = None,
+    performed: Performed | None = None,
 ) -> DischargeSheet:
-    """Return the discharge and aftercare sheet for the first session of the plan."""
-    start = _ready(assessment, case, "discharge sheet")
+    """Return the discharge and aftercare sheet for the first session of the plan.
+
+    Once the procedure record is signed, ``performed`` (from that record) gives the technique and levels; the
+    case's procedure date follows the record (a changed date moves it when the record is signed).
+    """
+    start = _ready(assessment, case, "discharge sheet", performed=performed is not None)
     recovery = assessment.recovery
     clock = LocalClock(start, zone)
     held = _held(assessment.preparation.medication_holds)
@@ -348,10 +366,16 @@ def discharge_sheet(
         shown.append(recovery.escort_until)
     steps = [(s, _step(s)) for s in recovery.aftercare]
     rules = [*(h.rule for h in held), *recovery.rules]
+    header = _header(
+        case, assessment, clinic=clinic or Clinic(), produced_on=produced_on, clock=clock, shown=shown, rules=rules
+    )
+    if performed is not None:
+        ordered = sorted(performed.levels, key=level_index)
+        header = dataclasses.replace(
+            header, treatment=performed.treatment, levels=tuple(level_of(code) for code in ordered)
+        )
     return DischargeSheet(
-        header=_header(
-            case, assessment, clinic=clinic or Clinic(), produced_on=produced_on, clock=clock, shown=shown, rules=rules
-        ),
+        header=header,
         escort=escort,
         activity=tuple(a for s, a in steps if a is not None and not _is_wound(s)),
         wound=tuple(a for s, a in steps if a is not None and _is_wound(s)),
@@ -359,4 +383,5 @@ def discharge_sheet(
         red_flags=recovery.red_flags,
         follow_up=recovery.follow_up,
         bone_health=recovery.bone_health_referral,
+        performed=performed,
     )

@@ -1,7 +1,8 @@
 """The radiologist's structured procedure report, as a typed value.
 
-The procedure record (written in the staff app) does not exist yet; until it does, the report is built
-from a :class:`ProcedureReport` value and rendered by :func:`vertebro.education.render.procedure_report_html`.
+The report is built from the signed procedure record (technique, levels, date, operator and dose come from it,
+never from the recommendation) as a :class:`ProcedureReport` value and rendered by
+:func:`vertebro.education.render.procedure_report_html`.
 Leak types follow the classification used in the 3,175-patient series (cortical: paravertebral,
 intradiscal, into the spinal canal; basivertebral vein; segmental vein) [leak-pattern-2019].
 """
@@ -77,6 +78,31 @@ class TreatedLevel:
 
 
 @dataclass(frozen=True, slots=True)
+class Dose:
+    """Radiation dose of the procedure, as the operator recorded it [sir-cirse-dose-2009;
+    acr-va-practice-parameter-2017]: fluoroscopy time, dose-area product or reference air kerma, and the CT
+    dose indices when CT guided the needle."""
+
+    fluoroscopy_minutes: float | None = None
+    dap_gy_cm2: float | None = None
+    air_kerma_mgy: float | None = None
+    ctdivol_mgy: float | None = None
+    dlp_mgy_cm: float | None = None
+
+    @property
+    def lines(self) -> tuple[tuple[str, str], ...]:
+        """(name, value with unit) for every recorded quantity."""
+        shown = (
+            ("Fluoroscopy time", self.fluoroscopy_minutes, "min"),
+            ("Dose-area product", self.dap_gy_cm2, "Gy·cm²"),
+            ("Reference air kerma", self.air_kerma_mgy, "mGy"),
+            ("CTDIvol", self.ctdivol_mgy, "mGy"),
+            ("DLP", self.dlp_mgy_cm, "mGy·cm"),
+        )
+        return tuple((name, f"{value:g} {unit}") for name, value, unit in shown if value is not None)
+
+
+@dataclass(frozen=True, slots=True)
 class ProcedureReport:
     """A structured vertebral augmentation report; final once ``signed_at`` is set."""
 
@@ -95,6 +121,8 @@ class ProcedureReport:
     complications: tuple[str, ...] = ()
     comment: str | None = None
     signed_at: dt.datetime | None = None
+    dose: Dose | None = None
+    date_change_reason: str | None = None
 
     def __post_init__(self) -> None:
         if not self.levels:

@@ -31,11 +31,15 @@ def record_resources(record: PatientRecord) -> list[Resource]:
             resources.extend(guidance_responses(assessment.id, patient_id, assessment.result))
         resources.extend(_workflow_resources(record, case))
     for procedure in record.procedures:
+        if procedure.signed_at is None:
+            continue  # a draft is not the record yet (decision 0018)
         resources.extend(procedure_resources(procedure, patient_id))
         for level in procedure.levels:
             pid = procedure_level_id(procedure, level)
             resources.append(
-                cement_observation(f"{pid}-cement", patient_id, pid, level.level, level.cement_volume_ml, level.leakage)
+                cement_observation(
+                    f"{pid}-cement", patient_id, pid, level.level, level.cement_volume_ml or 0.0, level.leakage
+                )
             )
             if level.leakage_symptomatic and level.leakage != "none":
                 resources.append(leakage_event(procedure, level, patient_id, pid))

@@ -112,6 +112,9 @@ class CaseSnapshot:
     driver_confirmed: bool = False
     companion_confirmed: bool = False
     discharge_criteria_missing: tuple[str, ...] = ()
+    # What holds discharge back while monitoring (pathway.monitoring); a radiologist's written reason overrides.
+    monitoring_concerns: tuple[str, ...] = ()
+    override_reason: str | None = None
     aftercare_issued: bool = False
     closing_reason: str | None = None
     extra: dict[str, str] = field(default_factory=dict)
@@ -147,9 +150,14 @@ def _guard(action: Action, s: CaseSnapshot) -> list[str]:
             refusals.append("medication holds cannot be completed before this date: choose a later slot")
     if action is Action.START_PROCEDURE and not s.has_booking:
         refusals.append("no booked slot")
+    if action is Action.SIGN_PROCEDURE and not s.procedure_signed:
+        refusals.append("the procedure record is not signed: complete and sign it in the procedure form")
     if action is Action.DISCHARGE:
         if not s.procedure_signed:
             refusals.append("the procedure record is not signed")
+        if s.monitoring_concerns and not s.override_reason:
+            refusals.extend(s.monitoring_concerns)
+            refusals.append("a radiologist may discharge despite this with a written reason")
         refusals.extend(f"discharge criterion not met: {item}" for item in s.discharge_criteria_missing)
         if s.sedated and not s.driver_confirmed:
             refusals.append("sedated patient: the driver is not confirmed")

@@ -43,7 +43,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from vertebro.clinical.outcomes import NRS_MCID_PERCENT, NRS_MCID_POINTS, ODI_MCID_POINTS, RDQ_MCID_POINTS
-from vertebro.registry.schemas import NEOPLASTIC_CAUSES, OSTEOPOROTIC_CAUSES, VISITS, Cohort
+from vertebro.registry.schemas import NEOPLASTIC_CAUSES, OSTEOPOROTIC_CAUSES, TECHNIQUES, VISITS, Cohort
 from vertebro.store.models import (
     CELL_DIMENSIONS,
     CELL_MEASURES,
@@ -117,7 +117,7 @@ def _ones(condition: Column) -> ColumnElement[int]:
 def entry_select(dialect: str, case_ids: Select[Any] | Sequence[int] | None = None) -> Select[Any]:
     """Return the SELECT that computes registry entries (all treated cases, or only ``case_ids``).
 
-    One row per case with a procedure record: dates, waiting time, cause group, fracture age at
+    One row per case with a signed procedure record: dates, waiting time, cause group, fracture age at
     treatment, levels, technique, operator, the default profile's verdict at the decision, leakage,
     complications, new fractures within a year, baseline scores and the three follow-ups.
     """
@@ -241,7 +241,7 @@ def entry_select(dialect: str, case_ids: Select[Any] | Sequence[int] | None = No
         .outerjoin(levels, levels.c.procedure_id == P.id)
         .outerjoin(complications, complications.c.case_id == P.case_id)
         .outerjoin(follow_ups, follow_ups.c.case_id == P.case_id)
-        .where(*only(P.case_id))
+        .where(P.signed_at.is_not(None), *only(P.case_id))  # a draft is not a procedure yet (decision 0018)
     )
 
 
@@ -714,6 +714,8 @@ def figure_clause(figure: str, today: dt.date) -> ColumnElement[bool] | None:
     }
     if figure in simple:
         return simple[figure]
+    if figure.startswith("leak:") and figure[5:] in TECHNIQUES:  # leakage by technique (per level; cases listed)
+        return and_(E.technique == figure[5:], E.leak_levels > 0)
     for key, _, low, high in WAIT_BUCKETS:
         if figure == f"wait:{key}":
             return E.wait_days >= low if high is None else E.wait_days.between(low, high)

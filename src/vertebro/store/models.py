@@ -355,9 +355,18 @@ class ProcedureRecord(Base):
     technique: Mapped[str] = mapped_column(String(16), server_default="vertebroplasty")
     sedation: Mapped[bool] = mapped_column(Boolean, default=False)
     started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    # False while a draft has no start time typed yet: ``started_at`` then holds when the draft was first saved.
+    start_recorded: Mapped[bool | None] = mapped_column(Boolean, default=True)
     ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     complications: Mapped[list[Any]] = mapped_column(JSONDocument, default=list)
     notes: Mapped[str | None] = mapped_column(String(4000))
+    # Radiation dose (decision 0018): fluoroscopy time, dose-area product or reference air kerma; CT dose indices.
+    fluoroscopy_minutes: Mapped[float | None] = mapped_column(Double)
+    dap_gy_cm2: Mapped[float | None] = mapped_column(Double)
+    air_kerma_mgy: Mapped[float | None] = mapped_column(Double)
+    ctdivol_mgy: Mapped[float | None] = mapped_column(Double)
+    dlp_mgy_cm: Mapped[float | None] = mapped_column(Double)
+    date_change_reason: Mapped[str | None] = mapped_column(String(500))
     signed_by: Mapped[str | None] = mapped_column(String(128))
     signed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(Integer)
@@ -390,9 +399,10 @@ class ProcedureLevel(Base):
     approach: Mapped[str] = mapped_column(String(16))
     guidance: Mapped[str] = mapped_column(String(16))
     contrast: Mapped[bool] = mapped_column(Boolean)
-    cement_product: Mapped[str] = mapped_column(String(64))
-    cement_volume_ml: Mapped[float] = mapped_column(Double)
-    leakage: Mapped[str] = mapped_column(String(16))
+    cement_product: Mapped[str | None] = mapped_column(String(64))  # None only in a draft
+    cement_volume_ml: Mapped[float | None] = mapped_column(Double)  # None only in a draft
+    leakage: Mapped[str] = mapped_column(String(16))  # the first leak site, or "none"
+    leaks: Mapped[list[Any] | None] = mapped_column(JSONDocument)  # every leak site (LEAKAGE values)
     leakage_symptomatic: Mapped[bool] = mapped_column(Boolean, default=False)
 
     procedure: Mapped[ProcedureRecord] = relationship(back_populates="levels", lazy="raise")
@@ -423,6 +433,10 @@ class Discharge(Base):
     driver_name: Mapped[str | None] = mapped_column(String(200))
     companion_name: Mapped[str | None] = mapped_column(String(200))
     aftercare_issued: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A radiologist's written reason to discharge although a monitoring guard refused (decision 0018).
+    override_reason: Mapped[str | None] = mapped_column(String(2000))
+    override_by: Mapped[str | None] = mapped_column(String(128))
+    overridden: Mapped[list[Any] | None] = mapped_column(JSONDocument)  # the refusals the override set aside
 
 
 class FollowUp(Base):

@@ -35,11 +35,12 @@ class RecordedLevel:
     cement_volume_ml: float
     leakage: str
     leakage_symptomatic: bool
+    leaks: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class SignedProcedure:
-    """A signed procedure record, detached from the database."""
+    """A signed procedure record, detached from the database: what documents say was done."""
 
     operator: str
     signed_by: str
@@ -49,6 +50,14 @@ class SignedProcedure:
     levels: tuple[RecordedLevel, ...]
     complications: tuple[str, ...]
     notes: str | None
+    technique: str = "vertebroplasty"
+    ended_at: dt.datetime | None = None
+    fluoroscopy_minutes: float | None = None
+    dap_gy_cm2: float | None = None
+    air_kerma_mgy: float | None = None
+    ctdivol_mgy: float | None = None
+    dlp_mgy_cm: float | None = None
+    date_change_reason: str | None = None
 
 
 def signed_procedure(uow: UnitOfWork, case_id: int) -> SignedProcedure | None:
@@ -67,16 +76,33 @@ def signed_procedure(uow: UnitOfWork, case_id: int) -> SignedProcedure | None:
                 lv.level,
                 lv.approach,
                 lv.guidance,
-                lv.cement_product,
-                lv.cement_volume_ml,
+                lv.cement_product or "",  # a signed record has both (signing requires them)
+                lv.cement_volume_ml or 0.0,
                 lv.leakage,
                 lv.leakage_symptomatic,
+                tuple(lv.leaks) if lv.leaks is not None else (() if lv.leakage == "none" else (lv.leakage,)),
             )
             for lv in record.levels
         ),
         complications=tuple(str(c) for c in record.complications),
         notes=record.notes,
+        technique=record.technique,
+        ended_at=record.ended_at,
+        fluoroscopy_minutes=record.fluoroscopy_minutes,
+        dap_gy_cm2=record.dap_gy_cm2,
+        air_kerma_mgy=record.air_kerma_mgy,
+        ctdivol_mgy=record.ctdivol_mgy,
+        dlp_mgy_cm=record.dlp_mgy_cm,
+        date_change_reason=record.date_change_reason,
     )
+
+
+def discharge_override(uow: UnitOfWork, case_id: int) -> tuple[str, str, tuple[str, ...]] | None:
+    """Return (reason, radiologist, what was overridden) when the case was discharged despite monitoring checks."""
+    discharge = uow.records.discharge(case_id)
+    if discharge is None or not discharge.override_reason or not discharge.override_by:
+        return None
+    return discharge.override_reason, discharge.override_by, tuple(str(c) for c in discharge.overridden or ())
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +117,7 @@ class PatientRecord:
     facts: dict[str, Any]
     latest_assessment: StoredAssessment | None
     procedure: SignedProcedure | None = None
+    discharge_override: tuple[str, str, tuple[str, ...]] | None = None
 
 
 def latest_case_record(

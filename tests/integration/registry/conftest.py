@@ -92,6 +92,8 @@ def add_treated(session: Session, t: Treated) -> int:
         technique=t.technique,
         started_at=_at(t.performed),
         ended_at=_at(t.performed, 10),
+        signed_by=t.operator,
+        signed_at=_at(t.performed, 11),
         complications=[],
         levels=[
             ProcedureLevel(

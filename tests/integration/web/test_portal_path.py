@@ -81,7 +81,7 @@ def _staff_books(signed_in: Callable[[Role], TestClient], case_id: int) -> dt.da
 def _staff_treat_and_discharge(signed_in: Callable[[Role], TestClient], case_id: int) -> None:
     nurse, radiologist = signed_in(N), signed_in(R)
     assert act(nurse, case_id, "POST", "/actions/start_procedure").status_code == 200
-    started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
     level = {
         "level": "L1",
         "approach": "bipedicular",
@@ -97,16 +97,24 @@ def _staff_treat_and_discharge(signed_in: Callable[[Role], TestClient], case_id:
         "sedation": False,
         "started_at": started.isoformat(),
         "ended_at": (started + dt.timedelta(minutes=45)).isoformat(),
+        "dose": {"fluoroscopy_minutes": 3.0, "air_kerma_mgy": 95.0},
+        "date_change_reason": "done on the day of the portal test, before the booked slot",
         "sign": True,
     }
-    assert act(radiologist, case_id, "POST", "/procedure", procedure).status_code == 200
+    signed = act(radiologist, case_id, "POST", "/procedure", procedure)
+    assert signed.status_code == 200, signed.text
     criteria = {
         "neuro_baseline": True,
         "walking": True,
         "pain_not_above_baseline": True,
         "tolerating_oral_intake": True,
     }
-    assert act(nurse, case_id, "POST", "/discharge", criteria).status_code == 200
+    # The planned monitoring has not passed: the nurse is refused, the radiologist overrides with a reason.
+    early = act(nurse, case_id, "POST", "/discharge", criteria)
+    assert early.status_code == 409
+    assert "monitoring" in early.json()["detail"]
+    override = {**criteria, "override_reason": "observed at the bedside for the whole time; transport leaves now"}
+    assert act(radiologist, case_id, "POST", "/discharge", override).status_code == 200
     assert act(nurse, case_id, "POST", "/actions/start_follow_up").status_code == 200
 
 
@@ -158,6 +166,9 @@ def test_portal_patient_from_request_to_the_two_week_questionnaire(
     assert "does not replace advice from your own doctor" in reminder.body
 
     _staff_treat_and_discharge(signed_in, case_id)
+    done = client.get(f"/portal/cases/{case_id}/plan").text  # the signed record, not the recommendation
+    assert "Your vertebroplasty was done on" in done
+    assert "Bone treated: L1" in done
     closed = client.get(f"/portal/cases/{case_id}/follow-ups/2w")
     assert "This questionnaire opens on" in closed.text
     with UnitOfWork(session_factory) as uow:  # two weeks pass

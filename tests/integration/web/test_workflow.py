@@ -82,7 +82,8 @@ def test_referral_to_two_week_follow_up(
     assert warfarin["stop"] == (procedure_day - dt.timedelta(days=6)).isoformat()
 
     assert act(nurse, case_id, "POST", "/actions/start_procedure").json()["state"] == "in_procedure"
-    started = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    # Done earlier than booked and long enough ago that the planned monitoring (180 min after sedation) is over.
+    started = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=5)
     level = {
         "level": "L1",
         "approach": "bipedicular",
@@ -98,6 +99,8 @@ def test_referral_to_two_week_follow_up(
         "sedation": True,
         "started_at": started.isoformat(),
         "ended_at": (started + dt.timedelta(minutes=50)).isoformat(),
+        "dose": {"fluoroscopy_minutes": 4.2, "dap_gy_cm2": 18.5},
+        "date_change_reason": "an earlier slot became free and the patient agreed",
         "sign": True,
     }
     signed = act(radiologist, case_id, "POST", "/procedure", procedure)
@@ -111,7 +114,18 @@ def test_referral_to_two_week_follow_up(
     assert "Reference PMMA" in text_of_report
     assert "L1" in text_of_report
 
-    vitals = {"systolic": 130, "diastolic": 80, "heart_rate": 72, "spo2": 97, "pain_nrs": 3, "neuro_unchanged": True}
+    vitals = {
+        "systolic": 130,
+        "diastolic": 80,
+        "heart_rate": 72,
+        "respiration_rate": 16,
+        "spo2": 97,
+        "on_oxygen": False,
+        "temperature_c": 36.8,
+        "consciousness": "alert",
+        "pain_nrs": 3,
+        "neuro": "unchanged",
+    }
     assert nurse.post(f"/api/cases/{case_id}/observations", json=vitals).status_code == 200
     criteria = {
         "neuro_baseline": True,
@@ -275,5 +289,16 @@ def test_strict_api_input_false_is_not_a_pain_score(
     assert "pain.nrs" in bad.json()["detail"]
     after = radiologist.get(f"/api/cases/{case_id}").json()["assessment"]["outcome_targets"]["nrs_baseline"]
     assert after == before
-    vitals = {"systolic": "130", "diastolic": 80, "heart_rate": 72, "spo2": 97, "pain_nrs": 3, "neuro_unchanged": True}
+    vitals = {
+        "systolic": "130",
+        "diastolic": 80,
+        "heart_rate": 72,
+        "respiration_rate": 16,
+        "spo2": 97,
+        "on_oxygen": False,
+        "temperature_c": 36.8,
+        "consciousness": "alert",
+        "pain_nrs": 3,
+        "neuro": "unchanged",
+    }
     assert signed_in(N).post(f"/api/cases/{case_id}/observations", json=vitals).status_code in (409, 422)

@@ -5,11 +5,11 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
 
 from vertebro.clinical import ClinicPolicy
 from vertebro.errors import Conflict, InvalidInput
-from vertebro.pathway.machine import Action, State, evaluate
+from vertebro.pathway.machine import Action, Role, State, evaluate
+from vertebro.pathway.monitoring import ObservationSet
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import (
@@ -30,21 +30,106 @@ from vertebro.store.workflow.base import (
     record_audit,
 )
 from vertebro.store.workflow.chart import case_view
-from vertebro.store.workflow.steps import take_action
+from vertebro.store.workflow.steps import apply_facts, take_action
 
 
 @dataclass(frozen=True, slots=True)
 class LevelRecord:
-    """What the radiologist records for one treated level."""
+    """What the radiologist records for one treated level (product and volume may wait in a draft)."""
 
     level: str
     approach: str
     guidance: str
     contrast: bool
-    cement_product: str
-    cement_volume_ml: float
+    cement_product: str | None
+    cement_volume_ml: float | None
     leakage: str
     leakage_symptomatic: bool
+    leaks: tuple[str, ...] = ()
+
+    def sites(self) -> tuple[str, ...]:
+        """Every leak site recorded at this level (none for "none")."""
+        named = self.leaks or ((self.leakage,) if self.leakage != "none" else ())
+        return tuple(dict.fromkeys(site for site in named if site != "none"))
+
+
+@dataclass(frozen=True, slots=True)
+class RadiationDose:
+    """Fluoroscopy time and dose of the procedure; CT dose indices when CT guided a level (decision 0018)."""
+
+    fluoroscopy_minutes: float | None = None
+    dap_gy_cm2: float | None = None
+    air_kerma_mgy: float | None = None
+    ctdivol_mgy: float | None = None
+    dlp_mgy_cm: float | None = None
+
+
+def _local_day(moment: dt.datetime) -> dt.date:
+    return moment.astimezone().date()
+
+
+def signing_problems(
+    levels: list[LevelRecord],
+    *,
+    started_at: dt.datetime | None,
+    ended_at: dt.datetime | None,
+    dose: RadiationDose,
+    booked_on: dt.date | None,
+    date_change_reason: str | None,
+    now: dt.datetime,
+) -> list[str]:
+    """Return every reason the record cannot be signed yet (all at once), or nothing."""
+    problems: list[str] = []
+    if started_at is None:
+        problems.append("record the start time")
+    if ended_at is None:
+        problems.append("record the end time")
+    for moment, what in ((started_at, "start"), (ended_at, "end")):
+        if moment is not None and moment > now + dt.timedelta(minutes=5):
+            problems.append(f"the {what} time is in the future")
+    for level in levels:
+        if not level.cement_product:
+            problems.append(f"{level.level}: record the cement product")
+        if level.cement_volume_ml is None:
+            problems.append(f"{level.level}: record the cement volume")
+    fluoroscopy = any(lv.guidance == "fluoroscopy" for lv in levels)
+    ct = any(lv.guidance == "ct" for lv in levels)
+    if fluoroscopy and dose.fluoroscopy_minutes is None:
+        problems.append("record the fluoroscopy time")
+    if fluoroscopy and dose.dap_gy_cm2 is None and dose.air_kerma_mgy is None:
+        problems.append("record the dose: dose-area product (Gy·cm²) or reference air kerma (mGy)")
+    if ct and (dose.ctdivol_mgy is None or dose.dlp_mgy_cm is None):
+        problems.append("CT guided a level: record the CTDIvol (mGy) and the DLP (mGy·cm)")
+    if (
+        started_at is not None
+        and booked_on is not None
+        and _local_day(started_at) != booked_on
+        and not date_change_reason
+    ):
+        problems.append(
+            f"the procedure date {_local_day(started_at).isoformat()} differs from the booked date "
+            f"{booked_on.isoformat()}: give the reason (the aftercare dates then follow the procedure date)"
+        )
+    return problems
+
+
+def _apply_levels(record: ProcedureRecord, levels: list[LevelRecord]) -> None:
+    """Update the record's levels in place, by level (a re-saved draft keeps its rows; no unique-key clash)."""
+    existing = {row.level: row for row in record.levels}
+    kept = []
+    for level in levels:
+        row = existing.get(level.level) or ProcedureLevel(level=level.level)
+        sites = level.sites()
+        row.approach = level.approach
+        row.guidance = level.guidance
+        row.contrast = level.contrast
+        row.cement_product = (level.cement_product or "").strip() or None
+        row.cement_volume_ml = level.cement_volume_ml
+        row.leakage = sites[0] if sites else "none"
+        row.leaks = list(sites)
+        row.leakage_symptomatic = level.leakage_symptomatic and bool(sites)
+        kept.append(row)
+    record.levels = kept
 
 
 def record_procedure(
@@ -53,7 +138,7 @@ def record_procedure(
     *,
     levels: list[LevelRecord],
     sedation: bool,
-    started_at: dt.datetime,
+    started_at: dt.datetime | None,
     ended_at: dt.datetime | None,
     complications: list[str],
     notes: str | None,
@@ -62,56 +147,128 @@ def record_procedure(
     policy: ClinicPolicy,
     expected_version: int | None,
     technique: str = "vertebroplasty",
+    dose: RadiationDose | None = None,
+    date_change_reason: str | None = None,
 ) -> ProcedureRecord:
-    """Record (and optionally sign) the procedure level by level; signing moves the case to monitoring."""
+    """Save the procedure record as a draft (at any point of the procedure) or sign it.
+
+    Signing refuses with every missing item at once (start and end times, each level's cement product and
+    volume, the fluoroscopy time and dose, CT dose indices when CT guided, a reason when the procedure date
+    differs from the booked date); a signed record moves the case to monitoring, and a changed date moves the
+    case's procedure date (and sedation, when it differs from the plan) so that every dated aftercare item and
+    the escort follow the record.
+    """
     workflow = load_workflow(uow, case_id, for_update=True)
     check_version(workflow, expected_version)
     if workflow.state != State.IN_PROCEDURE.value:
         raise Conflict(f"the case is {workflow.state}: start the procedure first", field="state")
     if not levels:
         raise InvalidInput("record at least one treated level", field="levels")
+    if len({lv.level for lv in levels}) != len(levels):
+        raise InvalidInput("a level is listed twice", field="levels")
     if technique not in TECHNIQUES:
         raise InvalidInput(f"technique: use one of {', '.join(TECHNIQUES)}", field="technique")
-    if ended_at is not None and ended_at < started_at:
+    if started_at is not None and ended_at is not None and ended_at < started_at:
         raise InvalidInput("the end time is before the start time", field="ended_at")
+    for level in levels:
+        if level.leakage_symptomatic and not level.sites():
+            raise InvalidInput(f"{level.level}: a symptomatic leak needs its site", field=f"{level.level}.leakage")
+    dose = dose or RadiationDose()
+    reason = (date_change_reason or "").strip() or None
     record = uow.records.procedure(case_id)
     if record is not None and record.signed_at is not None:
         raise Conflict("the procedure record is signed and can no longer change", field="procedure")
-    level_rows = [ProcedureLevel(**dataclasses.asdict(level)) for level in levels]
+    now = utc_now()
+    facts = facts_of(workflow.case)
+    if sign:
+        problems = signing_problems(
+            levels,
+            started_at=started_at,
+            ended_at=ended_at,
+            dose=dose,
+            booked_on=facts.procedure_date,
+            date_change_reason=reason,
+            now=now,
+        )
+        if problems:
+            raise InvalidInput("not signed: " + "; ".join(problems), field="sign")
     if record is None:
-        record = ProcedureRecord(case_id=case_id, operator=actor.username, started_at=started_at, levels=level_rows)
+        record = ProcedureRecord(case_id=case_id, operator=actor.username, started_at=started_at or now, levels=[])
         uow.records.add(record)
-    else:
-        record.levels = level_rows
+    _apply_levels(record, levels)
     record.sedation = sedation
     record.technique = technique
-    record.started_at = started_at
+    record.started_at = started_at or record.started_at
+    record.start_recorded = started_at is not None
     record.ended_at = ended_at
     record.complications = [c for c in complications if c]
     record.notes = (notes or "").strip() or None
+    for name, value in dataclasses.asdict(dose).items():
+        setattr(record, name, value)
+    record.date_change_reason = reason
     uow.session.flush()
     record_audit(
         uow, actor, "update", "procedure", record.id, workflow.case.patient_id, levels=[lv.level for lv in levels]
     )
-    if sign:
-        if ended_at is None:
-            raise InvalidInput("record the end time before signing", field="ended_at")
+    if sign and started_at is not None:
+        record.operator = actor.username
         record.signed_by = actor.username
-        record.signed_at = utc_now()
+        record.signed_at = now
         uow.session.flush()
+        local = started_at.astimezone()
+        changes: dict[str, object] = {}
+        if facts.procedure_date != local.date():
+            changes["procedure_date"] = local.date().isoformat()
+            changes["procedure_time"] = local.time().isoformat("minutes")
+        if facts.sedation_planned is not sedation:  # the escort and aftercare follow what was given
+            changes["sedation_planned"] = sedation
+        if changes:
+            apply_facts(uow, workflow, changes, policy)
+            record_audit(
+                uow,
+                actor,
+                "update",
+                "case",
+                case_id,
+                workflow.case.patient_id,
+                fields=sorted(changes),
+                booked_on=None if facts.procedure_date is None else facts.procedure_date.isoformat(),
+                performed_on=local.date().isoformat(),
+                reason=reason,
+                source="signed procedure record",
+            )
         take_action(uow, case_id, Action.SIGN_PROCEDURE, actor, policy, expected_version=None)
     return record
 
 
-def record_observation(uow: UnitOfWork, case_id: int, *, kind: str, value: dict[str, Any], actor: Actor) -> Observation:
-    """Record a monitoring observation (vitals, neuro check, pain) while the patient is monitored."""
+def record_observation(uow: UnitOfWork, case_id: int, *, observation: ObservationSet, actor: Actor) -> Observation:
+    """Record a set of observations while the patient is monitored, with its NEWS2 score (monitoring.news2).
+
+    Every value outside its plausible range is refused at once, each naming its field.
+    """
+    problems = observation.problems()
+    if problems:
+        raise InvalidInput("; ".join(message for _, message in problems), field=problems[0][0])
     workflow = load_workflow(uow, case_id)
     if workflow.state not in (State.IN_PROCEDURE.value, State.MONITORING.value):
         raise Conflict(f"the case is {workflow.state}: observations are recorded during monitoring", field="state")
-    observation = Observation(case_id=case_id, kind=kind, value=value, recorded_by=actor.username)
-    uow.records.add(observation)
-    record_audit(uow, actor, "create", "observation", observation.id, workflow.case.patient_id, kind=kind)
-    return observation
+    value = observation.stored()
+    row = Observation(case_id=case_id, kind="vitals", value=value, recorded_by=actor.username)
+    uow.records.add(row)
+    uow.session.flush()
+    record_audit(
+        uow,
+        actor,
+        "create",
+        "observation",
+        row.id,
+        workflow.case.patient_id,
+        kind="vitals",
+        news2=value["news2"],
+        news2_risk=value["news2_risk"],
+        neuro=value["neuro"],
+    )
+    return row
 
 
 DISCHARGE_CRITERIA = (
@@ -120,6 +277,7 @@ DISCHARGE_CRITERIA = (
     "pain_not_above_baseline",
     "tolerating_oral_intake",
 )
+MIN_OVERRIDE_REASON = 10
 
 
 def discharge(
@@ -133,11 +291,27 @@ def discharge(
     actor: Actor,
     policy: ClinicPolicy,
     expected_version: int | None,
+    override_reason: str | None = None,
 ) -> Discharge:
-    """Discharge a monitored patient when every criterion is met (and, after sedation, the escort named)."""
+    """Discharge a monitored patient when every criterion is met (and, after sedation, the escort named).
+
+    Also refused before the planned monitoring time has passed, while the last NEWS2 is in an escalation band,
+    or after a changed neurological check (pathway.monitoring), unless a radiologist writes a reason: the
+    override is stored on the discharge, audited, and printed on the discharge sheet.
+    """
     workflow = load_workflow(uow, case_id, for_update=True)
     check_version(workflow, expected_version)
     facts = facts_of(workflow.case)
+    reason = (override_reason or "").strip() or None
+    if reason is not None:
+        if actor.role is not Role.RADIOLOGIST:
+            raise InvalidInput(
+                "only a radiologist can discharge despite the monitoring checks", field="override_reason"
+            )
+        if len(reason) < MIN_OVERRIDE_REASON:
+            raise InvalidInput(
+                f"write a reason of at least {MIN_OVERRIDE_REASON} characters to override", field="override_reason"
+            )
     missing = [name.replace("_", " ") for name in DISCHARGE_CRITERIA if not criteria.get(name)]
     if facts.sedation_planned and (aldrete is None or aldrete < 9):
         missing.append("Aldrete score of 9 or more")
@@ -147,20 +321,30 @@ def discharge(
     record.companion_name = (companion_name or "").strip() or None
     record.aftercare_issued = True
     view = case_view(uow, case_id, actor, policy, audit=False)
+    concerns = view.snapshot.monitoring_concerns
     snapshot = dataclasses.replace(
         view.snapshot,
         discharge_criteria_missing=tuple(missing),
         driver_confirmed=bool(record.driver_name),
         companion_confirmed=bool(record.companion_name),
+        override_reason=reason,
     )
     verdict = evaluate(Action.DISCHARGE, snapshot, actor.role)
     if not verdict.allowed:
         raise TransitionRefused(verdict)
+    overridden = list(concerns) if reason else []
+    record.override_reason = reason if overridden else None
+    record.override_by = actor.username if overridden else None
+    record.overridden = overridden or None
     if uow.records.discharge(case_id) is None:
         uow.records.add(record)
     workflow.state = State.DISCHARGED.value
     workflow.updated_at = utc_now()
     uow.session.flush()
+    if overridden:
+        record_audit(
+            uow, actor, "override", "discharge", case_id, workflow.case.patient_id, reason=reason, overridden=overridden
+        )
     record_audit(
         uow,
         actor,

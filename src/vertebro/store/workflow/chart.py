@@ -7,9 +7,12 @@ from typing import Any
 
 from vertebro.clinical import Assessment, Case, ClinicPolicy, assess, assessment_json
 from vertebro.clinical.recommendation import AUGMENTATION
+from vertebro.clinical.recovery import monitoring_minutes
 from vertebro.errors import NotFound
 from vertebro.pathway.checklist import Confirmations, missing_items
 from vertebro.pathway.machine import CaseSnapshot, State, Verdict, available
+from vertebro.pathway.monitoring import MonitoringStatus, monitoring_status
+from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import (
     AuditEntry,
@@ -55,6 +58,7 @@ class CaseView:
     follow_ups: tuple[FollowUp, ...]
     complications: tuple[Complication, ...]
     documentation_missing: tuple[str, ...]
+    monitoring: MonitoringStatus | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,6 +108,22 @@ def case_snapshot(view_parts: dict[str, Any]) -> CaseSnapshot:
         discharge_criteria_missing=tuple(view_parts.get("discharge_missing", ())),
         aftercare_issued=bool(discharge and discharge.aftercare_issued),
         closing_reason=view_parts.get("closing_reason"),
+        monitoring_concerns=view_parts["monitoring"].concerns if view_parts.get("monitoring") else (),
+    )
+
+
+def monitoring_of(
+    procedure: ProcedureRecord | None, observations: tuple[Observation, ...], policy: ClinicPolicy
+) -> MonitoringStatus:
+    """Return where monitoring stands: the recovery plan's time for the levels and sedation recorded, from the
+    recorded end of the procedure, and the observation sets (pathway.monitoring)."""
+    levels = len(procedure.levels) if procedure is not None else 1
+    planned = monitoring_minutes(max(levels, 1), bool(procedure and procedure.sedation), policy)
+    return monitoring_status(
+        now=utc_now(),
+        procedure_end=None if procedure is None else procedure.ended_at,
+        planned_minutes=planned,
+        observations=[o.value for o in observations if o.kind == "vitals"],
     )
 
 
@@ -135,6 +155,9 @@ def view_of_workflow(
     }
     if state is State.PREPARED:  # only booking looks at it: the recorded start, judged now (booking.feasible_start)
         parts["holds_completable"] = start_allowed(facts, policy)
+    observations = tuple(uow.records.observations(case_id)) if treated else ()
+    if state is State.MONITORING:
+        parts["monitoring"] = monitoring_of(parts["procedure"], observations, policy)
     snapshot = case_snapshot(parts)
     if audit:
         record_audit(uow, actor, "read", "case", case_id, workflow.case.patient_id)
@@ -149,11 +172,12 @@ def view_of_workflow(
         actions=tuple(available(snapshot, actor.role)),
         booking=parts["booking"],
         procedure=parts["procedure"],
-        observations=tuple(uow.records.observations(case_id)) if treated else (),
+        observations=observations,
         discharge=parts["discharge"],
         follow_ups=tuple(uow.records.follow_ups(case_id)) if treated else (),
         complications=tuple(uow.records.complications(case_id)) if treated else (),
         documentation_missing=documentation_missing(facts, assessment),
+        monitoring=parts.get("monitoring"),
     )
 
 

@@ -12,9 +12,11 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from vertebro.clinical.news2 import Consciousness
 from vertebro.errors import PreconditionRequired
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Action, Role
+from vertebro.pathway.monitoring import NeuroCheck, ObservationSet
 from vertebro.store import workflow as svc
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 
@@ -113,10 +115,23 @@ class LevelIn(Strict):
     approach: Literal["unipedicular", "bipedicular"]
     guidance: Literal["fluoroscopy", "ct"]
     contrast: bool
-    cement_product: str = Field(min_length=1, max_length=64)
-    cement_volume_ml: float = Field(gt=0, le=20)
-    leakage: Literal["none", "venous", "disc", "epidural", "foraminal", "paravertebral"]
+    cement_product: str | None = Field(default=None, min_length=1, max_length=64)
+    cement_volume_ml: float | None = Field(default=None, gt=0, le=20)
+    leakage: Literal["none", "venous", "disc", "epidural", "foraminal", "paravertebral"] = "none"
+    leaks: list[Literal["venous", "disc", "epidural", "foraminal", "paravertebral"]] = Field(
+        default_factory=list, max_length=5
+    )
     leakage_symptomatic: bool = False
+
+
+class DoseIn(Strict):
+    """Fluoroscopy time and dose; CT dose indices when CT guided a level (all required to sign)."""
+
+    fluoroscopy_minutes: float | None = Field(default=None, ge=0, le=600)
+    dap_gy_cm2: float | None = Field(default=None, ge=0, le=100000)
+    air_kerma_mgy: float | None = Field(default=None, ge=0, le=100000)
+    ctdivol_mgy: float | None = Field(default=None, ge=0, le=10000)
+    dlp_mgy_cm: float | None = Field(default=None, ge=0, le=100000)
 
 
 class ProcedureIn(Strict):
@@ -125,22 +140,30 @@ class ProcedureIn(Strict):
     levels: list[LevelIn] = Field(min_length=1, max_length=24)
     technique: Literal["vertebroplasty", "kyphoplasty"] = "vertebroplasty"
     sedation: bool
-    started_at: Moment
+    started_at: Moment | None = None
     ended_at: Moment | None = None
     complications: list[str] = Field(default_factory=list, max_length=20)
     notes: str | None = Field(default=None, max_length=4000)
+    dose: DoseIn = DoseIn()
+    date_change_reason: str | None = Field(default=None, max_length=500)
     sign: bool = False
 
 
 class ObservationIn(Strict):
-    """Vitals and a neurological check."""
+    """A set of observations: vitals for NEWS2 (plausible ranges checked by the service, every field outside its
+    range named), pain and the neurological check (unchanged, changed or not done)."""
 
-    systolic: int = Field(ge=50, le=260)
-    diastolic: int = Field(ge=20, le=160)
-    heart_rate: int = Field(ge=20, le=220)
-    spo2: int = Field(ge=50, le=100)
-    pain_nrs: int = Field(ge=0, le=10)
-    neuro_unchanged: bool
+    systolic: int
+    diastolic: int
+    heart_rate: int
+    respiration_rate: int
+    spo2: int
+    on_oxygen: bool
+    temperature_c: float
+    consciousness: Literal["alert", "confusion", "voice", "pain", "unresponsive"]
+    pain_nrs: int
+    neuro: Literal["unchanged", "changed", "not_done"]
+    spo2_scale_2: bool = False
 
 
 class DischargeIn(Strict):
@@ -153,6 +176,7 @@ class DischargeIn(Strict):
     aldrete: int | None = Field(default=None, ge=0, le=10)
     driver_name: str | None = Field(default=None, max_length=200)
     companion_name: str | None = Field(default=None, max_length=200)
+    override_reason: str | None = Field(default=None, max_length=2000)
 
 
 class FollowUpIn(Strict):
@@ -415,13 +439,20 @@ def post_procedure(
     svc.record_procedure(
         uow,
         case_id,
-        levels=[svc.LevelRecord(**lv.model_dump()) for lv in body.levels],
+        levels=[
+            svc.LevelRecord(
+                **{**lv.model_dump(), "leaks": tuple(lv.leaks) or ((lv.leakage,) if lv.leakage != "none" else ())}
+            )
+            for lv in body.levels
+        ],
         technique=body.technique,
         sedation=body.sedation,
         started_at=body.started_at,
         ended_at=body.ended_at,
         complications=body.complications,
         notes=body.notes,
+        dose=svc.RadiationDose(**body.dose.model_dump()),
+        date_change_reason=body.date_change_reason,
         sign=body.sign,
         actor=staff.actor,
         policy=policy,
@@ -440,7 +471,15 @@ def post_observation(
     policy: Policy,
 ) -> Response:
     """Record vitals and a neurological check."""
-    svc.record_observation(uow, case_id, kind="vitals", value=body.model_dump(), actor=staff.actor)
+    values = body.model_dump()
+    observation = ObservationSet(
+        **{
+            **values,
+            "consciousness": Consciousness(values["consciousness"]),
+            "neuro": NeuroCheck(values["neuro"]),
+        }
+    )
+    svc.record_observation(uow, case_id, observation=observation, actor=staff.actor)
     uow.commit()
     return _case_out(uow, case_id, staff, policy)
 
@@ -466,6 +505,7 @@ def post_discharge(
         actor=staff.actor,
         policy=policy,
         expected_version=if_match(match),
+        override_reason=body.override_reason,
     )
     uow.commit()
     return _case_out(uow, case_id, staff, policy)

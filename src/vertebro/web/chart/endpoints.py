@@ -13,13 +13,16 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from vertebro.clinical.news2 import Consciousness
 from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.intake.answers import PORTAL_WORDS
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Action, Role
+from vertebro.pathway.monitoring import NeuroCheck, ObservationSet
 from vertebro.store import workflow as svc
 from vertebro.store.models import LEAKAGE, TECHNIQUES
 from vertebro.store.portal.cases import from_the_portal
+from vertebro.web.chart import care_forms
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.referrals.endpoints import CAUSES
@@ -70,6 +73,10 @@ def _chart(
         feasibility=feasibility,
         portal_words=PORTAL_WORDS,
         today=dt.date.today().isoformat(),
+        procedure_values=care_forms.procedure_form_values,
+        selected_leaks=care_forms.selected_leaks,
+        observation_words=care_forms.observation_words,
+        dose_fields=care_forms.DOSE_FIELDS,
     )
 
 
@@ -366,6 +373,29 @@ def cancel_booking(
     )
 
 
+def procedure_levels(form: FormData) -> list[svc.LevelRecord]:
+    """The levels of the procedure form; product and volume may be empty in a draft (signing requires them)."""
+    levels = []
+    for level in form.all("level"):
+        prefix = f"{level}."
+        leaks = tuple(site for site in form.lists.get(prefix + "leaks", []) if site in LEAKAGE and site != "none")
+        leakage = form.choice(prefix + "leakage", LEAKAGE) if form.raw.get(prefix + "leakage") else "none"
+        levels.append(
+            svc.LevelRecord(
+                level=level,
+                approach=form.choice(prefix + "approach", ("unipedicular", "bipedicular")),
+                guidance=form.choice(prefix + "guidance", ("fluoroscopy", "ct")),
+                contrast=form.checked(prefix + "contrast"),
+                cement_product=form.text(prefix + "cement_product", 64),
+                cement_volume_ml=form.number(prefix + "cement_volume_ml", 0.1, 20),
+                leakage=leaks[0] if leaks else leakage,
+                leakage_symptomatic=form.checked(prefix + "leakage_symptomatic"),
+                leaks=leaks or ((leakage,) if leakage != "none" else ()),
+            )
+        )
+    return levels
+
+
 @router.post("/cases/{case_id}/procedure")
 def record_procedure(
     request: Request,
@@ -378,38 +408,50 @@ def record_procedure(
     """The procedure record, level by level; 'sign' signs it and starts monitoring."""
 
     def work() -> None:
-        levels = []
-        for level in form.all("level"):
-            prefix = f"{level}."
-            levels.append(
-                svc.LevelRecord(
-                    level=level,
-                    approach=form.choice(prefix + "approach", ("unipedicular", "bipedicular")),
-                    guidance=form.choice(prefix + "guidance", ("fluoroscopy", "ct")),
-                    contrast=form.checked(prefix + "contrast"),
-                    cement_product=form.required_text(prefix + "cement_product", 64),
-                    cement_volume_ml=form.required_number(prefix + "cement_volume_ml", 0.1, 20),
-                    leakage=form.choice(prefix + "leakage", LEAKAGE),
-                    leakage_symptomatic=form.checked(prefix + "leakage_symptomatic"),
-                )
-            )
+        sign = form.raw.get("sign") == "1"
         svc.record_procedure(
             uow,
             case_id,
-            levels=levels,
+            levels=procedure_levels(form),
             sedation=form.checked("sedation"),
             technique=form.choice("technique", TECHNIQUES) if form.raw.get("technique") else "vertebroplasty",
-            started_at=form.moment("started_at"),
+            started_at=form.optional_moment("started_at"),
             ended_at=form.optional_moment("ended_at"),
             complications=[c.strip() for c in (form.text("complications", 2000) or "").split(";")],
             notes=form.text("notes", 4000),
-            sign=form.raw.get("sign") == "1",
+            sign=sign,
             actor=staff.actor,
             policy=policy,
             expected_version=form.version(),
+            dose=svc.RadiationDose(
+                fluoroscopy_minutes=form.number("fluoroscopy_minutes", 0, 600),
+                dap_gy_cm2=form.number("dap_gy_cm2", 0, 100000),
+                air_kerma_mgy=form.number("air_kerma_mgy", 0, 100000),
+                ctdivol_mgy=form.number("ctdivol_mgy", 0, 10000),
+                dlp_mgy_cm=form.number("dlp_mgy_cm", 0, 100000),
+            ),
+            date_change_reason=form.text("date_change_reason", 500),
         )
 
     return _submit(request, uow, staff, policy, case_id, form, "procedure", work, "procedure")
+
+
+def observation_set(form: FormData) -> ObservationSet:
+    """A set of observations from the chart's form: whole numbers parsed here, plausible ranges checked by the
+    service (every value outside its range named at once); consciousness and the neurological check are choices."""
+    return ObservationSet(
+        systolic=form.required_integer("systolic", 0, 999),
+        diastolic=form.required_integer("diastolic", 0, 999),
+        heart_rate=form.required_integer("heart_rate", 0, 999),
+        respiration_rate=form.required_integer("respiration_rate", 0, 999),
+        spo2=form.required_integer("spo2", 0, 999),
+        on_oxygen=form.choice("oxygen", ("air", "oxygen")) == "oxygen",
+        temperature_c=form.required_number("temperature_c", 0, 99),
+        consciousness=Consciousness(form.choice("consciousness", [c.value for c in Consciousness])),
+        pain_nrs=form.required_integer("pain_nrs", 0, 999),
+        neuro=NeuroCheck(form.choice("neuro", [n.value for n in NeuroCheck])),
+        spo2_scale_2=form.raw.get("spo2_scale") == "2",
+    )
 
 
 @router.post("/cases/{case_id}/observations")
@@ -424,15 +466,7 @@ def record_observation(
     """Vitals and a neurological check while monitoring."""
 
     def work() -> None:
-        value = {
-            "systolic": form.required_number("systolic", 50, 260),
-            "diastolic": form.required_number("diastolic", 20, 160),
-            "heart_rate": form.required_number("heart_rate", 20, 220),
-            "spo2": form.required_number("spo2", 50, 100),
-            "pain_nrs": form.required_integer("pain_nrs", 0, 10),
-            "neuro_unchanged": form.checked("neuro_unchanged"),
-        }
-        svc.record_observation(uow, case_id, kind="vitals", value=value, actor=staff.actor)
+        svc.record_observation(uow, case_id, observation=observation_set(form), actor=staff.actor)
 
     return _submit(request, uow, staff, policy, case_id, form, "monitoring", work, "observation")
 
@@ -465,6 +499,7 @@ def discharge(
             actor=staff.actor,
             policy=policy,
             expected_version=form.version(),
+            override_reason=form.text("override_reason", 2000),
         ),
         "discharged",
     )

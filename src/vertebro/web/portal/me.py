@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.clinical import assess
-from vertebro.education.documents import personal_document, stored_case
+from vertebro.education.documents import performed_of, personal_document, stored_case, with_procedure
 from vertebro.education.handouts import Clinic, HandoutNotReady, discharge_sheet, preparation_handout
 from vertebro.education.kinds import DocumentKind
 from vertebro.education.pdf import html_to_pdf
@@ -205,7 +205,14 @@ def _plan(request: Request, uow: UoW, patient: CurrentPatient, policy: Policy, c
     plan: dict[str, Any] = {"preparation": None, "aftercare": None, "not_ready": None}
     try:
         plan["preparation"] = preparation_handout(case, assessment, policy, produced_on=today, clinic=_clinic(request))
-        plan["aftercare"] = discharge_sheet(case, assessment, policy, produced_on=today, clinic=_clinic(request))
+        plan["aftercare"] = discharge_sheet(
+            case,
+            assessment,
+            policy,
+            produced_on=today,
+            clinic=_clinic(request),
+            performed=performed_of(with_procedure(uow, record)),
+        )
     except HandoutNotReady as error:
         plan["not_ready"] = error.message
     return plan
@@ -227,7 +234,7 @@ def document(
     """The preparation or aftercare plan as PDF (computed now from the stored record; the read is audited)."""
     if kind is DocumentKind.PROCEDURE_REPORT:
         raise NotFound("the procedure report is sent to your doctor; ask us for a copy", field="kind")
-    record = _own_record(uow, patient, case_id, "portal:document", kind=kind.value)
+    record = with_procedure(uow, _own_record(uow, patient, case_id, "portal:document", kind=kind.value))
     rendered = personal_document(record, kind, policy, as_of=dt.date.today(), clinic=_clinic(request))
     uow.commit()
     return Response(
