@@ -120,7 +120,7 @@ def test_the_appointment_is_fulfilled_once_the_procedure_is_signed(
     assert [a["status"] for a in appointments(coordinator, patient_id)] == ["booked"]
     assert act(nurse, case_id, "POST", "/actions/start_procedure").status_code == 200
     assert [a["status"] for a in appointments(coordinator, patient_id)] == ["booked"]
-    began = dt.datetime.now(dt.UTC).replace(microsecond=0)
+    began = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
     level = {
         "level": "L1",
         "approach": "bipedicular",
@@ -135,6 +135,8 @@ def test_the_appointment_is_fulfilled_once_the_procedure_is_signed(
         "sedation": False,
         "started_at": began.isoformat(),
         "ended_at": (began + dt.timedelta(minutes=45)).isoformat(),
+        "dose": {"fluoroscopy_minutes": 4.2, "dap_gy_cm2": 18.5},
+        "date_change_reason": "Brought forward: a slot fell free and the patient could come at once.",
         "sign": True,
     }
     signed = act(radiologist, case_id, "POST", "/procedure", body)
