@@ -581,6 +581,17 @@ SOURCES: dict[str, Source] = {
             None,
             _S,
         ),
+        # --- issue 12, "unknown is a value" and the allergy matcher ---
+        Source(
+            "snomed-ct-substances",
+            "SNOMED International. SNOMED CT International Edition, November 2024 release notes, section 2.6.1 "
+            "(contrast media substances: 385420005, 426722004 and their new iodinated and barium-based "
+            "subtypes); the PMMA, barium sulfate, latex and 'no known allergy' codes read only in published "
+            "value sets (DICOM PS3.16 CID 12, HL7 examples)",
+            "https://www.snomed.org/",
+            2024,
+            _S2,
+        ),
     )
 }
 

@@ -9,6 +9,7 @@ from vertebro.clinical.facts import Case
 from vertebro.clinical.findings import CaseFindings, Disease
 from vertebro.clinical.policy import ClinicPolicy
 from vertebro.clinical.rules import Rule, rule
+from vertebro.clinical.safety_facts import unrecorded
 from vertebro.clinical.verdicts import Category, ProfileVerdict
 
 R_INFECTION_FIRST = rule(
@@ -43,6 +44,17 @@ R_IMAGING_FIRST = rule(
     "SPECT-CT when MRI is not possible.",
     "acr-vcf-2018",
     "hirsch-2018",
+)
+R_RECORD_FIRST = rule(
+    "recommendation.record_safety_facts",
+    "While a fact that can contraindicate augmentation is not recorded (pregnancy status where it "
+    "applies, fever, infection, cancer history, neurological deficit, coagulopathy, allergies, the "
+    "medication list, inpatient status, acuity imaging of each level), the next step is to record it, "
+    "not an augmentation.",
+    "cms-lcd-pva",
+    "acr-vcf-2018",
+    "cirse-2017",
+    "local-policy",
 )
 R_DEFAULT_PROFILE = rule(
     "recommendation.default_profile",
@@ -86,6 +98,7 @@ class Treatment(StrEnum):
     SURGICAL_REFERRAL = "surgical_referral"
     INFECTION_WORKUP = "infection_workup"
     RADIATION_ONCOLOGY_CONSULT = "radiation_oncology_consult"
+    RECORD_SAFETY_FACTS = "record_safety_facts"
 
 
 AUGMENTATION = (Treatment.VERTEBROPLASTY, Treatment.KYPHOPLASTY)
@@ -189,6 +202,10 @@ def recommend(case: Case, findings: CaseFindings, default: ProfileVerdict, polic
     if case.patient.pregnant:
         why.append((R_PREGNANCY, "patient is pregnant"))
         return result(Treatment.CONSERVATIVE_CARE)
+    gaps = unrecorded(case, policy)
+    if gaps and not (findings.acuity_pending and all(g.kind == "imaging" for g in gaps)):
+        why.append((R_RECORD_FIRST, "record first: " + "; ".join(g.label for g in gaps)))
+        return result(Treatment.RECORD_SAFETY_FACTS)
     if findings.acuity_pending:
         why.append((R_IMAGING_FIRST, "acuity not imaged at " + ", ".join(levels)))
         return result(Treatment.IMAGING_FIRST)

@@ -266,7 +266,13 @@ def _document(resources: list[Resource], as_of: dt.date | None, origins: dict[st
     for allergy in (r for r in resources if r.get("resourceType") == "AllergyIntolerance"):
         concept = allergy.get("code") or {}
         name = concept.get("text") or next((c.get("display") for c in concept.get("coding") or []), None)
-        if name:
+        coded = next((c for c in concept.get("coding") or [] if c.get("system") and c.get("code")), None)
+        if coded is not None:  # keep the code: the allergy matcher reads it first
+            entry: dict[str, Any] = {"code": coded["code"], "system": coded["system"]}
+            if name:
+                entry["text"] = name[:100]
+            document.setdefault("allergies", []).append(entry)
+        elif name:
             document.setdefault("allergies", []).append(name)
     if "age" not in document["patient"]:
         age = _age(patient.get("birthDate"), as_of or dt.date.today())
