@@ -203,11 +203,15 @@ def recommend(case: Case, findings: CaseFindings, default: ProfileVerdict, polic
         why.append((R_PREGNANCY, "patient is pregnant"))
         return result(Treatment.CONSERVATIVE_CARE)
     gaps = unrecorded(case, policy)
-    if gaps and not (findings.acuity_pending and all(g.kind == "imaging" for g in gaps)):
+    if any(g.kind != "imaging" for g in gaps):
         why.append((R_RECORD_FIRST, "record first: " + "; ".join(g.label for g in gaps)))
         return result(Treatment.RECORD_SAFETY_FACTS)
     if findings.acuity_pending:
         why.append((R_IMAGING_FIRST, "acuity not imaged at " + ", ".join(levels)))
+        return result(Treatment.IMAGING_FIRST)
+    if gaps:  # a level not imaged next to an unhealed one: image it before deciding the session
+        unimaged = [g.path.split(".")[1] for g in gaps]
+        why.append((R_IMAGING_FIRST, "acuity not imaged at " + ", ".join(unimaged)))
         return result(Treatment.IMAGING_FIRST)
     if default.category is Category.APPROPRIATE and levels:
         kind, text = _augmentation_kind(case, findings)

@@ -1,9 +1,10 @@
 """Safety facts: the facts that can make augmentation unsafe or change a verdict, and which are not recorded.
 
 *Not recorded* is a value of its own, never read as "no": a pregnant or bacteraemic patient whose
-record simply lacks the fact must not come out "appropriate". Every profile calls
-:func:`require_recorded` (through ``profiles.common.apply_scope`` or directly), so while one of these
-is missing no profile is better than *uncertain*, the fact is listed as missing, the recommendation is
+record simply lacks the fact must not come out "appropriate". Every indication
+profile calls :func:`require_recorded` through ``profiles.common.apply_scope`` (the ASRA bleeding-risk
+profile for the facts it judges: the medication list and coagulopathy), so while one of these is
+missing no profile is better than *uncertain*, the fact is listed as missing, the recommendation is
 not an augmentation and the pre-procedure checklist refuses booking naming it.
 """
 
@@ -88,7 +89,17 @@ def unrecorded(case: Case, policy: ClinicPolicy) -> tuple[SafetyFact, ...]:
     return tuple(gaps)
 
 
-def require_recorded(builder: VerdictBuilder, case: Case, policy: ClinicPolicy) -> None:
-    """List every unrecorded safety fact as missing, which holds the verdict at uncertain at best."""
+BLEEDING_FACTS = ("medications", "coagulopathy_uncorrectable")
+"""The safety facts the ASRA bleeding-risk profile judges; it does not judge pregnancy or infection."""
+
+
+def require_recorded(
+    builder: VerdictBuilder, case: Case, policy: ClinicPolicy, only: tuple[str, ...] | None = None
+) -> None:
+    """List every unrecorded safety fact (or only those at the ``only`` paths) as missing, which holds the
+    verdict at uncertain at best (rule general.safety_facts_recorded).
+    """
     for gap in unrecorded(case, policy):
+        if only is not None and gap.path not in only:
+            continue
         builder.need(R_PREGNANCY_STATUS if gap.path == "patient.pregnant" else R_RECORDED, gap.label)

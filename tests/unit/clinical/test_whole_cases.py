@@ -139,14 +139,14 @@ CASES = [
         'Hirsch 2018 pathway "excludes high-velocity trauma".',
         (N, N, N, N, A),
         "surgical_referral",
-        changes={"patient": {"age": 45}},
+        changes={"patient": {"age": 45, "pregnant": False}},
         fracture={"cause": "high_energy_trauma"},
     ),
     WholeCase(
         "acuity-not-imaged",
         'LCD: "Acute or subacute VCF documented by imaging"; Hirsch: "MRI preferred; bone scan or CT if MRI '
-        'impossible".',
-        (A, U, U, U, A),
+        'impossible"; acuity imaging is a safety fact: not recorded, no profile is better than uncertain.',
+        (U, U, U, U, A),
         "imaging_first",
         fracture={"mri_edema": None},
     ),

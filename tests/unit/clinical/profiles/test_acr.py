@@ -30,13 +30,16 @@ def test_v2_osteoporotic_fracture_without_red_flags_is_usually_appropriate(cause
 
 
 @pytest.mark.rule("acr.v2_osteoporotic")
-def test_v2_applies_with_or_without_mri_oedema() -> None:
-    """ACR 2018 V2 rates VA usually appropriate "with or without MRI oedema": an osteoporotic fracture whose
-    acuity has not been imaged yet is still rated usually appropriate by ACR."""
+@pytest.mark.rule("general.safety_facts_recorded")
+def test_v2_without_acuity_imaging_waits_for_the_imaging() -> None:
+    """ACR 2018 V2 covers a fracture "with or without MRI oedema", but variant 1 asks for MRI when the fracture
+    is new and not yet worked up: while no imaging shows the level's acuity, ACR is held at "may be appropriate"
+    and the imaging is listed as missing."""
     a = assessed(fracture={"mri_edema": None})
-    assert category(a, ACR) == "appropriate"
+    assert category(a, ACR) == "uncertain"
     assert "acr.v2_osteoporotic" in rule_ids(a, ACR)
     assert "acr.2022_oedema_or_cleft" not in rule_ids(a, ACR)
+    assert any("acuity imaging of L1" in m for m in a.profiles[ACR].missing)
 
 
 @pytest.mark.rule("acr.v2_osteoporotic")
