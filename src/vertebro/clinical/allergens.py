@@ -76,9 +76,15 @@ SUBSTANCE_CODES: dict[str, SubstanceCode] = {
         ),
         SubstanceCode("25419009", "Barium sulfate (substance)", Allergen.BARIUM, _S2, _CID12),
         SubstanceCode(
-            "1348316000", "Barium-based radiographic imaging contrast media (substance)", Allergen.BARIUM, _S, _RELEASE_NOTES
+            "1348316000",
+            "Barium-based radiographic imaging contrast media (substance)",
+            Allergen.BARIUM,
+            _S,
+            _RELEASE_NOTES,
         ),
-        SubstanceCode("426722004", "Iodinated contrast media (substance)", Allergen.IODINATED_CONTRAST, _S, _RELEASE_NOTES),
+        SubstanceCode(
+            "426722004", "Iodinated contrast media (substance)", Allergen.IODINATED_CONTRAST, _S, _RELEASE_NOTES
+        ),
         SubstanceCode(
             "1348252003",
             "Iodinated radiographic imaging contrast media (substance)",

@@ -208,7 +208,9 @@ class Case(Fact):
     allergies: list[AllergyEntry] | None = Field(
         default=None,
         max_length=50,
-        description="Recorded allergies (text or coded); [] or 'no known allergy' = reviewed: none; absent = not reviewed.",
+        description=(
+            "Recorded allergies (text or coded); [] or 'no known allergy' = reviewed: none; absent = not reviewed."
+        ),
     )
     medications: list[Medication] | None = Field(
         default=None,

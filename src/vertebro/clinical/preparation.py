@@ -150,8 +150,16 @@ def _labs(
 
 
 _ALLERGY_ITEMS: dict[Allergen, tuple[str, Status, Rule]] = {
-    Allergen.CEMENT: ("cement or opacifier allergy, radiologist to decide before booking", Status.ATTENTION, R_CEMENT_ALLERGY),
-    Allergen.BARIUM: ("cement or opacifier allergy, radiologist to decide before booking", Status.ATTENTION, R_CEMENT_ALLERGY),
+    Allergen.CEMENT: (
+        "cement or opacifier allergy, radiologist to decide before booking",
+        Status.ATTENTION,
+        R_CEMENT_ALLERGY,
+    ),
+    Allergen.BARIUM: (
+        "cement or opacifier allergy, radiologist to decide before booking",
+        Status.ATTENTION,
+        R_CEMENT_ALLERGY,
+    ),
     Allergen.IODINATED_CONTRAST: (
         "contrast premedication or a technique without contrast",
         Status.ATTENTION,

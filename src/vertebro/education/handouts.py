@@ -15,8 +15,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from vertebro.clinical.assessment import Assessment
 from vertebro.clinical.allergens import allergy_labels
+from vertebro.clinical.assessment import Assessment
 from vertebro.clinical.evidence import source
 from vertebro.clinical.facts import Case
 from vertebro.clinical.levels import region

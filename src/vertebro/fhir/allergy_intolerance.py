@@ -8,9 +8,7 @@ from vertebro.fhir.codes import system
 from vertebro.fhir.elements import Resource, case_identifier, concept, reference
 
 
-def allergy_intolerance(
-    resource_id: str, patient_id: int, case_id: int, substance: str | dict[str, Any]
-) -> Resource:
+def allergy_intolerance(resource_id: str, patient_id: int, case_id: int, substance: str | dict[str, Any]) -> Resource:
     """Return the AllergyIntolerance of one allergy: the substance as text, or coded as recorded."""
     if isinstance(substance, dict):
         coding = {"system": substance["system"], "code": substance["code"]}

@@ -22,10 +22,8 @@ from vertebro.clinical.facts import CodedAllergy
 from vertebro.clinical.findings import case_findings
 from vertebro.clinical.policy import DEFAULT_POLICY
 
-MATCHING = "allergy.matching"
 
-
-@pytest.mark.rule(MATCHING)
+@pytest.mark.rule("allergy.matching")
 @pytest.mark.parametrize(
     ("text", "allergen"),
     [
@@ -63,7 +61,7 @@ def test_synonyms_are_matched_as_whole_words(text: str, allergen: Allergen) -> N
     assert classify(text).allergen is allergen
 
 
-@pytest.mark.rule(MATCHING)
+@pytest.mark.rule("allergy.matching")
 @pytest.mark.parametrize(
     ("code", "allergen"),
     [
@@ -83,7 +81,7 @@ def test_snomed_codes_are_matched_before_the_text(code: str, allergen: Allergen)
     assert classify(entry).matched_by == f"code {code}"
 
 
-@pytest.mark.rule(MATCHING)
+@pytest.mark.rule("allergy.matching")
 def test_an_unknown_code_falls_back_to_the_text_and_another_system_is_not_read_as_snomed() -> None:
     """Codes are matched in their own system only; the text is always read as well."""
     assert classify(CodedAllergy(code="999", system=SNOMED, text="X-ray dye")).allergen is Allergen.IODINATED_CONTRAST
@@ -106,7 +104,7 @@ def test_every_code_says_how_firmly_it_was_confirmed() -> None:
     }
 
 
-@pytest.mark.rule(MATCHING)
+@pytest.mark.rule("allergy.matching")
 @pytest.mark.parametrize("text", ["methacrylate", "acrylic", "PMMA", "barium", "X-ray dye", "iohexol", "latex"])
 def test_the_screen_and_the_preparation_list_agree(text: str) -> None:
     """One matcher for every reader: what the contraindication screen calls a cement or contrast allergy, the
@@ -134,7 +132,7 @@ def test_acrylic_allergy_is_a_cement_contraindication() -> None:
     assert category(assessed({"allergies": ["acrylic"]}), "acr") == "contraindicated"
 
 
-@pytest.mark.rule(MATCHING)
+@pytest.mark.rule("allergy.matching")
 def test_no_known_allergy_records_the_review_and_is_no_allergy() -> None:
     """A "no known allergy" entry (SNOMED CT 716186003) means the list was reviewed and is empty."""
     for entry in ("NKDA", CodedAllergy(code="716186003", system=SNOMED)):

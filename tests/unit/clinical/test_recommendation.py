@@ -187,7 +187,11 @@ def test_a_level_awaiting_imaging_is_imaged_before_the_unhealed_one_is_treated()
     a = assessed({"fractures": fractures})
     rec = a.recommendation
     assert rec.treatment is Treatment.IMAGING_FIRST
-    assert any("T12" in detail for rule_id, detail in ((r.id, d) for r, d in rec.why) if rule_id == "recommendation.imaging_first")
+    assert any(
+        "T12" in detail
+        for rule_id, detail in ((r.id, d) for r, d in rec.why)
+        if rule_id == "recommendation.imaging_first"
+    )
     assert "fractures.T12.imaging" in {g.path for g in a.unrecorded}
 
 

@@ -27,8 +27,6 @@ from vertebro.clinical.safety_facts import unrecorded
 from vertebro.clinical.verdicts import FAVOURABILITY, Category
 from vertebro.pathway.checklist import Confirmations, missing_items
 
-RECORDED = "general.safety_facts_recorded"
-PREGNANCY = "general.pregnancy_status_recorded"
 RECORD_FIRST = "recommendation.record_safety_facts"
 
 SIMPLE_FACTS: dict[str, dict[str, Any]] = {
@@ -54,8 +52,8 @@ def test_the_complete_base_case_records_every_safety_fact() -> None:
     assert category(a, "acr") == "appropriate"
 
 
-@pytest.mark.rule(RECORDED)
-@pytest.mark.rule(RECORD_FIRST)
+@pytest.mark.rule("general.safety_facts_recorded")
+@pytest.mark.rule("recommendation.record_safety_facts")
 @pytest.mark.parametrize("path", sorted(SIMPLE_FACTS))
 def test_a_safety_fact_not_recorded_is_missing_caps_every_profile_and_stops_augmentation(path: str) -> None:
     """CMS LCD: "Absolute: ... active infection"; ACR 2018 variant 3: "contraindication to VA (pregnancy,
@@ -73,7 +71,7 @@ def test_a_safety_fact_not_recorded_is_missing_caps_every_profile_and_stops_augm
     assert any(r.id == RECORD_FIRST and label in detail for r, detail in a.recommendation.why)
 
 
-@pytest.mark.rule(RECORDED)
+@pytest.mark.rule("general.safety_facts_recorded")
 def test_booking_is_refused_naming_the_missing_fact() -> None:
     """A case is not booked while a safety fact is not recorded; the refusal names it."""
     case = make_case({"red_flags": {"fever": None}, "medications": None})
@@ -106,7 +104,7 @@ def test_an_empty_list_means_reviewed_none_and_absent_means_not_reviewed() -> No
     assert {"medications", "allergies"} <= {g.path for g in unrecorded(case, DEFAULT_POLICY)}
 
 
-@pytest.mark.rule(PREGNANCY)
+@pytest.mark.rule("general.pregnancy_status_recorded")
 @pytest.mark.parametrize(
     ("sex", "age", "override", "needed"),
     [
@@ -123,8 +121,8 @@ def test_an_empty_list_means_reviewed_none_and_absent_means_not_reviewed() -> No
 def test_pregnancy_status_is_needed_only_where_a_pregnancy_test_is(
     sex: str, age: int, override: bool | None, needed: bool
 ) -> None:
-    """ACR-SPR practice parameter: screen people of child-bearing potential (about 12-50 years) before ionising
-    radiation; ACR 2018 V3 lists pregnancy as a contraindication. A man, or a woman outside that age, needs no
+    """ACR-SPR practice parameter: "pregnancy test for people of child-bearing potential before fluoroscopy"
+    (about 12-50 years); ACR 2018 V3 lists "pregnancy" as a contraindication to VA. A man, or a woman outside that age, needs no
     recorded pregnancy status; a recorded could-be-pregnant overrides the age/sex screen."""
     a = assessed({"patient": {"sex": sex, "age": age, "pregnant": None, "could_be_pregnant": override}})
     assert ("patient.pregnant" in _paths(a)) is needed
@@ -133,7 +131,7 @@ def test_pregnancy_status_is_needed_only_where_a_pregnancy_test_is(
         assert "pregnancy status (yes or no)" in a.profiles["nice-ta279"].missing
 
 
-@pytest.mark.rule(RECORDED)
+@pytest.mark.rule("general.safety_facts_recorded")
 def test_an_unimaged_level_is_listed_per_level() -> None:
     """LCD: "acute or subacute fracture documented by imaging" - for each level, MRI oedema or bone-scan uptake."""
     two = [{**base_case()["fractures"][0], "level": lv} for lv in ("T12", "L1")]
@@ -256,7 +254,7 @@ def _assess(data: dict[str, Any]) -> Assessment | None:
     return assess(case, DEFAULT_POLICY, AS_OF)
 
 
-@pytest.mark.rule(RECORDED)
+@pytest.mark.rule("general.safety_facts_recorded")
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(data=complete_cases(), fact=st.sampled_from(FACTS))
 def test_not_recorded_is_never_more_favourable_and_always_missing(
