@@ -81,12 +81,15 @@ def test_old_defaults_become_not_recorded_and_recorded_values_stay(empty_db_url:
         assert facts[2]["allergies"] == ["latex"]
         assert facts[2]["medications"] == [{"name": "apixaban"}]
         case = Case.model_validate_json(json.dumps(facts[1]))
-        assert case.patient.hospitalized is None and case.medications is None and case.allergies is None
+        assert case.patient.hospitalized is None
+        assert case.medications is None
+        assert case.allergies is None
 
         migrate.downgrade(empty_db_url, BEFORE)
         old = _facts(engine)
         assert old[1]["patient"]["hospitalized"] is False
-        assert old[1]["medications"] == [] and old[1]["allergies"] == []
+        assert old[1]["medications"] == []
+        assert old[1]["allergies"] == []
         assert old[2]["allergies"] == ["latex"]
     finally:
         engine.dispose()
