@@ -16,12 +16,14 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from vertebro.clinical.allergens import SNOMED, SUBSTANCE_CODES, Allergen, classify
 from vertebro.clinical.facts import Case
 from vertebro.clinical.levels import level_error
 from vertebro.intake.case_file import CaseFileError, parse_case
 
 Resource = dict[str, Any]
 CODES_PACKAGE = "vertebro.fhir.codes"
+IPS_ABSENT = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
 MEDICATION_STATUSES = frozenset({"active", "intended", "on-hold"})
 REQUEST_STATUSES = frozenset({"active", "on-hold", "draft"})  # MedicationRequest: prescribed, not ended
 
@@ -247,6 +249,12 @@ def _document(resources: list[Resource], as_of: dt.date | None, origins: dict[st
         if statement.get("status") not in (MEDICATION_STATUSES if kind == "MedicationStatement" else REQUEST_STATUSES):
             continue
         concept = statement.get("medicationCodeableConcept") or {}
+        if any(
+            c.get("system") == IPS_ABSENT and c.get("code") == "no-known-medications"
+            for c in concept.get("coding") or []
+        ):
+            document.setdefault("medications", [])  # reviewed: takes none
+            continue
         name = concept.get("text") or next((c.get("display") for c in concept.get("coding") or []), None)
         if not name:
             raise CaseFileError([f"{_label(statement)}.medicationCodeableConcept: needs text or a coding display"])
@@ -267,7 +275,15 @@ def _document(resources: list[Resource], as_of: dt.date | None, origins: dict[st
         concept = allergy.get("code") or {}
         name = concept.get("text") or next((c.get("display") for c in concept.get("coding") or []), None)
         coded = next((c for c in concept.get("coding") or [] if c.get("system") and c.get("code")), None)
-        if coded is not None:  # keep the code: the allergy matcher reads it first
+        none_known = (
+            coded is not None
+            and SUBSTANCE_CODES.get(str(coded["code"])) is not None
+            and coded["system"] == SNOMED
+            and SUBSTANCE_CODES[str(coded["code"])].allergen is Allergen.NONE_KNOWN
+        ) or (coded is None and bool(name) and classify(str(name)).allergen is Allergen.NONE_KNOWN)
+        if none_known:
+            document.setdefault("allergies", [])  # reviewed: none known
+        elif coded is not None:  # keep the code: the allergy matcher reads it first
             entry: dict[str, Any] = {"code": coded["code"], "system": coded["system"]}
             if name:
                 entry["text"] = name[:100]
