@@ -8,7 +8,6 @@ from vertebro.clinical.allergens import SNOMED
 from vertebro.fhir.codes import system
 from vertebro.fhir.elements import Resource, case_identifier, concept, reference
 
-
 NO_KNOWN_ALLERGY: dict[str, Any] = {"code": "716186003", "system": SNOMED, "text": "No known allergy"}
 """The entry an allergy list reviewed and found empty is exported as (SNOMED CT "No known allergy")."""
 
