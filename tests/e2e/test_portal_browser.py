@@ -222,6 +222,20 @@ def test_patient_portal_from_request_to_the_two_week_chart(
     expect(radiologist.locator(".state").first).to_have_text("eligible")
     nurse = staff_page(browser, base, Role.NURSE, secrets[Role.NURSE])
     open_patient(nurse, base, reference)
+    # The safety facts the portal cannot settle are recorded by staff, each an explicit yes or no
+    safety = nurse.locator("form[action$='/safety-facts']")
+    for label in (
+        "In hospital now (inpatient)",
+        "Fever",
+        "Active infection (local or systemic)",
+        "Cancer, now or in the past",
+        "Neurological deficit",
+        "Coagulopathy that cannot be corrected",
+    ):
+        safety.get_by_label(label, exact=True).select_option("no")
+    safety.get_by_label("Allergies", exact=True).select_option("none")
+    safety.get_by_role("button", name="Save safety facts and re-assess").click()
+    expect(nurse.get_by_text("Every safety fact is recorded.")).to_be_visible()
     for label in ("Medication list reviewed", "Holds and restart dates explained", "Allergies reviewed"):
         nurse.get_by_label(label).check()
     nurse.get_by_label("Arrival time (15 minutes early) told").check()
