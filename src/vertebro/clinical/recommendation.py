@@ -53,7 +53,6 @@ R_RECORD_FIRST = rule(
     "not an augmentation.",
     "cms-lcd-pva",
     "acr-vcf-2018",
-    "cirse-2017",
     "local-policy",
 )
 R_DEFAULT_PROFILE = rule(

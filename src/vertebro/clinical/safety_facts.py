@@ -27,7 +27,6 @@ R_RECORDED = rule(
     "rates augmentation better than uncertain and the case is not booked.",
     "cms-lcd-pva",
     "acr-vcf-2018",
-    "cirse-2017",
     "local-policy",
 )
 R_PREGNANCY_STATUS = rule(
