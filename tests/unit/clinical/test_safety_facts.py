@@ -222,10 +222,11 @@ def _set(*path: str) -> Setter:
 
 def _acuity(index: int) -> Setter:
     def put(data: dict[str, Any], value: Any) -> None:
+        """None: not imaged; True: unhealed on MRI; False: healed (no oedema, no uptake, no cleft)."""
         fracture = data["fractures"][index % len(data["fractures"])]
         fracture["mri_edema"] = value
-        fracture["bone_scan_uptake"] = None if value is None else fracture["bone_scan_uptake"]
-        fracture["intravertebral_cleft"] = None
+        fracture["bone_scan_uptake"] = None if value is None else (None if value else False)
+        fracture["intravertebral_cleft"] = None if value is None else (None if value else False)
 
     return put
 
