@@ -296,3 +296,12 @@ def test_not_recorded_is_never_more_favourable_and_always_missing(
     if required:
         assert gap.recommendation.treatment not in AUGMENTATION
         assert any(i.startswith("safety facts not recorded") for i in missing_items(case, gap, Confirmations()))
+
+
+@pytest.mark.rule("acr.v2_osteoporotic")
+def test_acr_does_not_claim_no_red_flags_while_one_is_not_recorded() -> None:
+    """ACR 2018 variant 2 applies "without red flags": a red flag not recorded is not an absent red flag."""
+    a = assessed({"red_flags": {"fever": None}})
+    v2 = [r for r in a.profiles["acr"].reasons if r.rule.id == "acr.v2_osteoporotic"]
+    assert [r.detail for r in v2] == ["osteoporotic (fragility) fracture; red flags not all recorded"]
+    assert all(r.effect.value == "note" for r in v2)
