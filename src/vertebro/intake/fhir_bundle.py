@@ -246,14 +246,14 @@ def _document(resources: list[Resource], as_of: dt.date | None, origins: dict[st
     names: set[str] = set()
     for statement in (r for r in resources if r.get("resourceType") in ("MedicationStatement", "MedicationRequest")):
         kind = statement["resourceType"]
-        if statement.get("status") not in (MEDICATION_STATUSES if kind == "MedicationStatement" else REQUEST_STATUSES):
-            continue
         concept = statement.get("medicationCodeableConcept") or {}
-        if any(
+        if statement.get("status") != "entered-in-error" and any(
             c.get("system") == IPS_ABSENT and c.get("code") == "no-known-medications"
             for c in concept.get("coding") or []
         ):
-            document.setdefault("medications", [])  # reviewed: takes none
+            document.setdefault("medications", [])  # reviewed: takes none (IPS uses status "unknown" here)
+            continue
+        if statement.get("status") not in (MEDICATION_STATUSES if kind == "MedicationStatement" else REQUEST_STATUSES):
             continue
         name = concept.get("text") or next((c.get("display") for c in concept.get("coding") or []), None)
         if not name:
