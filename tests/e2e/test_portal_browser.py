@@ -218,6 +218,21 @@ def test_patient_portal_from_request_to_the_two_week_chart(
     facts.get_by_label("Date of the MRI or bone scan").fill(dt.date.today().isoformat())
     facts.get_by_label("MRI oedema").select_option("yes")
     facts.get_by_role("button", name="Save L1 and re-assess").click()
+    radiologist.wait_for_url(re.compile(r"done=facts"))
+    # The safety facts the portal cannot settle are recorded by staff, each an explicit yes or no
+    safety = radiologist.locator("form[action$='/safety-facts']")
+    for label in (
+        "In hospital now (inpatient)",
+        "Fever",
+        "Active infection (local or systemic)",
+        "Cancer, now or in the past",
+        "Neurological deficit",
+        "Coagulopathy that cannot be corrected",
+    ):
+        safety.get_by_label(label, exact=True).select_option("no")
+    safety.get_by_label("Allergies", exact=True).select_option("none")
+    safety.get_by_role("button", name="Save safety facts and re-assess").click()
+    expect(radiologist.get_by_text("Every safety fact is recorded.")).to_be_visible()
     radiologist.get_by_role("button", name="Accept", exact=True).click()
     expect(radiologist.locator(".state").first).to_have_text("eligible")
     nurse = staff_page(browser, base, Role.NURSE, secrets[Role.NURSE])

@@ -23,6 +23,7 @@ from vertebro.clinical.profiles import INDICATION_PROFILES, PROFILES, Context
 from vertebro.clinical.recommendation import Recommendation, recommend, sessions_of
 from vertebro.clinical.recovery import RecoveryPlan, recovery_plan
 from vertebro.clinical.rules import ruleset_version
+from vertebro.clinical.safety_facts import SafetyFact, unrecorded
 from vertebro.clinical.verdicts import Category, ProfileVerdict
 
 
@@ -48,6 +49,7 @@ class Assessment:
     procedure: ProcedurePlan
     recovery: RecoveryPlan
     outcome_targets: OutcomeTargets
+    unrecorded: tuple[SafetyFact, ...] = ()  # safety facts not recorded (rule general.safety_facts_recorded)
 
     @property
     def fractures(self) -> tuple[FractureFinding, ...]:
@@ -125,4 +127,5 @@ def assess(case: Case, policy: ClinicPolicy = DEFAULT_POLICY, as_of: dt.date | N
             policy,
         ),
         outcome_targets=outcome_targets(case.pain.nrs, case.function.odi_percent, case.function.rdq),
+        unrecorded=unrecorded(case, policy),
     )

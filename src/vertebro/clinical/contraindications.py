@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from enum import StrEnum
 
+from vertebro.clinical.allergens import Allergen, matching
 from vertebro.clinical.facts import Case
 from vertebro.clinical.findings import CaseFindings
 from vertebro.clinical.policy import ClinicPolicy
@@ -53,16 +54,6 @@ CAP: dict[Severity, Category] = {
     Severity.EXCLUDING: Category.NOT_APPROPRIATE,
     Severity.RELATIVE: Category.UNCERTAIN,
 }
-
-CEMENT_ALLERGENS = (
-    "pmma",
-    "cement",
-    "methyl methacrylate",
-    "methylmethacrylate",
-    "polymethylmethacrylate",
-    "barium",
-)
-CONTRAST_ALLERGENS = ("contrast", "iodine", "iodinated", "iohexol", "iopamidol")
 
 MAX_LEVELS_PER_PROCEDURE = 3
 
@@ -122,11 +113,14 @@ GENERAL: dict[Contra, tuple[Severity, Rule]] = {
         ),
     ),
     Contra.CONTRAST_ALLERGY: (
-        Severity.RELATIVE,
+        Severity.ADDRESSED,
         rule(
             "general.contrast_allergy",
-            "Allergy to opacification or contrast agents is a relative contraindication.",
+            "An iodinated-contrast allergy limits the verdict only in a profile whose source lists it (the "
+            "Medicare LCDs, as relative); elsewhere it is a preparation item: premedication or a technique "
+            "without iodinated contrast.",
             "cms-lcd-pva",
+            "acr-contrast-manual",
         ),
     ),
     Contra.NEUROLOGICAL_DEFICIT: (
@@ -196,10 +190,6 @@ GENERAL: dict[Contra, tuple[Severity, Rule]] = {
 }
 
 
-def _allergy_matches(allergies: list[str], allergens: tuple[str, ...]) -> list[str]:
-    return [a for a in allergies if any(word in a.lower() for word in allergens)]
-
-
 def present(case: Case, findings: CaseFindings, policy: ClinicPolicy) -> dict[Contra, str]:
     """Return the contraindications this case carries, each with the fact that shows it."""
     found: dict[Contra, str] = {}
@@ -215,12 +205,12 @@ def present(case: Case, findings: CaseFindings, policy: ClinicPolicy) -> dict[Co
         found[Contra.PREGNANCY] = "patient is pregnant"
     if case.coagulopathy_uncorrectable:
         found[Contra.UNCORRECTABLE_COAGULOPATHY] = "coagulopathy recorded as uncorrectable"
-    cement = _allergy_matches(case.allergies, CEMENT_ALLERGENS)
+    cement = matching(case.allergies, Allergen.CEMENT, Allergen.BARIUM)
     if cement:
-        found[Contra.CEMENT_ALLERGY] = "allergy: " + ", ".join(cement)
-    contrast = _allergy_matches(case.allergies, CONTRAST_ALLERGENS)
+        found[Contra.CEMENT_ALLERGY] = "allergy: " + ", ".join(m.label for m in cement)
+    contrast = matching(case.allergies, Allergen.IODINATED_CONTRAST)
     if contrast:
-        found[Contra.CONTRAST_ALLERGY] = "allergy: " + ", ".join(contrast)
+        found[Contra.CONTRAST_ALLERGY] = "allergy: " + ", ".join(m.label for m in contrast)
     if case.neurological_deficit:
         found[Contra.NEUROLOGICAL_DEFICIT] = "neurological deficit recorded"
     targets = findings.targets

@@ -552,6 +552,7 @@ SOURCES: dict[str, Source] = {
             "https://www.rcplondon.ac.uk/projects/outputs/national-early-warning-score-news-2",
             2017,
             _S,
+            document_id="Royal College of Physicians, NEWS2 (2017), ISBN 978-1-86016-682-2",
         ),
         Source(
             "sir-cirse-dose-2009",
@@ -790,6 +791,17 @@ SOURCES: dict[str, Source] = {
             2009,
             _S,
             pmid="19945688",
+        ),
+        # --- issue 12, "unknown is a value" and the allergy matcher ---
+        Source(
+            "snomed-ct-substances",
+            "SNOMED International. SNOMED CT International Edition, November 2024 release notes, section 2.6.1 "
+            "(contrast media substances: 385420005, 426722004 and their new iodinated and barium-based "
+            "subtypes); the PMMA, barium sulfate, latex and 'no known allergy' codes read only in published "
+            "value sets (DICOM PS3.16 CID 12, HL7 examples)",
+            "https://www.snomed.org/",
+            2024,
+            _S2,
         ),
     )
 }

@@ -61,7 +61,10 @@ class Patient(Fact):
         default=None,
         description="Overrides the age/sex screen for a pregnancy test when set.",
     )
-    hospitalized: bool = False
+    hospitalized: bool | None = Field(
+        default=None,
+        description="In hospital now (an inpatient); not recorded until staff say yes or no.",
+    )
 
 
 class Heights(Fact):
@@ -171,6 +174,18 @@ class Medication(Fact):
     route: Route | None = None
 
 
+class CodedAllergy(Fact):
+    """An allergy as a coded entry (e.g. a SNOMED CT substance), with the words the record shows."""
+
+    code: str = Field(min_length=1, max_length=64)
+    system: str = Field(min_length=1, max_length=200)
+    text: str | None = Field(default=None, min_length=1, max_length=100)
+
+
+AllergyText = Annotated[str, Field(min_length=1, max_length=100)]
+AllergyEntry = AllergyText | CodedAllergy
+
+
 class BoneHealth(Fact):
     """Continuum-of-care documentation the Medicare LCDs ask for."""
 
@@ -190,8 +205,18 @@ class Case(Fact):
     pulmonary_dysfunction: bool | None = None
     labs: Labs = Labs()
     coagulopathy_uncorrectable: bool | None = None
-    allergies: list[Annotated[str, Field(min_length=1, max_length=100)]] = Field(default_factory=list)
-    medications: list[Medication] = Field(default_factory=list)
+    allergies: list[AllergyEntry] | None = Field(
+        default=None,
+        max_length=50,
+        description=(
+            "Recorded allergies (text or coded); [] or 'no known allergy' = reviewed: none; absent = not reviewed."
+        ),
+    )
+    medications: list[Medication] | None = Field(
+        default=None,
+        max_length=50,
+        description="Current medications; [] = reviewed: takes none; absent = not reviewed.",
+    )
     sedation_planned: bool | None = None
     procedure_date: dt.date | None = None
     procedure_time: dt.time | None = None

@@ -418,7 +418,7 @@ def medication_holds(
     no dates. Unlisted medications are returned with action ``check`` (rule medications.unlisted).
     """
     holds: list[MedicationHold] = []
-    for med in case.medications:
+    for med in case.medications or ():
         spec = _spec(med, case, policy)
         if spec is None:
             if _without_hold(med.name):

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vertebro.clinical.allergens import Allergen, real_allergies
 from vertebro.clinical.facts import Case
 from vertebro.clinical.findings import R_TARGET_LEVELS, CaseFindings
 from vertebro.clinical.medications import MedicationHold
@@ -148,60 +149,34 @@ def _labs(
     return items
 
 
+_ALLERGY_ITEMS: dict[Allergen, tuple[str, Status, Rule]] = {
+    Allergen.CEMENT: (
+        "cement or opacifier allergy, radiologist to decide before booking",
+        Status.ATTENTION,
+        R_CEMENT_ALLERGY,
+    ),
+    Allergen.BARIUM: (
+        "cement or opacifier allergy, radiologist to decide before booking",
+        Status.ATTENTION,
+        R_CEMENT_ALLERGY,
+    ),
+    Allergen.IODINATED_CONTRAST: (
+        "contrast premedication or a technique without contrast",
+        Status.ATTENTION,
+        R_CONTRAST_ALLERGY,
+    ),
+    Allergen.LATEX: ("latex-free room and equipment", Status.ATTENTION, R_OTHER_ALLERGY),
+    Allergen.LOCAL_ANAESTHETIC: ("choose another local anaesthetic", Status.ATTENTION, R_OTHER_ALLERGY),
+    Allergen.OTHER: ("confirm at the pre-procedure call", Status.NEEDED, R_OTHER_ALLERGY),
+}
+
+
 def _allergies(case: Case) -> list[PrepItem]:
+    """One item per real allergy, recognised by the shared matcher (rule allergy.matching)."""
     items: list[PrepItem] = []
-    for allergy in case.allergies:
-        low = allergy.lower()
-        if any(w in low for w in ("pmma", "cement", "methacrylate", "barium")):
-            items.append(
-                PrepItem(
-                    "allergy",
-                    f"{allergy}: cement or opacifier allergy, radiologist to decide before booking",
-                    None,
-                    Status.ATTENTION,
-                    R_CEMENT_ALLERGY,
-                )
-            )
-        elif any(w in low for w in ("contrast", "iodin", "iohexol", "iopamidol")):
-            items.append(
-                PrepItem(
-                    "allergy",
-                    f"{allergy}: contrast premedication or a technique without contrast",
-                    None,
-                    Status.ATTENTION,
-                    R_CONTRAST_ALLERGY,
-                )
-            )
-        elif "latex" in low:
-            items.append(
-                PrepItem(
-                    "allergy",
-                    f"{allergy}: latex-free room and equipment",
-                    None,
-                    Status.ATTENTION,
-                    R_OTHER_ALLERGY,
-                )
-            )
-        elif any(w in low for w in ("lidocaine", "anaesthetic", "anesthetic", "bupivacaine")):
-            items.append(
-                PrepItem(
-                    "allergy",
-                    f"{allergy}: choose another local anaesthetic",
-                    None,
-                    Status.ATTENTION,
-                    R_OTHER_ALLERGY,
-                )
-            )
-        else:
-            items.append(
-                PrepItem(
-                    "allergy",
-                    f"{allergy}: confirm at the pre-procedure call",
-                    None,
-                    Status.NEEDED,
-                    R_OTHER_ALLERGY,
-                )
-            )
+    for match in real_allergies(case.allergies):
+        text, status, why = _ALLERGY_ITEMS[match.allergen]
+        items.append(PrepItem("allergy", f"{match.label}: {text}", None, status, why))
     return items
 
 

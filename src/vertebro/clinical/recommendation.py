@@ -17,6 +17,7 @@ from vertebro.clinical.findings import (
 )
 from vertebro.clinical.policy import ClinicPolicy
 from vertebro.clinical.rules import Rule, rule
+from vertebro.clinical.safety_facts import unrecorded
 from vertebro.clinical.verdicts import Category, ProfileVerdict
 
 R_INFECTION_FIRST = rule(
@@ -53,6 +54,16 @@ R_IMAGING_FIRST = rule(
     "(an asymptomatic fracture or mild pain leads to medical management).",
     "acr-vcf-2018",
     "hirsch-2018",
+)
+R_RECORD_FIRST = rule(
+    "recommendation.record_safety_facts",
+    "While a fact that can contraindicate augmentation is not recorded (pregnancy status where it "
+    "applies, fever, infection, cancer history, neurological deficit, coagulopathy, allergies, the "
+    "medication list, inpatient status, acuity imaging of each level), the next step is to record it, "
+    "not an augmentation.",
+    "cms-lcd-pva",
+    "acr-vcf-2018",
+    "local-policy",
 )
 R_DEFAULT_PROFILE = rule(
     "recommendation.default_profile",
@@ -96,6 +107,7 @@ class Treatment(StrEnum):
     SURGICAL_REFERRAL = "surgical_referral"
     INFECTION_WORKUP = "infection_workup"
     RADIATION_ONCOLOGY_CONSULT = "radiation_oncology_consult"
+    RECORD_SAFETY_FACTS = "record_safety_facts"
 
 
 AUGMENTATION = (Treatment.VERTEBROPLASTY, Treatment.KYPHOPLASTY)
@@ -213,9 +225,17 @@ def recommend(case: Case, findings: CaseFindings, default: ProfileVerdict, polic
     if case.patient.pregnant:
         why.append((R_PREGNANCY, "patient is pregnant"))
         return result(Treatment.CONSERVATIVE_CARE)
+    gaps = unrecorded(case, policy)
+    if any(g.kind != "imaging" for g in gaps):
+        why.append((R_RECORD_FIRST, "record first: " + "; ".join(g.label for g in gaps)))
+        return result(Treatment.RECORD_SAFETY_FACTS)
     ruled_out = default.category in (Category.NOT_APPROPRIATE, Category.CONTRAINDICATED)
     if findings.acuity_pending and not ruled_out:
         why.append((R_IMAGING_FIRST, "acuity not imaged at " + ", ".join(levels)))
+        return result(Treatment.IMAGING_FIRST)
+    if gaps and not ruled_out:  # a level not imaged next to an unhealed one: image it before deciding the session
+        unimaged = [g.path.split(".")[1] for g in gaps]
+        why.append((R_IMAGING_FIRST, "acuity not imaged at " + ", ".join(unimaged)))
         return result(Treatment.IMAGING_FIRST)
     if default.category is Category.APPROPRIATE and levels:
         kind, text = _augmentation_kind(case, findings)

@@ -163,6 +163,7 @@ def assessment_json(a: Assessment) -> JSON:
         "procedure": _plain(a.procedure, rules),
         "recovery": _plain(a.recovery, rules),
         "outcome_targets": _plain(a.outcome_targets, rules),
+        "unrecorded": [{"path": g.path, "label": g.label} for g in a.unrecorded],
     }
     result["rules"] = {
         rid: {

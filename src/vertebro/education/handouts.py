@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
+from vertebro.clinical.allergens import allergy_labels
 from vertebro.clinical.assessment import Assessment
 from vertebro.clinical.evidence import source
 from vertebro.clinical.facts import Case
@@ -318,7 +319,7 @@ def preparation_handout(
         ask_about=tuple(_medicine(h, clock, produced_on) for h in holds if h.action is HoldAction.CHECK),
         keep_taking=tuple(h.drug for h in holds if h.action is HoldAction.CONTINUE),
         tests=tuple(tests),
-        allergies=tuple(case.allergies),
+        allergies=allergy_labels(case.allergies),
         sedated=sedated,
         fasting=fasting,
         escort=escort,

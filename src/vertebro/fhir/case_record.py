@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from vertebro.fhir.allergy_intolerance import allergy_intolerance
+from vertebro.fhir.allergy_intolerance import NO_KNOWN_ALLERGY, allergy_intolerance
 from vertebro.fhir.codes import coding, maps
 from vertebro.fhir.condition import fracture_condition
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.medication_statement import medication_statement
+from vertebro.fhir.medication_statement import medication_statement, no_known_medications
 from vertebro.fhir.observation import fact_observation, genant_observation
 
 
@@ -58,6 +58,11 @@ def case_resources(
             resources.append(fact_observation(f"c{case_id}-{_slug(spec['code'])}", patient_id, case_id, spec, value))
     for index, medication in enumerate(facts.get("medications") or []):
         resources.append(medication_statement(f"c{case_id}-med{index + 1}", patient_id, case_id, medication))
-    for index, substance in enumerate(facts.get("allergies") or []):
+    if facts.get("medications") == []:  # reviewed: takes none (absent = not reviewed: no resource)
+        resources.append(no_known_medications(f"c{case_id}-med0", patient_id, case_id))
+    allergies = facts.get("allergies")
+    if allergies == []:  # reviewed: none known
+        allergies = [NO_KNOWN_ALLERGY]
+    for index, substance in enumerate(allergies or []):
         resources.append(allergy_intolerance(f"c{case_id}-allergy{index + 1}", patient_id, case_id, substance))
     return resources

@@ -272,7 +272,10 @@ def intake_patch(answers: Mapping[str, Any], facts: Mapping[str, Any], *, today:
     """Return the change to the case's facts that the intake answers make (a JSON-mode patch).
 
     Answers the patient was unsure about are left as not recorded, so the rules report them as missing
-    rather than assume. Medicines and allergies are added to what staff recorded, never removed.
+    rather than assume. Medicines and allergies are added to what staff recorded, never removed. An
+    illness the patient ticks is recorded as present; one left unticked stays not recorded (a box not
+    ticked is not a "no": staff record the "no" on the chart), and "I could be" pregnant leaves the
+    pregnancy status not recorded (rule general.safety_facts_recorded).
     """
     patch: dict[str, Any] = {}
     if answers.get("pain_now") is not None:
@@ -296,25 +299,34 @@ def intake_patch(answers: Mapping[str, Any], facts: Mapping[str, Any], *, today:
         patch["conservative_care"] = care
     medicines = _medicines(answers)
     if medicines:
-        known = {m["name"].lower(): m for m in facts.get("medications", [])}
+        known = {m["name"].lower(): m for m in facts.get("medications") or []}
         for medicine in medicines:
             known[medicine["name"].lower()] = {**known.get(medicine["name"].lower(), {}), **medicine}
         patch["medications"] = list(known.values())
     allergies = _allergies(answers)
     if allergies:
-        existing = list(facts.get("allergies", []))
-        patch["allergies"] = existing + [a for a in allergies if a.lower() not in {e.lower() for e in existing}]
+        existing = list(facts.get("allergies") or [])
+        known_words = {(e if isinstance(e, str) else str(e.get("text") or e.get("code"))).lower() for e in existing}
+        patch["allergies"] = existing + [a for a in allergies if a.lower() not in known_words]
     pregnant = answers.get("pregnant")
-    if pregnant in ("yes", "no", "could_be"):
-        patch["patient"] = {"pregnant": pregnant == "yes", "could_be_pregnant": pregnant in ("yes", "could_be")}
+    if pregnant in ("yes", "no"):
+        patch["patient"] = {"pregnant": pregnant == "yes", "could_be_pregnant": pregnant == "yes"}
+    elif pregnant == "could_be":  # unsure: the status stays not recorded, and a test is needed
+        patch["patient"] = {"pregnant": None, "could_be_pregnant": True}
     illnesses = set(answers.get("illnesses") or ())
-    if answers.get("pain_now") is not None:  # the illness list was shown and could be answered
-        patch["red_flags"] = {
-            "cancer_history": "cancer" in illnesses,
-            "active_infection": "infection" in illnesses,
-            "fever": "fever" in illnesses,
-        }
-        patch["pulmonary_dysfunction"] = "lungs" in illnesses
+    red_flags = {
+        flag: True
+        for flag, ticked in (
+            ("cancer_history", "cancer" in illnesses),
+            ("active_infection", "infection" in illnesses),
+            ("fever", "fever" in illnesses),
+        )
+        if ticked
+    }
+    if red_flags:
+        patch["red_flags"] = red_flags
+    if "lungs" in illnesses:
+        patch["pulmonary_dysfunction"] = True
     function: dict[str, Any] = {}
     if answers.get("odi_percent") is not None:
         function["odi_percent"] = answers["odi_percent"]

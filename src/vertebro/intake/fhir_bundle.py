@@ -16,12 +16,14 @@ from functools import cache
 from importlib.resources import files
 from typing import Any
 
+from vertebro.clinical.allergens import SNOMED, SUBSTANCE_CODES, Allergen, classify
 from vertebro.clinical.facts import Case
 from vertebro.clinical.levels import level_error
 from vertebro.intake.case_file import CaseFileError, parse_case
 
 Resource = dict[str, Any]
 CODES_PACKAGE = "vertebro.fhir.codes"
+IPS_ABSENT = "http://hl7.org/fhir/uv/ips/CodeSystem/absent-unknown-uv-ips"
 MEDICATION_STATUSES = frozenset({"active", "intended", "on-hold"})
 REQUEST_STATUSES = frozenset({"active", "on-hold", "draft"})  # MedicationRequest: prescribed, not ended
 
@@ -244,9 +246,15 @@ def _document(resources: list[Resource], as_of: dt.date | None, origins: dict[st
     names: set[str] = set()
     for statement in (r for r in resources if r.get("resourceType") in ("MedicationStatement", "MedicationRequest")):
         kind = statement["resourceType"]
+        concept = statement.get("medicationCodeableConcept") or {}
+        if statement.get("status") != "entered-in-error" and any(
+            c.get("system") == IPS_ABSENT and c.get("code") == "no-known-medications"
+            for c in concept.get("coding") or []
+        ):
+            document.setdefault("medications", [])  # reviewed: takes none (IPS uses status "unknown" here)
+            continue
         if statement.get("status") not in (MEDICATION_STATUSES if kind == "MedicationStatement" else REQUEST_STATUSES):
             continue
-        concept = statement.get("medicationCodeableConcept") or {}
         name = concept.get("text") or next((c.get("display") for c in concept.get("coding") or []), None)
         if not name:
             raise CaseFileError([f"{_label(statement)}.medicationCodeableConcept: needs text or a coding display"])
@@ -266,7 +274,21 @@ def _document(resources: list[Resource], as_of: dt.date | None, origins: dict[st
     for allergy in (r for r in resources if r.get("resourceType") == "AllergyIntolerance"):
         concept = allergy.get("code") or {}
         name = concept.get("text") or next((c.get("display") for c in concept.get("coding") or []), None)
-        if name:
+        coded = next((c for c in concept.get("coding") or [] if c.get("system") and c.get("code")), None)
+        none_known = (
+            coded is not None
+            and SUBSTANCE_CODES.get(str(coded["code"])) is not None
+            and coded["system"] == SNOMED
+            and SUBSTANCE_CODES[str(coded["code"])].allergen is Allergen.NONE_KNOWN
+        ) or (coded is None and bool(name) and classify(str(name)).allergen is Allergen.NONE_KNOWN)
+        if none_known:
+            document.setdefault("allergies", [])  # reviewed: none known
+        elif coded is not None:  # keep the code: the allergy matcher reads it first
+            entry: dict[str, Any] = {"code": coded["code"], "system": coded["system"]}
+            if name:
+                entry["text"] = name[:100]
+            document.setdefault("allergies", []).append(entry)
+        elif name:
             document.setdefault("allergies", []).append(name)
     if "age" not in document["patient"]:
         age = _age(patient.get("birthDate"), as_of or dt.date.today())

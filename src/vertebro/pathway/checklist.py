@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from vertebro.clinical import Assessment, Case
+from vertebro.clinical.allergens import allergy_labels
 from vertebro.clinical.medications import HoldAction
 from vertebro.clinical.preparation import Status
 
@@ -48,8 +49,12 @@ def missing_items(case: Case, assessment: Assessment, done: Confirmations) -> tu
             missing.append(f"imaging: {item.instruction}")
         if item.kind == "pregnancy" and done.pregnancy_test_negative is not True:
             missing.append("negative pregnancy test recorded")
-    if case.allergies and not done.allergies_reviewed:
-        missing.append("allergies reviewed: " + ", ".join(case.allergies))
+    allergies = allergy_labels(case.allergies)
+    if allergies and not done.allergies_reviewed:
+        missing.append("allergies reviewed: " + ", ".join(allergies))
+    gaps = [gap.label for gap in assessment.unrecorded]
+    if gaps:
+        missing.append("safety facts not recorded: " + "; ".join(gaps))
     if case.sedation_planned is None:
         missing.append("sedation decided (yes or no)")
     if case.sedation_planned:

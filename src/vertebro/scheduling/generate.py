@@ -143,7 +143,7 @@ def _case(rng: random.Random, number: int, referred: dt.date, start: dt.date, da
     entry: dict[str, Any] = {
         "id": f"c{number:04d}",
         "referred": str(referred),
-        "inpatient": case.patient.hospitalized,
+        "inpatient": case.patient.hospitalized is True,
         "levels": levels,
         "sedation": case.sedation_planned if case.sedation_planned is not None else rng.random() < 0.5,
         "not_before": not_before,

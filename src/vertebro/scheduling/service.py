@@ -195,7 +195,7 @@ def _case_entry(
     entry: dict[str, Any] = {
         "id": instance_id,
         "referred": referred.isoformat(),
-        "inpatient": facts.patient.hospitalized,
+        "inpatient": facts.patient.hospitalized is True,
         "levels": entries,
         "sedation": sedation,
     }

@@ -10,7 +10,9 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
+from vertebro.clinical.allergens import allergy_labels
 from vertebro.web.deps import Staff
+from vertebro.web.safety_forms import YES_NO_FACTS
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().with_name("templates")))
 TEMPLATES.env.auto_reload = False  # templates ship with the package: no file-system check on every render
@@ -30,6 +32,8 @@ def _when(value: dt.datetime | dt.date | str | None) -> str:
 TEMPLATES.env.filters["when"] = _when
 TEMPLATES.env.filters["words"] = lambda value: str(value).replace("_", " ")
 TEMPLATES.env.filters["zip"] = lambda left, right: zip(left, right, strict=True)
+TEMPLATES.env.globals["safety_facts"] = YES_NO_FACTS
+TEMPLATES.env.globals["allergy_words"] = lambda entries: ", ".join(allergy_labels(entries))
 
 
 def page(request: Request, template: str, staff: Staff | None, status_code: int = 200, **context: Any) -> HTMLResponse:

@@ -64,7 +64,15 @@ def _staff_books(signed_in: Callable[[Role], TestClient], case_id: int) -> dt.da
     assert act(coordinator, case_id, "POST", "/actions/start_screening").status_code == 200
     labs = {"inr": 1.0, "platelets": 240.0, "taken_on": dt.date.today().isoformat()}
     fracture = {"level": "L1", "cause": "osteoporotic", "mri_edema": True, "imaging_date": dt.date.today().isoformat()}
-    facts = {"fractures": [fracture], "sedation_planned": False, "labs": labs}
+    # The safety facts the portal cannot settle are recorded by staff (an unticked illness is not a "no")
+    safety = {
+        "patient": {"hospitalized": False},
+        "red_flags": {"fever": False, "active_infection": False, "cancer_history": False},
+        "neurological_deficit": False,
+        "coagulopathy_uncorrectable": False,
+        "allergies": [],
+    }
+    facts = {"fractures": [fracture], "sedation_planned": False, "labs": labs, **safety}
     assert act(radiologist, case_id, "PATCH", "/facts", facts).status_code == 200
     accepted = act(radiologist, case_id, "POST", "/actions/accept", {"reason": "Acute L1 fracture on MRI, MDT agreed"})
     assert accepted.status_code == 200, accepted.text

@@ -46,6 +46,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("POST", "/cases/{case_id}/actions/{action}"): CLINICAL,
     ("POST", "/cases/{case_id}/facts"): {R},
     ("POST", "/cases/{case_id}/checklist"): DESK,
+    ("POST", "/cases/{case_id}/safety-facts"): {C, N, R},
     ("POST", "/cases/{case_id}/insurance"): DESK,
     ("POST", "/cases/{case_id}/booking"): DESK,
     ("POST", "/cases/{case_id}/booking/cancel"): DESK,

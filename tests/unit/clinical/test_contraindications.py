@@ -144,15 +144,18 @@ def test_cement_or_opacifier_allergy_is_absolute_in_the_general_screen(allergy: 
 
 @pytest.mark.rule("general.contrast_allergy")
 @pytest.mark.parametrize("allergy", ["iodinated contrast", "Iodine", "iohexol"])
-def test_contrast_allergy_is_relative(allergy: str) -> None:
-    """LCD: "Relative: allergy to bone cement or opacification/contrast agents"."""
+def test_contrast_allergy_is_relative_only_where_the_lcd_lists_it(allergy: str) -> None:
+    """LCD: "Relative: allergy to bone cement or opacification/contrast agents" - only the LCD lists it; ACR,
+    NICE and NASS do not, so there it is noted and prepared for (premedication or no iodinated contrast)."""
     changes = {"allergies": [allergy]}
     assert Contra.CONTRAST_ALLERGY in found(changes)
     assert Contra.CEMENT_ALLERGY not in found(changes)
     a = assessed(changes)
     for profile in (ACR, NICE):
-        assert category(a, profile) == "uncertain", profile
-        assert effects(changes, None, profile, "general.contrast_allergy") == {Effect.CAUTION}
+        assert category(a, profile) == "appropriate", profile
+        assert effects(changes, None, profile, "general.contrast_allergy") == {Effect.NOTE}
+    assert effects(changes, None, LCD, "lcd.relative_contraindications") == {Effect.CAUTION}
+    assert any(i.kind == "allergy" and "premedication" in i.instruction for i in a.preparation.items)
 
 
 @pytest.mark.rule("general.contrast_allergy")
@@ -280,7 +283,7 @@ def test_high_velocity_trauma_is_outside_the_fragility_pathways(profile: str) ->
 def test_patients_under_18_are_outside_the_evidence_base(age: int) -> None:
     """Hirsch 2018 pathway: "excludes high-velocity trauma, suspected malignant fracture, age < 18". At 18 the
     age rule no longer applies, but a low-energy fracture at 18 is still atypical (redflag.young_low_energy)."""
-    changes = {"patient": {"age": age}}
+    changes = {"patient": {"age": age, "pregnant": False}}
     a = assessed(changes)
     for profile in (ACR, NICE, LCD):
         assert category(a, profile) == "uncertain", profile

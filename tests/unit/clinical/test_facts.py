@@ -201,7 +201,8 @@ def test_absent_facts_mean_not_recorded() -> None:
         del data[key]
     case = Case.model_validate_json(json.dumps(data))
     assert case.labs.inr is None
-    assert case.medications == []
+    assert case.medications is None  # not reviewed; [] would mean "reviewed: takes none"
+    assert case.allergies is None
     assert case.sedation_planned is None
     assert case.procedure_date is None
     assert case.bone_health.bmd_referral_documented is None

@@ -179,14 +179,20 @@ def test_acuity_not_imaged_means_imaging_first(default_profile: IndicationProfil
 
 
 @pytest.mark.rule("recommendation.imaging_first")
-def test_imaged_unhealed_level_is_treated_while_another_awaits_imaging() -> None:
-    """LCD: "Acute or subacute VCF documented by imaging" - the documented level can be treated."""
+def test_a_level_awaiting_imaging_is_imaged_before_the_unhealed_one_is_treated() -> None:
+    """LCD: "Acute or subacute VCF documented by imaging"; Hirsch: "MRI preferred" - a fractured level whose
+    acuity is not imaged is imaged first, so the session is planned knowing every level (never dropped silently)."""
     fractures = fractures_at("T12", "L1")
     fractures[0] = {**fractures[0], "mri_edema": None}
-    rec = assessed({"fractures": fractures}).recommendation
-    assert rec.treatment is KP
-    assert rec.levels == ("L1",)
-    assert "recommendation.imaging_first" not in why(rec)
+    a = assessed({"fractures": fractures})
+    rec = a.recommendation
+    assert rec.treatment is Treatment.IMAGING_FIRST
+    assert any(
+        "T12" in detail
+        for rule_id, detail in ((r.id, d) for r, d in rec.why)
+        if rule_id == "recommendation.imaging_first"
+    )
+    assert "fractures.T12.imaging" in {g.path for g in a.unrecorded}
 
 
 # --- vertebroplasty or kyphoplasty -------------------------------------------------------------------------

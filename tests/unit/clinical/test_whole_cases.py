@@ -142,14 +142,14 @@ CASES = [
         'Hirsch 2018 pathway "excludes high-velocity trauma".',
         (N, N, N, N, A),
         "surgical_referral",
-        changes={"patient": {"age": 45}},
+        changes={"patient": {"age": 45, "pregnant": False}},
         fracture={"cause": "high_energy_trauma"},
     ),
     WholeCase(
         "acuity-not-imaged",
         'LCD: "Acute or subacute VCF documented by imaging"; Hirsch: "MRI preferred; bone scan or CT if MRI '
         'impossible"; ACR 2018 V1 "New symptomatic compression fracture identified on radiographs or CT": VA "May Be '
-        'Appropriate", MRI "Usually Appropriate".',
+        'Appropriate", MRI "Usually Appropriate"; acuity imaging is a safety fact: not recorded, no profile is better than uncertain.',
         (U, U, U, U, A),
         "imaging_first",
         fracture={"mri_edema": None},
@@ -260,17 +260,17 @@ CASES = [
     ),
     WholeCase(
         "level-without-mri-beside-unhealed",
-        'LCD "Acute or subacute VCF documented by imaging": L1 is treated; L2 needs an MRI first.',
-        (A, A, A, U, A),
-        "kyphoplasty",
+        'LCD "Acute or subacute VCF documented by imaging"; issue 12: acuity imaging is a safety fact, not recorded '
+        "at L2 -> no profile better than uncertain, image L2 before the session is decided (one MRI shows both).",
+        (U, U, U, U, A),
+        "imaging_first",
         changes={
             "fractures": [
                 {**BASE_FRACTURE, "level": "L1"},
                 {**BASE_FRACTURE, "level": "L2", "mri_edema": None, "imaging_date": None},
             ]
         },
-        sessions=[["L1"]],
-        also=("imaging_of_untreated_levels",),
+        sessions=[],
         preparation="MRI needed at L2 before it can be treated",
     ),
 ]

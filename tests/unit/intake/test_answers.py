@@ -91,9 +91,19 @@ def test_answers_map_to_the_clinical_facts() -> None:
     assert patch["fractures"] == [{"level": "L1", "onset_weeks": 4.0}]
     assert patch["conservative_care"] == {"weeks": 4.0, "non_ambulatory_despite_analgesia": True}
     assert patch["allergies"] == ["contrast dye (x-ray contrast)", "latex"]
-    assert patch["red_flags"] == {"cancer_history": True, "active_infection": False, "fever": False}
+    # A ticked illness is recorded; an unticked box is not a "no": infection and fever stay not recorded.
+    assert patch["red_flags"] == {"cancer_history": True}
     assert patch["pulmonary_dysfunction"] is True
-    assert patch["patient"] == {"pregnant": False, "could_be_pregnant": True}
+    # "I could be" pregnant is not a "no": the status stays not recorded and a test is needed.
+    assert patch["patient"] == {"pregnant": None, "could_be_pregnant": True}
+
+
+def test_a_definite_pregnancy_answer_is_recorded() -> None:
+    for answer, expected in (("yes", True), ("no", False)):
+        patch = intake_patch(
+            check_intake(_complete(pregnant=answer), NONE, today=TODAY, sending=True).answers, FACTS, today=TODAY
+        )
+        assert patch["patient"]["pregnant"] is expected
 
 
 def test_function_scores_come_from_the_loaded_items() -> None:

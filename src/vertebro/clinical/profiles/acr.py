@@ -177,6 +177,8 @@ def evaluate(ctx: Context) -> ProfileVerdict:
                 Effect.CAUTION,
                 "red flags: " + ", ".join(red),
             )
+        elif None in (case.red_flags.fever, case.red_flags.cancer_history, case.red_flags.active_infection):
+            b.note(R_V2, Effect.NOTE, "osteoporotic (fragility) fracture; red flags not all recorded")
         else:
             b.note(
                 R_V2,

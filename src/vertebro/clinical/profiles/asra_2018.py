@@ -11,6 +11,7 @@ from vertebro.clinical.contraindications import GENERAL, Contra
 from vertebro.clinical.medications import R_HIGH_RISK, HoldAction
 from vertebro.clinical.profiles.context import Context
 from vertebro.clinical.rules import rule
+from vertebro.clinical.safety_facts import BLEEDING_FACTS, require_recorded
 from vertebro.clinical.verdicts import Category, Effect, ProfileVerdict, VerdictBuilder
 
 PROFILE_ID = "asra-2018"
@@ -41,6 +42,7 @@ def evaluate(ctx: Context) -> ProfileVerdict:
     b = VerdictBuilder(PROFILE_ID, TITLE)
     case, policy = ctx.case, ctx.policy
     b.note(R_HIGH_RISK, Effect.NOTE, "vertebral augmentation: high bleeding risk")
+    require_recorded(b, case, policy, only=BLEEDING_FACTS)
     if Contra.UNCORRECTABLE_COAGULOPATHY in ctx.contraindications:
         _, why = GENERAL[Contra.UNCORRECTABLE_COAGULOPATHY]
         b.cap(

@@ -5,6 +5,7 @@ from __future__ import annotations
 from vertebro.clinical.findings import Disease
 from vertebro.clinical.profiles.context import Context
 from vertebro.clinical.rules import rule
+from vertebro.clinical.safety_facts import require_recorded
 from vertebro.clinical.verdicts import Category, Effect, VerdictBuilder
 
 R_HIGH_ENERGY = rule(
@@ -27,7 +28,10 @@ R_NO_FRACTURE_LEFT = rule(
 
 
 def apply_scope(builder: VerdictBuilder, ctx: Context, *, healed_excludes: bool = True) -> None:
-    """Apply the shared scope rules: high-energy trauma, age under 18, and (optionally) all healed."""
+    """Apply the shared scope rules: high-energy trauma, age under 18, (optionally) all healed, and the
+    safety facts that must be recorded (rule general.safety_facts_recorded).
+    """
+    require_recorded(builder, ctx.case, ctx.policy)
     if ctx.findings.disease is Disease.HIGH_ENERGY_TRAUMA:
         builder.cap(
             Category.NOT_APPROPRIATE,

@@ -58,6 +58,10 @@ class CaseOut(BaseModel):
     version: int
     checklist_missing: list[str]
     documentation_missing: list[str]
+    unrecorded_facts: list[str] = Field(
+        default_factory=list,
+        description="Safety facts not recorded (yes / no not given): the case cannot be booked until each is recorded.",
+    )
     insurance_status: str
     actions: dict[str, list[str]]
     earliest_start: dt.datetime | None = Field(
@@ -235,6 +239,7 @@ def _case_out(uow: UoW, case_id: int, staff: Staff, policy: Policy) -> Response:
         version=view.workflow.version,
         checklist_missing=list(view.checklist_missing),
         documentation_missing=list(view.documentation_missing),
+        unrecorded_facts=[gap.label for gap in view.assessment.unrecorded],
         insurance_status=view.workflow.insurance_status,
         actions={v.action.value: list(v.refusals) for v in view.actions},
         assessment=view.assessment_data,

@@ -26,6 +26,7 @@ from vertebro.web.chart import care_forms
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.referrals.endpoints import CAUSES
+from vertebro.web.safety_forms import safety_patch
 from vertebro.web.templating import page
 
 router = APIRouter()
@@ -566,3 +567,23 @@ def record_complication(
         ),
         "complication",
     )
+
+
+@router.post("/cases/{case_id}/safety-facts")
+def save_safety_facts(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """The safety facts, each an explicit Yes / No / Not recorded; the case is re-assessed."""
+
+    def work() -> None:
+        workflow = uow.workflows.get(case_id)
+        current = dict(workflow.case.facts) if workflow is not None else {}
+        changes = safety_patch(form, current)
+        svc.update_facts(uow, case_id, changes, staff.actor, policy, expected_version=form.version())
+
+    return _submit(request, uow, staff, policy, case_id, form, "safety", work, "safety")

@@ -20,6 +20,7 @@ from vertebro.pathway.machine import Role
 from vertebro.store.service import record_assessment
 from vertebro.web.deps import Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data
+from vertebro.web.safety_forms import safety_patch
 from vertebro.web.templating import page
 
 router = APIRouter()
@@ -45,13 +46,15 @@ def _case_data(form: FormData) -> dict[str, Any]:
             "name": form.required_text("name", 200),
             "age": form.required_integer("age", 0, 120),
             "sex": form.choice("sex", ("female", "male", "other")),
-            "hospitalized": form.checked("hospitalized"),
         },
         "fractures": [{"level": level, "cause": cause, "onset_weeks": onset} for level in levels],
         "pain": {"nrs": form.required_integer("nrs", 0, 10)},
     }
     if form.tristate("concordant") is not None:
         data["pain"]["concordant_with_fracture"] = form.tristate("concordant")
+    safety = safety_patch(form)
+    data["patient"].update(safety.pop("patient"))
+    data.update(safety)
     return data
 
 
