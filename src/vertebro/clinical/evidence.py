@@ -581,6 +581,18 @@ SOURCES: dict[str, Source] = {
             None,
             _S,
         ),
+        # medication holds and the patient documents (issue 12, decision 0016)
+        Source(
+            "accp-2012-perioperative",
+            "Douketis JD, Spyropoulos AC, Spencer FA, Mayr M, Jaffer AK, Eckman MH, Dunn AS, Kunz R. "
+            "Perioperative management of antithrombotic therapy: Antithrombotic Therapy and Prevention of "
+            "Thrombosis, 9th ed: American College of Chest Physicians Evidence-Based Clinical Practice "
+            "Guidelines. Chest 2012;141(2 Suppl):e326S-e350S (abstract read in a copy; journal pages and DOI "
+            "not checked)",
+            "doi:10.1378/chest.11-2298",
+            2012,
+            _GK,
+        ),
     )
 }
 
