@@ -14,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vertebro.config import Settings
 from vertebro.education.kinds import DocumentKind
@@ -26,7 +27,7 @@ education_app = typer.Typer(help="Patient education pages.", no_args_is_help=Tru
 
 def _stop(message: str, what: str) -> typer.Exit:
     err = Console(stderr=True)
-    err.print(f"[bold red]{what}[/]", highlight=False)
+    err.print(f"[bold red]{escape(what)}[/]", highlight=False)
     err.print(f"  {message}", highlight=False, markup=False)
     return typer.Exit(code=EXIT_INVALID_INPUT)
 
