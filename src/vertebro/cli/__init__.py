@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import json
@@ -76,7 +77,7 @@ def _policy(settings: Settings, profile: Profile | None) -> ClinicPolicy:
     if profile is None:
         return policy
     chosen: IndicationProfileId = profile.value
-    return ClinicPolicy(default_profile=chosen, doac_protocol=policy.doac_protocol)
+    return dataclasses.replace(policy, default_profile=chosen)
 
 
 def _load(case_file: Path) -> Case:

@@ -15,9 +15,10 @@ import pytest
 from vertebro.clinical.policy import DEFAULT_POLICY
 from vertebro.clinical.recovery import driving_advice
 from vertebro.clinical.rules import RULES
+from vertebro.education.content import pages
 from vertebro.education.dates import long_date
 from vertebro.education.pdf import html_to_pdf
-from vertebro.education.render import discharge_html, preparation_html
+from vertebro.education.render import discharge_html, page_html, preparation_html
 
 from .cases import discharge, make_case, prep
 from .test_pdf import pdf_text
@@ -110,3 +111,10 @@ def test_the_preparation_and_going_home_sheets_agree_on_driving(sedated: bool) -
     if not sedated:
         assert "Getting home" in prep_text
         assert "Someone else must take you home" in prep_text
+
+
+def test_the_education_pages_explain_a_source_without_bracketed_tags() -> None:
+    for page in pages():
+        text = text_of(page_html(page))
+        assert not JARGON.search(text), (page.slug, JARGON.search(text))
+        assert not RULE_IDS.search(text), (page.slug, RULE_IDS.search(text))
