@@ -486,7 +486,7 @@ def _after_decision(spec: _Spec, med: Medication) -> tuple[_Spec, HoldAction]:
     """
     decision = med.prescriber_decision
     if decision is None:
-        return spec, HoldAction.SHARED_DECISION if spec.decision is not None and not spec.missing else HoldAction.HOLD
+        return spec, HoldAction.SHARED_DECISION if spec.decision is not None else HoldAction.HOLD
     if decision.decision == "continue":
         return replace(spec, note=f"continued: {_agreed(decision)}", missing=()), HoldAction.CONTINUE
     days = max(spec.stop_days, decision.stop_days_before or 0)

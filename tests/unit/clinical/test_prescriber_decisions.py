@@ -309,3 +309,13 @@ def test_no_last_dose_after_the_procedure_and_no_date_before_a_required_decision
             assert h.last_dose_by < start
         assert h.restart_from is not None
         assert h.restart_from > end - dt.timedelta(hours=1)  # an hour of slack only across a clock change
+
+
+@pytest.mark.rule("medications.thrombotic_risk_decision")
+@pytest.mark.rule("asra.doac")
+def test_a_hold_lists_everything_it_waits_for_at_once() -> None:
+    """Rule statements: the prescriber decides at high thrombotic risk, and "Creatinine clearance is needed before
+    a date is given" — both are listed, not one after the other."""
+    h = only({"name": "apixaban", "thrombotic_risk": "high"})
+    assert h.outstanding == ("creatinine clearance", "prescriber's decision on apixaban")
+    assert undated(h)
