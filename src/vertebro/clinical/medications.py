@@ -503,7 +503,7 @@ def _after_decision(spec: _Spec, med: Medication) -> tuple[_Spec, HoldAction]:
         )
     if decision.note:
         notes.append(decision.note)
-    if spec.condition is None and spec.note and "table" in spec.note:
+    if spec.note and spec.decision is None:  # an informational note (not the request for this decision)
         notes.append(spec.note)
     if days == 0 and spec.stop_hours == 0:
         missing = (*missing, "stop interval agreed with the prescriber")

@@ -312,8 +312,23 @@ def preparation_plan(
     procedure_start: dt.datetime | None,
     policy: ClinicPolicy,
 ) -> Preparation:
-    """Return the preparation plan with calendar dates and times from the procedure start."""
-    items: list[PrepItem] = _labs(case, holds, procedure_start, policy)
+    """Return the preparation plan with calendar dates and times from the procedure start.
+
+    A hold that waits for the prescriber's decision or for a fact is listed as an outstanding item
+    (rules medications.antiplatelet_secondary_decision, medications.thrombotic_risk_decision, asra.doac).
+    """
+    items: list[PrepItem] = [
+        PrepItem(
+            "medication",
+            f"{hold.drug}: {'; '.join(hold.outstanding)} (no hold date until then)",
+            None,
+            Status.NEEDED,
+            hold.rule,
+        )
+        for hold in holds
+        if hold.outstanding
+    ]
+    items.extend(_labs(case, holds, procedure_start, policy))
     if case.patient.pregnant is not True and could_be_pregnant(case, policy):
         items.append(
             PrepItem(

@@ -319,3 +319,20 @@ def test_a_hold_lists_everything_it_waits_for_at_once() -> None:
     h = only({"name": "apixaban", "thrombotic_risk": "high"})
     assert h.outstanding == ("creatinine clearance", "prescriber's decision on apixaban")
     assert undated(h)
+
+
+@pytest.mark.rule("medications.antiplatelet_secondary_decision")
+def test_the_preparation_plan_lists_the_outstanding_decision() -> None:
+    """ASRA 2018: secondary prophylaxis is held only after "shared assessment & risk stratification"."""
+    a = plan({"name": "clopidogrel", "purpose": "secondary_prevention"})
+    [item] = [i for i in a.preparation.items if i.kind == "medication"]
+    assert item.instruction == "clopidogrel: prescriber's decision on clopidogrel (no hold date until then)"
+    assert item.status.value == "needed"
+    decided = plan(
+        {
+            "name": "clopidogrel",
+            "purpose": "secondary_prevention",
+            "prescriber_decision": {"decision": "hold", **AGREED},
+        }
+    )
+    assert not [i for i in decided.preparation.items if i.kind == "medication"]
