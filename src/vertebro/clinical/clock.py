@@ -49,3 +49,13 @@ def aware(moment: dt.datetime, zone_name: str) -> dt.datetime:
 def elapsed(first: dt.datetime, last: dt.datetime, zone_name: str) -> dt.timedelta:
     """Return the real time between two clinic wall-clock times (``last - first``)."""
     return aware(last, zone_name).astimezone(dt.UTC) - aware(first, zone_name).astimezone(dt.UTC)
+
+
+def wall_clock(moment: dt.datetime, zone_name: str) -> dt.datetime:
+    """Return an aware moment (a booked slot, 'now') as naive clinic wall-clock time, comparable with the core's times.
+
+    A naive ``moment`` is taken to be clinic wall-clock time already and returned unchanged.
+    """
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(zone_of(zone_name)).replace(tzinfo=None)

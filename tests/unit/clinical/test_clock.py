@@ -68,3 +68,11 @@ def test_the_clinic_zone_is_a_policy_setting() -> None:
 def test_an_unknown_zone_is_refused() -> None:
     with pytest.raises(ValueError, match="unknown time zone"):
         shifted(dt.datetime(2027, 1, 1, 8, 0), "Mars/Olympus", hours=1)
+
+
+def test_an_aware_moment_becomes_clinic_wall_clock_time() -> None:
+    from vertebro.clinical.clock import wall_clock
+
+    utc = dt.datetime(2027, 3, 28, 7, 0, tzinfo=dt.UTC)  # 08:00 BST
+    assert wall_clock(utc, LONDON) == dt.datetime(2027, 3, 28, 8, 0)
+    assert wall_clock(dt.datetime(2027, 3, 28, 8, 0), LONDON) == dt.datetime(2027, 3, 28, 8, 0)
