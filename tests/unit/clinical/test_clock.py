@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.unit.clinical.builders import assessed
-from vertebro.clinical.clock import elapsed, shifted
+from vertebro.clinical.clock import elapsed, shifted, wall_clock
 from vertebro.clinical.policy import ClinicPolicy
 
 LONDON = "Europe/London"
@@ -71,8 +71,6 @@ def test_an_unknown_zone_is_refused() -> None:
 
 
 def test_an_aware_moment_becomes_clinic_wall_clock_time() -> None:
-    from vertebro.clinical.clock import wall_clock
-
     utc = dt.datetime(2027, 3, 28, 7, 0, tzinfo=dt.UTC)  # 08:00 BST
     assert wall_clock(utc, LONDON) == dt.datetime(2027, 3, 28, 8, 0)
     assert wall_clock(dt.datetime(2027, 3, 28, 8, 0), LONDON) == dt.datetime(2027, 3, 28, 8, 0)
