@@ -7,14 +7,17 @@ relative to the working directory; its folder is created when the engine is open
 ``VERTEBRO_EXPORT_DIR`` is where FHIR ``$export`` jobs write their files (default ``var/exports``).
 ``VERTEBRO_REGISTRY_SALT`` is the secret key of the de-identified registry export (pseudonyms, date shifts).
 ``VERTEBRO_TRUSTED_PROXIES`` lists the reverse proxies whose forwarded client address and scheme are believed.
+``VERTEBRO_TIMEZONE`` is the clinic's time zone (default Europe/London): hold, fasting and restart times are in it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.clinical.policy import ClinicPolicy, DoacProtocol, IndicationProfileId
 
 DEFAULT_DATABASE_URL = "sqlite:///var/vertebro.db"
@@ -51,7 +54,16 @@ class Settings(BaseSettings):
     # Reverse proxies whose X-Forwarded-For / X-Forwarded-Proto are believed (comma-separated addresses or CIDRs);
     # empty: none, the client address is the connection's (decision 0020).
     trusted_proxies: str = ""
+    timezone: str = DEFAULT_TIME_ZONE  # the clinic's time zone: every hold, fasting and restart time is in it
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        zone_of(value)  # raises ValueError naming the unknown zone
+        return value
 
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""
-        return ClinicPolicy(default_profile=self.default_profile, doac_protocol=self.doac_protocol)
+        return ClinicPolicy(
+            default_profile=self.default_profile, doac_protocol=self.doac_protocol, time_zone=self.timezone
+        )

@@ -237,6 +237,11 @@ def test_patient_portal_from_request_to_the_two_week_chart(
     expect(radiologist.locator(".state").first).to_have_text("eligible")
     nurse = staff_page(browser, base, Role.NURSE, secrets[Role.NURSE])
     open_patient(nurse, base, reference)
+    # warfarin has no hold date until its thrombotic risk is recorded (decision 0016)
+    decision = nurse.locator("form[action$='/medications/decision']").first
+    decision.get_by_label(re.compile("thrombotic risk")).select_option("low")
+    decision.get_by_role("button", name=re.compile("Record the decision")).click()
+    expect(nurse.locator("form[action$='/medications/decision']")).to_have_count(0)  # nothing waits any more
     for label in ("Medication list reviewed", "Holds and restart dates explained", "Allergies reviewed"):
         nurse.get_by_label(label).check()
     nurse.get_by_label("Arrival time (15 minutes early) told").check()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 import json
@@ -12,6 +13,7 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vertebro.cli.fhir import fhir_app
 from vertebro.cli.handout import education_app, handout_command
@@ -64,7 +66,7 @@ def _console(stderr: bool = False) -> Console:
 
 def _fail(problems: list[str], what: str) -> typer.Exit:
     err = _console(stderr=True)
-    err.print(f"[bold red]{what}[/]", highlight=False)
+    err.print(f"[bold red]{escape(what)}[/]", highlight=False)
     for problem in problems:
         err.print(f"  {problem}", highlight=False, markup=False)
     return typer.Exit(code=EXIT_INVALID_INPUT)
@@ -75,7 +77,7 @@ def _policy(settings: Settings, profile: Profile | None) -> ClinicPolicy:
     if profile is None:
         return policy
     chosen: IndicationProfileId = profile.value
-    return ClinicPolicy(default_profile=chosen, doac_protocol=policy.doac_protocol)
+    return dataclasses.replace(policy, default_profile=chosen)
 
 
 def _load(case_file: Path) -> Case:
@@ -147,7 +149,10 @@ def rules_command(
         r = RULES[rule_id]
         if unverified and not r.unverified:
             continue
-        console.print(f"[bold]{r.id}[/] [{r.confirmation.value}] {', '.join(r.sources)}", highlight=False)
+        mark = f"[{r.confirmation.value}]" + (
+            " [unverified]" if r.unverified and r.confirmation.value != "unverified" else ""
+        )
+        console.print(f"[bold]{escape(r.id)}[/] {escape(mark)} {escape(', '.join(r.sources))}", highlight=False)
         console.print(f"    {r.statement}", highlight=False, markup=False)
 
 

@@ -6,6 +6,7 @@ import datetime as dt
 from pathlib import Path
 
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import Progress
 from rich.table import Table
 
@@ -60,13 +61,13 @@ def print_worklist(settings: Settings, console: Console, actor: str) -> None:
         table.add_column(column)
     for row in rows:
         table.add_row(
-            row.patient_identifier,
-            row.patient_name or "-",
-            ", ".join(row.levels),
-            row.default_profile,
-            f"[{_STYLE.get(row.default_category, 'white')}]{row.default_category}[/]",
-            row.treatment.replace("_", " "),
-            row.ruleset_version,
+            escape(row.patient_identifier),
+            escape(row.patient_name or "-"),
+            escape(", ".join(row.levels)),
+            escape(row.default_profile),
+            f"[{_STYLE.get(row.default_category, 'white')}]{escape(row.default_category)}[/]",
+            escape(row.treatment.replace("_", " ")),
+            escape(row.ruleset_version),
             row.assessed_at.strftime("%Y-%m-%d %H:%M"),
         )
     console.print(table)

@@ -6,6 +6,7 @@ Registered in ``vertebro.cli`` with ``app.command("handout")(handout_command)`` 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import getpass
 from pathlib import Path
@@ -13,6 +14,7 @@ from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from vertebro.config import Settings
 from vertebro.education.kinds import DocumentKind
@@ -25,7 +27,7 @@ education_app = typer.Typer(help="Patient education pages.", no_args_is_help=Tru
 
 def _stop(message: str, what: str) -> typer.Exit:
     err = Console(stderr=True)
-    err.print(f"[bold red]{what}[/]", highlight=False)
+    err.print(f"[bold red]{escape(what)}[/]", highlight=False)
     err.print(f"  {message}", highlight=False, markup=False)
     return typer.Exit(code=EXIT_INVALID_INPUT)
 
@@ -48,7 +50,9 @@ def handout_command(
     ] = None,
     timezone: Annotated[
         str | None,
-        typer.Option(envvar="VERTEBRO_TIMEZONE", help="Clinic time zone, e.g. Europe/London (default: the machine's)."),
+        typer.Option(
+            envvar="VERTEBRO_TIMEZONE", help="Clinic time zone, e.g. Europe/London (default: the clinic setting)."
+        ),
     ] = None,
     clinic_name: Annotated[
         str, typer.Option(envvar="VERTEBRO_CLINIC_NAME", help="Team name printed on the document.")
@@ -63,17 +67,21 @@ def handout_command(
     The plan is re-assessed from the stored facts with the current ruleset; the read is audited.
     """
     from vertebro.cli.boundary import unit_of_work
-    from vertebro.education.dates import clinic_zone
+    from vertebro.clinical.clock import zone_of
     from vertebro.education.documents import personal_document, read_record
     from vertebro.education.handouts import Clinic
 
     if out.suffix.lower() not in (".pdf", ".html"):
         raise _stop(f"{out}: the file name must end in .pdf or .html", "no document written")
     try:
-        zone = clinic_zone(timezone)
+        if timezone:
+            zone_of(timezone)
     except ValueError as exc:
         raise _stop(str(exc), "no document written") from None
     settings = Settings()
+    policy = settings.policy()
+    if timezone:  # the document's times are computed in this zone, as the chart's would be with the same setting
+        policy = dataclasses.replace(policy, time_zone=timezone)
     today = dt.date.today() if as_of is None else as_of.date()
     try:
         with unit_of_work(settings.database_url) as uow:
@@ -82,9 +90,8 @@ def handout_command(
         document = personal_document(
             record,
             kind,
-            settings.policy(),
+            policy,
             as_of=today,
-            zone=zone,
             clinic=Clinic(clinic_name, clinic_phone),
         )
     except VertebroError as exc:

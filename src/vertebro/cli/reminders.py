@@ -29,14 +29,14 @@ def queue_command(
     try:
         day = dt.date.fromisoformat(today) if today else dt.date.today()
     except ValueError:
-        Console(stderr=True).print(f"today: {today!r} is not a date (YYYY-MM-DD)")
+        Console(stderr=True).print(f"today: {today!r} is not a date (YYYY-MM-DD)", markup=False)
         raise typer.Exit(2) from None
     try:
         with unit_of_work(settings.database_url) as uow:
             queued = queue_due_reminders(uow, today=day, portal_url=settings.portal_url, policy=settings.policy())
             uow.commit()
     except VertebroError as exc:
-        Console(stderr=True).print(str(exc))
+        Console(stderr=True).print(str(exc), markup=False)
         raise typer.Exit(1) from None
     typer.echo(
         f"queued {queued.follow_ups} questionnaire reminder(s) and {queued.appointments} appointment reminder(s); "

@@ -1,10 +1,15 @@
-"""Render an assessment for a person at a terminal (Rich)."""
+"""Render an assessment for a person at a terminal (Rich).
+
+Every value printed is data, never markup: table cells go through :func:`rich.markup.escape` and panels
+are built from :class:`rich.text.Text`, so "[unverified]" and "[verify]" marks are printed as written.
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
 from rich.console import Console, Group
+from rich.markup import escape
 from rich.panel import Panel
 from rich.table import Table
 from rich.text import Text
@@ -19,6 +24,11 @@ _CATEGORY_STYLE = {
     "not_appropriate": "bold red",
     "contraindicated": "bold magenta",
 }
+
+
+def _cells(*values: str) -> tuple[str, ...]:
+    """Table cells as literal text (Rich would read "[verify]" as a style tag and drop it)."""
+    return tuple(escape(v) for v in values)
 
 
 def _mark(unverified: bool) -> str:
@@ -40,13 +50,15 @@ def _fractures(data: dict[str, Any]) -> Table:
         if f["vertebra_plana"]:
             shape += ", vertebra plana"
         table.add_row(
-            f["level"],
-            f["cause"],
-            f["age_band"] or "-",
-            unhealed,
-            loss,
-            "-" if f["genant_grade"] is None else str(f["genant_grade"]),
-            shape,
+            *_cells(
+                f["level"],
+                f["cause"],
+                f["age_band"] or "-",
+                unhealed,
+                loss,
+                "-" if f["genant_grade"] is None else str(f["genant_grade"]),
+                shape,
+            )
         )
     return table
 
@@ -59,7 +71,9 @@ def _profiles(data: dict[str, Any]) -> Group:
     summary.add_column("label")
     for pid, v in data["profiles"].items():
         marker = " (default)" if pid == data["default_profile"] else ""
-        summary.add_row(pid + marker, Text(v["category"], style=_CATEGORY_STYLE[v["category"]]), v["label"])
+        summary.add_row(
+            escape(pid + marker), Text(v["category"], style=_CATEGORY_STYLE[v["category"]]), escape(v["label"])
+        )
     parts.append(summary)
     if data["disagreement"]:
         parts.append(Text(data["disagreement"]["summary"], style="bold yellow"))
@@ -113,21 +127,24 @@ def _preparation(data: dict[str, Any]) -> Group:
     for column in ("drug", "action", "last dose", "restart from", "condition / note", "rule"):
         holds.add_column(column)
     for h in prep["medication_holds"]:
-        note = "; ".join(x for x in (h["condition"], h["note"]) if x)
+        waiting = "waiting for: " + "; ".join(h["outstanding"]) if h.get("outstanding") else None
+        note = "; ".join(x for x in (waiting, h["condition"], h["note"]) if x)
         rule = h["rule"] + (" [verify]" if h["verify"] else "")
         holds.add_row(
-            h["drug"],
-            h["action"],
-            h["stop"] or _interval(h, "stop"),
-            h["restart"] or _interval(h, "restart"),
-            note,
-            rule,
+            *_cells(
+                h["drug"],
+                h["action"],
+                h["stop"] or ("no date yet" if h.get("outstanding") else _interval(h, "stop")),
+                h["restart"] or _interval(h, "restart"),
+                note,
+                rule,
+            )
         )
     items = Table(title="Preparation checklist", title_justify="left", expand=True)
     for column in ("kind", "instruction", "due", "status"):
         items.add_column(column)
     for item in prep["items"]:
-        items.add_row(item["kind"], item["instruction"], item["due"] or "-", item["status"])
+        items.add_row(*_cells(item["kind"], item["instruction"], item["due"] or "-", item["status"]))
     parts: list[Any] = []
     if prep["procedure_start"]:
         parts.append(Text(f"Procedure starts {prep['procedure_start']}; arrive by {prep['arrival']}"))
@@ -156,7 +173,7 @@ def _procedure_and_recovery(data: dict[str, Any]) -> Group:
     text.append("Discharge when: " + "; ".join(rec["discharge_criteria"]) + "\n")
     if rec["escort_required"]:
         until = f" until {rec['escort_until']}" if rec["escort_until"] else ""
-        text.append(f"Escort: an adult drives home and stays{until}\n")
+        text.append(f"Escort: an adult takes the patient home and stays{until}\n")
     for step in rec["aftercare"]:
         span = f" ({step['start']} to {step['end']})" if step["start"] else ""
         text.append(f"Aftercare: {step['instruction']}{span}\n")

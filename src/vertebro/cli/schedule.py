@@ -19,6 +19,7 @@ from typing import Annotated
 import typer
 from pydantic import ValidationError
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskID, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -54,7 +55,7 @@ class Planner(StrEnum):
 
 def _fail(problems: list[str], what: str, code: int = EXIT_INVALID_INPUT) -> typer.Exit:
     err = Console(stderr=True)
-    err.print(f"[bold red]{what}[/]", highlight=False)
+    err.print(f"[bold red]{escape(what)}[/]", highlight=False)
     for problem in problems:
         err.print(f"  {problem}", highlight=False, markup=False)
     return typer.Exit(code=code)
@@ -131,7 +132,7 @@ def _status_text(p: SolveProgress) -> str:
 
 def _print_plan(console: Console, instance: Instance, plan: Plan) -> None:
     summary = Table(title=f"{plan.instance}: {plan.planner} plan", show_header=False)
-    summary.add_row("status", plan.status)
+    summary.add_row("status", escape(plan.status))
     summary.add_row("objective", f"{plan.objective.total:,.2f} points")
     if plan.bound is not None:
         summary.add_row("bound", f"{plan.bound:,.2f} (no plan can cost less)")
@@ -146,7 +147,12 @@ def _print_plan(console: Console, instance: Instance, plan: Plan) -> None:
     for column in ("term", "quantity", "weight", "points", "what it counts"):
         terms.add_column(column, justify="right" if column in ("quantity", "weight", "points") else "left")
     for t in plan.objective.terms:
-        terms.add_row(t.name, f"{t.quantity:,} {t.unit}", f"{t.weight:g}", f"{t.points:,.2f}", meanings.get(t.name, ""))
+        terms.add_row(
+            *map(
+                escape,
+                (t.name, f"{t.quantity:,} {t.unit}", f"{t.weight:g}", f"{t.points:,.2f}", meanings.get(t.name, "")),
+            )
+        )
     console.print(terms)
     if plan.sessions:
         schedule = Table(title="schedule")
@@ -155,15 +161,20 @@ def _print_plan(console: Console, instance: Instance, plan: Plan) -> None:
         for s in plan.sessions:
             moved = " (moved)" if s.moved else ""
             schedule.add_row(
-                f"{s.date:%a %Y-%m-%d}",
-                f"{s.start:%H:%M}-{s.end:%H:%M}",
-                s.room,
-                s.radiologist,
-                s.nurse or "-",
-                f"{s.case}/{s.session}{moved}",
-                " ".join(s.levels),
-                str(s.bay),
-                f"{s.monitoring_end:%H:%M}",
+                *map(
+                    escape,
+                    (
+                        f"{s.date:%a %Y-%m-%d}",
+                        f"{s.start:%H:%M}-{s.end:%H:%M}",
+                        s.room,
+                        s.radiologist,
+                        s.nurse or "-",
+                        f"{s.case}/{s.session}{moved}",
+                        " ".join(s.levels),
+                        str(s.bay),
+                        f"{s.monitoring_end:%H:%M}",
+                    ),
+                )
             )
         console.print(schedule)
     if plan.unscheduled:
@@ -171,7 +182,7 @@ def _print_plan(console: Console, instance: Instance, plan: Plan) -> None:
         for column in ("case", "levels", "reason", "detail"):
             left.add_column(column)
         for u in plan.unscheduled:
-            left.add_row(f"{u.case}/{u.session}", " ".join(u.levels), u.reason.value, u.detail)
+            left.add_row(*map(escape, (f"{u.case}/{u.session}", " ".join(u.levels), u.reason.value, u.detail)))
         console.print(left)
     for problem in plan.problems:
         console.print(problem, highlight=False, markup=False)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 from vertebro.clinical import contraindications
 from vertebro.clinical import news2 as _news2  # noqa: F401  (its monitoring rules belong to the ruleset)
+from vertebro.clinical.clock import shifted
 from vertebro.clinical.facts import Case
 from vertebro.clinical.findings import (
     CaseFindings,
@@ -97,7 +98,9 @@ def assess(case: Case, policy: ClinicPolicy = DEFAULT_POLICY, as_of: dt.date | N
         start = dt.datetime.combine(case.procedure_date, case.procedure_time or policy.procedure_start)
     sessions = sessions_of(findings.target_levels, policy.max_levels_per_session)
     first_session_levels = len(sessions[0]) if sessions else 1
-    end = None if start is None else start + dt.timedelta(minutes=room_minutes(first_session_levels, policy))
+    end = (
+        None if start is None else shifted(start, policy.time_zone, minutes=room_minutes(first_session_levels, policy))
+    )
     holds = medication_holds(case, policy, start, end)
     ctx = Context(
         case,

@@ -233,7 +233,7 @@ SOURCES: dict[str, Source] = {
             "sir-2019",
             "Society of Interventional Radiology consensus guidelines for the periprocedural management of "
             "thrombotic and bleeding risk in patients undergoing percutaneous image-guided interventions "
-            "(released August 2019; Patel IJ, et al., J Vasc Interv Radiol 2019;30:1168-1184, unverified)",
+            "(released August 2019; Patel IJ, et al., J Vasc Interv Radiol 2019;30:1168-1184; journal details not yet checked)",
             "https://www.guidelinecentral.com/guideline/18887",
             2019,
             _S2,
@@ -802,6 +802,18 @@ SOURCES: dict[str, Source] = {
             "https://www.snomed.org/",
             2024,
             _S2,
+        ),
+        # medication holds and the patient documents (issue 12, decision 0016)
+        Source(
+            "accp-2012-perioperative",
+            "Douketis JD, Spyropoulos AC, Spencer FA, Mayr M, Jaffer AK, Eckman MH, Dunn AS, Kunz R. "
+            "Perioperative management of antithrombotic therapy: Antithrombotic Therapy and Prevention of "
+            "Thrombosis, 9th ed: American College of Chest Physicians Evidence-Based Clinical Practice "
+            "Guidelines. Chest 2012;141(2 Suppl):e326S-e350S (abstract read in a copy; journal pages and DOI "
+            "not checked)",
+            "doi:10.1378/chest.11-2298",
+            2012,
+            _GK,
         ),
     )
 }

@@ -166,12 +166,35 @@ class Labs(Fact):
     taken_on: dt.date | None = None
 
 
+class PrescriberDecision(Fact):
+    """What the prescriber agreed for one medicine before the procedure, as a clinician recorded it.
+
+    ``hold``: held as the table plans; ``continue``: not held; ``bridge``: held, with the prescriber's
+    bridging plan (ASRA 2018 / ACCP). ``stop_days_before`` is an interval the prescriber set where the
+    table gives none (e.g. a factor Xa inhibitor with creatinine clearance below 30 mL/min); it never
+    shortens the table's interval.
+    """
+
+    decision: Literal["hold", "continue", "bridge"]
+    agreed_on: dt.date
+    recorded_by: str = Field(min_length=1, max_length=100)
+    stop_days_before: int | None = Field(default=None, ge=1, le=14)
+    note: str | None = Field(default=None, min_length=1, max_length=500)
+
+
 class Medication(Fact):
-    """One current medication; ``purpose`` matters for aspirin and the heparins."""
+    """One current medication; ``purpose`` matters for aspirin, the heparins and the P2Y12 inhibitors.
+
+    ``thrombotic_risk`` is the risk of a clot while an anticoagulant is stopped (high: e.g. a mechanical
+    heart valve, a venous clot in the last 3 months); ``prescriber_decision`` is the recorded decision
+    with the prescriber that secondary-prevention antiplatelets and high-risk anticoagulation need.
+    """
 
     name: str = Field(min_length=1, max_length=100)
     purpose: MedicationPurpose | None = None
     route: Route | None = None
+    thrombotic_risk: Literal["high", "moderate", "low"] | None = None
+    prescriber_decision: PrescriberDecision | None = None
 
 
 class CodedAllergy(Fact):

@@ -42,6 +42,8 @@ class ClinicPolicy:
     pregnancy_screen_max_age: int = 50
     odi_max_missing_sections: int = 2
     room_temperature_c: float = 21.0
+    time_zone: str = "Europe/London"  # IANA name; every clinical time is wall-clock time in this zone (clock.py)
+    no_driving_days: int = 2  # recovery.driving: days without driving after the procedure, sedated or not
 
 
 DEFAULT_POLICY = ClinicPolicy()

@@ -7,11 +7,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from vertebro.clinical.allergens import Allergen, real_allergies
+from vertebro.clinical.clock import shifted
 from vertebro.clinical.facts import Case
 from vertebro.clinical.findings import R_TARGET_LEVELS, CaseFindings
-from vertebro.clinical.medications import MedicationHold
+from vertebro.clinical.medications import HoldAction, MedicationHold
 from vertebro.clinical.policy import ClinicPolicy
-from vertebro.clinical.recovery import R_ESCORT
+from vertebro.clinical.recovery import R_DRIVING, R_ESCORT, driving_advice
 from vertebro.clinical.rules import Rule, rule
 
 R_LABS = rule(
@@ -106,8 +107,9 @@ def could_be_pregnant(case: Case, policy: ClinicPolicy) -> bool:
     return patient.sex == "female" and policy.pregnancy_screen_min_age <= patient.age <= policy.pregnancy_screen_max_age
 
 
-def _minus(start: dt.datetime | None, **delta: float) -> dt.datetime | None:
-    return None if start is None else start - dt.timedelta(**delta)
+def _minus(start: dt.datetime | None, policy: ClinicPolicy, **delta: float) -> dt.datetime | None:
+    """The time ``delta`` of elapsed time before ``start``, as clinic wall-clock time (clock.shifted)."""
+    return None if start is None else shifted(start, policy.time_zone, **{k: -v for k, v in delta.items()})
 
 
 def _labs(
@@ -115,20 +117,20 @@ def _labs(
 ) -> list[PrepItem]:
     items: list[PrepItem] = []
     inr, platelets = case.labs.inr, case.labs.platelets
-    due = _minus(start, days=1)
-    on_vka = any(h.condition is not None for h in holds)
+    due = None if start is None else start - dt.timedelta(days=1)  # the calendar day before, same clock time
+    on_vka = any(h.condition is not None and h.action is not HoldAction.CONTINUE for h in holds)
     if inr is None:
         items.append(PrepItem("lab", "INR", due, Status.NEEDED, R_LABS))
     elif inr > policy.inr_max:
+        # only a planned vitamin K antagonist hold brings the INR down by itself (rule sir.labs_high_risk)
+        instruction = (
+            f"INR {inr:g} is above {policy.inr_max:g}: recheck on the day, after the warfarin hold"
+            if on_vka
+            else f"INR {inr:g} is above {policy.inr_max:g} with no anticoagulant hold planned: find the cause "
+            "and correct it before the procedure"
+        )
         items.append(
-            PrepItem(
-                "lab",
-                f"INR {inr:g} is above {policy.inr_max:g}: recheck on the day after the hold",
-                start,
-                Status.ATTENTION,
-                R_LABS,
-                blocking=not on_vka,
-            )
+            PrepItem("lab", instruction, start if on_vka else due, Status.ATTENTION, R_LABS, blocking=not on_vka)
         )
     else:
         items.append(PrepItem("lab", f"INR {inr:g}", None, Status.DONE, R_LABS))
@@ -181,6 +183,8 @@ def _allergies(case: Case) -> list[PrepItem]:
 
 
 def _sedation(case: Case, start: dt.datetime | None, policy: ClinicPolicy) -> list[PrepItem]:
+    advice = driving_advice(None if start is None else start.date(), case.sedation_planned, policy)
+    transport = PrepItem("transport", advice.transport, None, Status.NEEDED, R_DRIVING, blocking=False)
     if case.sedation_planned is None:
         return [
             PrepItem(
@@ -189,35 +193,37 @@ def _sedation(case: Case, start: dt.datetime | None, policy: ClinicPolicy) -> li
                 None,
                 Status.NEEDED,
                 R_SEDATION_DECISION,
-            )
+            ),
+            transport,
         ]
     if not case.sedation_planned:
-        return []
+        return [transport]
     return [
+        transport,
         PrepItem(
             "fasting",
             "last fried or fatty meal, or meat",
-            _minus(start, hours=8),
+            _minus(start, policy, hours=8),
             Status.NEEDED,
             R_FASTING,
         ),
         PrepItem(
             "fasting",
             "last light meal (e.g. toast and a clear drink)",
-            _minus(start, hours=6),
+            _minus(start, policy, hours=6),
             Status.NEEDED,
             R_FASTING,
         ),
         PrepItem(
             "fasting",
             "last clear liquids (water, clear juice, black tea or coffee)",
-            _minus(start, hours=2),
+            _minus(start, policy, hours=2),
             Status.NEEDED,
             R_FASTING,
         ),
         PrepItem(
             "escort",
-            "an adult drives the patient home after sedation",
+            "an adult takes the patient home after sedation",
             None,
             Status.NEEDED,
             R_ESCORT,
@@ -287,8 +293,23 @@ def preparation_plan(
     procedure_start: dt.datetime | None,
     policy: ClinicPolicy,
 ) -> Preparation:
-    """Return the preparation plan with calendar dates and times from the procedure start."""
-    items: list[PrepItem] = _labs(case, holds, procedure_start, policy)
+    """Return the preparation plan with calendar dates and times from the procedure start.
+
+    A hold that waits for the prescriber's decision or for a fact is listed as an outstanding item
+    (rules medications.antiplatelet_secondary_decision, medications.thrombotic_risk_decision, asra.doac).
+    """
+    items: list[PrepItem] = [
+        PrepItem(
+            "medication",
+            f"{hold.drug}: {'; '.join(hold.outstanding)} (no hold date until then)",
+            None,
+            Status.NEEDED,
+            hold.rule,
+        )
+        for hold in holds
+        if hold.outstanding
+    ]
+    items.extend(_labs(case, holds, procedure_start, policy))
     if case.patient.pregnant is not True and could_be_pregnant(case, policy):
         items.append(
             PrepItem(
@@ -302,7 +323,7 @@ def preparation_plan(
     items.extend(_allergies(case))
     items.extend(_sedation(case, procedure_start, policy))
     items.extend(_imaging(findings, case.procedure_date, policy))
-    arrival = _minus(procedure_start, minutes=policy.arrival_minutes_early)
+    arrival = _minus(procedure_start, policy, minutes=policy.arrival_minutes_early)
     if arrival is not None:
         items.append(
             PrepItem(

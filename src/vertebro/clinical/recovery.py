@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from functools import lru_cache
 
+from vertebro.clinical.clock import shifted
 from vertebro.clinical.policy import ClinicPolicy
 from vertebro.clinical.rules import Rule, rule
 
@@ -38,10 +39,17 @@ R_ESCORT = rule(
 )
 R_AFTERCARE = rule(
     "recovery.aftercare",
-    "Aftercare: no driving for 2 days (never while taking opioids); dressing off after 24-48 h; no "
-    "bath or pool for 2 days; no lifting over 4.5 kg (10 lb) for 3 months; short walks, increased "
-    "gradually.",
+    "Aftercare: dressing off after 24-48 h; no bath or pool for 2 days; no lifting over 4.5 kg (10 lb) "
+    "for 3 months; short walks, increased gradually.",
     "baycare-discharge",
+)
+R_DRIVING = rule(
+    "recovery.driving",
+    "No driving for 2 days after vertebroplasty, and never while taking opioid pain medicine; so the "
+    "patient never drives home, with or without sedation (CIRSE 2017 and the ACR-SIR practice parameter "
+    "give no driving interval; the clinic applies the patient instruction to every patient).",
+    "baycare-discharge",
+    "local-policy",
 )
 R_FOLLOW_UP = rule(
     "recovery.follow_up",
@@ -134,6 +142,41 @@ def _day(date: dt.date | None, days: int) -> dt.date | None:
     return None if date is None else date + dt.timedelta(days=days)
 
 
+@dataclass(frozen=True, slots=True)
+class DrivingAdvice:
+    """Driving after the procedure (rule recovery.driving): the one answer every document gives.
+
+    ``first_day``-``last_day`` are the days without driving (the procedure day included); ``transport``
+    is the preparation instruction and ``aftercare`` the discharge instruction; both say the same.
+    """
+
+    may_drive_home: bool
+    no_driving_days: int
+    first_day: dt.date | None
+    last_day: dt.date | None
+    transport: str
+    aftercare: str
+
+
+def driving_advice(procedure_day: dt.date | None, sedated: bool | None, policy: ClinicPolicy) -> DrivingAdvice:
+    """Return whether and when the patient may drive after the procedure (rule recovery.driving).
+
+    The answer is the same with or without sedation: the patient never drives home and does not drive
+    for ``policy.no_driving_days`` days after the procedure day; sedation adds the escort (recovery.
+    escort_after_sedation), not a different driving rule.
+    """
+    days = policy.no_driving_days
+    who = "an adult" if sedated else "someone else (a relative, a friend or a taxi)"
+    return DrivingAdvice(
+        may_drive_home=False,
+        no_driving_days=days,
+        first_day=procedure_day,
+        last_day=_day(procedure_day, days),
+        transport=f"{who} takes the patient home: no driving on the procedure day or for {days} days after",
+        aftercare="do not drive (and never while taking opioid pain medicines)",
+    )
+
+
 @lru_cache(maxsize=4096)
 def recovery_plan(
     levels_first_session: int,
@@ -145,7 +188,7 @@ def recovery_plan(
     """Return the recovery plan for the first session; dates are absent without a procedure date."""
     minutes = monitoring_minutes(max(levels_first_session, 1), sedated is True, policy)
     day0 = None if procedure_end is None else procedure_end.date()
-    discharge_at = None if procedure_end is None else procedure_end + dt.timedelta(minutes=minutes)
+    discharge_at = None if procedure_end is None else shifted(procedure_end, policy.time_zone, minutes=minutes)
     criteria = [
         "neurological examination of the legs unchanged from before the procedure",
         "walking as before the procedure",
@@ -155,12 +198,9 @@ def recovery_plan(
     if sedated:
         criteria.insert(0, "Aldrete score of 9 or more")
         criteria.append(f"driver and {policy.companion_hours}-hour companion present")
+    driving = driving_advice(day0, sedated, policy)
     aftercare = (
-        DatedStep(
-            "do not drive (and never while taking opioid pain medicines)",
-            day0,
-            _day(day0, 2),
-        ),
+        DatedStep(driving.aftercare, driving.first_day, driving.last_day),
         DatedStep("keep the dressing on; remove it after 24-48 hours", day0, _day(day0, 2)),
         DatedStep("no bath, pool or hot tub", day0, _day(day0, 2)),
         DatedStep(
@@ -186,7 +226,7 @@ def recovery_plan(
     )
     escort_until = None
     if sedated and discharge_at is not None:
-        escort_until = discharge_at + dt.timedelta(hours=policy.companion_hours)
+        escort_until = shifted(discharge_at, policy.time_zone, hours=policy.companion_hours)
     return RecoveryPlan(
         monitoring_minutes=minutes,
         monitoring_checks=(
@@ -207,6 +247,7 @@ def recovery_plan(
             R_DISCHARGE,
             R_ESCORT,
             R_AFTERCARE,
+            R_DRIVING,
             R_FOLLOW_UP,
             R_BONE_HEALTH,
             R_RED_FLAGS,

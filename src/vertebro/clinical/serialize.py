@@ -114,6 +114,10 @@ def _hold(h: MedicationHold, rules: dict[str, Rule]) -> JSON:
         "verify": h.verify,
         "rule": h.rule.id,
         "sources": list(h.rule.sources),
+        "missing": list(h.missing),
+        "outstanding": list(h.outstanding),
+        "decision_required": h.decision_required,
+        "decision": None if h.decision is None else h.decision.model_dump(mode="json"),
     }
 
 

@@ -1,12 +1,10 @@
 """Dates and times as a patient reads them: local wall-clock time that is right across clock changes.
 
-The clinical core computes every time as a naive wall-clock value: the procedure start plus or minus a
-duration (fasting 8 h before, restart 6 h after, companion 12 h after discharge). Across a
-daylight-saving change that wall-clock sum is an hour off in elapsed time: before an 08:00 procedure on
-the morning the clocks go forward, "8 hours before" is 23:00 the evening before, not midnight (which
-is only 7 hours before). :class:`LocalClock` keeps the core's durations and re-expresses each time in
-the clinic's time zone from the procedure start, so elapsed intervals are exactly the core's.
-Calendar dates (last dose on a day, no driving until a day) are not shifted.
+The clinical core computes every time as clinic wall-clock time with elapsed-time arithmetic in the
+clinic's zone (:mod:`vertebro.clinical.clock`, ``ClinicPolicy.time_zone``): before an 08:00 procedure on
+the morning the clocks go forward, "8 hours before" is 23:00 the evening before. :class:`LocalClock`
+attaches that zone (or shows the time in another one), so the chart, the handout, the portal and the
+API show the same times. Calendar dates (last dose on a day, no driving until a day) are not shifted.
 """
 
 from __future__ import annotations
@@ -16,6 +14,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, aware
 
 _ZONEINFO_ROOTS = ("/usr/share/zoneinfo/", "/usr/lib/zoneinfo/", "/usr/share/lib/zoneinfo/")
 
@@ -50,17 +50,22 @@ def clinic_zone(name: str | None = None) -> ZoneInfo | None:
 
 @dataclass(frozen=True, slots=True)
 class LocalClock:
-    """Turns the core's naive times, all offsets from ``anchor`` (the procedure start), into local times."""
+    """Shows the core's times (naive clinic wall-clock times, ``clinic_zone``) as aware times in ``zone``.
+
+    The core already computes every interval as elapsed time in the clinic's zone
+    (:mod:`vertebro.clinical.clock`), so this only attaches the zone (for its abbreviation on the page)
+    or expresses the time in another zone; it never adds or subtracts an interval.
+    """
 
     anchor: dt.datetime
     zone: ZoneInfo | None
+    clinic_zone: str = DEFAULT_TIME_ZONE
 
     def __call__(self, moment: dt.datetime) -> dt.datetime:
-        """Return ``moment`` as the clinic's local time, keeping its elapsed distance from the anchor."""
+        """Return ``moment`` as an aware time in the display zone (unchanged when there is none)."""
         if self.zone is None:
             return moment
-        start = self.anchor.replace(tzinfo=self.zone)
-        return (start.astimezone(dt.UTC) + (moment - self.anchor)).astimezone(self.zone)
+        return aware(moment, self.clinic_zone).astimezone(self.zone)
 
     def clock_change_between(self, first: dt.datetime, last: dt.datetime) -> bool:
         """Return True when the clocks change between two of the core's times."""

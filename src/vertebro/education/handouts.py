@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from vertebro.clinical.allergens import allergy_labels
 from vertebro.clinical.assessment import Assessment
+from vertebro.clinical.clock import zone_of
 from vertebro.clinical.evidence import source
 from vertebro.clinical.facts import Case
 from vertebro.clinical.levels import level_index, region
@@ -25,7 +26,7 @@ from vertebro.clinical.medications import HoldAction, MedicationHold
 from vertebro.clinical.policy import ClinicPolicy
 from vertebro.clinical.preparation import Status
 from vertebro.clinical.recommendation import AUGMENTATION
-from vertebro.clinical.recovery import DatedStep, FollowUpVisit, RedFlag
+from vertebro.clinical.recovery import DatedStep, DrivingAdvice, FollowUpVisit, RedFlag, driving_advice
 from vertebro.clinical.rules import Rule
 from vertebro.education.content import Reference
 from vertebro.education.dates import LocalClock
@@ -98,6 +99,10 @@ class MedicineStep:
     note: str | None
     to_confirm: bool
     date_passed: bool
+    needs_prescriber: bool = False  # the prescriber must agree before any date is given
+    waiting_for: tuple[str, ...] = ()  # what the team still needs before giving a date, in plain words
+    agreed_on: dt.date | None = None  # the date the prescriber agreed the plan
+    bridging: bool = False  # the prescriber plans a heparin bridge while it is stopped
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +155,7 @@ class PreparationHandout:
     stay_minutes: int
     bring: tuple[str, ...]
     leave_at_home: str
+    driving: DrivingAdvice | None = None  # recovery.driving: the same answer as the going-home sheet
 
 
 @dataclass(frozen=True, slots=True)
@@ -249,10 +255,28 @@ def _header(
     )
 
 
+_PLAIN_MISSING = {
+    "creatinine clearance": "a blood test that shows how well your kidneys work",
+    "stop interval agreed with the prescriber": "the stopping time from the doctor who prescribes it",
+}
+
+
+def _plain(missing: str) -> str:
+    """Return what the team still needs, in words a patient reads (no clinical shorthand)."""
+    if missing.startswith("thrombotic risk"):
+        return "a few questions about your risk of blood clots"
+    return _PLAIN_MISSING.get(missing, "more information from your care team")
+
+
 def _medicine(hold: MedicationHold, clock: LocalClock, produced_on: dt.date) -> MedicineStep:
     last_by = None if hold.last_dose_by is None else clock(hold.last_dose_by)
     last_day = hold.last_dose_on or (None if last_by is None else last_by.date())
+    decision = hold.decision
     return MedicineStep(
+        needs_prescriber=hold.action is HoldAction.SHARED_DECISION,
+        waiting_for=tuple(dict.fromkeys(_plain(m) for m in hold.missing)),
+        agreed_on=None if decision is None else decision.agreed_on,
+        bridging=decision is not None and decision.decision == "bridge",
         drug=hold.drug,
         drug_class=hold.drug_class,
         action=hold.action,
@@ -265,6 +289,11 @@ def _medicine(hold: MedicationHold, clock: LocalClock, produced_on: dt.date) -> 
         to_confirm=hold.verify,
         date_passed=last_day is not None and last_day < produced_on,
     )
+
+
+def _clock(start: dt.datetime, zone: ZoneInfo | None, policy: ClinicPolicy) -> LocalClock:
+    """The document's clock: the clinic's zone from the policy unless another display zone is asked for."""
+    return LocalClock(start, zone or zone_of(policy.time_zone), policy.time_zone)
 
 
 def _held(holds: Iterable[MedicationHold]) -> list[MedicationHold]:
@@ -283,7 +312,7 @@ def preparation_handout(
     """Return the personal preparation handout for the first session of the plan."""
     start = _ready(assessment, case, "preparation handout")
     prep, recovery = assessment.preparation, assessment.recovery
-    clock = LocalClock(start, zone)
+    clock = _clock(start, zone, policy)
     holds = prep.medication_holds
     held = _held(holds)
     fasting = tuple(
@@ -326,6 +355,7 @@ def preparation_handout(
         stay_minutes=recovery.monitoring_minutes,
         bring=WHAT_TO_BRING,
         leave_at_home=WHAT_TO_LEAVE,
+        driving=driving_advice(start.date(), case.sedation_planned, policy),
     )
 
 
@@ -356,7 +386,7 @@ def discharge_sheet(
     """
     start = _ready(assessment, case, "discharge sheet", performed=performed is not None)
     recovery = assessment.recovery
-    clock = LocalClock(start, zone)
+    clock = _clock(start, zone, policy)
     held = _held(assessment.preparation.medication_holds)
     escort = None
     if case.sedation_planned:

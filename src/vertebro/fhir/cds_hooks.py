@@ -175,8 +175,11 @@ def _missing_card(result: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _hold_line(hold: dict[str, Any]) -> str:
+    waiting = hold.get("outstanding") or []
     when = (
-        f"stop on {hold['stop']}"
+        "no date until recorded: " + "; ".join(waiting)
+        if waiting
+        else f"stop on {hold['stop']}"
         if hold.get("stop")
         else f"stop {hold['stop_days_before']} days before"
         if hold.get("stop_days_before") is not None

@@ -39,6 +39,31 @@ def _system(key: str) -> str:
     return uri
 
 
+_DECISION_PARTS = {
+    "decision": ("decision", "valueCode"),
+    "agreedOn": ("agreed_on", "valueDate"),
+    "recordedBy": ("recorded_by", "valueString"),
+    "stopDaysBefore": ("stop_days_before", "valueInteger"),
+    "note": ("note", "valueString"),
+}
+
+
+def _hold_extensions(statement: Resource) -> dict[str, Any]:
+    """Return the thrombotic risk and the prescriber decision carried as vertebro extensions (decision 0016)."""
+    found: dict[str, Any] = {}
+    for extension in statement.get("extension") or []:
+        if extension.get("url") == _system("thrombotic-risk-extension") and extension.get("valueCode"):
+            found["thrombotic_risk"] = extension["valueCode"]
+        elif extension.get("url") == _system("prescriber-decision-extension"):
+            decision: dict[str, Any] = {}
+            for part in extension.get("extension") or []:
+                field, value_key = _DECISION_PARTS.get(part.get("url", ""), (None, None))
+                if field is not None and value_key is not None and value_key in part:
+                    decision[field] = part[value_key]
+            found["prescriber_decision"] = decision
+    return found
+
+
 def _code_key(reference: str) -> tuple[str, str]:
     """Return (system URI, code) of a maps.json code reference (``local|age`` or ``observation.nrs``)."""
     if "|" in reference:
@@ -270,6 +295,7 @@ def _document(resources: list[Resource], as_of: dt.date | None, origins: dict[st
             medication["purpose"] = purposes[0]
         if routes:
             medication["route"] = routes[0]
+        medication.update(_hold_extensions(statement))
         document.setdefault("medications", []).append(medication)
     for allergy in (r for r in resources if r.get("resourceType") == "AllergyIntolerance"):
         concept = allergy.get("code") or {}

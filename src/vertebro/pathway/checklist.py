@@ -40,6 +40,8 @@ def missing_items(case: Case, assessment: Assessment, done: Confirmations) -> tu
     for hold in holds:
         if hold.action is HoldAction.SHARED_DECISION:
             missing.append(f"prescriber's decision on {hold.drug} recorded")
+        for fact in hold.missing:  # a hold that cannot be dated yet (e.g. a DOAC without kidney function)
+            missing.append(f"{fact} recorded (to date the {hold.drug} hold)")
         if hold.action is HoldAction.CHECK:
             missing.append(f"{hold.drug} checked with the prescriber")
     for item in assessment.preparation.items:

@@ -74,6 +74,9 @@ def _staff_books(signed_in: Callable[[Role], TestClient], case_id: int) -> dt.da
     }
     facts = {"fractures": [fracture], "sedation_planned": False, "labs": labs, **safety}
     assert act(radiologist, case_id, "PATCH", "/facts", facts).status_code == 200
+    # warfarin from the portal: a clinician records the thrombotic risk before the hold can be dated
+    risk = {"medication": "0", "drug": "warfarin", "thrombotic_risk": "low"}
+    assert nurse.post(f"/cases/{case_id}/medications/decision", data=risk).status_code == 303
     accepted = act(radiologist, case_id, "POST", "/actions/accept", {"reason": "Acute L1 fracture on MRI, MDT agreed"})
     assert accepted.status_code == 200, accepted.text
     assert act(nurse, case_id, "PUT", "/checklist", CHECKLIST).status_code == 200

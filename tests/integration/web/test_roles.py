@@ -55,6 +55,8 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("POST", "/cases/{case_id}/discharge"): CARE,
     ("POST", "/cases/{case_id}/follow-ups/{visit}"): {C, N, R},
     ("POST", "/cases/{case_id}/complications"): CARE,
+    ("POST", "/cases/{case_id}/medications/decision"): CARE,
+    ("POST", "/cases/{case_id}/labs/creatinine-clearance"): CARE,
     ("GET", "/api/worklist"): CLINICAL,
     ("GET", "/api/cases/{case_id}"): CLINICAL,
     ("POST", "/api/cases/{case_id}/actions/{action}"): CLINICAL,

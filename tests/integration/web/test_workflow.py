@@ -51,7 +51,11 @@ def next_slot_start(client: TestClient) -> str:
 def test_referral_to_two_week_follow_up(
     signed_in: Callable[[Role], TestClient], stored_case: Callable[..., int], session_factory: sessionmaker[Session]
 ) -> None:
-    case_id = stored_case("FLOW-1", sedation_planned=True, medications=[{"name": "warfarin", "purpose": "therapeutic"}])
+    case_id = stored_case(
+        "FLOW-1",
+        sedation_planned=True,
+        medications=[{"name": "warfarin", "purpose": "therapeutic", "thrombotic_risk": "low"}],
+    )
     coordinator, nurse, radiologist = signed_in(C), signed_in(N), signed_in(R)
 
     assert act(coordinator, case_id, "POST", "/actions/start_screening").json()["state"] == "screening"

@@ -13,6 +13,7 @@ from tests.unit.clinical.builders import make_case
 from vertebro.clinical import ClinicPolicy, start_feasibility
 from vertebro.clinical.medications import HoldAction, medication_holds
 
+KIDNEYS_FINE = {"inr": 1.0, "platelets": 220.0, "creatinine_clearance_ml_min": 80.0}  # DOAC holds need it (asra.doac)
 LONDON = ZoneInfo("Europe/London")
 POLICY = ClinicPolicy()
 # Drugs whose plan is a dated hold whatever else the record says (no prescriber decision involved).
@@ -21,7 +22,7 @@ HOUR_HOLDS = {"enoxaparin": 24, "heparin": 24}
 
 
 def _case(*medications: dict[str, str], **changes: object) -> object:
-    return make_case({"medications": list(medications), **changes})
+    return make_case({"medications": list(medications), "labs": KIDNEYS_FINE, **changes})
 
 
 @pytest.mark.rule("booking.feasible_start")
@@ -30,7 +31,7 @@ def test_apixaban_booked_late_in_the_evening_cannot_have_its_last_dose_today() -
     (booking.feasible_start): "a last dose on a calendar day falls after the booking day in the clinic's
     time zone". Booked at 22:25 on Friday 4 December, the earliest procedure day is Wednesday 9 December
     (last dose Saturday 5); Tuesday 8 would put the last dose on the booking day itself."""
-    case = make_case({"medications": [{"name": "apixaban"}]})
+    case = make_case({"medications": [{"name": "apixaban"}], "labs": KIDNEYS_FINE})
     now = dt.datetime(2026, 12, 4, 22, 25, tzinfo=LONDON)
     feasible = start_feasibility(case, POLICY, now, LONDON)
     assert feasible.earliest == dt.datetime(2026, 12, 9, 0, 0, tzinfo=LONDON)
@@ -113,7 +114,9 @@ def test_a_start_is_allowed_exactly_when_every_last_dose_of_the_core_plan_is_sti
 ) -> None:
     """Across clock changes: a start is allowed iff, in the core's own plan for it, every calendar-day
     last dose is after the booking day and every hours-based last dose is not past (elapsed time)."""
-    case = make_case({"medications": [{"name": d, "purpose": "therapeutic", "route": "sc"} for d in drugs]})
+    case = make_case(
+        {"medications": [{"name": d, "purpose": "therapeutic", "route": "sc"} for d in drugs], "labs": KIDNEYS_FINE}
+    )
     feasible = start_feasibility(case, POLICY, now, LONDON)
     start = (now + dt.timedelta(minutes=offset_minutes)).astimezone(LONDON)
     today = now.astimezone(LONDON).date()

@@ -62,9 +62,11 @@ def test_inr_above_1_5_needs_attention(inr: float, status: Status) -> None:
     """SIR 2019 high bleeding risk: "correct INR to ≤ 1.5–1.8" (vertebro default 1.5)."""
     item, _ = labs({"labs": {"inr": inr}})
     assert item.status is status
-    if status is Status.ATTENTION:
-        assert item.due == START
+    if status is Status.ATTENTION:  # no anticoagulant is held here: correct it before, no "recheck after the hold"
+        assert item.due == START - dt.timedelta(days=1)
         assert "1.6" in item.instruction
+        assert "hold" not in item.instruction.replace("no anticoagulant hold planned", "")
+        assert item.blocking
 
 
 @pytest.mark.rule("preparation.labs")
@@ -226,7 +228,7 @@ def test_escort_items_after_sedation() -> None:
     who drives and stays with them for 12 hours"."""
     escort = items("escort", {"sedation_planned": True})
     assert [i.instruction for i in escort] == [
-        "an adult drives the patient home after sedation",
+        "an adult takes the patient home after sedation",
         "an adult stays with the patient for 12 hours after discharge",
     ]
     assert all(i.status is Status.NEEDED and i.rule.id == "recovery.escort_after_sedation" for i in escort)

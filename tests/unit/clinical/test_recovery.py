@@ -245,6 +245,7 @@ def test_the_recovery_plan_cites_every_recovery_rule() -> None:
         "recovery.discharge_criteria",
         "recovery.escort_after_sedation",
         "recovery.aftercare",
+        "recovery.driving",
         "recovery.follow_up",
         "recovery.bone_health",
         "recovery.red_flags",

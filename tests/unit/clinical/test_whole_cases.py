@@ -165,11 +165,21 @@ CASES = [
     WholeCase(
         "clopidogrel-too-late",
         'ASRA 2018 high-risk table: "Clopidogrel 7 days"; a procedure 4 days after the assessment cannot '
-        "complete the hold.",
+        "complete the hold (once the prescriber has agreed to hold it).",
         (A, A, A, U, N),
         "kyphoplasty",
         changes={
-            "medications": [{"name": "clopidogrel", "purpose": "secondary_prevention"}],
+            "medications": [
+                {
+                    "name": "clopidogrel",
+                    "purpose": "secondary_prevention",
+                    "prescriber_decision": {
+                        "decision": "hold",
+                        "agreed_on": AS_OF.isoformat(),
+                        "recorded_by": "dr.rad",
+                    },
+                }
+            ],
             "procedure_date": (AS_OF + dt.timedelta(days=4)).isoformat(),
         },
     ),

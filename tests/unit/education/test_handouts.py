@@ -26,11 +26,13 @@ def test_the_handout_carries_the_plan_the_core_computed() -> None:
     lines = {m.drug: m for m in doc.blood_thinners}
     assert set(lines) == {"warfarin", "aspirin"}
     assert lines["warfarin"].last_dose_on == holds["warfarin"].last_dose_on == dt.date(2026, 12, 8)
-    assert lines["warfarin"].restart_from == holds["warfarin"].restart_from
+    restart = lines["warfarin"].restart_from
+    assert restart is not None
+    assert restart == holds["warfarin"].restart_from.replace(tzinfo=LONDON)  # type: ignore[union-attr]
     assert lines["warfarin"].condition
     assert doc.keep_taking == ("alendronate",)
-    assert doc.header.procedure_start == dt.datetime(2026, 12, 14, 8, 0)
-    assert doc.arrival == dt.datetime(2026, 12, 14, 7, 45)
+    assert doc.header.procedure_start == dt.datetime(2026, 12, 14, 8, 0, tzinfo=LONDON)
+    assert doc.arrival == dt.datetime(2026, 12, 14, 7, 45, tzinfo=LONDON)
     assert [lvl.code for lvl in doc.header.levels] == ["L1"]
     html = preparation_html(doc)
     for text in ("Rosa Example", "EDU-0001", "warfarin", "Tuesday 8 December 2026", "Monday 7 December 2026", "latex"):
@@ -55,13 +57,13 @@ def test_a_sedated_patient_gets_the_driver_the_companion_and_the_fasting_times()
     doc = prep(make_case(sedation_planned=True))
     assert doc.escort is not None
     assert doc.escort.companion_hours == 12
-    assert [f.at for f in doc.fasting] == [
+    assert [f.at.replace(tzinfo=None) for f in doc.fasting] == [
         dt.datetime(2026, 12, 14, 0, 0),
         dt.datetime(2026, 12, 14, 2, 0),
         dt.datetime(2026, 12, 14, 6, 0),
     ]
     html = preparation_html(doc)
-    assert "An adult must drive you home" in html
+    assert "An adult must take you home" in html
     assert "stay with you for 12 hours" in html
     assert "12:00 midnight, the night of Sunday 13 to Monday 14 December 2026" in html
 
@@ -85,7 +87,9 @@ def test_an_unlisted_medicine_is_to_be_asked_about_not_silently_continued() -> N
 def test_aspirin_for_secondary_prevention_is_a_decision_with_the_prescriber() -> None:
     doc = prep(make_case(medications=[{"name": "aspirin", "purpose": "secondary_prevention"}]))
     html = preparation_html(doc)
-    assert "Ask the doctor who prescribes it whether to stop it" in html
+    assert "Do not stop it yet" in html
+    assert "must agree first" in html
+    assert "last dose on" not in html  # no date until the prescriber's decision is recorded
 
 
 def test_hold_dates_are_right_across_a_month_end_and_a_leap_day() -> None:
@@ -133,10 +137,14 @@ def test_fasting_before_a_procedure_on_the_morning_the_clocks_go_forward_keeps_8
     assert "11:00 pm GMT on Saturday 27 March 2027" in html
 
 
-def test_without_a_time_zone_the_core_s_wall_clock_times_are_shown_unchanged() -> None:
-    doc = prep(make_case(procedure_date="2027-03-28"), as_of=dt.date(2027, 3, 1))
-    assert doc.fasting[0].at == dt.datetime(2027, 3, 28, 0, 0)
-    assert not doc.header.clock_change
+def test_without_a_time_zone_the_clinic_zone_of_the_policy_is_used() -> None:
+    """The default policy's zone is Europe/London: the handout shows the same times as the chart."""
+    case = make_case(procedure_date="2027-03-28")
+    doc = prep(case, as_of=dt.date(2027, 3, 1))
+    core = next(i.due for i in assessed(case, dt.date(2027, 3, 1)).preparation.items if i.kind == "fasting")
+    assert core == dt.datetime(2027, 3, 27, 23, 0)
+    assert doc.fasting[0].at == core.replace(tzinfo=LONDON)
+    assert doc.header.clock_change
 
 
 def test_an_hour_based_hold_keeps_its_real_hours_when_the_clocks_go_back() -> None:
@@ -165,11 +173,11 @@ def test_the_companion_stays_12_real_hours_over_a_clock_change() -> None:
     doc = prep(case, zone=LONDON, as_of=dt.date(2027, 3, 1))
     assert doc.escort is not None
     assert doc.escort.until is not None
-    naive_until = assessment.recovery.escort_until
-    assert naive_until is not None
-    discharge_at = naive_until - dt.timedelta(hours=12)
+    core_until = assessment.recovery.escort_until  # the chart's time: clinic wall-clock, already elapsed-right
+    assert core_until is not None
+    discharge_at = dt.datetime(2027, 3, 27, 15, 30 + 0) + dt.timedelta(minutes=assessment.recovery.monitoring_minutes)
     assert elapsed(discharge_at.replace(tzinfo=LONDON), doc.escort.until) == dt.timedelta(hours=12)
-    assert doc.escort.until.hour == naive_until.hour + 1
+    assert doc.escort.until == core_until.replace(tzinfo=LONDON)
 
 
 def test_a_past_last_dose_date_is_flagged() -> None:

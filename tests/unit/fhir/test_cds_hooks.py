@@ -46,7 +46,7 @@ def test_order_sign_answers_each_profile_verdict_and_holds_dated_from_the_order(
     holds = next(c for c in found if c["summary"].startswith("Medication holds"))
     assert holds["summary"] == "Medication holds before the procedure: warfarin, aspirin"
     assert "planned procedure on 2030-03-12" in holds["detail"]
-    assert "**warfarin** (vitamin K antagonist): stop on 2030-03-06" in holds["detail"]
+    assert "**warfarin** (vitamin K antagonist): stop on 2030-03-06" in holds["detail"]  # thrombotic risk: low
     assert found[-1]["links"] == [
         {"label": "Open the assessment in vertebro", "url": "http://vertebro/patients/3", "type": "absolute"}
     ]

@@ -8,7 +8,7 @@ bleeding-risk procedure (SIR 2019 thresholds).
 from __future__ import annotations
 
 from vertebro.clinical.contraindications import GENERAL, Contra
-from vertebro.clinical.medications import R_HIGH_RISK, HoldAction
+from vertebro.clinical.medications import R_DECISION_RECORDED, R_HIGH_RISK, HoldAction
 from vertebro.clinical.profiles.context import Context
 from vertebro.clinical.rules import rule
 from vertebro.clinical.safety_facts import BLEEDING_FACTS, require_recorded
@@ -59,6 +59,22 @@ def evaluate(ctx: Context) -> ProfileVerdict:
             continue
         if hold.action is HoldAction.SHARED_DECISION:
             b.need(hold.rule, f"prescriber decision on holding {hold.drug}")
+        for fact in hold.missing:
+            b.need(hold.rule, f"{fact} (for {hold.drug})")
+        if hold.action is HoldAction.CONTINUE and hold.decision is not None:
+            b.note(
+                R_DECISION_RECORDED,
+                Effect.CAUTION,
+                f"{hold.drug} continued on the prescriber's decision of {hold.decision.agreed_on.isoformat()}",
+            )
+            continue
+        if hold.decision is not None:
+            b.note(
+                R_DECISION_RECORDED,
+                Effect.NOTE,
+                f"{hold.drug}: {hold.decision.decision} agreed with the prescriber on "
+                f"{hold.decision.agreed_on.isoformat()}",
+            )
         if hold.condition is not None:
             on_vka = True
         if case.procedure_date is None:

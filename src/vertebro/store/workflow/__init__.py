@@ -46,6 +46,15 @@ from vertebro.store.workflow.chart import (
     worklist,
 )
 from vertebro.store.workflow.followups import plan_follow_ups, record_follow_up
+from vertebro.store.workflow.medicines import (
+    DECISIONS,
+    THROMBOTIC_RISKS,
+    PrescriberAnswer,
+    as_decision,
+    as_thrombotic_risk,
+    record_creatinine_clearance,
+    record_prescriber_decision,
+)
 from vertebro.store.workflow.steps import save_checklist, save_insurance, store_assessment, take_action, update_facts
 
 __all__ = [
@@ -54,16 +63,21 @@ __all__ = [
     "COMPLICATION_KINDS",
     "DAY_END",
     "DAY_START",
+    "DECISIONS",
     "DISCHARGE_CRITERIA",
     "INSURANCE_CLEARED",
     "SLOT_MINUTES",
+    "THROMBOTIC_RISKS",
     "TREATED_OR_LATER",
     "Actor",
     "CaseView",
     "Chart",
     "LevelRecord",
+    "PrescriberAnswer",
     "RadiationDose",
     "TransitionRefused",
+    "as_decision",
+    "as_thrombotic_risk",
     "book",
     "cancel_booking",
     "case_snapshot",
@@ -81,8 +95,10 @@ __all__ = [
     "plan_follow_ups",
     "record_audit",
     "record_complication",
+    "record_creatinine_clearance",
     "record_follow_up",
     "record_observation",
+    "record_prescriber_decision",
     "record_procedure",
     "recorded_start",
     "save_checklist",

@@ -587,3 +587,47 @@ def save_safety_facts(
         svc.update_facts(uow, case_id, changes, staff.actor, policy, expected_version=form.version())
 
     return _submit(request, uow, staff, policy, case_id, form, "safety", work, "safety")
+
+
+@router.post("/cases/{case_id}/medications/decision")
+def record_prescriber_decision(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CARE))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """The thrombotic risk and the prescriber's decision on one medicine; the hold dates follow (audited)."""
+
+    def work() -> None:
+        answer = svc.PrescriberAnswer(
+            medication=form.required_integer("medication", 0, 100),
+            drug=form.required_text("drug", 100),
+            thrombotic_risk=svc.as_thrombotic_risk(form.text("thrombotic_risk", 16)),
+            decision=svc.as_decision(form.text("decision", 16)),
+            agreed_on=None if form.text("agreed_on", 10) is None else form.day("agreed_on"),
+            stop_days_before=form.integer("stop_days_before", 1, 14),
+            note=form.text("note", 500),
+        )
+        svc.record_prescriber_decision(uow, case_id, answer, staff.actor, policy, expected_version=form.version())
+
+    return _submit(request, uow, staff, policy, case_id, form, "prescriber", work, "prescriber")
+
+
+@router.post("/cases/{case_id}/labs/creatinine-clearance")
+def record_creatinine_clearance(
+    request: Request,
+    case_id: int,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CARE))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """The creatinine clearance the DOAC hold intervals need (rule asra.doac); the case is re-assessed (audited)."""
+
+    def work() -> None:
+        value = form.required_number("creatinine_clearance", 0, 300)
+        svc.record_creatinine_clearance(uow, case_id, value, staff.actor, policy, expected_version=form.version())
+
+    return _submit(request, uow, staff, policy, case_id, form, "prescriber", work, "creatinine-clearance")

@@ -12,7 +12,7 @@ from vertebro.clinical import ClinicPolicy
 from vertebro.clinical.verdicts import Effect
 
 ASRA = "asra-2018"
-WARFARIN = {"medications": [{"name": "warfarin"}]}
+WARFARIN = {"medications": [{"name": "warfarin", "thrombotic_risk": "low"}]}
 
 
 def effects(changes: dict[str, Any] | None, rule_id: str, policy: ClinicPolicy | None = None) -> set[Effect]:
@@ -35,7 +35,7 @@ def test_vertebral_augmentation_is_a_high_bleeding_risk_procedure() -> None:
 @pytest.mark.parametrize(
     ("medication", "days", "hours"),
     [
-        ({"name": "warfarin"}, 5, None),
+        ({"name": "warfarin", "thrombotic_risk": "low"}, 5, None),
         ({"name": "heparin", "route": "sc"}, None, 24),
         ({"name": "enoxaparin", "purpose": "therapeutic"}, None, 24),
     ],
