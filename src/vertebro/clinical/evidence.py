@@ -233,7 +233,8 @@ SOURCES: dict[str, Source] = {
             "sir-2019",
             "Society of Interventional Radiology consensus guidelines for the periprocedural management of "
             "thrombotic and bleeding risk in patients undergoing percutaneous image-guided interventions "
-            "(released August 2019; Patel IJ, et al., J Vasc Interv Radiol 2019;30:1168-1184; journal details not yet checked)",
+            "(released August 2019; Patel IJ, et al., J Vasc Interv Radiol 2019;30:1168-1184; journal details "
+            "not yet checked)",
             "https://www.guidelinecentral.com/guideline/18887",
             2019,
             _S2,

@@ -34,6 +34,7 @@ def prepared(
     signed_in: Callable[[Role], TestClient], stored_case: Callable[..., int], identifier: str, **changes: Any
 ) -> int:
     """Store a case and take it to 'prepared' through the API (screened, accepted, checklist, self-pay)."""
+    changes.setdefault("labs", {"inr": 1.0, "platelets": 220.0, "creatinine_clearance_ml_min": 80.0})  # asra.doac
     case_id = stored_case(identifier, sedation_planned=False, **changes)
     coordinator = signed_in(C)
     assert act(coordinator, case_id, "POST", "/actions/start_screening").status_code == 200
@@ -319,7 +320,12 @@ def test_the_planner_dates_holds_with_the_booking_rule(
     from vertebro.scheduling.service import PlanningSetup, database_instance
 
     with UnitOfWork(session_factory) as uow:
-        held = prepare(uow, "PLAN-APIX", medications=APIXABAN)
+        held = prepare(
+            uow,
+            "PLAN-APIX",
+            medications=APIXABAN,
+            labs={"inr": 1.0, "platelets": 220.0, "creatinine_clearance_ml_min": 80.0},
+        )
         setup = PlanningSetup(rooms=("Room 1", "Room 2"), recovery_bays=4)
         now = dt.datetime.combine(next_monday(), dt.time(22, 25))
         source = database_instance(
