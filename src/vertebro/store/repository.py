@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from vertebro.errors import Conflict
 from vertebro.store.base import utc_now
+from vertebro.store.context import current_request_id
 from vertebro.store.models import Assessment, AuditEntry, Case, Patient
 
 
@@ -155,6 +156,7 @@ def _audit_row(
         "patient_id": patient_id,
         "detail": dict(detail or {}),
         "source": source,
+        "request_id": current_request_id(),
     }
 
 
