@@ -6,11 +6,14 @@ relative to the working directory; its folder is created when the engine is open
 ``VERTEBRO_CDS_JWKS`` (a JWKS file) and ``VERTEBRO_CDS_ISSUERS`` (a JSON list) authenticate CDS Hooks callers.
 ``VERTEBRO_EXPORT_DIR`` is where FHIR ``$export`` jobs write their files (default ``var/exports``).
 ``VERTEBRO_REGISTRY_SALT`` is the secret key of the de-identified registry export (pseudonyms, date shifts).
+``VERTEBRO_JOBS`` chooses where background jobs run (``auto``: a ``vertebro worker`` on PostgreSQL, the server
+process on SQLite); ``VERTEBRO_METRICS_TOKEN`` lets a Prometheus server read ``/metrics``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -47,6 +50,10 @@ class Settings(BaseSettings):
     smtp_from: str = "vertebro@localhost"
     export_dir: Path = Path("var/exports")  # FHIR $export files, one folder per job
     registry_salt: str | None = None  # secret key of the registry export's pseudonyms and date shifts
+    jobs: Literal["auto", "in-process", "worker"] = "auto"  # auto: a `vertebro worker` on PostgreSQL (decision 0022)
+    worker_heartbeat_seconds: float = 10.0  # how often a worker says it is alive
+    worker_stalled_after_seconds: float = 30.0  # a worker silent this long is dead: its running jobs are retried
+    metrics_token: str | None = None  # bearer token for /metrics (besides admins and this machine); decision 0022
 
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""

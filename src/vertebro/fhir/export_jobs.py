@@ -15,6 +15,7 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -118,14 +119,29 @@ def kick_off(uow: UnitOfWork, user: FhirUser, request: ExportRequest) -> FhirExp
     return job
 
 
-def run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Path) -> None:
-    """Run a queued export job to the end (or until it is cancelled); commits batch by batch."""
+class ExportQueue(Protocol):
+    """A durable job queue (the ``vertebro worker`` on PostgreSQL) that runs export jobs outside the server."""
+
+    def defer_export(self, uow: UnitOfWork, job_id: str) -> None:
+        """Queue the export job in the unit of work's transaction (it runs once the caller commits)."""
+
+
+def run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Path, *, restart: bool = False) -> None:
+    """Run a queued export job to the end (or until it is cancelled); commits batch by batch.
+
+    With ``restart`` (the job queue retrying a job whose worker died), a job left ``running`` starts again
+    from its first patient: its files are written anew, its progress counted from zero, and the read audit
+    of the batches the dead worker had not committed is written once, by this run.
+    """
     folder = export_dir / job_id
     with UnitOfWork(session_factory) as uow:
         repository = FhirRepository(uow.session)
         job = repository.job(job_id)
-        if job is None or job.status != "queued":
+        if job is None or job.status not in (("queued", "running") if restart else ("queued",)):
             return
+        if job.status == "running":
+            shutil.rmtree(folder, ignore_errors=True)
+            job.done = 0
         user = uow.users.get_by_username(job.requested_by)
         role = Role(user.role) if user is not None else Role.SERVICE_LEAD
         actor = Actor(job.requested_by, role, job.source)
