@@ -93,8 +93,6 @@ def test_two_workers_share_the_queue(pg_url: str, pg_engine: Engine, start_worke
 
         wait_for(lambda: len(running_workers()) == 2, 60, "both workers to take a job", 0.1)
         holder.rollback()
-    wait_for(
-        lambda: all(export_row(pg_engine, job)[0] == "complete" for job in jobs), 120, "all four exports", 0.2
-    )
+    wait_for(lambda: all(export_row(pg_engine, job)[0] == "complete" for job in jobs), 120, "all four exports", 0.2)
     assert {export_row(pg_engine, job)[2]["Patient"] for job in jobs} == {patients}
     assert [s for s, _ in _queue_jobs(pg_engine, "vertebro.fhir_export")] == ["succeeded"] * 4

@@ -22,7 +22,9 @@ TOKEN = "a-long-random-metrics-token"
 @pytest.fixture
 def unreachable() -> Iterator[TestClient]:
     """A server whose PostgreSQL database does not answer (nothing listens on port 1)."""
-    settings = Settings(database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", secure_cookies=False, jobs="in-process")
+    settings = Settings(
+        database_url="postgresql+psycopg://nobody@127.0.0.1:1/none", secure_cookies=False, jobs="in-process"
+    )
     with TestClient(create_app(settings)) as client:
         yield client
 
@@ -81,7 +83,9 @@ def test_metrics_for_the_admin_show_latency_by_route_jobs_and_audit_failures(
     assert response.status_code == 200, response.text
     assert response.headers["content-type"].startswith("text/plain")
     body = response.text
-    assert re.search(r'vertebro_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="/healthz"\} [1-9]', body)
+    assert re.search(
+        r'vertebro_http_request_duration_seconds_bucket\{le="0.1",method="GET",route="/healthz"\} [1-9]', body
+    )
     assert 'vertebro_http_requests_total{method="POST",route="/login",status="303"}' in body
     assert "vertebro_audit_write_failures_total" in body
     assert 'vertebro_fhir_export_jobs{status="queued"}' in body
