@@ -98,7 +98,6 @@ def test_one_json_log_line_per_request_with_the_request_id_of_the_audit_row(tmp_
         "request_id": "e2e-read-1",
         "method": "GET",
         "route": "/api/cases/{case_id}",
-        "path": f"/api/cases/{case_id}",
         "status": 200,
         "duration_ms": 0,
     }

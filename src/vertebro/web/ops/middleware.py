@@ -77,8 +77,7 @@ class RequestContext:
                 extra={
                     "fields": {
                         "method": method,
-                        "route": route,
-                        "path": scope["path"],
+                        "route": route,  # the template, never the path: paths can hold tokens (activation links)
                         "status": status,
                         "duration_ms": round(seconds * 1000, 2),
                     }
