@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 import secrets
 import subprocess
 import sys
@@ -139,7 +140,10 @@ def demo_worker(settings: Settings) -> Iterator[None]:
     if not uses_worker(settings):
         yield
         return
-    worker = subprocess.Popen([sys.executable, "-m", "vertebro", "worker", "--concurrency", "1", "--name", "demo"])
+    demo = {**os.environ, "VERTEBRO_DEMO_MODE": "true"}  # reminders go to the demo outbox (/outbox), as the server's
+    worker = subprocess.Popen(
+        [sys.executable, "-m", "vertebro", "worker", "--concurrency", "1", "--name", "demo"], env=demo
+    )
     try:
         yield
     finally:
