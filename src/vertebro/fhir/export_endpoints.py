@@ -85,7 +85,8 @@ def export_group(request: Request, uow: UoW, user: Clinical, group_id: str, quer
 @router.get("/$export-status/{job_id}", response_class=FhirResponse)
 def export_status(request: Request, uow: UoW, user: Clinical, job_id: str) -> Response:
     """The job's status: 202 with X-Progress while it runs, 200 with the manifest when complete."""
-    job = export_jobs.job_of(uow, user, job_id)
+    durable = getattr(request.app.state, "job_queue", None) is not None
+    job = export_jobs.job_of(uow, user, job_id, durable_queue=durable)
     uow.commit()
     if job.status == "complete":
         base = str(request.base_url).rstrip("/") + "/fhir"

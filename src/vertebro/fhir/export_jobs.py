@@ -189,12 +189,17 @@ def run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Pat
         uow.commit()
 
 
-def job_of(uow: UnitOfWork, user: FhirUser, job_id: str) -> FhirExportJob:
-    """Return the caller's own export job; 404 for unknown jobs and other users' jobs alike."""
+def job_of(uow: UnitOfWork, user: FhirUser, job_id: str, *, durable_queue: bool = False) -> FhirExportJob:
+    """Return the caller's own export job; 404 for unknown jobs and other users' jobs alike.
+
+    With ``durable_queue`` (PostgreSQL's job queue) a queued job waits for a worker however long that takes,
+    so only a running job that stopped moving is reported as failed.
+    """
     job = FhirRepository(uow.session).job(job_id)
     if job is None or job.requested_by != user.actor.username:
         raise NotFound(f"there is no export job {job_id!r} of yours", field="job_id")
-    if job.status in ("queued", "running") and utc_now() - job.updated_at > STALE_AFTER:
+    stale = ("running",) if durable_queue else ("queued", "running")
+    if job.status in stale and utc_now() - job.updated_at > STALE_AFTER:
         job.status, job.error = "failed", "interrupted: the server stopped while exporting; request it again"
     return job
 

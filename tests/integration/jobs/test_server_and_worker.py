@@ -65,6 +65,9 @@ def test_an_export_kicked_off_over_http_runs_in_the_worker(
         assert queued == 1
         status_url = kick_off.headers["content-location"]
         assert client.get(status_url).status_code == 202  # no worker yet: still queued
+        with pg_engine.begin() as connection:  # waiting for a worker longer than a stalled export may run
+            connection.execute(text("UPDATE fhir_export_jobs SET updated_at = now() - interval '1 hour'"))
+        assert client.get(status_url).status_code == 202  # the queue is durable: still queued, not "failed"
         start_worker("web")
         wait_for(lambda: client.get(status_url).status_code == 200, 60, "the worker to run the export", 0.2)
         manifest = client.get(status_url).json()
