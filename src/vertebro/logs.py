@@ -7,15 +7,20 @@ was logged while serving a request or running a job.
 
 from __future__ import annotations
 
+import atexit
 import datetime as dt
 import json
 import logging
+import queue
 import sys
+import time
+from logging.handlers import QueueHandler, QueueListener
 from typing import Any
 
 from vertebro.store.context import current_request_id
 
 ACCESS_LOGGER = "vertebro.access"
+QUEUED_LINES = 10_000  # log lines waiting for the writer thread; more are dropped
 
 
 class JsonFormatter(logging.Formatter):
@@ -40,10 +45,38 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
+class DroppingQueueHandler(QueueHandler):
+    """Formats the line in the thread that logs (the request id is a context variable) and queues it for a
+    writer thread; when the queue is full (nobody reads stderr), the line is dropped instead of the server
+    waiting: a blocked log pipe must never stop requests."""
+
+    def enqueue(self, record: logging.LogRecord) -> None:
+        """Queue the record, or drop it when the queue is full."""
+        try:
+            self.queue.put_nowait(record)
+        except queue.Full:
+            pass
+
+
+def _drain(lines: queue.Queue[logging.LogRecord], seconds: float) -> None:
+    deadline = time.monotonic() + seconds
+    while not lines.empty() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def configure_json_logging(level: int = logging.INFO) -> None:
-    """Send every log record (vertebro's, uvicorn's errors, Procrastinate's) to stderr as JSON lines."""
-    handler = logging.StreamHandler(sys.stderr)
+    """Send every log record (vertebro's, uvicorn's errors, Procrastinate's) to stderr as JSON lines.
+
+    Lines are written by a background thread from a bounded queue (:data:`QUEUED_LINES`), so that writing to a
+    slow or full stderr never holds up the event loop; at exit the queue gets two seconds to drain.
+    """
+    lines: queue.Queue[logging.LogRecord] = queue.Queue(maxsize=QUEUED_LINES)
+    handler = DroppingQueueHandler(lines)
     handler.setFormatter(JsonFormatter())
+    writer = logging.StreamHandler(sys.stderr)
+    writer.setFormatter(logging.Formatter("%(message)s"))
+    QueueListener(lines, writer).start()  # a daemon thread: never joined, so a blocked pipe cannot hang the exit
+    atexit.register(_drain, lines, 2.0)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -142,3 +142,30 @@ def test_backup_of_postgresql_prints_the_pg_dump_recipe() -> None:
     result = run("db", "backup", "out.db", env={"VERTEBRO_DATABASE_URL": "postgresql+psycopg://postgres@127.0.0.1/x"})
     assert result.returncode == 2
     assert "pg_dump --format=custom" in result.stderr
+
+
+def test_a_log_pipe_nobody_reads_does_not_stop_the_server(tmp_path: Path) -> None:
+    """Logging one line per request must not block requests when stderr is a full pipe (64 KiB)."""
+    url = f"sqlite:///{tmp_path / 'pipe.db'}"
+    migrate.upgrade(url)
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "vertebro", "serve", "--port", str(port)],
+        env={**os.environ, "VERTEBRO_DATABASE_URL": url},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(150):
+            try:
+                if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        with httpx.Client(base_url=base, timeout=5) as client:
+            statuses = {client.get("/healthz", headers={"X-Request-ID": "x" * 64}).status_code for _ in range(1500)}
+        assert statuses == {200}  # about 300 KiB of log lines, none read
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
