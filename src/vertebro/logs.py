@@ -8,6 +8,7 @@ was logged while serving a request or running a job.
 from __future__ import annotations
 
 import atexit
+import contextlib
 import datetime as dt
 import json
 import logging
@@ -52,10 +53,8 @@ class DroppingQueueHandler(QueueHandler):
 
     def enqueue(self, record: logging.LogRecord) -> None:
         """Queue the record, or drop it when the queue is full."""
-        try:
+        with contextlib.suppress(queue.Full):
             self.queue.put_nowait(record)
-        except queue.Full:
-            pass
 
 
 def _drain(lines: queue.Queue[logging.LogRecord], seconds: float) -> None:

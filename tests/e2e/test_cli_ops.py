@@ -169,3 +169,11 @@ def test_a_log_pipe_nobody_reads_does_not_stop_the_server(tmp_path: Path) -> Non
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def test_there_is_no_worker_on_sqlite(tmp_path: Path) -> None:
+    env = {"VERTEBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'w.db'}"}
+    assert run("db", "upgrade", env=env).returncode == 0
+    result = run("worker", env=env)
+    assert result.returncode == 2
+    assert "no job queue on SQLite" in result.stderr
