@@ -92,17 +92,22 @@ async def _load(spec: dict[str, Any], rate: float, seconds: float, export_every:
     }
     latencies: dict[str, list[float]] = {name: [] for name in [*paths, "$export kick-off"]}
     errors: dict[str, int] = {name: 0 for name in latencies}
+    kinds: dict[str, int] = {}  # what went wrong: an HTTP status or an exception's name
+
+    def failed(name: str, kind: str) -> None:
+        errors[name] += 1
+        kinds[kind] = kinds.get(kind, 0) + 1
 
     async def one(name: str, connections: Any, path: str, due: float, expected: int) -> None:
         try:
             status = await asyncio.wait_for(connections.get(path), timeout=30)
-        except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError):
-            errors[name] += 1
+        except (OSError, TimeoutError, ValueError, asyncio.IncompleteReadError) as error:
+            failed(name, type(error).__name__)
             return
         if status == expected:
             latencies[name].append((time.perf_counter() - due) * 1000)
         else:
-            errors[name] += 1
+            failed(name, f"HTTP {status}")
 
     names = list(paths)
     tasks = []
@@ -123,7 +128,7 @@ async def _load(spec: dict[str, Any], rate: float, seconds: float, export_every:
     await asyncio.gather(*tasks)
     client.close()
     exports.close()
-    return {"latencies": latencies, "errors": errors}
+    return {"latencies": latencies, "errors": errors, "kinds": kinds}
 
 
 def _wait_for_port(port: int) -> None:
@@ -271,6 +276,8 @@ def main() -> None:
             f"RSS {name}: {rss_start[name] / 1024:.0f} MiB at the start, {rss_end[name] / 1024:.0f} MiB at the end "
             f"({growth / 1024:+.0f} MiB)"
         )
+    if result["kinds"]:
+        console.print(f"errors by kind: {result['kinds']}")
     total_errors = sum(errors.values()) + unfinished
     console.print(f"errors: {total_errors} (target 0); p99 of all requests: {web._percentile(every, 99):.1f} ms")
 
