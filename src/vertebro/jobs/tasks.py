@@ -37,6 +37,7 @@ from vertebro.jobs.queue import (
 from vertebro.messaging.outbox import deliver_pending, outbox_from_settings
 from vertebro.pathway.machine import Role
 from vertebro.registry.repository import rebuild_all, rebuilt_count
+from vertebro.scheduling.replan import current_placement
 from vertebro.scheduling.service import PlanningSetup, database_instance, proposal, save_proposal
 from vertebro.store.context import request_id
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
@@ -89,7 +90,8 @@ def rebuild_registry(database_url: str) -> int:
 def plan_schedule(
     database_url: str, key: str, *, start: dt.date, weeks: int, time_limit: float, username: str, settings: Settings
 ) -> int | None:
-    """Store a schedule proposal from the cases ready to schedule and their current bookings (once per key).
+    """Re-plan from the store: a proposal for the cases ready to schedule, their current bookings kept as
+    booked sessions (moving one costs, as in ``scheduling.replan``) and the solver started from them; once per key.
 
     Returns the new plan's id, or None when a run with this key already stored its plan.
     """
@@ -100,7 +102,7 @@ def plan_schedule(
         actor = Actor(username, Role(user.role) if user is not None else Role.SERVICE_LEAD, "job")
         setup = PlanningSetup(rooms=tuple(settings.rooms), recovery_bays=settings.recovery_bays)
         source = database_instance(uow, start=start, weeks=weeks, setup=setup, policy=settings.policy(), actor=actor)
-        made = proposal(source, time_limit=time_limit)
+        made = proposal(source, time_limit=time_limit, hint=current_placement(source.instance))
         row = save_proposal(uow, made, time_limit=time_limit, actor=actor)
         uow.session.add(JobResult(key=key, task=SCHEDULE_TASK, detail={"plan": row.id}))
         uow.commit()
