@@ -82,7 +82,7 @@ def status_command() -> None:
 
 @jobs_app.command("registry-rebuild")
 def registry_rebuild_command() -> None:
-    """Queue a rebuild of the outcomes registry (one waiting rebuild at a most; see `vertebro registry rebuild`)."""
+    """Queue a rebuild of the outcomes registry (one waiting rebuild at most; see `vertebro registry rebuild`)."""
     from procrastinate.exceptions import AlreadyEnqueued
 
     from vertebro.jobs.queue import REGISTRY_TASK, WorkerQueue

@@ -17,7 +17,7 @@ from __future__ import annotations
 import datetime as dt
 import functools
 import secrets
-from typing import Any
+from pathlib import Path
 
 import procrastinate
 from procrastinate import JobContext
@@ -60,7 +60,7 @@ def _job_key(context: JobContext) -> str:
     return f"job-{job.id}" if job is not None else f"job-{secrets.token_hex(6)}"
 
 
-def run_export(database_url: str, job_id: str, *, export_dir: Any = None) -> None:
+def run_export(database_url: str, job_id: str, *, export_dir: Path | None = None) -> None:
     """Run (or, after a crash, restart) one FHIR ``$export`` job."""
     folder = export_dir if export_dir is not None else Settings().export_dir
     run_job(_sessions(database_url), job_id, folder, restart=True)
