@@ -8,11 +8,14 @@ relative to the working directory; its folder is created when the engine is open
 ``VERTEBRO_REGISTRY_SALT`` is the secret key of the de-identified registry export (pseudonyms, date shifts).
 ``VERTEBRO_TRUSTED_PROXIES`` lists the reverse proxies whose forwarded client address and scheme are believed.
 ``VERTEBRO_TIMEZONE`` is the clinic's time zone (default Europe/London): hold, fasting and restart times are in it.
+``VERTEBRO_JOBS`` chooses where background jobs run (``auto``: a ``vertebro worker`` on PostgreSQL, the server
+process on SQLite); ``VERTEBRO_METRICS_TOKEN`` lets a Prometheus server read ``/metrics``.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -61,6 +64,11 @@ class Settings(BaseSettings):
     def _known_zone(cls, value: str) -> str:
         zone_of(value)  # raises ValueError naming the unknown zone
         return value
+
+    jobs: Literal["auto", "in-process", "worker"] = "auto"  # auto: a `vertebro worker` on PostgreSQL (decision 0022)
+    worker_heartbeat_seconds: float = 10.0  # how often a worker says it is alive
+    worker_stalled_after_seconds: float = 30.0  # a worker silent this long is dead: its running jobs are retried
+    metrics_token: str | None = None  # bearer token for /metrics (besides admins and this machine); decision 0022
 
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""

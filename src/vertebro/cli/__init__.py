@@ -17,6 +17,7 @@ from rich.markup import escape
 
 from vertebro.cli.fhir import fhir_app
 from vertebro.cli.handout import education_app, handout_command
+from vertebro.cli.jobs import jobs_app, worker_command
 from vertebro.cli.registry import registry_app
 from vertebro.cli.reminders import reminders_app
 from vertebro.cli.schedule import schedule_app
@@ -39,6 +40,8 @@ app.add_typer(education_app, name="education")
 app.add_typer(fhir_app, name="fhir")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(registry_app, name="registry")
+app.add_typer(jobs_app, name="jobs")
+app.command("worker")(worker_command)
 app.command("handout")(handout_command)
 
 EXIT_INVALID_INPUT = 2
@@ -169,6 +172,24 @@ def db_upgrade(revision: Annotated[str, typer.Argument(help="Target revision.")]
     typer.echo(f"database at {shown} upgraded to {revision}")
 
 
+@db_app.command("backup")
+def db_backup(out: Annotated[Path, typer.Argument(help="The new file to copy the SQLite database to.")]) -> None:
+    """Copy the SQLite database to OUT while the server runs (online backup); PostgreSQL: prints the pg_dump recipe."""
+    from sqlalchemy.engine import make_url
+
+    from vertebro.store.backup import PG_DUMP_RECIPE, backup_sqlite
+
+    settings = Settings()
+    if make_url(settings.database_url).get_backend_name() != "sqlite":
+        _console(stderr=True).print(PG_DUMP_RECIPE, highlight=False, markup=False)
+        raise typer.Exit(code=EXIT_INVALID_INPUT)
+    try:
+        size = backup_sqlite(settings.database_url, out)
+    except VertebroError as exc:
+        raise _fail([str(exc)], "no backup") from None
+    typer.echo(f"backed up the database to {out} ({size:,} bytes, integrity checked)")
+
+
 @app.command("demo")
 def demo_command(
     serve: Annotated[bool, typer.Option(help="Then serve the web app (http://127.0.0.1:8000).")] = False,
@@ -181,7 +202,10 @@ def demo_command(
     except VertebroError as exc:
         raise _fail([str(exc)], "demo not run") from None
     if serve:
-        serve_command(demo=True)
+        from vertebro.cli.jobs import demo_worker
+
+        with demo_worker(Settings()):  # on PostgreSQL, a `vertebro worker` beside the server (decision 0022)
+            serve_command(demo=True)
 
 
 @app.command("demo-code")
@@ -205,6 +229,7 @@ def serve_command(
     """Serve the staff web app and the JSON API (OpenAPI at /docs)."""
     import uvicorn
 
+    from vertebro.logs import configure_json_logging
     from vertebro.store.migrate import ensure_at_head
 
     settings = Settings()
@@ -219,19 +244,24 @@ def serve_command(
     _console().print(
         f"vertebro at http://{host}:{port}  (patient portal at /portal, API docs at /docs; stop with Ctrl+C)"
     )
+    configure_json_logging()  # one JSON line per request on stderr, with its request id
     if workers > 1:
+        import tempfile
+
+        # Every worker process keeps its metrics in this folder; /metrics adds them up (prometheus-client).
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="vertebro-metrics-")
         # Worker processes build their app from the environment: hand them the same settings.
         os.environ["VERTEBRO_SECURE_COOKIES"] = "true" if settings.secure_cookies else "false"
         os.environ["VERTEBRO_DEMO_MODE"] = "true" if settings.demo_mode else "false"
         uvicorn.run(
-            "vertebro.web.main:app", host=host, port=port, workers=workers, log_level="warning", proxy_headers=False
+            "vertebro.web.main:app", host=host, port=port, workers=workers, log_config=None, proxy_headers=False
         )
     else:
         from vertebro.web.app import create_app
 
         # proxy_headers=False: uvicorn would believe X-Forwarded-For from 127.0.0.1; the app believes only
         # VERTEBRO_TRUSTED_PROXIES (decision 0020).
-        uvicorn.run(create_app(settings), host=host, port=port, log_level="warning", proxy_headers=False)
+        uvicorn.run(create_app(settings), host=host, port=port, log_config=None, proxy_headers=False)
 
 
 @app.command("worklist")

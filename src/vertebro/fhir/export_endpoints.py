@@ -53,9 +53,14 @@ def _kick_off(
         level, str(request.url), query.types, query.since, query.output_format, query.prefer, group
     )
     job = export_jobs.kick_off(uow, user, export)
+    queue: export_jobs.ExportQueue | None = getattr(request.app.state, "job_queue", None)
+    task: BackgroundTask | None = None
+    if queue is not None:  # PostgreSQL: a `vertebro worker` runs it (queued in this transaction)
+        queue.defer_export(uow, job.id)
+    else:  # SQLite: in this process, after the response
+        task = BackgroundTask(export_jobs.run_job, request.app.state.session_factory, job.id, _export_dir(request))
     uow.commit()
     status_url = str(request.base_url).rstrip("/") + f"/fhir/$export-status/{job.id}"
-    task = BackgroundTask(export_jobs.run_job, request.app.state.session_factory, job.id, _export_dir(request))
     return Response(status_code=202, headers={"Content-Location": status_url}, background=task)
 
 
@@ -80,7 +85,8 @@ def export_group(request: Request, uow: UoW, user: Clinical, group_id: str, quer
 @router.get("/$export-status/{job_id}", response_class=FhirResponse)
 def export_status(request: Request, uow: UoW, user: Clinical, job_id: str) -> Response:
     """The job's status: 202 with X-Progress while it runs, 200 with the manifest when complete."""
-    job = export_jobs.job_of(uow, user, job_id)
+    durable = getattr(request.app.state, "job_queue", None) is not None
+    job = export_jobs.job_of(uow, user, job_id, durable_queue=durable)
     uow.commit()
     if job.status == "complete":
         base = str(request.base_url).rstrip("/") + "/fhir"

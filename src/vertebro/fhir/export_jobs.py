@@ -16,6 +16,7 @@ import secrets
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -120,14 +121,24 @@ def kick_off(uow: UnitOfWork, user: FhirUser, request: ExportRequest) -> FhirExp
     return job
 
 
-def run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Path) -> None:
+class ExportQueue(Protocol):
+    """A durable job queue (the ``vertebro worker`` on PostgreSQL) that runs export jobs outside the server."""
+
+    def defer_export(self, uow: UnitOfWork, job_id: str) -> None:
+        """Queue the export job in the unit of work's transaction (it runs once the caller commits)."""
+
+
+def run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Path, *, restart: bool = False) -> None:
     """Run a queued export job to the end (or until it is cancelled); commits batch by batch.
 
-    Whatever stops the job (a database error included), its row ends as failed with the reason: a job that
-    died is never reported as "running" (decision 0020).
+    With ``restart`` (the job queue retrying a job whose worker died), a job left ``running`` starts again
+    from its first patient: its files are written anew, its progress counted from zero, and the read audit
+    of the batches the dead worker had not committed is written once, by this run. Whatever error stops the
+    job (a database error included), its row ends as failed with the reason: a job that died in this process
+    is never reported as "running" (decision 0020).
     """
     try:
-        _run_job(session_factory, job_id, export_dir)
+        _run_job(session_factory, job_id, export_dir, restart=restart)
     except Exception as error:  # any error: the status must say the job ended
         log.exception("export job %s failed", job_id)
         shutil.rmtree(export_dir / job_id, ignore_errors=True)
@@ -139,13 +150,16 @@ def run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Pat
                 uow.commit()
 
 
-def _run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Path) -> None:
+def _run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Path, *, restart: bool = False) -> None:
     folder = export_dir / job_id
     with UnitOfWork(session_factory) as uow:
         repository = FhirRepository(uow.session)
         job = repository.job(job_id)
-        if job is None or job.status != "queued":
+        if job is None or job.status not in (("queued", "running") if restart else ("queued",)):
             return
+        if job.status == "running":
+            shutil.rmtree(folder, ignore_errors=True)
+            job.done = 0
         user = uow.users.get_by_username(job.requested_by)
         role = Role(user.role) if user is not None else Role.SERVICE_LEAD
         actor = Actor(job.requested_by, role, job.source)
@@ -193,12 +207,17 @@ def _run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Pa
         uow.commit()
 
 
-def job_of(uow: UnitOfWork, user: FhirUser, job_id: str) -> FhirExportJob:
-    """Return the caller's own export job; 404 for unknown jobs and other users' jobs alike."""
+def job_of(uow: UnitOfWork, user: FhirUser, job_id: str, *, durable_queue: bool = False) -> FhirExportJob:
+    """Return the caller's own export job; 404 for unknown jobs and other users' jobs alike.
+
+    With ``durable_queue`` (PostgreSQL's job queue) a queued job waits for a worker however long that takes,
+    so only a running job that stopped moving is reported as failed.
+    """
     job = FhirRepository(uow.session).job(job_id)
     if job is None or job.requested_by != user.actor.username:
         raise NotFound(f"there is no export job {job_id!r} of yours", field="job_id")
-    if job.status in ("queued", "running") and utc_now() - job.updated_at > STALE_AFTER:
+    stale = ("running",) if durable_queue else ("queued", "running")
+    if job.status in stale and utc_now() - job.updated_at > STALE_AFTER:
         job.status, job.error = "failed", "interrupted: the server stopped while exporting; request it again"
     return job
 

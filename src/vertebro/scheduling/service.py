@@ -313,15 +313,20 @@ def proposal(
     workers: int = 2,
     seed: int = 0,
     progress: ProgressCallback | None = None,
+    hint: Mapping[int, Slot] | None = None,
 ) -> Proposal:
-    """Return the CP-SAT plan and the first-come-first-served baseline, both checked by the independent checker."""
+    """Return the CP-SAT plan and the first-come-first-served baseline, both checked by the independent checker.
+
+    ``hint`` is a starting placement (a re-plan starts from the current bookings: ``replan.current_placement``).
+    """
     if not 0.1 <= time_limit <= MAX_TIME_LIMIT:
         raise InvalidInput(
             f"{time_limit:g} s: give a time limit from 0.1 to {MAX_TIME_LIMIT:g} seconds", field="time_limit"
         )
     problem = problem_of(source.instance)
     baseline = fcfs_plan(problem)
-    plan = solve(problem, SolveOptions(time_limit=time_limit, workers=workers, seed=seed), progress)
+    start = {i: slot for i, slot in (hint or {}).items() if problem.sessions[i].excluded is None} or None
+    plan = solve(problem, SolveOptions(time_limit=time_limit, workers=workers, seed=seed, hint=start), progress)
     for made in (plan, baseline):
         broken = violations(source.instance, made)
         if broken:

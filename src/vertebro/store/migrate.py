@@ -101,5 +101,8 @@ DATABASE_ONLY_INDEXES = frozenset({"ix_patients_name_trgm", "ix_patients_identif
 
 
 def in_models(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
-    """Alembic ``include_object`` hook: leave the database-only search indexes out of comparisons."""
+    """Alembic ``include_object`` hook: leave the database-only search indexes and the job queue's
+    tables (Procrastinate's own schema, ``procrastinate_*``, PostgreSQL only) out of comparisons."""
+    if type_ == "table" and reflected and compare_to is None and (name or "").startswith("procrastinate_"):
+        return False
     return not (type_ == "index" and reflected and name in DATABASE_ONLY_INDEXES)

@@ -139,6 +139,7 @@ class AuditEntry(Base):
     patient_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
     source: Mapped[str | None] = mapped_column(String(255))
+    request_id: Mapped[str | None] = mapped_column(String(64))  # the web request (X-Request-ID) or job behind it
 
 
 # --- staff, sessions and the workflow of a case ---------------------------------------------------
@@ -778,3 +779,18 @@ sums, add the new ones'). ``settles_on`` is the latest follow-up window end of t
 bound): from that day on, the cell's due and overdue counts no longer change with the date.
 ``registry_month_cells`` holds the same sums without the operator dimension (16 times fewer rows),
 for every cohort that does not choose operators."""
+
+
+class JobResult(Base):
+    """A background job that finished its work: the key makes a retried job (after a crash) a no-op.
+
+    The job writes this row in the same transaction as its result, so a job retried after ``kill -9``
+    either finds the row (its work was committed) or redoes work that was rolled back (decision 0022).
+    """
+
+    __tablename__ = "job_results"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    task: Mapped[str] = mapped_column(String(64))
+    finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)

@@ -15,7 +15,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from vertebro.errors import Conflict
+from vertebro.metrics import AUDIT_WRITE_FAILURES
 from vertebro.store.base import utc_now
+from vertebro.store.context import current_request_id
 from vertebro.store.models import Assessment, AuditEntry, Case, Patient
 
 
@@ -155,6 +157,7 @@ def _audit_row(
         "patient_id": patient_id,
         "detail": dict(detail or {}),
         "source": source,
+        "request_id": current_request_id(),
     }
 
 
@@ -181,7 +184,7 @@ class AuditRepository:
         (identity map, flush, returned id) would only add cost to every audited request.
         """
         row = _audit_row(utc_now(), actor, source, action, entity_type, entity_id, patient_id, detail)
-        self.session.execute(insert(AUDIT_TABLE), row)
+        self._insert(row)
 
     def append_many(self, entries: Sequence[Mapping[str, Any]], *, actor: str, source: str | None) -> None:
         """Write several entries in this order (one executemany); each holds :meth:`append`'s ``action``,
@@ -202,7 +205,7 @@ class AuditRepository:
             )
             for entry in entries
         ]
-        self.session.execute(insert(AUDIT_TABLE), rows)
+        self._insert(rows)
 
     def append_reads(self, *, actor: str, patient_ids: list[int], detail: dict[str, Any], source: str | None) -> None:
         """Write one ``read`` entry per patient shown (one pipelined executemany, in the current transaction)."""
@@ -210,7 +213,14 @@ class AuditRepository:
             return
         now = utc_now()
         rows = [_audit_row(now, actor, source, "read", "patient", pid, pid, detail) for pid in patient_ids]
-        self.session.execute(insert(AUDIT_TABLE), rows)  # Core executemany: no ORM bulk-insert machinery
+        self._insert(rows)  # Core executemany: no ORM bulk-insert machinery
+
+    def _insert(self, rows: dict[str, Any] | list[dict[str, Any]]) -> None:
+        try:
+            self.session.execute(insert(AUDIT_TABLE), rows)
+        except Exception:
+            AUDIT_WRITE_FAILURES.inc()  # the request fails with it; operators alert on the counter
+            raise
 
     def timeline(self, patient_id: int, *, limit: int = 200) -> list[AuditEntry]:
         """Return what happened to a patient's record (every change, decision, booking), newest first.

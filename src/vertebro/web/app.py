@@ -22,8 +22,11 @@ from vertebro.config import Settings
 from vertebro.errors import InvalidInput, VertebroError
 from vertebro.intake.questionnaires import DEMO_DIR as DEMO_QUESTIONNAIRES
 from vertebro.intake.questionnaires import load_questionnaires
+from vertebro.jobs.queue import WorkerQueue, uses_worker
 from vertebro.store.db import make_engine, make_session_factory
 from vertebro.web.auth.endpoints import router as auth_router
+from vertebro.web.ops.endpoints import router as ops_router
+from vertebro.web.ops.middleware import RequestContext
 from vertebro.web.portal.templating import portal_error
 from vertebro.web.templating import page
 
@@ -121,6 +124,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         settings.database_url, pool_size=settings.db_pool_size, max_overflow=settings.db_max_overflow, pool_timeout=10
     )
     app.state.session_factory = make_session_factory(app.state.engine)
+    app.state.job_queue = WorkerQueue(settings.database_url) if uses_worker(settings) else None  # decision 0022
     app.state.questionnaires = load_questionnaires(
         settings.questionnaire_dir or (DEMO_QUESTIONNAIRES if settings.demo_mode else None)
     )
@@ -144,6 +148,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     # Routes are matched in order: the busiest (worklist, chart, case API) first. No two routers share a path.
     routers = (
+        ops_router,
         worklist_router,
         chart_router,
         api_router,
@@ -176,6 +181,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ConcurrencyLimit, limit=threads)
+    app.add_middleware(RequestContext)  # the request id and the timing cover the wait for a slot
     if settings.trusted_proxies.strip():  # outermost: everything inside sees the forwarded client and scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 

@@ -57,7 +57,7 @@ def app_factory(db_url: str, session_factory: sessionmaker[Session]) -> Callable
     """Return a maker of clients on an app wired to the test transaction."""
 
     def make() -> TestClient:
-        app = create_app(Settings(database_url=db_url, secure_cookies=False))
+        app = create_app(Settings(database_url=db_url, secure_cookies=False, jobs="in-process"))
         app.state.session_factory = session_factory
         return TestClient(app, follow_redirects=False)
 
