@@ -6,12 +6,14 @@ relative to the working directory; its folder is created when the engine is open
 ``VERTEBRO_CDS_JWKS`` (a JWKS file) and ``VERTEBRO_CDS_ISSUERS`` (a JSON list) authenticate CDS Hooks callers.
 ``VERTEBRO_EXPORT_DIR`` is where FHIR ``$export`` jobs write their files (default ``var/exports``).
 ``VERTEBRO_REGISTRY_SALT`` is the secret key of the de-identified registry export (pseudonyms, date shifts).
+``VERTEBRO_MAX_BODY_BYTES``, ``VERTEBRO_MAX_FHIR_BODY_BYTES`` and ``VERTEBRO_MAX_JSON_DEPTH`` limit request bodies.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
 
+from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vertebro.clinical.policy import ClinicPolicy, DoacProtocol, IndicationProfileId
@@ -47,6 +49,9 @@ class Settings(BaseSettings):
     smtp_from: str = "vertebro@localhost"
     export_dir: Path = Path("var/exports")  # FHIR $export files, one folder per job
     registry_salt: str | None = None  # secret key of the registry export's pseudonyms and date shifts
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)  # a request body larger is refused (413); decision 0021
+    max_fhir_body_bytes: int = Field(default=16_777_216, ge=1024)  # the same for POST /fhir (transaction, batch)
+    max_json_depth: int = Field(default=64, ge=8, le=512)  # JSON nested deeper is refused (400) before parsing
 
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""

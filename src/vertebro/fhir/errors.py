@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from starlette.routing import compile_path
 
 from vertebro.errors import VertebroError
 
@@ -31,3 +34,15 @@ def instant(value: str, parameter: str) -> dt.datetime:
     if parsed.tzinfo is None:
         raise InvalidResource(f"{parameter}={value!r} needs a time zone (e.g. Z or +01:00)", field=parameter)
     return parsed
+
+
+def allowed_methods(openapi: Mapping[str, Any], path: str) -> list[str]:
+    """Return the methods ``/openapi.json`` documents at a request path: the ``Allow`` header of a 405.
+
+    (RFC 9110 section 15.5.6.) Empty when no documented path matches, e.g. a resource type vertebro does not serve.
+    """
+    methods: set[str] = set()
+    for template, operations in openapi.get("paths", {}).items():
+        if compile_path(template)[0].match(path):
+            methods |= {method.upper() for method in operations}
+    return sorted(methods)

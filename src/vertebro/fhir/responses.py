@@ -12,6 +12,7 @@ from fastapi.routing import APIRoute
 
 from vertebro.errors import VertebroError
 from vertebro.fhir.elements import Resource
+from vertebro.fhir.errors import allowed_methods
 from vertebro.fhir.operation_outcome import operation_outcome
 
 FHIR_JSON = "application/fhir+json"
@@ -35,7 +36,9 @@ class FhirRoute(APIRoute):
                 return await handler(request)
             except VertebroError as error:
                 outcome = operation_outcome(error.status_code, error.message, expression=error.field)
-                return FhirResponse(outcome, status_code=error.status_code)
+                allow = allowed_methods(request.app.openapi(), request.url.path) if error.status_code == 405 else []
+                headers = {"Allow": ", ".join(allow)} if allow else None
+                return FhirResponse(outcome, status_code=error.status_code, headers=headers)
             except RequestValidationError as error:
                 first = error.errors()[0]
                 where = ".".join(str(p) for p in first["loc"][1:]) or str(first["loc"][0])

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vertebro.errors import PreconditionRequired
+from vertebro.ids import RecordId, record_id
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Action, Role
 from vertebro.store import workflow as svc
@@ -175,14 +176,14 @@ def if_match(value: str | None) -> int:
     """Return the version named by an If-Match header (``W/"3"`` or ``"3"``); 428 when missing."""
     if not value:
         raise PreconditionRequired("send If-Match with the case's ETag (GET the case first)", field="If-Match")
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdecimal():
+    version = record_id(value.strip().removeprefix("W/").strip('"'))
+    if version is None:
         raise PreconditionRequired(f"If-Match {value!r} is not an ETag of this API", field="If-Match")
-    return int(text)
+    return version
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
-CaseId = Annotated[int, Path(ge=1)]
+CaseId = Annotated[RecordId, Path()]
 
 
 def _case_out(uow: UoW, case_id: int, staff: Staff, policy: Policy) -> Response:

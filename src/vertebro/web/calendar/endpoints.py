@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
 from vertebro.clinical.procedure import room_minutes
+from vertebro.ids import RecordId
 from vertebro.store import workflow as svc
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.templating import page
@@ -25,7 +26,7 @@ def calendar(
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
     policy: Policy,
     start: Annotated[dt.date | None, Query()] = None,
-    case_id: Annotated[int | None, Query(ge=1)] = None,
+    case_id: Annotated[RecordId | None, Query()] = None,
 ) -> HTMLResponse:
     """The rooms' slots for a week; with ``case_id``, free runs long enough for that case can be booked."""
     first_day = start or dt.date.today() + dt.timedelta(days=1)

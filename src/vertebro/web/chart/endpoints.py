@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.errors import InvalidInput, NotFound, VertebroError
+from vertebro.ids import RecordId
 from vertebro.intake.answers import PORTAL_WORDS
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Action, Role
@@ -70,7 +71,7 @@ def _chart(
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def chart_page(
     request: Request,
-    patient_id: int,
+    patient_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
     policy: Policy,
@@ -82,7 +83,7 @@ def chart_page(
 @router.get("/cases/{case_id}/reasons", response_class=HTMLResponse)
 def case_reasons(
     request: Request,
-    case_id: Annotated[int, Path(ge=1)],
+    case_id: Annotated[RecordId, Path()],
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
     policy: Policy,
@@ -111,7 +112,7 @@ def _submit(
     uow: UoW,
     staff: Staff,
     policy: Policy,
-    case_id: int,
+    case_id: RecordId,
     form: FormData,
     section: str,
     work: Callable[[], Any],
@@ -148,7 +149,7 @@ def _submit(
 @router.post("/cases/{case_id}/actions/{action}")
 def take_action(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     action: Action,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
@@ -180,7 +181,7 @@ def take_action(
 @router.post("/cases/{case_id}/facts")
 def update_facts(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
     policy: Policy,
@@ -223,7 +224,7 @@ def update_facts(
 @router.post("/cases/{case_id}/checklist")
 def save_checklist(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
@@ -263,7 +264,7 @@ def save_checklist(
 @router.post("/cases/{case_id}/insurance")
 def save_insurance(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
@@ -294,7 +295,7 @@ def save_insurance(
 @router.post("/cases/{case_id}/booking")
 def book(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
@@ -325,7 +326,7 @@ def book(
 @router.post("/cases/{case_id}/booking/cancel")
 def cancel_booking(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
@@ -355,7 +356,7 @@ def cancel_booking(
 @router.post("/cases/{case_id}/procedure")
 def record_procedure(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
     policy: Policy,
@@ -401,7 +402,7 @@ def record_procedure(
 @router.post("/cases/{case_id}/observations")
 def record_observation(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,
@@ -426,7 +427,7 @@ def record_observation(
 @router.post("/cases/{case_id}/discharge")
 def discharge(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,
@@ -459,7 +460,7 @@ def discharge(
 @router.post("/cases/{case_id}/follow-ups/{visit}")
 def record_follow_up(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     visit: Annotated[str, Path(pattern="^(2w|3m|12m)$")],
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST))],
@@ -491,7 +492,7 @@ def record_follow_up(
 @router.post("/cases/{case_id}/complications")
 def record_complication(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,
