@@ -15,7 +15,7 @@ from vertebro.fhir import service, writes
 from vertebro.fhir.auth import Clinical, UoW
 from vertebro.fhir.capability import capability_statement
 from vertebro.fhir.codes import code_systems
-from vertebro.fhir.errors import NotAllowed, allowed_methods
+from vertebro.fhir.errors import InvalidResource, NotAllowed, allowed_methods
 from vertebro.fhir.export_endpoints import router as export_router
 from vertebro.fhir.operation_outcome import operation_outcome
 from vertebro.fhir.responses import FhirResponse, FhirRoute, bundle
@@ -73,7 +73,7 @@ def patient_search(
     return FhirResponse(bundle(request, found, kind="searchset", next_url=next_url))
 
 
-@router.get("/Patient/{resource_id}/$everything", response_class=FhirResponse)
+@router.get("/Patient/{resource_id:fhirid}/$everything", response_class=FhirResponse)
 def patient_everything(request: Request, uow: UoW, user: Clinical, resource_id: FhirId) -> FhirResponse:
     """Every resource of one patient's record (that the token's scopes allow), as a searchset Bundle."""
     record = record_id(resource_id)
@@ -85,12 +85,18 @@ def patient_everything(request: Request, uow: UoW, user: Clinical, resource_id: 
     return FhirResponse(bundle(request, resources, kind="searchset"))
 
 
+PATIENT_REFERENCE = r"^(Patient/)?[1-9][0-9]{0,14}$"  # ?patient=: a Patient id or reference (vertebro.ids)
+
+
 def _search_route(resource_type: str) -> None:
+    elements = service.PATIENT_ELEMENTS.get(resource_type, ())
+    includable = {"items": {"enum": ["*", *(f"{resource_type}:{e}" for e in elements)]}}
+
     def search(
         request: Request,
         uow: UoW,
         user: Clinical,
-        patient: str | None = None,
+        patient: Annotated[str | None, Query(json_schema_extra={"pattern": PATIENT_REFERENCE})] = None,
         code: str | None = None,
         status: str | None = None,
         date: str | None = None,
@@ -103,6 +109,10 @@ def _search_route(resource_type: str) -> None:
         uow.commit()
         return FhirResponse(bundle(request, found[:count], kind="searchset", included=included))
 
+    # the values _include takes on this type, in /openapi.json (a runtime annotation: it depends on the type)
+    search.__annotations__["include"] = Annotated[
+        list[str] | None, Query(alias="_include", json_schema_extra=includable)
+    ]
     search.__doc__ = (
         f"Search {resource_type} of one patient by code, status and date; "
         f"`_include={resource_type}:patient` adds the Patient."
@@ -141,4 +151,6 @@ def unsupported_write(request: Request, resource_type: str) -> FhirResponse:
     if allowed and request.method not in allowed:  # a path served for other methods, e.g. POST /fhir/metadata
         raise NotAllowed(f"{request.method} is not allowed on {request.url.path} (allowed: {', '.join(allowed)})")
     service.check_type(resource_type)
+    if resource_type in writes.WRITABLE_TYPES:  # its own routes take every FHIR id: this one is not one
+        raise InvalidResource(f"{request.url.path} does not end in a FHIR id (A-Z, a-z, 0-9, - and .)", field="id")
     raise writes.not_writable(resource_type)  # writable types have their own routes, registered earlier

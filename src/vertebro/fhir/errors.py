@@ -39,10 +39,11 @@ def instant(value: str, parameter: str) -> dt.datetime:
 def allowed_methods(openapi: Mapping[str, Any], path: str) -> list[str]:
     """Return the methods ``/openapi.json`` documents at a request path: the ``Allow`` header of a 405.
 
-    (RFC 9110 section 15.5.6.) Empty when no documented path matches, e.g. a resource type vertebro does not serve.
+    (RFC 9110 section 15.5.6.) The most specific path wins (``/fhir/Patient/_history`` over
+    ``/fhir/Patient/{resource_id}``). Empty when no documented path matches, e.g. a type vertebro does not serve.
     """
-    methods: set[str] = set()
+    matches: dict[int, set[str]] = {}  # by the number of parameters in the template: the fewest is the most specific
     for template, operations in openapi.get("paths", {}).items():
         if compile_path(template)[0].match(path):
-            methods |= {method.upper() for method in operations}
-    return sorted(methods)
+            matches.setdefault(template.count("{"), set()).update(method.upper() for method in operations)
+    return sorted(matches[min(matches)]) if matches else []

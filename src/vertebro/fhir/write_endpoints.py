@@ -12,7 +12,7 @@ from fastapi import APIRouter, Body, Header, Query, Request
 from vertebro.fhir import bundles, history, service, writes
 from vertebro.fhir.auth import Clinical, UoW, Writer
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.responses import FhirResponse, FhirRoute
+from vertebro.fhir.responses import INSTANT_SCHEMA, FhirResponse, FhirRoute
 from vertebro.fhir.service import MAX_COUNT
 from vertebro.ids import FhirId
 
@@ -91,7 +91,7 @@ def _write_routes(resource_type: str) -> None:
         request: Request,
         uow: UoW,
         user: Clinical,
-        since: Annotated[str | None, Query(alias="_since")] = None,
+        since: Annotated[str | None, Query(alias="_since", json_schema_extra=INSTANT_SCHEMA)] = None,
         count: Annotated[int, Query(alias="_count", ge=1, le=MAX_COUNT)] = 100,
     ) -> FhirResponse:
         found = history.type_history(uow, user, resource_type, since=since, count=count)
@@ -128,10 +128,10 @@ def _write_routes(resource_type: str) -> None:
     routes: list[tuple[str, Any, str, str]] = [
         (path, create, "POST", "create"),
         (f"{path}/_history", type_history, "GET", "history_type"),
-        (f"{path}/{{resource_id}}", read, "GET", "read"),
-        (f"{path}/{{resource_id}}", update, "PUT", "update"),
-        (f"{path}/{{resource_id}}/_history", instance_history, "GET", "history_instance"),
-        (f"{path}/{{resource_id}}/_history/{{version_id}}", vread, "GET", "vread"),
+        (f"{path}/{{resource_id:fhirid}}", read, "GET", "read"),
+        (f"{path}/{{resource_id:fhirid}}", update, "PUT", "update"),
+        (f"{path}/{{resource_id:fhirid}}/_history", instance_history, "GET", "history_instance"),
+        (f"{path}/{{resource_id:fhirid}}/_history/{{version_id}}", vread, "GET", "vread"),
     ]
     for route_path, endpoint, method, name in routes:
         router.add_api_route(

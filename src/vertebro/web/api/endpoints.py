@@ -10,10 +10,10 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from vertebro.errors import PreconditionRequired
-from vertebro.ids import RecordId, record_id
+from vertebro.ids import RecordId, record_id, whole_number
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Action, Role
 from vertebro.store import workflow as svc
@@ -30,6 +30,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+Whole = Annotated[int, BeforeValidator(whole_number)]  # 5 or 5.0: the same JSON integer (vertebro.ids.whole_number)
 # JSON has no date type: dates and times arrive as ISO 8601 text, which these (and only these) fields parse.
 Moment = Annotated[dt.datetime, Field(strict=False)]
 Day = Annotated[dt.date, Field(strict=False)]
@@ -125,11 +126,11 @@ class ProcedureIn(Strict):
 class ObservationIn(Strict):
     """Vitals and a neurological check."""
 
-    systolic: int = Field(ge=50, le=260)
-    diastolic: int = Field(ge=20, le=160)
-    heart_rate: int = Field(ge=20, le=220)
-    spo2: int = Field(ge=50, le=100)
-    pain_nrs: int = Field(ge=0, le=10)
+    systolic: Whole = Field(ge=50, le=260)
+    diastolic: Whole = Field(ge=20, le=160)
+    heart_rate: Whole = Field(ge=20, le=220)
+    spo2: Whole = Field(ge=50, le=100)
+    pain_nrs: Whole = Field(ge=0, le=10)
     neuro_unchanged: bool
 
 
@@ -140,7 +141,7 @@ class DischargeIn(Strict):
     walking: bool
     pain_not_above_baseline: bool
     tolerating_oral_intake: bool
-    aldrete: int | None = Field(default=None, ge=0, le=10)
+    aldrete: Annotated[int, Field(ge=0, le=10), BeforeValidator(whole_number)] | None = None
     driver_name: str | None = Field(default=None, max_length=200)
     companion_name: str | None = Field(default=None, max_length=200)
 
@@ -148,9 +149,9 @@ class DischargeIn(Strict):
 class FollowUpIn(Strict):
     """Follow-up questionnaire scores."""
 
-    nrs: int = Field(ge=0, le=10)
+    nrs: Whole = Field(ge=0, le=10)
     odi_percent: float | None = Field(default=None, ge=0, le=100)
-    rdq: int | None = Field(default=None, ge=0, le=24)
+    rdq: Annotated[int, Field(ge=0, le=24), BeforeValidator(whole_number)] | None = None
 
 
 class ComplicationIn(Strict):

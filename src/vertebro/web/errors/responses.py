@@ -47,6 +47,10 @@ SUCCESS_MEDIA = {
 MORE_SUCCESS = {
     ("get", "/fhir/$export-status/{job_id}"): {"202": "The export is still running (X-Progress says how far)"},
 }
+# Parameters a route checks itself, with its own status and message, rather than through FastAPI: optional in the
+# signature, required in fact (If-Match: 428 without it; Prefer: respond-async for $export: 400; patient for a
+# FHIR search of clinical data: 422), and so documented as required.
+REQUIRED_BY_THE_ROUTE = frozenset({"if-match", "prefer", "patient"})
 SEE_OTHER = "See Other: to the sign-in page without a session, or to the next page after a form is saved"
 
 JSON = "application/json"
@@ -74,8 +78,20 @@ def _errors(kind: str) -> dict[str, Any]:
     return {status: {"description": text, "content": page} for status, text in PAGE_ERRORS.items()}
 
 
+def _without_null(schema: dict[str, Any]) -> dict[str, Any]:
+    """Return a parameter's schema without the ``null`` FastAPI adds for an optional parameter."""
+    branches = [b for b in schema.get("anyOf", []) if b.get("type") != "null"]
+    if len(branches) != 1:
+        return schema
+    return {**{k: v for k, v in schema.items() if k != "anyOf"}, **branches[0]}
+
+
 def _document(method: str, path: str, operation: dict[str, Any]) -> None:
     kind = _kind(path)
+    for parameter in operation.get("parameters", []):
+        if kind != "page" and parameter["name"].lower() in REQUIRED_BY_THE_ROUTE:
+            parameter["required"] = True
+            parameter["schema"] = _without_null(parameter.get("schema", {}))
     responses: dict[str, Any] = operation.setdefault("responses", {})
     responses.pop("422", None)  # FastAPI's own shape of 422: replaced by ours
     for status, response in responses.items():
@@ -90,6 +106,10 @@ def _document(method: str, path: str, operation: dict[str, Any]) -> None:
             and not content.get(JSON, {}).get("schema")
         ):
             response["content"] = {"text/html": {"schema": {"type": "string"}}}
+    if kind == "fhir":
+        for status, response in responses.items():
+            if status == "202":  # accepted: the kick-off and the running export answer with headers, no body
+                response.pop("content", None)
     for status, text in MORE_SUCCESS.get((method, path), {}).items():
         responses.setdefault(status, {"description": text})
     if kind == "page":
