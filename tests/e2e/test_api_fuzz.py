@@ -8,7 +8,9 @@ settings that tell Schemathesis how this server works are in ``schemathesis.toml
 reasons; decision 0021 explains them. The generation is bounded (a fixed seed, a few thousand requests in all)
 so that the test takes about two minutes. The reports (JSON, HAR) are kept in ``test-artifacts/schemathesis/``.
 
-Signing out ends the session the rest of the run needs, so the two sign-out operations run after all others,
+The patient's session is used on the portal's operations: on every other operation a portal cookie is no staff
+session, and the anonymous run already covers how they answer one. Signing out ends the session the rest of a
+run needs, so the two sign-out operations run after all others,
 in a second run with the same session.
 
 The server runs on PostgreSQL, the production database. (On SQLite, before issue 14's first item, the export jobs
@@ -184,9 +186,10 @@ def test_every_answer_is_documented_and_none_is_a_server_error(server: Server, s
     """Thousands of generated requests (valid and invalid) give no 5xx and no answer ``/openapi.json`` does not
     document, for staff, a patient and an anonymous caller."""
     headers = _headers(server, session)
-    main = _schemathesis(server, session, "main", headers, "--exclude-path-regex", SIGN_OUT)
+    scope = ["--include-path-regex", "^/portal"] if session == "patient" else []
+    main = _schemathesis(server, session, "main", headers, *scope, "--exclude-path-regex", SIGN_OUT)
     last = _schemathesis(server, session, "sign-out", headers, "--include-path-regex", SIGN_OUT)
     summary = {"session": session, "requests": main.requests + last.requests, "failures": main.failures + last.failures}
     (ARTIFACTS / session / "summary.json").write_text(json.dumps(summary, indent=2))
-    assert main.requests + last.requests > 300, "Schemathesis sent too few requests to mean anything"
+    assert main.requests + last.requests > 200, "Schemathesis sent too few requests to mean anything"
     assert not summary["failures"], main.output[-6000:] + last.output[-3000:]

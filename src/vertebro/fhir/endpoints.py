@@ -149,6 +149,8 @@ def unsupported_write(request: Request, resource_type: str) -> FhirResponse:
     """Answer a write of a type vertebro does not accept with an OperationOutcome (405)."""
     allowed = allowed_methods(request.app.openapi(), request.url.path)
     if allowed and request.method not in allowed:  # a path served for other methods, e.g. POST /fhir/metadata
+        if resource_type in service.RESOURCE_TYPES and resource_type not in writes.WRITABLE_TYPES:
+            raise writes.not_writable(resource_type)
         raise NotAllowed(f"{request.method} is not allowed on {request.url.path} (allowed: {', '.join(allowed)})")
     service.check_type(resource_type)
     if resource_type in writes.WRITABLE_TYPES:  # its own routes take every FHIR id: this one is not one

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import anyio
 import anyio.to_thread
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
@@ -22,6 +22,7 @@ from vertebro.store.db import make_engine, make_session_factory
 from vertebro.web.auth.endpoints import router as auth_router
 from vertebro.web.errors.handlers import install as install_error_handlers
 from vertebro.web.errors.limits import BodyLimits
+from vertebro.web.errors.query import single_valued_query
 from vertebro.web.errors.responses import document_responses
 
 STATIC = Path(__file__).resolve().with_name("static")
@@ -96,7 +97,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         yield
 
     app = FastAPI(
-        title="vertebro", version="0.1.0", docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan
+        title="vertebro",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+        dependencies=[Depends(single_valued_query)],
     )
     app.state.settings = settings
     app.state.policy = settings.policy()

@@ -29,6 +29,7 @@ PAGE_TITLES = {
     409: "Not possible now",
     412: "Changed meanwhile",
     413: "Too large",
+    422: "Check what was sent",
     429: "Slow down",
 }
 JSON_PREFIXES = ("/api", "/cds-services")
