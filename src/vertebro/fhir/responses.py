@@ -62,8 +62,10 @@ class FhirRoute(APIRoute):
                 return await handler(request)
             except VertebroError as error:
                 outcome = operation_outcome(error.status_code, error.message, expression=error.field)
-                allow = allowed_methods(request.app.openapi(), request.url.path) if error.status_code == 405 else []
-                headers = {"Allow": ", ".join(allow)} if allow else None
+                headers = None
+                if error.status_code == 405:  # a path no documented operation matches is still readable (GET)
+                    allow = allowed_methods(request.app.openapi(), request.url.path) or ["GET"]
+                    headers = {"Allow": ", ".join(allow)}
                 return FhirResponse(outcome, status_code=error.status_code, headers=headers)
             except RequestValidationError as error:
                 first = error.errors()[0]

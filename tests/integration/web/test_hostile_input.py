@@ -159,6 +159,9 @@ def test_unknown_paths_and_methods_answer_in_the_callers_form(client: TestClient
     history = client.put("/fhir/Patient/_history", json={})
     assert history.status_code == 405
     assert history.headers["allow"] == "GET"
+    derived = client.put("/fhir/MedicationStatement/m1", json={})  # read-only type: every 405 says what is allowed
+    assert derived.status_code == 405
+    assert derived.headers["allow"] == "GET"
 
 
 def test_openapi_documents_every_error_with_its_model(client: TestClient) -> None:
