@@ -6,7 +6,7 @@ what ``/openapi.json`` documents (status code, media type, headers, body schema)
 (invalid input refused, valid input accepted, 405 with ``Allow`` for an undocumented method, ...). The few
 settings that tell Schemathesis how this server works are in ``schemathesis.toml`` beside this file, with the
 reasons; decision 0021 explains them. The generation is bounded (a fixed seed, a few thousand requests in all)
-so that the test takes about two minutes. The reports (JSON, HAR) are kept in ``test-artifacts/schemathesis/``.
+so that the test takes one to two minutes. The reports (JSON, HAR) are kept in ``test-artifacts/schemathesis/``.
 
 The patient's session is used on the portal's operations: on every other operation a portal cookie is no staff
 session, and the anonymous run already covers how they answer one. Signing out ends the session the rest of a
