@@ -10,6 +10,7 @@ relative to the working directory; its folder is created when the engine is open
 ``VERTEBRO_TIMEZONE`` is the clinic's time zone (default Europe/London): hold, fasting and restart times are in it.
 ``VERTEBRO_JOBS`` chooses where background jobs run (``auto``: a ``vertebro worker`` on PostgreSQL, the server
 process on SQLite); ``VERTEBRO_METRICS_TOKEN`` lets a Prometheus server read ``/metrics``.
+``VERTEBRO_MAX_BODY_BYTES``, ``VERTEBRO_MAX_FHIR_BODY_BYTES`` and ``VERTEBRO_MAX_JSON_DEPTH`` limit request bodies.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import field_validator
+from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
@@ -69,6 +70,9 @@ class Settings(BaseSettings):
     worker_heartbeat_seconds: float = 10.0  # how often a worker says it is alive
     worker_stalled_after_seconds: float = 30.0  # a worker silent this long is dead: its running jobs are retried
     metrics_token: str | None = None  # bearer token for /metrics (besides admins and this machine); decision 0022
+    max_body_bytes: int = Field(default=1_048_576, ge=1024)  # a request body larger is refused (413); decision 0021
+    max_fhir_body_bytes: int = Field(default=16_777_216, ge=1024)  # the same for POST /fhir (transaction, batch)
+    max_json_depth: int = Field(default=64, ge=8, le=512)  # JSON nested deeper is refused (400) before parsing
 
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""

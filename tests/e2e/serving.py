@@ -30,13 +30,18 @@ def free_port() -> int:
 
 
 def staffed_database(
-    folder: Path, users: Mapping[Role, str], password: str, fill: Callable[[UnitOfWork], None]
+    folder: Path,
+    users: Mapping[Role, str],
+    password: str,
+    fill: Callable[[UnitOfWork], None],
+    url: str | None = None,
 ) -> tuple[str, dict[Role, str]]:
-    """Migrate a fresh SQLite database in ``folder``, add one user per role and what ``fill`` adds.
+    """Migrate a fresh SQLite database in ``folder`` (or the empty database at ``url``), add one user per role
+    and what ``fill`` adds.
 
     Returns the database URL and each role's TOTP secret (for the browser's second sign-in step).
     """
-    url = f"sqlite:///{folder / 'e2e.db'}"
+    url = url or f"sqlite:///{folder / 'e2e.db'}"
     migrate.upgrade(url)
     engine = make_engine(url)
     secrets: dict[Role, str] = {}

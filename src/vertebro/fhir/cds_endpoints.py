@@ -17,7 +17,7 @@ from fastapi.routing import APIRoute
 
 from vertebro.errors import InvalidInput, VertebroError
 from vertebro.fhir.auth import UoW
-from vertebro.fhir.cds_hooks import CaseReader, cards, discovery
+from vertebro.fhir.cds_hooks import SERVICES, CaseReader, cards, discovery
 from vertebro.fhir.cds_jwt import BadToken, ReplayGuard, verify
 from vertebro.fhir.codes import system
 from vertebro.fhir.elements import Resource
@@ -78,6 +78,33 @@ def _known_patient(uow: UoW, request: Request, actor: str, hook: str) -> Callabl
     return link
 
 
+CDS_REQUEST: dict[str, Any] = {
+    "requestBody": {
+        "required": True,
+        "description": "A CDS Hooks 2.0 hook call (https://cds-hooks.hl7.org/2.0/#http-request-1).",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["hook", "hookInstance", "context"],
+                    "properties": {
+                        "hook": {"type": "string", "enum": sorted({spec["hook"] for spec in SERVICES.values()})},
+                        "hookInstance": {"type": "string"},
+                        "fhirServer": {"type": "string"},
+                        "context": {
+                            "type": "object",
+                            "required": ["patientId"],
+                            "properties": {"patientId": {"type": "string"}, "draftOrders": {"type": "object"}},
+                        },
+                        "prefetch": {"type": "object"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
 def cds_router(reader: CaseReader) -> APIRouter:
     """Return the CDS Hooks router; ``reader`` builds a case from FHIR resources (``intake.fhir_bundle``)."""
     router = APIRouter(prefix="/cds-services", tags=["CDS Hooks 2.0"], route_class=CdsRoute)
@@ -88,7 +115,7 @@ def cds_router(reader: CaseReader) -> APIRouter:
         """The CDS services vertebro offers (order-select, order-sign, patient-view) and their prefetch."""
         return JSONResponse(discovery(jwt_required=request.app.state.settings.cds_jwks is not None))
 
-    @router.post("/{service_id}")
+    @router.post("/{service_id}", openapi_extra=CDS_REQUEST)
     async def cds_service(request: Request, uow: UoW, service_id: str) -> JSONResponse:
         """Answer one hook call with cards (authenticated by the EHR's JWT when a JWKS is configured)."""
         claims = _claims(request, service_id, replay)

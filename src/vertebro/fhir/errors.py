@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import ClassVar
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+from starlette.routing import compile_path
 
 from vertebro.errors import VertebroError
 
@@ -31,3 +34,16 @@ def instant(value: str, parameter: str) -> dt.datetime:
     if parsed.tzinfo is None:
         raise InvalidResource(f"{parameter}={value!r} needs a time zone (e.g. Z or +01:00)", field=parameter)
     return parsed
+
+
+def allowed_methods(openapi: Mapping[str, Any], path: str) -> list[str]:
+    """Return the methods ``/openapi.json`` documents at a request path: the ``Allow`` header of a 405.
+
+    (RFC 9110 section 15.5.6.) The most specific path wins (``/fhir/Patient/_history`` over
+    ``/fhir/Patient/{resource_id}``). Empty when no documented path matches, e.g. a type vertebro does not serve.
+    """
+    matches: dict[int, set[str]] = {}  # by the number of parameters in the template: the fewest is the most specific
+    for template, operations in openapi.get("paths", {}).items():
+        if compile_path(template)[0].match(path):
+            matches.setdefault(template.count("{"), set()).update(method.upper() for method in operations)
+    return sorted(matches[min(matches)]) if matches else []

@@ -13,9 +13,13 @@ from starlette.background import BackgroundTask
 from vertebro.fhir import export_jobs
 from vertebro.fhir.auth import Clinical, UoW, Writer
 from vertebro.fhir.operation_outcome import operation_outcome
-from vertebro.fhir.responses import FhirResponse, FhirRoute
+from vertebro.fhir.responses import INSTANT_SCHEMA, FhirResponse, FhirRoute
+from vertebro.fhir.service import RESOURCE_TYPES
 
 router = APIRouter(route_class=FhirRoute)
+
+
+TYPE_LIST = f"^({'|'.join(RESOURCE_TYPES)})(,({'|'.join(RESOURCE_TYPES)}))*$"  # _type: a comma-separated list
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,10 +33,12 @@ class ExportQuery:
 
 
 def export_query(
-    types: Annotated[str | None, Query(alias="_type")] = None,
-    since: Annotated[str | None, Query(alias="_since")] = None,
-    output_format: Annotated[str | None, Query(alias="_outputFormat")] = None,
-    prefer: Annotated[str | None, Header()] = None,
+    types: Annotated[str | None, Query(alias="_type", json_schema_extra={"pattern": TYPE_LIST})] = None,
+    since: Annotated[str | None, Query(alias="_since", json_schema_extra=INSTANT_SCHEMA)] = None,
+    output_format: Annotated[
+        str | None, Query(alias="_outputFormat", json_schema_extra={"enum": sorted(export_jobs.OUTPUT_FORMATS)})
+    ] = None,
+    prefer: Annotated[str | None, Header(json_schema_extra={"enum": ["respond-async"]})] = None,
 ) -> ExportQuery:
     """Return the kick-off parameters of an ``$export`` request."""
     return ExportQuery(types, since, output_format, prefer)

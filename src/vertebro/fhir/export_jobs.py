@@ -66,8 +66,10 @@ def group_members(repository: FhirRepository, group_id: str) -> list[int]:
 
 
 def _types(user: FhirUser, text: str | None) -> list[str]:
-    if text:
+    if text is not None:
         types = [t.strip() for t in text.split(",") if t.strip()]
+        if not types:
+            raise InvalidResource("_type names no resource type (leave it out to export every type)", field="_type")
         unknown = [t for t in types if t not in RESOURCE_TYPES]
         if unknown:
             raise InvalidResource(

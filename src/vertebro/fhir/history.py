@@ -15,6 +15,7 @@ from vertebro.fhir.patient import patient_resource
 from vertebro.fhir.repository import FhirRepository
 from vertebro.fhir.service import STORED_ID, audit_reads
 from vertebro.fhir.writes import check_writable
+from vertebro.ids import record_id
 from vertebro.store.db import UnitOfWork
 
 
@@ -27,7 +28,8 @@ def _check_versioned(resource_type: str, resource_id: str) -> None:
 
 
 def _current_patient(repository: FhirRepository, resource_id: str) -> Resource | None:
-    found = repository.search_patients(ids=[int(resource_id)], limit=1) if resource_id.isdecimal() else []
+    patient_id = record_id(resource_id)
+    found = repository.search_patients(ids=[patient_id], limit=1) if patient_id is not None else []
     return patient_resource(found[0]) if found else None
 
 
@@ -37,9 +39,10 @@ def vread(uow: UnitOfWork, user: FhirUser, resource_type: str, resource_id: str,
     repository = FhirRepository(uow.session)
     key = f"{resource_type}/{resource_id}"
     missing = NotFound(f"{key} has no version {version_id!r}", field="vid")
-    if not version_id.isdecimal():
+    version = record_id(version_id)
+    if version is None:
         raise missing
-    found = repository.version(resource_type, resource_id, int(version_id))
+    found = repository.version(resource_type, resource_id, version)
     if found is not None:
         user.grant.require(resource_type, "read", found.patient_id)
         audit_reads(uow, user, [found.patient_id], "vread")
@@ -47,8 +50,8 @@ def vread(uow: UnitOfWork, user: FhirUser, resource_type: str, resource_id: str,
     if resource_type == "Patient":
         current = _current_patient(repository, resource_id)
         if current is not None and current["meta"]["versionId"] == version_id:
-            user.grant.require("Patient", "read", int(resource_id))
-            audit_reads(uow, user, [int(resource_id)], "vread")
+            user.grant.require("Patient", "read", current_id := int(current["id"]))
+            audit_reads(uow, user, [current_id], "vread")
             return current
     raise missing
 
@@ -63,7 +66,7 @@ def instance_history(uow: UnitOfWork, user: FhirUser, resource_type: str, resour
     if resource_type == "Patient":
         current = _current_patient(repository, resource_id)
         if current is not None:
-            patient_id = int(resource_id)
+            patient_id = int(current["id"])
             if not resources or resources[0]["meta"]["versionId"] != current["meta"]["versionId"]:
                 resources.insert(0, current)  # changed in vertebro since its last write through /fhir
     if patient_id is None:

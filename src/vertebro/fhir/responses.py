@@ -9,12 +9,39 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
+from starlette.convertors import Convertor, register_url_convertor
 
 from vertebro.errors import VertebroError
 from vertebro.fhir.elements import Resource
+from vertebro.fhir.errors import allowed_methods
 from vertebro.fhir.operation_outcome import operation_outcome
 
 FHIR_JSON = "application/fhir+json"
+
+
+class FhirIdConvertor(Convertor[str]):
+    """A path segment that is a FHIR logical id (``{resource_id:fhirid}``), so that ``_history`` or ``$export``
+    in its place are routed to their own operations (or a 405), never read as an id."""
+
+    regex = r"[A-Za-z0-9\-.]{1,64}"
+
+    def convert(self, value: str) -> str:
+        """Return the id as it stands."""
+        return value
+
+    def to_string(self, value: str) -> str:
+        """Return the id as it stands."""
+        return value
+
+
+register_url_convertor("fhirid", FhirIdConvertor())
+
+# How /openapi.json describes an instant parameter (``_since``): what the server parses (ISO 8601 with a zone).
+INSTANT_SCHEMA = {
+    "pattern": r"^[0-9]{4}-(0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9]"
+    r"(\.[0-9]{1,6})?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$",
+    "examples": ["2026-11-22T10:00:00Z"],
+}
 
 
 class FhirResponse(JSONResponse):
@@ -35,7 +62,11 @@ class FhirRoute(APIRoute):
                 return await handler(request)
             except VertebroError as error:
                 outcome = operation_outcome(error.status_code, error.message, expression=error.field)
-                return FhirResponse(outcome, status_code=error.status_code)
+                headers = None
+                if error.status_code == 405:  # a path no documented operation matches is still readable (GET)
+                    allow = allowed_methods(request.app.openapi(), request.url.path) or ["GET"]
+                    headers = {"Allow": ", ".join(allow)}
+                return FhirResponse(outcome, status_code=error.status_code, headers=headers)
             except RequestValidationError as error:
                 first = error.errors()[0]
                 where = ".".join(str(p) for p in first["loc"][1:]) or str(first["loc"][0])

@@ -16,6 +16,7 @@ from vertebro.fhir.elements import Resource
 from vertebro.fhir.patient import patient_resource
 from vertebro.fhir.record import record_resources
 from vertebro.fhir.repository import FhirRepository
+from vertebro.ids import record_id
 from vertebro.store.db import UnitOfWork
 
 PATIENT_DATA_TYPES = (
@@ -68,7 +69,7 @@ def audit_reads(uow: UnitOfWork, user: FhirUser, patient_ids: list[int], interac
 
 def _patient_owner(repository: FhirRepository, resource_type: str, resource_id: str) -> int | None:
     if resource_type == "Patient":
-        return int(resource_id) if resource_id.isdecimal() else None
+        return record_id(resource_id)
     if STORED_ID.match(resource_id):
         stored = repository.stored(resource_type, resource_id)
         return stored.patient_id if stored is not None else None
@@ -84,7 +85,8 @@ def _patient_owner(repository: FhirRepository, resource_type: str, resource_id: 
                 "follow_up": repository.patient_of_follow_up,
                 "audit": repository.patient_of_audit_entry,
             }
-            return lookups[kind](int(match.group(1)))
+            key = record_id(match.group(1))
+            return lookups[kind](key) if key is not None else None
     return None
 
 
@@ -120,7 +122,7 @@ def read(uow: UnitOfWork, user: FhirUser, resource_type: str, resource_id: str) 
         raise missing
     user.grant.require(resource_type, "read", owner)
     if resource_type == "AuditEvent":
-        found = _audit_events(uow, user, owner, ids=[int(resource_id[1:])], interaction="read")
+        found = _audit_events(uow, user, owner, ids=[record_id(resource_id[1:]) or 0], interaction="read")
         if not found:
             raise missing
         return found[0]
@@ -183,18 +185,18 @@ def search(
     check_type(resource_type)
     if not patient:
         raise InvalidInput(f"searching {resource_type} needs the patient parameter", field="patient")
-    patient_id = patient.removeprefix("Patient/")
-    if not patient_id.isdecimal():
+    patient_id = record_id(patient.removeprefix("Patient/"))
+    if patient_id is None:
         raise InvalidInput(f"patient={patient!r} is not a Patient id", field="patient")
-    user.grant.require(resource_type, "read", int(patient_id))
+    user.grant.require(resource_type, "read", patient_id)
     if wanted:
-        user.grant.require("Patient", "read", int(patient_id))
+        user.grant.require("Patient", "read", patient_id)
     try:
-        resources = patient_record(uow, user, int(patient_id), interaction="search-type")
+        resources = patient_record(uow, user, patient_id, interaction="search-type")
     except NotFound:
         return [], []
     if resource_type == "AuditEvent":  # not part of the record ($everything, export): read from the audit log
-        resources = [resources[0], *_audit_events(uow, user, int(patient_id), ids=None, interaction="search-type")]
+        resources = [resources[0], *_audit_events(uow, user, patient_id, ids=None, interaction="search-type")]
     found = [
         r
         for r in resources

@@ -9,11 +9,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request
 
-from vertebro.fhir import bundles, history, writes
+from vertebro.fhir import bundles, history, service, writes
 from vertebro.fhir.auth import Clinical, UoW, Writer
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.responses import FhirResponse, FhirRoute
+from vertebro.fhir.responses import INSTANT_SCHEMA, FhirResponse, FhirRoute
 from vertebro.fhir.service import MAX_COUNT
+from vertebro.ids import FhirId
 
 router = APIRouter(route_class=FhirRoute)
 
@@ -78,7 +79,7 @@ def _write_routes(resource_type: str) -> None:
         request: Request,
         uow: UoW,
         user: Writer,
-        resource_id: str,
+        resource_id: FhirId,
         body: FhirBody,
         if_match: Annotated[str | None, Header()] = None,
     ) -> FhirResponse:
@@ -90,19 +91,25 @@ def _write_routes(resource_type: str) -> None:
         request: Request,
         uow: UoW,
         user: Clinical,
-        since: Annotated[str | None, Query(alias="_since")] = None,
+        since: Annotated[str | None, Query(alias="_since", json_schema_extra=INSTANT_SCHEMA)] = None,
         count: Annotated[int, Query(alias="_count", ge=1, le=MAX_COUNT)] = 100,
     ) -> FhirResponse:
         found = history.type_history(uow, user, resource_type, since=since, count=count)
         uow.commit()
         return FhirResponse(_history_bundle(request, found))
 
-    def instance_history(request: Request, uow: UoW, user: Clinical, resource_id: str) -> FhirResponse:
+    def read(uow: UoW, user: Clinical, resource_id: FhirId) -> FhirResponse:
+        resource = service.read(uow, user, resource_type, resource_id)
+        uow.commit()
+        version_id = (resource.get("meta") or {}).get("versionId")
+        return FhirResponse(resource, headers={"ETag": f'W/"{version_id}"'} if version_id else None)
+
+    def instance_history(request: Request, uow: UoW, user: Clinical, resource_id: FhirId) -> FhirResponse:
         found = history.instance_history(uow, user, resource_type, resource_id)
         uow.commit()
         return FhirResponse(_history_bundle(request, found))
 
-    def vread(uow: UoW, user: Clinical, resource_id: str, version_id: str) -> FhirResponse:
+    def vread(uow: UoW, user: Clinical, resource_id: FhirId, version_id: FhirId) -> FhirResponse:
         found = history.vread(uow, user, resource_type, resource_id, version_id)
         uow.commit()
         meta = found["meta"]
@@ -114,19 +121,26 @@ def _write_routes(resource_type: str) -> None:
     create.__doc__ = f"Create a {resource_type} (201, Location and ETag of version 1)."
     update.__doc__ = f"Update a {resource_type}: If-Match with the version's ETag is required (428), 412 if stale."
     type_history.__doc__ = f"Every version of {resource_type} written, newest first (`_since`, `_count`)."
+    read.__doc__ = f"Read the current version of one {resource_type} (ETag of its version)."
     instance_history.__doc__ = f"Every kept version of one {resource_type}, newest first."
     vread.__doc__ = f"One version of a {resource_type}."
     path = f"/{resource_type}"
     routes: list[tuple[str, Any, str, str]] = [
         (path, create, "POST", "create"),
         (f"{path}/_history", type_history, "GET", "history_type"),
-        (f"{path}/{{resource_id}}", update, "PUT", "update"),
-        (f"{path}/{{resource_id}}/_history", instance_history, "GET", "history_instance"),
-        (f"{path}/{{resource_id}}/_history/{{version_id}}", vread, "GET", "vread"),
+        (f"{path}/{{resource_id:fhirid}}", read, "GET", "read"),
+        (f"{path}/{{resource_id:fhirid}}", update, "PUT", "update"),
+        (f"{path}/{{resource_id:fhirid}}/_history", instance_history, "GET", "history_instance"),
+        (f"{path}/{{resource_id:fhirid}}/_history/{{version_id}}", vread, "GET", "vread"),
     ]
     for route_path, endpoint, method, name in routes:
         router.add_api_route(
-            route_path, endpoint, methods=[method], response_class=FhirResponse, name=f"{name}_{resource_type}"
+            route_path,
+            endpoint,
+            methods=[method],
+            response_class=FhirResponse,
+            name=f"{name}_{resource_type}",
+            status_code=201 if name == "create" else 200,
         )
 
 

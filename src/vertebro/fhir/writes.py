@@ -30,6 +30,7 @@ from vertebro.fhir.errors import InvalidResource, NotAllowed
 from vertebro.fhir.patient import PatientProblem, patient_fields, patient_resource
 from vertebro.fhir.repository import FhirRepository
 from vertebro.fhir.service import STORED_ID
+from vertebro.ids import record_id
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import FhirResource, FhirResourceVersion, Patient
@@ -78,7 +79,10 @@ def expected_version(if_match: str | None) -> int:
     match = _ETAG.match(if_match.strip())
     if match is None:
         raise InvalidResource(f'If-Match {if_match!r} is not a version ETag such as W/"3"', field="If-Match")
-    return int(match.group(1))
+    version = record_id(match.group(1))
+    if version is None:
+        raise InvalidResource(f"If-Match {if_match!r} names no version", field="If-Match")
+    return version
 
 
 def validated(resource_type: str, body: Any, *, resource_id: str | None = None) -> Resource:
@@ -128,12 +132,12 @@ def _subject_patient(repository: FhirRepository, resource: Resource) -> int:
     reference = (resource.get("subject") or {}).get("reference")
     if not isinstance(reference, str):
         raise InvalidResource("a reference to the Patient is required", field=path)
-    patient_id = reference.removeprefix("Patient/")
-    if not reference.startswith("Patient/") or not patient_id.isdecimal():
+    patient_id = record_id(reference.removeprefix("Patient/"))
+    if not reference.startswith("Patient/") or patient_id is None:
         raise InvalidResource(f"{reference!r} is not a reference to one of our Patients (Patient/<id>)", field=path)
-    if not repository.search_patients(ids=[int(patient_id)], limit=1):
+    if not repository.search_patients(ids=[patient_id], limit=1):
         raise InvalidInput(f"{reference} does not exist", field=path)
-    return int(patient_id)
+    return patient_id
 
 
 def _stamped(resource: Resource, version_id: int, when: dt.datetime) -> Resource:
@@ -287,7 +291,8 @@ def update(
     when = utc_now()
     key = f"{resource_type}/{resource_id}"
     if resource_type == "Patient":
-        patient = repository.locked_patient(int(resource_id)) if resource_id.isdecimal() else None
+        patient_id = record_id(resource_id)
+        patient = repository.locked_patient(patient_id) if patient_id is not None else None
         if patient is None:
             raise NotFound(f"{key} does not exist (create patients with POST /fhir/Patient)", field="id")
         user.grant.require("Patient", "write", patient.id)

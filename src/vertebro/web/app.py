@@ -8,27 +8,26 @@ from pathlib import Path
 
 import anyio
 import anyio.to_thread
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
+from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import JSONResponse, RedirectResponse, Response
+from fastapi.responses import Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
-from vertebro.clinical.validation import json_path
 from vertebro.config import Settings
-from vertebro.errors import InvalidInput, VertebroError
 from vertebro.intake.questionnaires import DEMO_DIR as DEMO_QUESTIONNAIRES
 from vertebro.intake.questionnaires import load_questionnaires
 from vertebro.jobs.queue import WorkerQueue, uses_worker
 from vertebro.store.db import make_engine, make_session_factory
 from vertebro.web.auth.endpoints import router as auth_router
+from vertebro.web.errors.handlers import install as install_error_handlers
+from vertebro.web.errors.limits import BodyLimits
+from vertebro.web.errors.query import single_valued_query
+from vertebro.web.errors.responses import document_responses
 from vertebro.web.ops.endpoints import router as ops_router
 from vertebro.web.ops.middleware import RequestContext
-from vertebro.web.portal.templating import portal_error
-from vertebro.web.templating import page
 
 STATIC = Path(__file__).resolve().with_name("static")
 SECURITY_HEADERS = {
@@ -98,10 +97,6 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def _wants_json(request: Request) -> bool:
-    return request.url.path.startswith("/api") or "application/json" in request.headers.get("accept", "")
-
-
 def create_app(settings: Settings | None = None, engine: Engine | None = None) -> FastAPI:
     """Return the app wired to the configured database (or to ``engine``, in tests)."""
     settings = settings or Settings()
@@ -116,7 +111,13 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         yield
 
     app = FastAPI(
-        title="vertebro", version="0.1.0", docs_url=None, redoc_url=None, openapi_url="/openapi.json", lifespan=lifespan
+        title="vertebro",
+        version="0.1.0",
+        docs_url=None,
+        redoc_url=None,
+        openapi_url="/openapi.json",
+        lifespan=lifespan,
+        dependencies=[Depends(single_valued_query)],
     )
     app.state.settings = settings
     app.state.policy = settings.policy()
@@ -179,40 +180,19 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
             swagger_favicon_url="/static/favicon.svg",
         )
 
+    app.add_middleware(
+        BodyLimits,
+        max_bytes=settings.max_body_bytes,
+        max_bulk_bytes=settings.max_fhir_body_bytes,
+        max_depth=settings.max_json_depth,
+    )
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ConcurrencyLimit, limit=threads)
     app.add_middleware(RequestContext)  # the request id and the timing cover the wait for a slot
     if settings.trusted_proxies.strip():  # outermost: everything inside sees the forwarded client and scheme
         app.add_middleware(ProxyHeadersMiddleware, trusted_hosts=settings.trusted_proxies)
 
-    @app.exception_handler(VertebroError)
-    async def domain_error(request: Request, error: VertebroError) -> Response:
-        if _wants_json(request):
-            return JSONResponse({"detail": error.message, "field": error.field}, status_code=error.status_code)
-        if request.url.path.startswith("/portal"):
-            return portal_error(request, error)
-        if error.status_code == 401:
-            return RedirectResponse("/login", status_code=303)
-        titles = {
-            403: "Not allowed",
-            404: "Not found",
-            409: "Not possible now",
-            412: "Changed meanwhile",
-            429: "Slow down",
-        }
-        title = titles.get(error.status_code, "Something went wrong")
-        return page(request, "error.html", None, error.status_code, title=title, message=error.message)
-
-    @app.exception_handler(RequestValidationError)
-    async def invalid_request(request: Request, error: RequestValidationError) -> Response:
-        problems = [
-            {"field": json_path(tuple(e["loc"][1:])) or str(e["loc"][0]), "problem": e["msg"]} for e in error.errors()
-        ]
-        if _wants_json(request):
-            return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
-        message = "; ".join(f"{p['field']}: {p['problem']}" for p in problems)
-        if request.url.path.startswith("/portal"):
-            return portal_error(request, InvalidInput(message))
-        return page(request, "error.html", None, 422, title="Check the form", message=message)
+    install_error_handlers(app)
+    document_responses(app)
 
     return app

@@ -97,8 +97,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("GET", "/fhir/metadata"): OPEN,
     ("GET", "/fhir/CodeSystem"): OPEN,
     ("GET", "/fhir/Patient"): CLINICAL,
-    ("GET", "/fhir/Patient/{patient_id}"): CLINICAL,
-    ("GET", "/fhir/Patient/{patient_id}/$everything"): CLINICAL,
+    ("GET", "/fhir/Patient/{resource_id}/$everything"): CLINICAL,
     **{
         ("GET", f"/fhir/{t}"): CLINICAL
         for t in (
@@ -130,6 +129,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
         for t in ("Patient", "Condition", "Observation")
         for route in (
             ("POST", f"/fhir/{t}"),
+            ("GET", f"/fhir/{t}/{{resource_id}}"),
             ("PUT", f"/fhir/{t}/{{resource_id}}"),
             ("GET", f"/fhir/{t}/_history"),
             ("GET", f"/fhir/{t}/{{resource_id}}/_history"),

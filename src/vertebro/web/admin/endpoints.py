@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from vertebro.ids import RecordId
 from vertebro.pathway.machine import Role
 from vertebro.store import staff_service
 from vertebro.web.deps import Staff, UoW, allow
@@ -25,7 +26,7 @@ def audit_log(
     request: Request,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.ADMIN))],
-    patient_id: Annotated[int | None, Query(ge=1)] = None,
+    patient_id: Annotated[RecordId | None, Query()] = None,
     actor: Annotated[str | None, Query(max_length=128)] = None,
     action: Annotated[str | None, Query(max_length=32)] = None,
 ) -> HTMLResponse:
@@ -57,7 +58,7 @@ def audit_log(
 def audit_export(
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.ADMIN))],
-    patient_id: Annotated[int | None, Query(ge=1)] = None,
+    patient_id: Annotated[RecordId | None, Query()] = None,
 ) -> Response:
     """Export the audit log (or one patient's entries) as CSV."""
     entries = uow.audit.entries(patient_id=patient_id)

@@ -10,10 +10,11 @@ import datetime as dt
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
 from vertebro.clinical.news2 import Consciousness
 from vertebro.errors import PreconditionRequired
+from vertebro.ids import RecordId, record_id, whole_number
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Action, Role
 from vertebro.pathway.monitoring import NeuroCheck, ObservationSet
@@ -31,6 +32,7 @@ class Strict(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
 
 
+Whole = Annotated[int, BeforeValidator(whole_number)]  # 5 or 5.0: the same JSON integer (vertebro.ids.whole_number)
 # JSON has no date type: dates and times arrive as ISO 8601 text, which these (and only these) fields parse.
 Moment = Annotated[dt.datetime, Field(strict=False)]
 Day = Annotated[dt.date, Field(strict=False)]
@@ -157,15 +159,15 @@ class ObservationIn(Strict):
     """A set of observations: vitals for NEWS2 (plausible ranges checked by the service, every field outside its
     range named), pain and the neurological check (unchanged, changed or not done)."""
 
-    systolic: int
-    diastolic: int
-    heart_rate: int
-    respiration_rate: int
-    spo2: int
+    systolic: Whole
+    diastolic: Whole
+    heart_rate: Whole
+    respiration_rate: Whole
+    spo2: Whole
     on_oxygen: bool
     temperature_c: float
     consciousness: Literal["alert", "confusion", "voice", "pain", "unresponsive"]
-    pain_nrs: int
+    pain_nrs: Whole
     neuro: Literal["unchanged", "changed", "not_done"]
     spo2_scale_2: bool = False
 
@@ -177,7 +179,7 @@ class DischargeIn(Strict):
     walking: bool
     pain_not_above_baseline: bool
     tolerating_oral_intake: bool
-    aldrete: int | None = Field(default=None, ge=0, le=10)
+    aldrete: Annotated[int, Field(ge=0, le=10), BeforeValidator(whole_number)] | None = None
     driver_name: str | None = Field(default=None, max_length=200)
     companion_name: str | None = Field(default=None, max_length=200)
     override_reason: str | None = Field(default=None, max_length=2000)
@@ -186,9 +188,9 @@ class DischargeIn(Strict):
 class FollowUpIn(Strict):
     """Follow-up questionnaire scores."""
 
-    nrs: int = Field(ge=0, le=10)
+    nrs: Whole = Field(ge=0, le=10)
     odi_percent: float | None = Field(default=None, ge=0, le=100)
-    rdq: int | None = Field(default=None, ge=0, le=24)
+    rdq: Annotated[int, Field(ge=0, le=24), BeforeValidator(whole_number)] | None = None
 
 
 class ComplicationIn(Strict):
@@ -214,14 +216,14 @@ def if_match(value: str | None) -> int:
     """Return the version named by an If-Match header (``W/"3"`` or ``"3"``); 428 when missing."""
     if not value:
         raise PreconditionRequired("send If-Match with the case's ETag (GET the case first)", field="If-Match")
-    text = value.strip().removeprefix("W/").strip('"')
-    if not text.isdecimal():
+    version = record_id(value.strip().removeprefix("W/").strip('"'))
+    if version is None:
         raise PreconditionRequired(f"If-Match {value!r} is not an ETag of this API", field="If-Match")
-    return int(text)
+    return version
 
 
 IfMatch = Annotated[str | None, Header(alias="If-Match")]
-CaseId = Annotated[int, Path(ge=1)]
+CaseId = Annotated[RecordId, Path()]
 
 
 def _case_out(uow: UoW, case_id: int, staff: Staff, policy: Policy) -> Response:

@@ -9,6 +9,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from vertebro.fhir.scopes import checked_scope, grant_scope
+from vertebro.ids import RecordId
 from vertebro.store import staff_service
 from vertebro.web.deps import ALL_STAFF, PENDING_COOKIE, SESSION_COOKIE, Staff, UoW, allow, client_address
 from vertebro.web.templating import page
@@ -94,7 +95,7 @@ class TokenRequest(BaseModel):
     password: str = Field(min_length=1, max_length=128)
     code: str = Field(min_length=6, max_length=7)
     scope: str | None = Field(default=None, min_length=1, max_length=1000)  # SMART-style, for /fhir
-    patient: int | None = Field(default=None, ge=1)  # the patient of patient/ scopes
+    patient: RecordId | None = None  # the patient of patient/ scopes
 
 
 class TokenResponse(BaseModel):

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 import itertools
+import re
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
+from pydantic import BeforeValidator
 
 from vertebro.clinical.procedure import room_minutes
+from vertebro.ids import RecordId
 from vertebro.store import workflow as svc
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.templating import page
@@ -18,14 +21,21 @@ router = APIRouter()
 DAYS_SHOWN = 7
 
 
+def _iso_date(value: object) -> object:
+    """Only a date written YYYY-MM-DD is a date here (pydantic alone would read ``?start=0`` as 1970-01-01)."""
+    if isinstance(value, str) and not re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", value):
+        raise ValueError("write the date as YYYY-MM-DD")
+    return value
+
+
 @router.get("/calendar", response_class=HTMLResponse)
 def calendar(
     request: Request,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
     policy: Policy,
-    start: Annotated[dt.date | None, Query()] = None,
-    case_id: Annotated[int | None, Query(ge=1)] = None,
+    start: Annotated[dt.date | None, Query(), BeforeValidator(_iso_date)] = None,
+    case_id: Annotated[RecordId | None, Query()] = None,
 ) -> HTMLResponse:
     """The rooms' slots for a week; with ``case_id``, free runs long enough for that case can be booked.
 

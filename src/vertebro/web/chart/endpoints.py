@@ -15,6 +15,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.clinical.news2 import Consciousness
 from vertebro.errors import InvalidInput, NotFound, VertebroError
+from vertebro.ids import RecordId
 from vertebro.intake.answers import PORTAL_WORDS
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Action, Role
@@ -84,7 +85,7 @@ def _chart(
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
 def chart_page(
     request: Request,
-    patient_id: int,
+    patient_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
     policy: Policy,
@@ -96,7 +97,7 @@ def chart_page(
 @router.get("/cases/{case_id}/reasons", response_class=HTMLResponse)
 def case_reasons(
     request: Request,
-    case_id: Annotated[int, Path(ge=1)],
+    case_id: Annotated[RecordId, Path()],
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
     policy: Policy,
@@ -125,7 +126,7 @@ def _submit(
     uow: UoW,
     staff: Staff,
     policy: Policy,
-    case_id: int,
+    case_id: RecordId,
     form: FormData,
     section: str,
     work: Callable[[], Any],
@@ -162,7 +163,7 @@ def _submit(
 @router.post("/cases/{case_id}/actions/{action}")
 def take_action(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     action: Action,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
@@ -201,7 +202,7 @@ def take_action(
 @router.post("/cases/{case_id}/facts")
 def update_facts(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
     policy: Policy,
@@ -244,7 +245,7 @@ def update_facts(
 @router.post("/cases/{case_id}/checklist")
 def save_checklist(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
@@ -284,7 +285,7 @@ def save_checklist(
 @router.post("/cases/{case_id}/insurance")
 def save_insurance(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
@@ -315,7 +316,7 @@ def save_insurance(
 @router.post("/cases/{case_id}/booking")
 def book(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
@@ -346,7 +347,7 @@ def book(
 @router.post("/cases/{case_id}/booking/cancel")
 def cancel_booking(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*DESK))],
     policy: Policy,
@@ -400,7 +401,7 @@ def procedure_levels(form: FormData) -> list[svc.LevelRecord]:
 @router.post("/cases/{case_id}/procedure")
 def record_procedure(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
     policy: Policy,
@@ -458,7 +459,7 @@ def observation_set(form: FormData) -> ObservationSet:
 @router.post("/cases/{case_id}/observations")
 def record_observation(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,
@@ -475,7 +476,7 @@ def record_observation(
 @router.post("/cases/{case_id}/discharge")
 def discharge(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,
@@ -509,7 +510,7 @@ def discharge(
 @router.post("/cases/{case_id}/follow-ups/{visit}")
 def record_follow_up(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     visit: Annotated[str, Path(pattern="^(2w|3m|12m)$")],
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST))],
@@ -541,7 +542,7 @@ def record_follow_up(
 @router.post("/cases/{case_id}/complications")
 def record_complication(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,
@@ -572,7 +573,7 @@ def record_complication(
 @router.post("/cases/{case_id}/safety-facts")
 def save_safety_facts(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST))],
     policy: Policy,
@@ -592,7 +593,7 @@ def save_safety_facts(
 @router.post("/cases/{case_id}/medications/decision")
 def record_prescriber_decision(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,
@@ -618,7 +619,7 @@ def record_prescriber_decision(
 @router.post("/cases/{case_id}/labs/creatinine-clearance")
 def record_creatinine_clearance(
     request: Request,
-    case_id: int,
+    case_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CARE))],
     policy: Policy,

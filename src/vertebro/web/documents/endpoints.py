@@ -12,6 +12,7 @@ from vertebro.education.documents import personal_document, read_record
 from vertebro.education.kinds import DocumentKind
 from vertebro.education.pdf import html_to_pdf
 from vertebro.errors import NotFound
+from vertebro.ids import RecordId
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 
 router = APIRouter()
@@ -19,7 +20,7 @@ router = APIRouter()
 
 @router.get("/patients/{patient_id}/documents/{kind}", response_class=Response)
 def document(
-    patient_id: Annotated[int, Path(ge=1)],
+    patient_id: Annotated[RecordId, Path()],
     kind: DocumentKind,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],

@@ -18,6 +18,7 @@ from vertebro.education.handouts import Clinic, HandoutNotReady, discharge_sheet
 from vertebro.education.kinds import DocumentKind
 from vertebro.education.pdf import html_to_pdf
 from vertebro.errors import NotFound, VertebroError
+from vertebro.ids import RecordId
 from vertebro.intake import answers as intake
 from vertebro.intake.questionnaires import FunctionQuestionnaires
 from vertebro.pathway.machine import State
@@ -31,7 +32,7 @@ from vertebro.web.portal.templating import portal_page
 
 router = APIRouter(prefix="/portal", tags=["portal"])
 Form = Annotated[FormData, Depends(form_data)]
-CaseId = Annotated[int, Path(ge=1, le=2**62)]
+CaseId = Annotated[RecordId, Path()]
 Visit = Annotated[str, Path(pattern="^(2w|3m|12m)$")]
 
 PATH = (

@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.errors import NotFound
+from vertebro.ids import RecordId
 from vertebro.pathway.machine import Role
 from vertebro.store.portal.accounts import new_activation
 from vertebro.store.portal.outbox import queue_activation
@@ -36,7 +37,7 @@ def demo_outbox(request: Request, uow: UoW, staff: Annotated[Staff, Depends(allo
 @router.post("/cases/{case_id}/portal-link", response_model=None)
 def new_portal_link(
     request: Request,
-    case_id: Annotated[int, Path(ge=1, le=2**62)],
+    case_id: Annotated[RecordId, Path()],
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE))],
 ) -> Response:

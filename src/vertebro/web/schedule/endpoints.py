@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.errors import VertebroError
+from vertebro.ids import RecordId
 from vertebro.pathway.machine import Role
 from vertebro.scheduling.explain import weights_explained
 from vertebro.scheduling.instance import Weights
@@ -158,7 +159,7 @@ def _plan_page(
 @router.get("/schedule/plans/{plan_id}", response_class=HTMLResponse)
 def plan_page(
     request: Request,
-    plan_id: int,
+    plan_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*VIEWERS))],
     done: str | None = None,
@@ -203,7 +204,7 @@ def _change(
 @router.post("/schedule/plans/{plan_id}/accept")
 def accept(
     request: Request,
-    plan_id: int,
+    plan_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*PLANNER))],
     policy: Policy,
@@ -216,7 +217,7 @@ def accept(
 @router.post("/schedule/plans/{plan_id}/move")
 def move(
     request: Request,
-    plan_id: int,
+    plan_id: RecordId,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*PLANNER))],
     policy: Policy,
