@@ -13,6 +13,7 @@ from typing import Annotated, Any
 import typer
 from rich.console import Console
 
+from vertebro.cli.dicom import dicom_app
 from vertebro.cli.fhir import fhir_app
 from vertebro.cli.handout import education_app, handout_command
 from vertebro.cli.registry import registry_app
@@ -37,6 +38,7 @@ app.add_typer(education_app, name="education")
 app.add_typer(fhir_app, name="fhir")
 app.add_typer(reminders_app, name="reminders")
 app.add_typer(registry_app, name="registry")
+app.add_typer(dicom_app, name="dicom")
 app.command("handout")(handout_command)
 
 EXIT_INVALID_INPUT = 2
