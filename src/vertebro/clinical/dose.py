@@ -24,7 +24,7 @@ R_DOSE_FOLLOW_UP = rule(
     "A fluoroscopy-guided procedure whose reference air kerma exceeds 5 Gy, whose kerma-area product exceeds "
     "500 Gy·cm² or whose fluoroscopy time exceeds 60 minutes reached the substantial radiation dose level: the "
     "patient is told, the dose is written in the record and the patient is followed up for skin effects.",
-    "sir-cirse-dose-management-2009",
+    "sir-cirse-dose-2009",
     "ncrp-168-2010",
 )
 R_DOSE_REFERENCE = rule(
@@ -166,9 +166,7 @@ def review_dose(
     listed as not compared, so a missing dose is visible rather than read as a low one.
     """
     follow_up = tuple(_compare(t, values) for t in SUBSTANTIAL_DOSE)
-    reference = tuple(
-        _compare(t, values) for t in reference_levels if t.technique is None or t.technique == technique
-    )
+    reference = tuple(_compare(t, values) for t in reference_levels if t.technique is None or t.technique == technique)
     return DoseReview(follow_up=follow_up, reference=reference, recorded=not values.empty)
 
 

@@ -805,17 +805,6 @@ SOURCES: dict[str, Source] = {
         ),
         # --- issue 16: radiation dose of the procedure (DICOM dose reports, reference levels, follow-up) ---
         Source(
-            "sir-cirse-dose-management-2009",
-            "Stecker MS, Balter S, Towbin RB, Miller DL, Vano E, Bartal G, et al., for the SIR Safety and Health "
-            "Committee and the CIRSE Standards of Practice Committee. Guidelines for patient radiation dose "
-            "management. J Vasc Interv Radiol 2009;20(7 Suppl):S263-S273 (significant radiation dose levels that "
-            "call for patient follow-up; authors and title read on a copy, the threshold table not checked here)",
-            "doi:10.1016/j.jvir.2009.04.037",
-            2009,
-            _GK,
-            pmid="19560006",
-        ),
-        Source(
             "ncrp-168-2010",
             "National Council on Radiation Protection and Measurements. Report No. 168: Radiation dose management "
             "for fluoroscopically-guided interventional medical procedures. Bethesda, MD: NCRP; 2010 (substantial "

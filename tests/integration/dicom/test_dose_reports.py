@@ -65,7 +65,9 @@ def test_a_dose_report_is_stored_with_its_procedure_and_audited(
     with UnitOfWork(session_factory) as uow:
         report = service.modality_report(uow, booked.case_id)
         created = uow.session.scalars(
-            select(AuditEntry).where(AuditEntry.patient_id == booked.patient_id, AuditEntry.entity_type == "dose_report")
+            select(AuditEntry).where(
+                AuditEntry.patient_id == booked.patient_id, AuditEntry.entity_type == "dose_report"
+            )
         ).all()
     assert report is not None
     assert report.dose.dap_gy_cm2 == pytest.approx(23.0)

@@ -123,7 +123,8 @@ def test_completed_brings_the_times_and_dose_for_the_record(
     assert report.dose.fluoroscopy_minutes == pytest.approx(6.5)
     assert report.dose.dap_gy_cm2 == pytest.approx(18.4)
     assert report.dose_source == "performed procedure step"
-    assert report.started_at is not None and report.ended_at is not None
+    assert report.started_at is not None
+    assert report.ended_at is not None
     assert (report.ended_at - report.started_at).total_seconds() == 50 * 60
 
 
