@@ -41,3 +41,25 @@ def serve_command(
         pass
     finally:
         engine.dispose()
+
+
+@dicom_app.command("doses")
+def doses_command(
+    technique: Annotated[str, typer.Option(help="vertebroplasty or kyphoplasty.")] = "vertebroplasty",
+) -> None:
+    """Dose figures of the signed procedures: median and 75th percentile per operator and for the service (the
+    local reference level, from 10 procedures), for the kerma-area product, air kerma and fluoroscopy time."""
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.clinical.dose import QUANTITIES, dose_figures
+    from vertebro.dicom.repository import DicomRepository
+
+    with unit_of_work(Settings().database_url) as uow:
+        rows = DicomRepository(uow.session).signed_doses(technique)
+    typer.echo(f"{technique}: {len(rows)} signed procedures")
+    typer.echo("quantity\tgroup\tprocedures\tmedian\tp75")
+    for index, quantity in enumerate(("dap_gy_cm2", "air_kerma_mgy", "fluoroscopy_minutes"), start=1):
+        label, unit = QUANTITIES[quantity]
+        for f in dose_figures([(row[0], row[index]) for row in rows], quantity):
+            median = "-" if f.median is None else f"{f.median:.4g}"
+            p75 = "-" if f.p75 is None else f"{f.p75:.4g}"
+            typer.echo(f"{label} ({unit})\t{f.group}\t{f.procedures}\t{median}\t{p75}")

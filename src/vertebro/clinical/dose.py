@@ -170,13 +170,55 @@ def review_dose(
     return DoseReview(follow_up=follow_up, reference=reference, recorded=not values.empty)
 
 
+MIN_PROCEDURES_FOR_LEVEL = 10
+
+
+def _percentile(ordered: Sequence[float], q: float) -> float:
+    position = q * (len(ordered) - 1)
+    low = math.floor(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
 def local_reference_level(doses: Sequence[float]) -> float | None:
     """Return the 75th percentile of a set of procedure doses (how a local DRL is set, rule dose.reference-level),
     or None for fewer than 10 procedures; linear interpolation between order statistics."""
     ordered = sorted(d for d in doses if not math.isnan(d))
-    if len(ordered) < 10:
+    if len(ordered) < MIN_PROCEDURES_FOR_LEVEL:
         return None
-    position = 0.75 * (len(ordered) - 1)
-    low = math.floor(position)
-    high = min(low + 1, len(ordered) - 1)
-    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+    return _percentile(ordered, 0.75)
+
+
+@dataclass(frozen=True, slots=True)
+class DoseFigures:
+    """One group's doses of one quantity: how many, the median, and the 75th percentile (rule dose.reference-level;
+    None below 10 procedures, too few to set a level on)."""
+
+    group: str
+    quantity: str
+    procedures: int
+    median: float | None
+    p75: float | None
+
+
+def dose_figures(rows: Sequence[tuple[str, float | None]], quantity: str) -> list[DoseFigures]:
+    """Median and 75th percentile of a quantity per group (e.g. per operator), then for all groups together
+    (group ``"all"``, the service's local reference level); procedures without the quantity are not counted."""
+    groups: dict[str, list[float]] = {}
+    for group, value in rows:
+        if value is not None and not math.isnan(value):
+            groups.setdefault(group, []).append(value)
+    everyone = [v for values in groups.values() for v in values]
+    figures = []
+    for group, values in [*sorted(groups.items()), ("all", everyone)]:
+        ordered = sorted(values)
+        figures.append(
+            DoseFigures(
+                group=group,
+                quantity=quantity,
+                procedures=len(ordered),
+                median=_percentile(ordered, 0.5) if ordered else None,
+                p75=local_reference_level(ordered),
+            )
+        )
+    return figures

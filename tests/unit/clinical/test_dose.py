@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vertebro.clinical.dose import DoseValues, Threshold, local_reference_level, review_dose
+from vertebro.clinical.dose import DoseValues, Threshold, dose_figures, local_reference_level, review_dose
 
 DOSE = st.floats(min_value=0, max_value=20_000, allow_nan=False)
 
@@ -64,3 +64,17 @@ def test_a_local_reference_level_is_the_75th_percentile(doses: list[float]) -> N
     assert below >= 0.75 * (len(doses) - 1)
     assert min(doses) <= level <= max(doses)
     assert local_reference_level(doses[:9]) is None
+
+
+@pytest.mark.rule("dose.reference-level")
+def test_dose_figures_per_operator_and_for_the_service() -> None:
+    """A local "diagnostic reference level" is the 75th percentile of the service's doses; the figures per operator
+    show who sits above it."""
+    rows = [("dr.a", float(v)) for v in range(1, 12)] + [("dr.b", 100.0), ("dr.b", None)]
+    figures = {f.group: f for f in dose_figures(rows, "dap_gy_cm2")}
+    assert figures["dr.a"].procedures == 11
+    assert figures["dr.a"].median == 6.0
+    assert figures["dr.a"].p75 == 8.5
+    assert (figures["dr.b"].procedures, figures["dr.b"].median, figures["dr.b"].p75) == (1, 100.0, None)
+    assert figures["all"].procedures == 12
+    assert figures["all"].p75 == local_reference_level([float(v) for v in range(1, 12)] + [100.0])
