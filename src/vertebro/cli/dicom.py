@@ -57,9 +57,14 @@ def doses_command(
         rows = DicomRepository(uow.session).signed_doses(technique)
     typer.echo(f"{technique}: {len(rows)} signed procedures")
     typer.echo("quantity\tgroup\tprocedures\tmedian\tp75")
-    for index, quantity in enumerate(("dap_gy_cm2", "air_kerma_mgy", "fluoroscopy_minutes"), start=1):
+    columns = {
+        "dap_gy_cm2": [(operator, dap) for operator, dap, _, _ in rows],
+        "air_kerma_mgy": [(operator, kerma) for operator, _, kerma, _ in rows],
+        "fluoroscopy_minutes": [(operator, minutes) for operator, _, _, minutes in rows],
+    }
+    for quantity, values in columns.items():
         label, unit = QUANTITIES[quantity]
-        for f in dose_figures([(row[0], row[index]) for row in rows], quantity):
+        for f in dose_figures(values, quantity):
             median = "-" if f.median is None else f"{f.median:.4g}"
             p75 = "-" if f.p75 is None else f"{f.p75:.4g}"
             typer.echo(f"{label} ({unit})\t{f.group}\t{f.procedures}\t{median}\t{p75}")
