@@ -178,6 +178,9 @@ def demo_command(
     except VertebroError as exc:
         raise _fail([str(exc)], "demo not run") from None
     if serve:
+        from vertebro.cli.dicom import start_demo_services
+
+        start_demo_services(Settings().database_url)  # the procedure room's DICOM services (decision 0023)
         serve_command(demo=True)
 
 

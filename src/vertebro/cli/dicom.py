@@ -68,3 +68,27 @@ def doses_command(
             median = "-" if f.median is None else f"{f.median:.4g}"
             p75 = "-" if f.p75 is None else f"{f.p75:.4g}"
             typer.echo(f"{label} ({unit})\t{f.group}\t{f.procedures}\t{median}\t{p75}")
+
+
+DEMO_PEERS = "DEMO_CARM,DEMO_CT"
+
+
+def start_demo_services(database_url: str) -> None:
+    """Start the DICOM services in the background for ``vertebro demo --serve`` (127.0.0.1, VERTEBRO_DICOM_PORT or
+    11112; peers from VERTEBRO_DICOM_PEERS, else the demo modalities DEMO_CARM and DEMO_CT); they stop with the
+    process. A port already in use is reported and the demo goes on without them."""
+    from vertebro.dicom import server
+    from vertebro.dicom.settings import DicomSettings
+    from vertebro.store.db import make_engine, make_session_factory
+
+    settings = DicomSettings()
+    settings = settings.model_copy(update={"host": "127.0.0.1", "peers": settings.peers or DEMO_PEERS})
+    try:
+        server.start(make_session_factory(make_engine(database_url)), settings)
+    except OSError as error:
+        typer.echo(f"DICOM services not started: {error}", err=True)
+        return
+    typer.echo(
+        f"DICOM worklist, MPPS and dose reports at {settings.ae_title}@127.0.0.1:{settings.port} "
+        f"(calling AE titles: {settings.peers})"
+    )
