@@ -148,3 +148,13 @@ def test_a_duplicate_report_is_refused_and_the_stored_one_is_unchanged(
     assert "Received Store Response (Error: CannotUnderstand)" in output, output
     assert reports(session_factory, booked.case_id) == [(first.SOPInstanceUID, 23.0)]
     assert any("(0xC003)" in r.getMessage() and "stored already" in r.getMessage() for r in caplog.records)
+
+
+def test_a_dose_report_for_a_cancelled_booking_is_still_recorded(
+    scp: DicomSettings, book: Callable[..., Booked], tmp_path: Path, session_factory: sessionmaker[Session]
+) -> None:
+    """The dose was given whatever happened to the booking afterwards: it is recorded, never dropped."""
+    booked = book("MRN-RD-5", status="cancelled")
+    ds = xray_dose_report(accession=booked.accession, patient_id=booked.identifier)
+    assert "Received Store Response (Success)" in storescu(scp, write(ds, tmp_path))
+    assert reports(session_factory, booked.case_id) == [(ds.SOPInstanceUID, 23.0)]

@@ -189,3 +189,12 @@ def test_a_malformed_step_is_refused(
     no_end.PerformedProcedureStepStatus = "COMPLETED"
     assert update(scp, no_end, uid) == 0x0120
     assert [s["status"] for s in steps(session_factory, booked.case_id)] == ["IN PROGRESS"]
+
+
+def test_a_step_for_a_cancelled_booking_is_refused(
+    scp: DicomSettings, book: Callable[..., Booked], session_factory: sessionmaker[Session]
+) -> None:
+    """A modality that kept a cancelled booking on its list cannot start it: the patient may not be prepared."""
+    booked = book("MRN-PPS-6", status="cancelled")
+    assert create(scp, in_progress(booked), generate_uid()) == 0x0106
+    assert steps(session_factory, booked.case_id) == []
