@@ -21,6 +21,7 @@ $(DEV): pyproject.toml | $(BIN)/python
 	touch $@ $(RUNTIME)
 
 ## demo: install, migrate the SQLite database, load demo patients and staff, serve http://127.0.0.1:8000
+##       (and the DICOM worklist, MPPS and dose reports on 127.0.0.1:11112, calling AE titles DEMO_CARM, DEMO_CT)
 demo: $(RUNTIME)
 	bash scripts/ensure-system-packages.sh
 	$(BIN)/vertebro db upgrade

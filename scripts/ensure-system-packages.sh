@@ -4,10 +4,12 @@
 #   libpango*, harfbuzz  WeasyPrint's text layout for PDF handouts
 #   fonts-dejavu-core    a font with the symbols the handouts use
 #   poppler-utils        pdftoppm/pdftotext: tests look at the PDFs
+#   dcmtk                findscu/storescu: an independent DICOM client queries the worklist and sends dose reports
+#   dicom3tools          dciodvfy: an independent validator checks the DICOM objects the tests write
 # Idempotent and quick when everything is present; needs root (or sudo) otherwise.
 set -euo pipefail
 
-PACKAGES=(chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils)
+PACKAGES=(chromium libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0 fonts-dejavu-core poppler-utils dcmtk dicom3tools)
 
 missing=()
 for pkg in "${PACKAGES[@]}"; do

@@ -15,6 +15,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
+from vertebro.cli.dicom import dicom_app
 from vertebro.cli.fhir import fhir_app
 from vertebro.cli.handout import education_app, handout_command
 from vertebro.cli.jobs import jobs_app, worker_command
@@ -42,6 +43,7 @@ app.add_typer(reminders_app, name="reminders")
 app.add_typer(registry_app, name="registry")
 app.add_typer(jobs_app, name="jobs")
 app.command("worker")(worker_command)
+app.add_typer(dicom_app, name="dicom")
 app.command("handout")(handout_command)
 
 EXIT_INVALID_INPUT = 2
@@ -202,8 +204,10 @@ def demo_command(
     except VertebroError as exc:
         raise _fail([str(exc)], "demo not run") from None
     if serve:
+        from vertebro.cli.dicom import start_demo_services
         from vertebro.cli.jobs import demo_worker
 
+        start_demo_services(Settings().database_url)  # the procedure room's DICOM services (decision 0023)
         with demo_worker(Settings()):  # on PostgreSQL, a `vertebro worker` beside the server (decision 0022)
             serve_command(demo=True)
 

@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from vertebro.clinical import contraindications
+from vertebro.clinical import dose as _dose  # noqa: F401  (its radiation dose rules belong to the ruleset)
 from vertebro.clinical import news2 as _news2  # noqa: F401  (its monitoring rules belong to the ruleset)
 from vertebro.clinical.clock import shifted
 from vertebro.clinical.facts import Case

@@ -816,6 +816,40 @@ SOURCES: dict[str, Source] = {
             2012,
             _GK,
         ),
+        # --- issue 16: radiation dose of the procedure (DICOM dose reports, reference levels, follow-up) ---
+        Source(
+            "ncrp-168-2010",
+            "National Council on Radiation Protection and Measurements. Report No. 168: Radiation dose management "
+            "for fluoroscopically-guided interventional medical procedures. Bethesda, MD: NCRP; 2010 (substantial "
+            "radiation dose level: reference air kerma 5 Gy, kerma-area product 500 Gy cm2, fluoroscopy time 60 "
+            "min; values not checked in the report here)",
+            "vertebro:ncrp-report-168",
+            2010,
+            _GK,
+            document_id="NCRP Report No. 168",
+        ),
+        Source(
+            "asn-2019-dc-0667",
+            "Autorite de surete nucleaire (France). Decision no 2019-DC-0667 of 18 April 2019 on the evaluation of "
+            "patient doses and the diagnostic reference levels of radiology, image-guided interventions and nuclear "
+            "medicine (homologated by the arrete of 23 May 2019, JORF 30 May 2019); the vertebroplasty entry of its "
+            "interventional annex was not read here",
+            "vertebro:asn-2019-dc-0667",
+            2019,
+            _GK,
+            document_id="ASN 2019-DC-0667",
+        ),
+        Source(
+            "dicom-ps3-16-tid10001",
+            "NEMA. DICOM PS3.16 Content Mapping Resource: TID 10001 Projection X-Ray Radiation Dose and TID 10011 CT "
+            "Radiation Dose (the concept codes a dose report carries: 113722 dose area product total, 113725 dose "
+            "(RP) total, 113730 total fluoro time, 113830 mean CTDIvol, 113838 DLP, 113813 CT dose length product "
+            "total)",
+            "https://dicom.nema.org/medical/dicom/current/output/chtml/part16/chapter_A.html",
+            2024,
+            _S2,
+            document_id="DICOM PS3.16",
+        ),
     )
 }
 

@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from vertebro.clinical import ClinicPolicy, assess
+from vertebro.clinical.dose import QUANTITIES, DoseValues, review_dose
 from vertebro.clinical.facts import Case
 from vertebro.education.handouts import Clinic, HandoutNotReady, Performed, discharge_sheet, preparation_handout
 from vertebro.education.kinds import DocumentKind
@@ -89,6 +90,7 @@ def performed_of(record: PatientRecord) -> Performed | None:
         operator=procedure.operator,
         override_reason=None if override is None else override[0],
         override_by=None if override is None else override[1],
+        skin_check=review_dose(DoseValues(**{name: getattr(procedure, name) for name in QUANTITIES})).follow_up_needed,
     )
 
 

@@ -176,6 +176,9 @@ class Performed:
     operator: str
     override_reason: str | None = None
     override_by: str | None = None
+    skin_check: bool = (
+        False  # the dose reached the substantial radiation dose level (rule dose.substantial-radiation-dose)
+    )
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,10 +9,12 @@ intradiscal, into the spinal canal; basivertebral vein; segmental vein) [leak-pa
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
+from vertebro.clinical.dose import DoseValues, review_dose
 from vertebro.clinical.levels import level_error, level_index
 from vertebro.errors import InvalidInput
 
@@ -100,6 +102,13 @@ class Dose:
             ("DLP", self.dlp_mgy_cm, "mGy·cm"),
         )
         return tuple((name, f"{value:g} {unit}") for name, value, unit in shown if value is not None)
+
+    @property
+    def follow_up(self) -> tuple[str, ...]:
+        """The substantial-radiation-dose thresholds exceeded (rule dose.substantial-radiation-dose): the patient
+        is told and followed up for skin effects. Empty when none is."""
+        review = review_dose(DoseValues(**dataclasses.asdict(self)))
+        return tuple(c.text for c in review.follow_up if c.exceeded)
 
 
 @dataclass(frozen=True, slots=True)

@@ -794,3 +794,56 @@ class JobResult(Base):
     task: Mapped[str] = mapped_column(String(64))
     finished_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     detail: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)
+
+
+# --- the procedure room over DICOM: performed procedure steps and dose reports (decision 0023) ----------------
+
+MPPS_STATUSES = ("IN PROGRESS", "COMPLETED", "DISCONTINUED")
+
+
+class ModalityStep(Base):
+    """A Modality Performed Procedure Step the room's modality reported (MPPS N-CREATE, then N-SET).
+
+    It never moves the pathway: the chart shows it, and a completed step's times and dose are offered to the
+    radiologist as the procedure record's values "from the modality" until a person confirms them.
+    """
+
+    __tablename__ = "modality_steps"
+    __table_args__ = (CheckConstraint(_one_of("status", MPPS_STATUSES), name="status_known"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    sop_instance_uid: Mapped[str] = mapped_column(String(64), unique=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    booking_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bookings.id"))
+    calling_ae: Mapped[str] = mapped_column(String(16))
+    status: Mapped[str] = mapped_column(String(16))
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    fluoroscopy_minutes: Mapped[float | None] = mapped_column(Double)
+    dap_gy_cm2: Mapped[float | None] = mapped_column(Double)
+    air_kerma_mgy: Mapped[float | None] = mapped_column(Double)
+    ctdivol_mgy: Mapped[float | None] = mapped_column(Double)
+    dlp_mgy_cm: Mapped[float | None] = mapped_column(Double)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class DoseReport(Base):
+    """A Radiation Dose Structured Report the modality stored (C-STORE), with its accumulated values."""
+
+    __tablename__ = "dose_reports"
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    sop_instance_uid: Mapped[str] = mapped_column(String(64), unique=True)
+    sop_class_uid: Mapped[str] = mapped_column(String(64))
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    booking_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bookings.id"))
+    calling_ae: Mapped[str] = mapped_column(String(16))
+    kind: Mapped[str] = mapped_column(String(8))  # "xray" (fluoroscopy) or "ct"
+    fluoroscopy_minutes: Mapped[float | None] = mapped_column(Double)
+    dap_gy_cm2: Mapped[float | None] = mapped_column(Double)
+    air_kerma_mgy: Mapped[float | None] = mapped_column(Double)
+    ctdivol_mgy: Mapped[float | None] = mapped_column(Double)  # the highest CTDIvol of the events
+    dlp_mgy_cm: Mapped[float | None] = mapped_column(Double)
+    events: Mapped[int] = mapped_column(Integer, default=0)  # irradiation events in the report
+    received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -14,6 +14,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.clinical.news2 import Consciousness
+from vertebro.dicom import chart as dicom_chart
 from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.ids import RecordId
 from vertebro.intake.answers import PORTAL_WORDS
@@ -35,6 +36,8 @@ Form = Annotated[FormData, Depends(form_data)]
 
 DESK = (Role.COORDINATOR, Role.NURSE)
 CARE = (Role.NURSE, Role.RADIOLOGIST)
+# the states in which the chart asks what the room's modality reported (decision 0023)
+DICOM_STATES = frozenset({"scheduled", "in_procedure", "monitoring", "discharged", "follow_up", "closed"})
 
 
 def _chart(
@@ -58,6 +61,9 @@ def _chart(
         for view in chart.cases
         if view.workflow.state in ("eligible", "prepared")
     }
+    modality = dicom_chart.modality_reports(  # what the procedure room's modality reported (decision 0023)
+        uow, [v.workflow.case_id for v in chart.cases if v.workflow.state in DICOM_STATES]
+    )
     return page(
         request,
         "chart.html",
@@ -79,6 +85,9 @@ def _chart(
         selected_leaks=care_forms.selected_leaks,
         observation_words=care_forms.observation_words,
         dose_fields=care_forms.DOSE_FIELDS,
+        modality=modality,
+        modality_prefill=dicom_chart.prefill,
+        dose_review=dicom_chart.chart_review,
     )
 
 

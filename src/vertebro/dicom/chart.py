@@ -1,0 +1,55 @@
+"""What the chart shows of the procedure room: the modality's report, the values it offers the procedure record's
+draft ("from the modality" until a person confirms them), and the dose review of :mod:`vertebro.clinical.dose`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from vertebro.clinical.dose import QUANTITIES, DoseReview, DoseValues, review_dose
+from vertebro.dicom.service import ModalityReport, modality_report
+from vertebro.store.db import UnitOfWork
+from vertebro.store.models import ProcedureRecord
+
+
+def modality_reports(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, ModalityReport]:
+    """The modality's report of each case that has one."""
+    found = {case_id: modality_report(uow, case_id) for case_id in case_ids}
+    return {case_id: report for case_id, report in found.items() if report is not None}
+
+
+def _form_time(moment: dt.datetime | None) -> str:
+    return "" if moment is None else moment.astimezone().strftime("%Y-%m-%dT%H:%M")
+
+
+def prefill(report: ModalityReport | None) -> dict[str, str]:
+    """The procedure form's values the modality offers (times of a finished step, the dose), as form strings.
+
+    The form shows one only where the radiologist typed nothing; saving the form is the confirmation.
+    """
+    if report is None:
+        return {}
+    values: dict[str, str] = {}
+    if report.status in ("COMPLETED", "DISCONTINUED"):
+        values["started_at"] = _form_time(report.started_at)
+        values["ended_at"] = _form_time(report.ended_at)
+    for name in QUANTITIES:
+        value = report.dose.value(name)
+        if value is not None:
+            values[name] = f"{value:g}"
+    return {k: v for k, v in values.items() if v}
+
+
+def record_dose(record: ProcedureRecord) -> DoseValues:
+    """The dose a person recorded on the procedure record."""
+    return DoseValues(**{name: getattr(record, name) for name in QUANTITIES})
+
+
+def chart_review(record: ProcedureRecord | None, report: ModalityReport | None) -> DoseReview | None:
+    """The dose review the chart shows: of the recorded dose once any is recorded, else of the modality's."""
+    technique = record.technique if record is not None else "vertebroplasty"
+    if record is not None and not record_dose(record).empty:
+        return review_dose(record_dose(record), technique=technique)
+    if report is not None and not report.dose.empty:
+        return review_dose(report.dose, technique=technique)
+    return None

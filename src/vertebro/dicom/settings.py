@@ -1,0 +1,67 @@
+"""The DICOM services' settings, read from ``VERTEBRO_DICOM_*`` environment variables.
+
+``VERTEBRO_DICOM_AE_TITLE`` is vertebro's own AE title, ``VERTEBRO_DICOM_PORT`` the one port of the three services,
+``VERTEBRO_DICOM_PEERS`` the AE titles allowed to associate (comma-separated; nobody else is accepted),
+``VERTEBRO_DICOM_STATIONS`` maps rooms to the station AE titles of their modalities (``Room 1=CARM1,Room 2=CT1``;
+an unmapped room's station is its name in capitals without spaces) and ``VERTEBRO_DICOM_MODALITIES`` their
+modality (``Room 2=CT``; default RF, fluoroscopy).
+"""
+
+from __future__ import annotations
+
+from pydantic import field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+MODALITIES = ("RF", "XA", "CT")
+
+
+def _pairs(text: str) -> dict[str, str]:
+    pairs: dict[str, str] = {}
+    for item in text.split(","):
+        if not item.strip():
+            continue
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip() or not value.strip():
+            raise ValueError(f"expected 'room=value' pairs separated by commas, got {item!r}")
+        pairs[key.strip()] = value.strip()
+    return pairs
+
+
+class DicomSettings(BaseSettings):
+    """Where and as whom the DICOM services listen, and whom they accept."""
+
+    model_config = SettingsConfigDict(env_prefix="VERTEBRO_DICOM_", extra="ignore", frozen=True)
+
+    ae_title: str = "VERTEBRO"
+    host: str = "127.0.0.1"
+    port: int = 11112
+    peers: str = ""  # comma-separated AE titles allowed to associate; empty: nobody
+    stations: str = ""  # room=AE title pairs
+    modalities: str = ""  # room=RF|XA|CT pairs
+
+    @field_validator("ae_title")
+    @classmethod
+    def _ae_title(cls, value: str) -> str:
+        value = value.strip()
+        if not 0 < len(value) <= 16 or "\\" in value:
+            raise ValueError("an AE title has 1 to 16 characters and no backslash")
+        return value
+
+    @field_validator("stations", "modalities")
+    @classmethod
+    def _room_pairs(cls, value: str) -> str:
+        _pairs(value)
+        return value
+
+    def allowed_peers(self) -> frozenset[str]:
+        """The calling AE titles accepted (exactly as configured, spaces trimmed)."""
+        return frozenset(p.strip() for p in self.peers.split(",") if p.strip())
+
+    def station_of(self, room: str) -> str | None:
+        """The configured station AE title of a room, or None."""
+        return _pairs(self.stations).get(room)
+
+    def modality_of(self, room: str) -> str:
+        """The modality of a room's scheduled steps: RF (fluoroscopy) unless configured."""
+        value = _pairs(self.modalities).get(room, "RF").upper()
+        return value if value in MODALITIES else "RF"
