@@ -33,7 +33,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
 
     def fill(uow: UnitOfWork) -> None:
         workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
-        ids["apixaban"] = prepare(uow, "BOOK-APIX", medications=[{"name": "apixaban"}])
+        ids["apixaban"] = prepare(
+            uow,
+            "BOOK-APIX",
+            medications=[{"name": "apixaban"}],
+            labs={"inr": 1.0, "platelets": 220.0, "creatinine_clearance_ml_min": 80.0},
+        )
         ids["booked"] = prepare(uow, "BOOK-CANCEL")
         start = dt.datetime.combine(_weekday(dt.date.today() + dt.timedelta(days=7)), dt.time(9, 0)).astimezone()
         workflow.book(
