@@ -20,6 +20,8 @@ from typing import Any
 from vertebro.clinical.allergens import SNOMED, SUBSTANCE_CODES, Allergen, classify
 from vertebro.clinical.facts import Case
 from vertebro.clinical.levels import level_error
+from vertebro.clinical.policy import DEFAULT_POLICY
+from vertebro.clinical.preparation import could_be_pregnant
 from vertebro.intake import fhir_standard as std
 from vertebro.intake.case_file import CaseFileError, parse_case
 from vertebro.intake.fhir_standard import Report
@@ -267,12 +269,15 @@ def _set(document: dict[str, Any], report: Report, path: str, value: Any, source
     current: Any = document
     for part in path.split("."):
         current = current.get(part) if isinstance(current, dict) else None
+    if current == value and path in report.sources:
+        report.sources[path] = f"{report.sources[path]} + {source}"  # two records say the same: both are sources
+        return
     if current is not None and current != value:
         report.conflicts.append(f"{path}: {report.sources.get(path, '?')} says {current!r}, {source} says {value!r}")
         if current is True:
             return
     _put(document, path, value)
-    report.sources[path] = source
+    report.source(path, source)
 
 
 def _document(resources: list[Resource], as_of: dt.date | None, report: Report) -> dict[str, Any]:
@@ -283,7 +288,6 @@ def _document(resources: list[Resource], as_of: dt.date | None, report: Report) 
     Raises :class:`~vertebro.intake.case_file.CaseFileError` naming the resource and path of each problem.
     """
     today = as_of or dt.date.today()
-    origins = report.sources
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     if len(patients) != 1:
         raise CaseFileError([f"Bundle.entry: expected exactly one Patient, found {len(patients)}"])
@@ -332,12 +336,13 @@ def _document(resources: list[Resource], as_of: dt.date | None, report: Report) 
             continue
         fractures[found[0]] = {"level": found[0], "cause": found[1]}
         index = len(fractures) - 1
-        origins[f"fractures[{index}].level"] = f"{_label(condition)}.bodySite"
-        origins[f"fractures[{index}].cause"] = f"{_label(condition)}.code"
+        from_site = _level(condition, "bodySite") is not None
+        report.source(f"fractures[{index}].level", f"{_label(condition)}.{'bodySite' if from_site else 'code'}")
+        report.source(f"fractures[{index}].cause", f"{_label(condition)}.code")
         onset = _onset(condition, patient, today)
         if onset is not None:
             fractures[found[0]]["onset_weeks"] = onset[0]
-            origins[f"fractures[{index}].onset_weeks"] = onset[1]
+            report.source(f"fractures[{index}].onset_weeks", onset[1])
     for observation in _by_time(resources, "Observation"):
         matches = [_specs()[c] for c in _codings(observation.get("code")) if c in _specs()]
         if not matches:
@@ -346,17 +351,18 @@ def _document(resources: list[Resource], as_of: dt.date | None, report: Report) 
             continue
         scope, spec = matches[0]
         value = _value(observation, spec)
-        element = f"{_label(observation)}.{_ELEMENTS[spec['type']]}"
+        present = _ELEMENTS[spec["type"]] if _ELEMENTS[spec["type"]] in observation else "valueQuantity"
+        element = f"{_label(observation)}.{present}"
         if scope == "case_facts":
             _put(document, spec["path"], value)
-            origins[spec["path"]] = element
+            report.source(spec["path"], element)
             continue
         level = _level(observation, "bodySite")
         if level is None or level not in fractures:
             where = f"{_label(observation)}.bodySite"
             raise CaseFileError([f"{where}: {spec['path']} names level {level!r}, which has no fracture Condition"])
         _put(fractures[level], spec["path"], value)
-        origins[f"fractures[{list(fractures).index(level)}].{spec['path']}"] = element
+        report.source(f"fractures[{list(fractures).index(level)}].{spec['path']}", element)
     document["fractures"] = list(fractures.values())
     if not fractures:
         raise CaseFileError(["Bundle.entry: no Condition is a vertebral fracture with a vertebral level in bodySite"])
@@ -375,7 +381,7 @@ def _document(resources: list[Resource], as_of: dt.date | None, report: Report) 
         if age is None:
             raise CaseFileError([f"{_label(patient)}.birthDate: needed for the age (or give the age Observation)"])
         document["patient"]["age"] = age
-        origins["patient.age"] = f"{_label(patient)}.birthDate"
+        report.source("patient.age", f"{_label(patient)}.birthDate")
     return document
 
 
@@ -407,7 +413,7 @@ def _onset(condition: Resource, patient: Resource, today: dt.date) -> tuple[floa
         element = "onsetPeriod.start"
         start = std.parse_date(condition["onsetPeriod"]["start"], f"{label}.onsetPeriod.start")
     elif isinstance(condition.get("onsetAge"), dict) and patient.get("birthDate"):
-        element = "onsetAge"
+        element = "onsetAge (the earliest date of that age)"
         years = std.quantity(
             {"resourceType": "Condition", "id": condition.get("id"), "valueQuantity": condition["onsetAge"]},
             "a",
@@ -455,11 +461,11 @@ def _standard_observation(document: dict[str, Any], report: Report, observation:
     for path, spec in table["labs"].items():
         if not path.startswith("_") and loincs & set(spec["loinc"]):
             _put(document, path, std.quantity(observation, spec["unit"], path))
-            report.sources[path] = f"{label}.valueQuantity"
+            report.source(path, f"{label}.valueQuantity")
             if path.startswith("labs.") and observation.get("effectiveDateTime"):
                 taken = std.parse_date(observation["effectiveDateTime"], f"{label}.effectiveDateTime")
                 _put(document, "labs.taken_on", taken.isoformat())
-                report.sources["labs.taken_on"] = f"{label}.effectiveDateTime"
+                report.sources["labs.taken_on"] = f"{label}.effectiveDateTime"  # each lab's date: none superseded
             return True
     pregnancy = table["pregnancy"]
     if pregnancy["status_loinc"] in loincs:
@@ -471,13 +477,13 @@ def _standard_observation(document: dict[str, Any], report: Report, observation:
         else:
             report.ignore(observation, "pregnancy status unknown or not coded: pregnancy stays not recorded")
             return True
-        report.sources["patient.pregnant"] = f"{label}.valueCodeableConcept"
+        report.source("patient.pregnant", f"{label}.valueCodeableConcept")
         return True
     temperature = table["body_temperature"]
     if loincs & set(temperature["loinc"]):
         celsius = std.quantity(observation, "Cel", "red_flags.fever")
         _put(document, "red_flags.fever", celsius >= temperature["fever_at_or_above_cel"])
-        report.sources["red_flags.fever"] = f"{label}.valueQuantity ({celsius:.1f} Cel, the latest)"
+        report.source("red_flags.fever", f"{label}.valueQuantity ({celsius:.1f} Cel, the latest)")
         return True
     culture = table["blood_culture"]
     if loincs & set(culture["loinc"]):
@@ -533,14 +539,14 @@ def _orders(document: dict[str, Any], report: Report, resources: list[Resource])
         label = _label(request)
         if _coded_as(request.get("code"), "bone-density"):
             _put(document, "bone_health.bmd_referral_documented", True)
-            report.sources["bone_health.bmd_referral_documented"] = f"{label}.code"
+            report.source("bone_health.bmd_referral_documented", f"{label}.code")
         elif _coded_as(request.get("code"), "vertebroplasty"):
             requests[label] = request
             when = request.get("occurrenceDateTime") or (request.get("occurrencePeriod") or {}).get("start")
             if when is not None and "procedure_date" not in document:
                 element = "occurrenceDateTime" if "occurrenceDateTime" in request else "occurrencePeriod.start"
                 document["procedure_date"] = std.parse_date(when, f"{label}.{element}").isoformat()
-                report.sources["procedure_date"] = f"{label}.{element}"
+                report.source("procedure_date", f"{label}.{element}")
         else:
             report.ignore(request, "ServiceRequest code is neither a vertebroplasty nor a bone density scan")
     for appointment in (r for r in resources if r.get("resourceType") == "Appointment"):
@@ -554,7 +560,8 @@ def _orders(document: dict[str, Any], report: Report, resources: list[Resource])
             continue
         label = _label(appointment)
         document["procedure_date"] = std.parse_date(appointment["start"], f"{label}.start").isoformat()
-        report.sources["procedure_date"] = f"{label}.start"
+        basis = sorted(based & set(requests))
+        report.source("procedure_date", f"{label}.start" + (f" (based on {basis[0]})" if basis else ""))
 
 
 def _medication_concept(statement: Resource, resources: list[Resource]) -> tuple[dict[str, Any], str]:
@@ -616,7 +623,8 @@ def _medications(document: dict[str, Any], report: Report, resources: list[Resou
             medication["route"] = routes[0]
         medication.update(_hold_extensions(statement))
         document.setdefault("medications", []).append(medication)
-        report.sources[f"medications[{len(document['medications']) - 1}]"] = source + (" (RxNorm)" if drug else "")
+        where = source if source.startswith(_label(statement)) else f"{_label(statement)} <- {source}"
+        report.source(f"medications[{len(document['medications']) - 1}]", where + (" (RxNorm)" if drug else ""))
 
 
 def _allergies(document: dict[str, Any], report: Report, resources: list[Resource]) -> None:
@@ -692,7 +700,7 @@ def _missing(case: Case) -> list[str]:
             value = value.get(part) if isinstance(value, dict) else None
         if value is None:
             missing.append(path)
-    if case.patient.sex == "female" and case.patient.pregnant is None:
+    if case.patient.pregnant is None and could_be_pregnant(case, DEFAULT_POLICY):
         missing.insert(0, "patient.pregnant")
     missing += [f"fractures[{i}].onset_weeks" for i, f in enumerate(case.fractures) if f.onset_weeks is None]
     return missing

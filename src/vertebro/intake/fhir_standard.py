@@ -40,6 +40,13 @@ class Report:
     ignored: list[tuple[str, str]] = field(default_factory=list)  # ("Type/id", reason)
     conflicts: list[str] = field(default_factory=list)
 
+    def source(self, path: str, source: str) -> None:
+        """Record where a fact came from; the record it replaces (an older value) is listed as superseded."""
+        before = self.sources.get(path)
+        if before is not None and before.split(".")[0] != source.split(".")[0]:
+            self.ignored.append((before.split(".")[0], f"{path}: superseded by the later {source.split('.')[0]}"))
+        self.sources[path] = source
+
     def ignore(self, resource: Resource, reason: str) -> None:
         """Record that a resource was not used, and why."""
         self.ignored.append((label(resource), reason))
