@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from typing import TYPE_CHECKING
 
-import pint
+if TYPE_CHECKING:
+    import pint
 
 _FACTOR = re.compile(r"10\*(-?\d+)")
 _POWER = re.compile(r"([A-Za-z])(-?\d+)")
@@ -25,6 +27,8 @@ class UnitError(ValueError):
 
 @cache
 def _registry() -> pint.UnitRegistry[float]:
+    import pint  # half a second to import: only when a unit needs converting
+
     return pint.UnitRegistry()
 
 
@@ -54,6 +58,8 @@ def convert(value: float, unit: str | None, target: str, *, where: str) -> float
     if unit == target:
         return value
     registry = _registry()
+    from pint.errors import PintError
+
     try:
         if unit in _TEMPERATURES or target in _TEMPERATURES:
             quantity = registry.Quantity(value, _TEMPERATURES.get(unit, unit))
@@ -61,5 +67,5 @@ def convert(value: float, unit: str | None, target: str, *, where: str) -> float
         given = value * registry.parse_expression(_expression(unit))
         wanted = registry.parse_expression(_expression(target))
         return round(float((given / wanted).to("dimensionless").magnitude), 9)
-    except (pint.errors.PintError, AttributeError, TypeError, ValueError, SyntaxError) as error:
+    except (PintError, AttributeError, TypeError, ValueError, SyntaxError) as error:
         raise UnitError(f"{where}: unit {unit!r} cannot be read as {target!r} ({type(error).__name__})") from None
