@@ -90,7 +90,7 @@ def import_command(
         f"{summary.conditions} other conditions"
     )
     for reason, count in sorted(summary.skipped.items()):
-        typer.echo(f"ignored {count} {reason}")
+        typer.echo(f"skipped {count} {reason}")
     for key, reason in summary.rejected:
         typer.echo(f"rejected {key}: {reason}")
     if summary.rejected:

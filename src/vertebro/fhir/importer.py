@@ -6,6 +6,11 @@ passes (``vertebro.intake.fhir_bundle.case_from_resources``: intake and fhir are
 recorded inside a savepoint: a bad resource rolls back that patient only, never leaves half a patient. New
 patients whose cases read and assess cleanly are checked first and then stored up to 200 at a time (``_Batch``),
 with the same rows, ids and audit entries.
+
+A reader may return the case or a reading (``intake.fhir_bundle.read_resources``) whose ignored resources are
+counted by type and reason in :attr:`ImportSummary.skipped`: nothing is dropped silently. Standard Conditions that
+are not fractures are read with the case (infection, cancer, pregnancy) and kept on the record; a Condition status
+outside its required binding rejects the patient, as ``POST /fhir/Condition`` does.
 """
 
 from __future__ import annotations

@@ -1,10 +1,12 @@
-"""Read a FHIR R4 Bundle (Patient, Conditions, Observations, MedicationStatements/Requests, AllergyIntolerances)
-into a validated :class:`~vertebro.clinical.facts.Case`.
+"""Read a FHIR R4 Bundle (Patient, Conditions, Observations, Encounters, ServiceRequests, Appointments,
+MedicationStatements/Requests with their Medications, AllergyIntolerances) into a validated
+:class:`~vertebro.clinical.facts.Case`, with a report of where each fact came from (:class:`Reading`).
 
-The codes recognised are those vertebro emits (``vertebro/fhir/codes/maps.json``, read as package data:
-intake does not import the fhir layer), so a case exported as FHIR reads back into the same case. A vertebral
-fracture is a Condition with a recognised fracture code (local cause, ICD-10-CM or SNOMED CT) and a vertebral
-level in ``bodySite``. Every problem names the resource and FHIR path, e.g.
+The codes vertebro emits (``vertebro/fhir/codes/maps.json``, read as package data: intake does not import the
+fhir layer) are read first, so a case exported as FHIR reads back into the same case; the standard codes
+hospitals send (SNOMED CT, LOINC, ICD-10-CM, RxNorm, UCUM units) fill in, as written in ``docs/fhir-intake.md``
+(``intake.fhir_standard``, ``intake.units``). A fact no record states stays not recorded, never "no". Every
+problem names the resource and FHIR path, e.g.
 ``Observation/c1-72514-3.valueInteger: expected an integer for pain.nrs``.
 """
 
@@ -498,7 +500,7 @@ def _standard_observation(document: dict[str, Any], report: Report, observation:
     return False
 
 
-_INPATIENT_OPEN = frozenset({"planned", "arrived", "triaged", "in-progress", "onleave"})
+_INPATIENT_OPEN = frozenset({"arrived", "triaged", "in-progress", "onleave"})
 
 
 def _encounters(document: dict[str, Any], report: Report, resources: list[Resource]) -> None:
@@ -507,7 +509,7 @@ def _encounters(document: dict[str, Any], report: Report, resources: list[Resour
     for encounter in (r for r in resources if r.get("resourceType") == "Encounter"):
         status = encounter.get("status")
         code = (encounter.get("class") or {}).get("code") if isinstance(encounter.get("class"), dict) else None
-        if status not in _INPATIENT_OPEN or status == "planned":
+        if status not in _INPATIENT_OPEN:
             report.ignore(encounter, f"encounter {status}: not the current stay")
         elif code in table["inpatient"]:
             _set(document, report, "patient.hospitalized", True, f"{_label(encounter)}.class")

@@ -102,6 +102,7 @@ def ignored_reason(resource: Resource) -> str | None:
         "entered-in-error",
         "cancelled",
         "revoked",
+        "noshow",
     ):
         return f"status {status}"
     if kind == "AllergyIntolerance" and status_code(resource, "verificationStatus") in IGNORED_VERIFICATION:
