@@ -589,9 +589,15 @@ def _medication_concept(statement: Resource, resources: list[Resource]) -> tuple
 def _medications(document: dict[str, Any], report: Report, resources: list[Resource]) -> None:
     names: set[str] = set()
     statements = [r for r in resources if r.get("resourceType") in ("MedicationStatement", "MedicationRequest")]
+    unreadable: list[Resource] = []
     for statement in statements:
         kind = statement["resourceType"]
-        concept, source = _medication_concept(statement, resources)
+        try:
+            concept, source = _medication_concept(statement, resources)
+        except CaseFileError as error:  # a drug we cannot name: the list is not read as complete
+            unreadable.append(statement)
+            report.ignore(statement, f"{error.problems[0]}: the medication list stays not reviewed")
+            continue
         if any(
             c.get("system") == IPS_ABSENT and c.get("code") == "no-known-medications"
             for c in concept.get("coding") or []
@@ -627,6 +633,10 @@ def _medications(document: dict[str, Any], report: Report, resources: list[Resou
         document.setdefault("medications", []).append(medication)
         where = source if source.startswith(_label(statement)) else f"{_label(statement)} <- {source}"
         report.source(f"medications[{len(document['medications']) - 1}]", where + (" (RxNorm)" if drug else ""))
+    if unreadable and statements:  # one unnamed drug could be an anticoagulant: never a reviewed list
+        document.pop("medications", None)
+        for path in [p for p in report.sources if p.startswith("medications")]:
+            del report.sources[path]
 
 
 def _allergies(document: dict[str, Any], report: Report, resources: list[Resource]) -> None:
