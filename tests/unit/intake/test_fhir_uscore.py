@@ -11,9 +11,12 @@ import datetime as dt
 import json
 import re
 from pathlib import Path
+from random import Random
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from vertebro.clinical import assess
 from vertebro.clinical.verdicts import Category
@@ -212,3 +215,20 @@ def test_every_resource_of_the_uscore_patients_is_read_or_ignored_with_a_reason(
         39,
         45,
     )  # the 6 others: BMI, hypertension, a stopped drug, entered in error, refuted, superseded
+
+
+@settings(max_examples=25, deadline=None)
+@given(st.randoms(use_true_random=False))
+def test_no_order_of_entries_or_codings_changes_what_is_read(random: Random) -> None:
+    for name in ("01-osteoporotic-l1-warfarin.json", "04-conflict-osteomyelitis-cancer.json"):
+        bundle = _bundle(name)
+        expected = read_bundle(bundle, as_of=TODAY)
+        random.shuffle(bundle["entry"])
+        for entry in bundle["entry"]:
+            code = entry["resource"].get("code")
+            if isinstance(code, dict) and isinstance(code.get("coding"), list):
+                random.shuffle(code["coding"])
+        shuffled = read_bundle(bundle, as_of=TODAY)
+        assert shuffled.case == expected.case
+        assert shuffled.conflicts == expected.conflicts
+        assert sorted(shuffled.missing) == sorted(expected.missing)
