@@ -9,7 +9,7 @@ import json
 import os
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
@@ -28,6 +28,9 @@ from vertebro.clinical.rules import RULES
 from vertebro.config import Settings
 from vertebro.errors import VertebroError
 from vertebro.intake.case_file import CaseFileError, read_case
+
+if TYPE_CHECKING:
+    from vertebro.intake.fhir_bundle import Reading
 
 app = typer.Typer(help="vertebro: a vertebroplasty service, from referral to one-year outcome.", no_args_is_help=True)
 schema_app = typer.Typer(help="Print JSON Schemas of vertebro's inputs.", no_args_is_help=True)
@@ -92,6 +95,24 @@ def _load(case_file: Path) -> Case:
         raise _fail(exc.problems, f"{case_file}: not a valid case") from None
 
 
+def _reading(case_file: Path, as_of: dt.date | None) -> Reading | None:
+    """Read a FHIR Bundle with its reading report (sources, not recorded, ignored), or None for a case file."""
+    from vertebro.intake.fhir_bundle import is_bundle, read_bundle
+
+    if case_file.suffix.lower() != ".json" or not case_file.is_file():
+        return None
+    try:
+        data = json.loads(case_file.read_text(encoding="utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        return None
+    if not is_bundle(data):
+        return None
+    try:
+        return read_bundle(data, as_of=as_of)
+    except CaseFileError as exc:
+        raise _fail(exc.problems, f"{case_file}: not a valid case") from None
+
+
 def _actor(actor: str | None) -> str:
     if actor:
         return actor
@@ -114,9 +135,17 @@ def assess_command(
 ) -> None:
     """Assess a case under every guideline profile and print the whole assessment."""
     settings = Settings()
-    case = _load(case_file)
+    reading = _reading(case_file, None if as_of is None else as_of.date())
+    case = reading.case if reading is not None else _load(case_file)
     assessment = assess(case, _policy(settings, profile), None if as_of is None else as_of.date())
     data = assessment_json(assessment)
+    if reading is not None:  # a FHIR Bundle: where each fact came from, what was not recorded, what was ignored
+        data["fhir_intake"] = {
+            "sources": reading.sources,
+            "not_recorded": reading.missing,
+            "conflicts": reading.conflicts,
+            "ignored": [{"resource": where, "reason": why} for where, why in reading.ignored],
+        }
     if save:
         from vertebro.cli.boundary import save_assessment
 
@@ -131,6 +160,9 @@ def assess_command(
     from vertebro.cli.render import print_assessment
 
     print_assessment(_console(), data, f"{patient}, {case.patient.age} y, {case.patient.sex}")
+    if reading is not None:
+        for line in reading.lines():
+            _console().print(line, highlight=False, markup=False)
 
 
 @schema_app.command("case")

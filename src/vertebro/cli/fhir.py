@@ -64,7 +64,8 @@ def import_command(
     """Import patients from FHIR; each patient is imported whole or not at all. Exit 2 if anything was rejected."""
     from vertebro.cli.boundary import unit_of_work
     from vertebro.fhir.importer import import_resources, read_resources
-    from vertebro.intake.fhir_bundle import case_from_resources, fracture_of
+    from vertebro.intake.fhir_bundle import fracture_of
+    from vertebro.intake.fhir_bundle import read_resources as read_case
 
     if not source.exists():
         typer.echo(f"{source}: no such file or folder", err=True)
@@ -77,7 +78,7 @@ def import_command(
         summary = import_resources(
             uow,
             entries,
-            reader=case_from_resources,
+            reader=read_case,
             actor=_actor(actor),
             source="cli:fhir-import",
             progress=lambda n: progress.advance(task, n),

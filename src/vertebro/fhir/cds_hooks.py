@@ -207,6 +207,20 @@ def _holds_card(result: dict[str, Any], planned: dt.date | None) -> list[dict[st
     return [_card(f"Medication holds before the procedure: {names}", "warning", detail)]
 
 
+MEDICATION_PREFETCH = ("medicationStatements", "medicationRequests")
+
+
+def _medication_prefetch_card(prefetch: dict[str, Any]) -> list[dict[str, Any]]:
+    """Say so when no medication prefetch came: the medicines are then not reviewed, never "takes none"."""
+    if any(isinstance(prefetch.get(key), dict) for key in MEDICATION_PREFETCH):
+        return []
+    detail = (
+        "The EHR sent no medication prefetch (" + ", ".join(MEDICATION_PREFETCH) + "). vertebro reads the "
+        "medicines as not reviewed, never as none: record the medication list before planning holds."
+    )
+    return [_card("Medication list not sent: medicines not reviewed", "warning", detail)]
+
+
 def _problem_card(problems: list[str]) -> dict[str, Any]:
     detail = "vertebro cannot assess this patient from the data sent:\n\n" + "\n".join(f"- {p}" for p in problems)
     return _card("vertebro cannot assess: " + problems[0], "warning", detail)
@@ -274,6 +288,7 @@ def cards(
             case = case.model_copy(update={"procedure_date": planned})
         result = assessment_json(assess(case, policy, as_of=today))
         found += [*_profile_cards(result), *_missing_card(result), *_holds_card(result, planned)]
+        found += _medication_prefetch_card(prefetch)
     url = patient_link(patients[0]) if patient_link is not None else None
     if url is not None:
         link = {"label": "Open the assessment in vertebro", "url": url, "type": "absolute"}

@@ -6,6 +6,11 @@ passes (``vertebro.intake.fhir_bundle.case_from_resources``: intake and fhir are
 recorded inside a savepoint: a bad resource rolls back that patient only, never leaves half a patient. New
 patients whose cases read and assess cleanly are checked first and then stored up to 200 at a time (``_Batch``),
 with the same rows, ids and audit entries.
+
+A reader may return the case or a reading (``intake.fhir_bundle.read_resources``) whose ignored resources are
+counted by type and reason in :attr:`ImportSummary.skipped`: nothing is dropped silently. Standard Conditions that
+are not fractures are read with the case (infection, cancer, pregnancy) and kept on the record; a Condition status
+outside its required binding rejects the patient, as ``POST /fhir/Condition`` does.
 """
 
 from __future__ import annotations
@@ -14,12 +19,13 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.errors import VertebroError
-from vertebro.fhir.codes import system
+from vertebro.fhir.codes import maps, system
 from vertebro.fhir.elements import Resource
+from vertebro.fhir.errors import InvalidResource
 from vertebro.fhir.patient import patient_fields
 from vertebro.fhir.repository import FhirRepository
 from vertebro.fhir.service import STORED_ID
@@ -28,9 +34,33 @@ from vertebro.store.db import UnitOfWork
 from vertebro.store.models import Patient
 from vertebro.store.service import NewCase, assessed_case, record_assessment, store_new_patients
 
-IMPORTED_TYPES = frozenset({"Patient", "Condition", "Observation", "MedicationStatement", "AllergyIntolerance"})
+IMPORTED_TYPES = frozenset(
+    {
+        "Patient",
+        "Condition",
+        "Observation",
+        "MedicationStatement",
+        "MedicationRequest",
+        "AllergyIntolerance",
+        "Encounter",
+        "ServiceRequest",
+        "Appointment",
+    }
+)  # read by the case reader (docs/fhir-intake.md); a referenced Medication goes with the resources naming it
 DERIVED_TYPES = frozenset({"GuidanceResponse"})  # recomputed by the rules on import, never taken as given
-CaseReader = Callable[[list[Resource]], Case]
+
+
+class Reading(Protocol):
+    """What ``intake.fhir_bundle.read_resources`` returns: the case and the resources it ignored, and why."""
+
+    @property
+    def case(self) -> Case: ...
+
+    @property
+    def ignored(self) -> list[tuple[str, str]]: ...
+
+
+CaseReader = Callable[[list[Resource]], Case] | Callable[[list[Resource]], Reading]
 FractureTest = Callable[[Resource], object | None]  # intake.fhir_bundle.fracture_of: None unless on a vertebra
 UNPLACED = ("encounter", "context")  # references to resources vertebro does not hold, dropped from stored ones
 IMPORT_BATCH = 200  # new patients stored together (see _Batch)
@@ -93,7 +123,34 @@ def _owner(resource: Resource) -> str | None:
         value = resource.get(element)
         if isinstance(value, dict) and isinstance(value.get("reference"), str):
             return str(value["reference"])
+    for participant in resource.get("participant") or []:  # Appointment
+        actor = participant.get("actor") if isinstance(participant, dict) else None
+        reference = actor.get("reference") if isinstance(actor, dict) else None
+        if isinstance(reference, str) and reference.startswith(("Patient/", "urn:")):
+            return reference
     return None
+
+
+def _medication_references(resource: Resource) -> set[str]:
+    reference = resource.get("medicationReference")
+    target = reference.get("reference") if isinstance(reference, dict) else None
+    return {target} if isinstance(target, str) and not target.startswith("#") else set()
+
+
+def check_bindings(resource: Resource) -> None:
+    """Refuse a code outside a required binding (e.g. ``Condition.clinicalStatus: bogus``), as writes do."""
+    kind = str(resource.get("resourceType"))
+    for element, allowed in maps()["required_bindings"].get(kind, {}).items():
+        if element not in resource:
+            continue
+        path, value = f"{kind}/{resource.get('id', '')}.{element}", resource[element]
+        if isinstance(allowed, list):
+            if value not in allowed:
+                raise InvalidResource(f"{path}: {value!r} is not one of {', '.join(allowed)}", field=path)
+            continue
+        codes = [c.get("code") for c in value.get("coding", []) if c.get("system") == system(allowed["system"])]
+        if not any(code in allowed["codes"] for code in codes):
+            raise InvalidResource(f"{path}: {codes or value!r} is not one of {', '.join(allowed['codes'])}", field=path)
 
 
 def _case_key(resource: Resource) -> str:
@@ -123,9 +180,13 @@ def import_resources(
     patients: dict[str, Resource] = {}
     aliases: dict[str, str] = {}
     owned: list[tuple[str, Resource]] = []
+    medications: dict[str, Resource] = {}
     for key, resource in entries:
         kind = str(resource.get("resourceType"))
-        if kind == "(invalid)":
+        if kind == "Medication":
+            medications[key] = resource
+            medications[f"Medication/{resource.get('id', '')}"] = resource
+        elif kind == "(invalid)":
             summary.rejected.append((key, f"not valid JSON: {resource['error']}"))
         elif kind == "Patient":
             patients[key] = resource
@@ -143,16 +204,24 @@ def import_resources(
         if patient_key is None:
             summary.rejected.append((key, f"{resource['resourceType']}.subject: no Patient in the import refers to it"))
             continue
-        if _stored_by_us(resource) or (
-            fracture is not None and resource["resourceType"] == "Condition" and fracture(resource) is None
-        ):
+        if _stored_by_us(resource):
             problems[patient_key].append(resource)
             continue
-        groups[patient_key].setdefault(_case_key(resource), []).append(resource)
+        if fracture is not None and resource["resourceType"] == "Condition" and fracture(resource) is None:
+            problems[patient_key].append(resource)  # stored on the record, and read (infection, cancer...)
+        group = groups[patient_key].setdefault(_case_key(resource), [])
+        group.append(resource)
+        group.extend(medications[m] for m in _medication_references(resource) if m in medications)
+    for cases in groups.values():
+        if "" in cases and len(cases) > 1:  # standard resources without our case identifier: read with every case
+            shared = cases.pop("")
+            for resources in cases.values():
+                resources.extend(shared)
     batch = _Batch(uow, reader, actor, source, summary, progress)
     for patient_key, cases in groups.items():
         if fracture is not None and not any(fracture(r) for rs in cases.values() for r in rs if _is_condition(r)):
-            skipped = [r["resourceType"] for rs in cases.values() for r in rs]
+            stored = {id(r) for r in problems[patient_key]}
+            skipped = [r["resourceType"] for rs in cases.values() for r in rs if id(r) not in stored]
             for kind in skipped:
                 reason = f"{kind}: not imported for a patient without a vertebral fracture"
                 summary.skipped[reason] = summary.skipped.get(reason, 0) + 1
@@ -191,6 +260,7 @@ class _Batch:
     summary: ImportSummary
     progress: Callable[[int], None] | None
     pending: list[tuple[_Group, list[NewCase]]] = field(default_factory=list)
+    ignored: dict[str, list[tuple[str, str]]] = field(default_factory=dict)  # by patient key, counted when stored
 
     def add(self, group: _Group) -> None:
         """Import a patient now (one by one) or hold it for the next bulk write."""
@@ -226,8 +296,10 @@ class _Batch:
         if group.conditions or not group.cases:
             return None
         try:
+            ignored: list[tuple[str, str]] = []
             facts = [
-                self.reader([group.patient, *rs]) for _, rs in sorted(group.cases.items(), key=lambda c: _order(c[0]))
+                _read(self.reader, [group.patient, *rs], ignored)
+                for _, rs in sorted(group.cases.items(), key=lambda c: _order(c[0]))
             ]
             if len({(c.patient.identifier, c.patient.name, c.patient.birth_date, c.patient.sex) for c in facts}) != 1:
                 return None
@@ -251,6 +323,7 @@ class _Batch:
                 )
         except (ValueError, VertebroError):
             return None
+        self.ignored[group.key] = ignored
         return checked
 
     def _many(self, run: list[tuple[_Group, list[NewCase]]]) -> None:
@@ -268,10 +341,12 @@ class _Batch:
         for group, checked in run:
             self.summary.created.append(group.key)
             self.summary.cases += len(checked)
+            _tally(self.summary, self.ignored.pop(group.key, []))
         if self.progress is not None:
             self.progress(len(run))
 
     def _one(self, group: _Group) -> None:
+        self.ignored.pop(group.key, None)  # counted again by the one-by-one import
         _import_patient(
             self.uow,
             group.key,
@@ -285,6 +360,22 @@ class _Batch:
         )
         if self.progress is not None:
             self.progress(1)
+
+
+def _read(reader: CaseReader, resources: list[Resource], ignored: list[tuple[str, str]]) -> Case:
+    """Read a case; the resources the reader ignored (with the reason) are added to ``ignored``."""
+    result = reader(resources)
+    if isinstance(result, Case):
+        return result
+    ignored.extend(result.ignored)
+    return result.case
+
+
+def _tally(summary: ImportSummary, ignored: list[tuple[str, str]]) -> None:
+    """Count ignored resources by type and reason in the summary (nothing dropped silently)."""
+    for where, reason in ignored:
+        key = f"{where.split('/')[0]}: {reason}"
+        summary.skipped[key] = summary.skipped.get(key, 0) + 1
 
 
 def _is_condition(resource: Resource) -> bool:
@@ -304,9 +395,15 @@ def _import_patient(
 ) -> None:
     savepoint = uow.session.begin_nested()
     try:
-        facts = [reader([patient, *resources]) for _, resources in sorted(cases.items(), key=lambda c: _order(c[0]))]
+        ignored: list[tuple[str, str]] = []
+        facts = [
+            _read(reader, [patient, *resources], ignored)
+            for _, resources in sorted(cases.items(), key=lambda c: _order(c[0]))
+        ]
         if not facts and not conditions:
-            facts = [reader([patient])]
+            facts = [_read(reader, [patient], ignored)]
+        for condition in conditions:
+            check_bindings(condition)
         identifier = facts[0].patient.identifier if facts else patient_fields(patient).identifier
         existing = uow.patients.get_by_identifier(identifier) if identifier else None
         known = _stored_facts(uow, existing) if existing is not None else []
@@ -333,6 +430,7 @@ def _import_patient(
         return
     (summary.matched if existing is not None else summary.created).append(key)
     summary.cases += added
+    _tally(summary, ignored)
     summary.conditions += stored
 
 
