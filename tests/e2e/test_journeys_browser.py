@@ -1,0 +1,391 @@
+"""Whole patient journeys in Debian's Chromium (issue 12, item 7): four patients driven through every role.
+
+1. A single-level vertebroplasty with sedation, from the coordinator's referral to the 2-week follow-up, with the
+   preparation handout, the procedure report and the discharge sheet read back as PDF text.
+2. Three levels staged, on warfarin and on clopidogrel after a recent stent: booking waits for the prescriber's
+   decisions recorded on the chart; the handout then names the drugs, the hold dates and the heart doctor.
+3. A pregnant patient: conservative care, no augmentation, no preparation for a procedure.
+4. A cement leak with a complication and an early-discharge attempt: NEWS2 escalation shown, discharge refused
+   with the reasons, then the radiologist's written override on the discharge sheet.
+
+Across them: the patient portal, the FHIR export and the registry (signed procedures only). One server and one
+browser for the module; screenshots go to test-artifacts/e2e/journeys/ and a few pages are checked with axe-core.
+The monitoring time passes through the data (the procedure's recorded times), never by waiting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pyotp
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Page, expect
+from pypdf import PdfReader
+
+from tests.e2e.serving import chromium, serve, staffed_database
+from tests.e2e.test_staff_browser import AXE, WCAG_TAGS
+from tests.unit.clinical.builders import case_data
+from vertebro.clinical import Case, assess, assessment_json
+from vertebro.pathway.machine import Role
+from vertebro.store import workflow
+from vertebro.store.db import UnitOfWork
+from vertebro.store.service import record_assessment
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e" / "journeys"
+PASSWORD = "correct horse battery"
+USERS = {
+    Role.COORDINATOR: "jr.coordinator",
+    Role.NURSE: "jr.nurse",
+    Role.RADIOLOGIST: "jr.radiologist",
+    Role.SERVICE_LEAD: "jr.lead",
+}
+DISCHARGE_CRITERIA = (
+    "Neurological exam at baseline",
+    "Walking as before",
+    "Pain not above baseline",
+    "Eating and drinking",
+)
+RULE_ID = re.compile(r"\b[a-z][a-z0-9]*(?:[._-][a-z0-9]+)+\.[a-z_]+\b")  # e.g. medications.antiplatelet_decision
+
+
+def _store_case(uow: UnitOfWork, identifier: str, name: str, changes: dict[str, Any]) -> None:
+    """A referred case, assessed and stored as the intake would store it (no procedure date yet)."""
+    data = case_data({"patient": {"identifier": identifier, "name": name}, **changes})
+    data.pop("procedure_date")
+    case = Case.model_validate_json(json.dumps(data))
+    a = assess(case)
+    record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e")
+
+
+STAGED = {
+    "sedation_planned": True,
+    "medications": [
+        {"name": "warfarin", "purpose": "therapeutic"},
+        {"name": "clopidogrel", "purpose": "secondary_prevention"},
+    ],
+}
+PREGNANT = {"patient": {"age": 34, "sex": "female", "pregnant": True}}
+LEAK = {"sedation_planned": True}
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str]]]:
+    """One server on a fresh SQLite database: the staff, a calendar and three referred patients."""
+
+    def fill(uow: UnitOfWork) -> None:
+        workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 42)
+        fractures = [
+            {**case_data()["fractures"][0], "level": level} for level in ("T11", "T12", "L1", "L2")
+        ]
+        _store_case(uow, "JR-STAGED", "Stella Staged", {**STAGED, "fractures": fractures})
+        _store_case(uow, "JR-PREG", "Pia Pregnant", PREGNANT)
+        _store_case(uow, "JR-LEAK", "Leo Leak", LEAK)
+
+    url, secrets = staffed_database(tmp_path_factory.mktemp("journeys"), USERS, PASSWORD, fill)
+    with serve(url) as base:
+        yield base, secrets
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless."""
+    with chromium() as b:
+        yield b
+
+
+class Member:
+    """One member of staff, signed in once for the module in their own browser context."""
+
+    _last_step: dict[Role, int] = {}  # noqa: RUF012  (a TOTP code is accepted once per role)
+
+    def __init__(self, browser: Browser, base: str, role: Role, secret: str) -> None:
+        self.context: BrowserContext = browser.new_context(viewport={"width": 1024, "height": 1366})
+        self.page: Page = self.context.new_page()
+        self.base = base
+        self.role = role
+        page = self.page
+        page.goto(base + "/login")
+        page.get_by_label("Username").fill(USERS[role])
+        page.get_by_label("Password").fill(PASSWORD)
+        page.get_by_role("button", name="Continue").click()
+        current = int(time.time() // 30)
+        step = max(current - 1, Member._last_step.get(role, current - 2) + 1)
+        Member._last_step[role] = step
+        page.get_by_label("Code").fill(pyotp.TOTP(secret).at(step * 30))
+        page.get_by_role("button", name="Sign in").click()
+        expect(page.get_by_role("button", name="Sign out")).to_be_visible()
+
+    def shot(self, name: str, *, axe: bool = False) -> None:
+        """Keep a screenshot; with ``axe`` check the page against axe-core's WCAG 2.1 A/AA rules."""
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        self.page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+        if axe:
+            result = AXE.run(self.page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+            violations = [(v["id"], v["impact"], v["nodes"][0]["target"]) for v in result.response["violations"]]
+            assert not violations, f"{name}: {violations}"
+
+    def open_patient(self, identifier: str) -> None:
+        self.page.goto(self.base + "/")
+        self.page.get_by_label("Search by name or identifier").fill(identifier)
+        self.page.get_by_role("button", name="Search").click()
+        self.page.get_by_role("link", name=identifier).click()
+        expect(self.page.get_by_role("heading", name="Timeline")).to_be_visible()
+
+    def action(self, name: str) -> None:
+        self.page.get_by_role("button", name=name, exact=True).click()
+
+    def state(self) -> Any:
+        return self.page.locator(".state").first
+
+    def patient_id(self) -> int:
+        match = re.search(r"/patients/(\d+)", self.page.url)
+        assert match, self.page.url
+        return int(match.group(1))
+
+    def pdf(self, kind: str) -> str:
+        """The text of one of the patient's documents, downloaded with this member's session."""
+        response = self.context.request.get(f"{self.base}/patients/{self.patient_id()}/documents/{kind}")
+        assert response.status == 200, response.text()
+        assert response.headers["content-type"] == "application/pdf"
+        reader = PdfReader(io.BytesIO(response.body()))
+        return " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
+
+    def get_json(self, path: str) -> Any:
+        response = self.context.request.get(self.base + path)
+        assert response.status == 200, response.text()
+        return response.json()
+
+
+@pytest.fixture(scope="module")
+def staff(server: tuple[str, dict[Role, str]], browser: Browser) -> dict[Role, Member]:
+    """Each role signed in once for the module."""
+    base, secrets = server
+    return {role: Member(browser, base, role, secrets[role]) for role in USERS}
+
+
+def long(day: dt.date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def _book_first_slot(coordinator: Member) -> dt.datetime:
+    """Book the first offered slot in Room 1 from the calendar; return its start."""
+    page = coordinator.page
+    page.get_by_role("link", name="Choose a slot in the calendar").click()
+    slot = page.locator("form button[aria-label^='Book Room 1']").first
+    label = slot.get_attribute("aria-label") or ""
+    booked = re.search(r"at (\d\d:\d\d) on (\d{4}-\d\d-\d\d)", label)
+    assert booked, label
+    slot.click()
+    expect(coordinator.state()).to_have_text("scheduled")
+    return dt.datetime.combine(dt.date.fromisoformat(booked.group(2)), dt.time.fromisoformat(booked.group(1)))
+
+
+def _checklist(nurse: Member, *, sedation: bool, driver: str = "", companion: str = "") -> None:
+    page = nurse.page
+    checklist = page.locator("form[action$='/checklist']")
+    for label in (
+        "Medication list reviewed",
+        "Allergies reviewed",
+        "Fasting times explained",
+        "Arrival time (15 minutes early) told",
+    ):
+        checklist.get_by_label(label).check()
+    if checklist.get_by_label("Holds and restart dates explained").count():
+        checklist.get_by_label("Holds and restart dates explained").check()
+    checklist.get_by_label("Sedation planned").select_option("yes" if sedation else "no")
+    checklist.get_by_label("INR").fill("1.0")
+    checklist.get_by_label("Platelets (x 10^9/L)").fill("230")
+    checklist.get_by_label("Labs taken on").fill(dt.date.today().isoformat())
+    if driver:
+        checklist.get_by_label("Driver home (name)").fill(driver)
+    if companion:
+        checklist.get_by_label("Adult staying 12 hours (name)").fill(companion)
+    checklist.get_by_role("button", name="Save checklist").click()
+    expect(page.get_by_text("Checklist complete.")).to_be_visible()
+
+
+def _insure_and_prepare(coordinator: Member) -> None:
+    page = coordinator.page
+    page.get_by_label("Payer").fill("Medicare")
+    page.get_by_label("Pre-approval").select_option("approved")
+    page.get_by_role("button", name="Save insurance").click()
+    coordinator.action("Complete preparation")
+    expect(coordinator.state()).to_have_text("prepared")
+
+
+def _procedure(
+    radiologist: Member,
+    *,
+    ended_minutes_ago: int,
+    levels: tuple[str, ...],
+    leak: str | None = None,
+    complications: str = "",
+) -> dt.datetime:
+    """Record the procedure: a draft first (it re-opens with its values), then signed with the dose."""
+    page = radiologist.page
+    form = page.locator("form[action$='/procedure']")
+    form.get_by_label("Technique").select_option("vertebroplasty")
+    for level in levels:
+        box = form.locator("fieldset", has=page.locator(f"legend:text-is('{level}')")).first
+        box.get_by_label("Approach").select_option("bipedicular")
+        box.get_by_label("Cement product").fill("Reference PMMA")
+        box.get_by_label("Cement volume (mL)").fill("3.5")
+        if leak and level == levels[0]:
+            box.get_by_label(leak, exact=True).check()
+            box.get_by_label("Leak symptomatic").check()
+    form.get_by_role("button", name="Save draft").click()
+    expect(page.locator(".procedure-status")).to_contain_text("Draft, not signed")
+    expect(page.locator(".state").first).to_have_text("in procedure")
+    form = page.locator("form[action$='/procedure']")
+    expect(form.locator("input[name$='.cement_product']").first).to_have_value("Reference PMMA")
+    ended = dt.datetime.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=ended_minutes_ago)
+    form.get_by_label("Started (YYYY-MM-DD HH:MM)").fill((ended - dt.timedelta(minutes=45)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label("Ended").fill(ended.strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label("Fluoroscopy time (min)").fill("4.2")
+    form.get_by_label("Dose-area product (Gy·cm²)").fill("15")
+    form.get_by_label("Reason, if done on another day than booked").fill("an earlier list had room")
+    if complications:
+        form.get_by_label("Other complications (separate with ;)").fill(complications)
+    form.get_by_role("button", name="Save and sign").click()
+    expect(radiologist.state()).to_have_text("monitoring")
+    expect(page.locator(".procedure-status")).to_contain_text("Signed")
+    return ended - dt.timedelta(minutes=45)
+
+
+def _observe(nurse: Member, neuro: str = "unchanged from before the procedure", **values: str) -> None:
+    page = nurse.page
+    readings = {
+        "Systolic BP (mmHg)": "128",
+        "Diastolic BP (mmHg)": "76",
+        "Heart rate (/min)": "72",
+        "Respiration rate (/min)": "14",
+        "SpO₂ %": "97",
+        "Temperature (°C)": "36.8",
+        "Pain (0-10)": "3",
+    }
+    readings.update(values)
+    for label, value in readings.items():
+        page.get_by_label(label).fill(value)
+    page.get_by_label("Air or oxygen").select_option("air")
+    page.get_by_label("Consciousness (ACVPU)").select_option("alert")
+    page.get_by_label(neuro, exact=True).check()
+    page.get_by_role("button", name="Record observations").click()
+
+
+def test_single_level_vertebroplasty_with_sedation(staff: dict[Role, Member]) -> None:
+    coordinator, nurse = staff[Role.COORDINATOR], staff[Role.NURSE]
+    radiologist = staff[Role.RADIOLOGIST]
+
+    # the coordinator's referral records every safety fact
+    page = coordinator.page
+    page.goto(coordinator.base + "/referrals/new")
+    page.get_by_label("Patient identifier (MRN)").fill("JR-SINGLE")
+    page.get_by_label("Name", exact=True).fill("Vera Vertebra")
+    page.get_by_label("Age (years)").fill("78")
+    page.get_by_label("Sex").select_option("female")
+    page.get_by_label("Fractured level(s)").fill("L1")
+    page.get_by_label("Cause").select_option("osteoporotic")
+    page.get_by_label("Weeks since the pain began").fill("3")
+    page.get_by_label("Pain now (0-10)").fill("8")
+    page.get_by_label("Pain at the fracture level on examination").select_option("yes")
+    for label in (
+        "Pregnant",
+        "In hospital now (inpatient)",
+        "Fever",
+        "Active infection (local or systemic)",
+        "Cancer, now or in the past",
+        "Neurological deficit",
+        "Coagulopathy that cannot be corrected",
+    ):
+        page.get_by_label(label, exact=True).select_option("no")
+    page.get_by_label("Allergies", exact=True).select_option("none")
+    page.get_by_label("Medicines", exact=True).select_option("none")
+    coordinator.shot("01-referral", axe=True)
+    page.get_by_role("button", name="Save referral").click()
+    expect(page.get_by_role("heading", name="Vera Vertebra")).to_be_visible()
+    expect(coordinator.state()).to_have_text("requested")
+    coordinator.action("Start screening")
+    expect(coordinator.state()).to_have_text("screening")
+
+    # the radiologist adds the imaging, sees every safety fact recorded and accepts
+    radiologist.open_patient("JR-SINGLE")
+    page = radiologist.page
+    facts = page.locator("form[action$='/facts']").first
+    facts.get_by_label("Date of the MRI or bone scan").fill((dt.date.today() - dt.timedelta(days=3)).isoformat())
+    facts.get_by_label("MRI oedema").select_option("yes")
+    facts.get_by_role("button", name="Save L1 and re-assess").click()
+    page.wait_for_url(re.compile(r"done=facts"))
+    expect(page.get_by_text("Every safety fact is recorded.")).to_be_visible()
+    expect(page.get_by_role("table", name="Each guideline profile")).to_be_visible()
+    radiologist.shot("02-screening", axe=True)
+    radiologist.action("Accept")
+    expect(radiologist.state()).to_have_text("eligible")
+
+    # the nurse's checklist: sedation, so a driver and an adult for the night
+    nurse.open_patient("JR-SINGLE")
+    _checklist(nurse, sedation=True, driver="Dana Driver", companion="Cory Companion")
+    coordinator.open_patient("JR-SINGLE")
+    _insure_and_prepare(coordinator)
+    booked = _book_first_slot(coordinator)
+    expect(coordinator.page.get_by_text("Booked: Room 1")).to_be_visible()
+
+    handout = coordinator.pdf("preparation")
+    assert "vertebroplasty" in handout.lower()
+    assert "L1" in handout
+    assert long(booked.date()) in handout
+    assert "Bone to be treated: L1" in handout
+    assert "An adult must take you home" in handout  # the driver line: sedation (ASA 2018)
+    assert "An adult must stay with you for 12 hours" in handout  # the companion line
+    assert "Do not drive on the day of the procedure" in handout
+
+    # the day: the nurse starts, the radiologist records a draft, then signs with the dose
+    nurse.open_patient("JR-SINGLE")
+    nurse.action("Start procedure")
+    expect(nurse.state()).to_have_text("in procedure")
+    radiologist.open_patient("JR-SINGLE")
+    started = _procedure(radiologist, ended_minutes_ago=200, levels=("L1",))
+    radiologist.shot("03-signed-procedure")
+    report = radiologist.pdf("procedure-report")
+    assert "vertebroplasty" in report.lower()
+    assert "kyphoplasty" not in report.lower()
+    assert "Vertebroplasty, L1" in report
+    assert f"Date of procedure: {started.date().isoformat()}" in report
+    assert "Dose-area product 15" in report
+
+    # calm observations, discharge after the planned time
+    nurse.open_patient("JR-SINGLE")
+    _observe(nurse)
+    expect(nurse.page.locator("td.news2").first).to_contain_text("low")
+    for label in DISCHARGE_CRITERIA:
+        nurse.page.get_by_label(label).check()
+    nurse.page.get_by_label("Aldrete score").fill("10")
+    nurse.page.get_by_label("Driver (name, confirmed present)").fill("Dana Driver")
+    nurse.page.get_by_role("button", name="Discharge and issue the aftercare plan").click()
+    expect(nurse.state()).to_have_text("discharged")
+    nurse.shot("04-discharged", axe=True)
+    sheet = nurse.pdf("discharge")
+    assert "vertebroplasty" in sheet.lower()
+    assert f"Your vertebroplasty: {long(started.date())}" in sheet  # the signed record's date, not the booking's
+    assert "Bone treated: L1" in sheet
+    assert "Done by jr.radiologist" in sheet
+    assert "An adult must take you home and stay with you" in sheet  # agrees with the handout
+    assert f"{long(started.date())} {long(started.date() + dt.timedelta(days=2))} Do not drive" in sheet
+    assert f"Between {long(started.date() + dt.timedelta(days=14))}" in sheet  # the 2-4 week visit
+
+    nurse.action("Start follow up")
+    expect(nurse.state()).to_have_text("follow up")
+    nurse.page.get_by_label("NRS").first.fill("2")
+    nurse.page.get_by_label("ODI %").first.fill("20")
+    nurse.page.get_by_label("RDQ").first.fill("6")
+    nurse.page.get_by_role("button", name="Record 2w").click()
+    expect(nurse.page.get_by_role("cell", name="done", exact=False).first).to_be_visible()
+    nurse.shot("05-follow-up")
