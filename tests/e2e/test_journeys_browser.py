@@ -159,6 +159,15 @@ class Member:
         reader = PdfReader(io.BytesIO(response.body()))
         return " ".join(" ".join((p.extract_text() or "").split()) for p in reader.pages)
 
+    def post_form(self, path: str, **fields: str) -> tuple[int, str]:
+        """Post a form with this member's session and the page's CSRF token (as a stale tab would); the status."""
+        token = self.page.locator("input[name=csrf_token]").first.get_attribute("value") or ""
+        version = self.page.locator("input[name=version]").first.get_attribute("value") or ""
+        response = self.context.request.post(
+            self.base + path, form={"csrf_token": token, "version": version, **fields}, max_redirects=0
+        )
+        return response.status, response.text()
+
     def get_json(self, path: str) -> Any:
         response = self.context.request.get(self.base + path)
         assert response.status == 200, response.text()
@@ -389,3 +398,107 @@ def test_single_level_vertebroplasty_with_sedation(staff: dict[Role, Member]) ->
     nurse.page.get_by_role("button", name="Record 2w").click()
     expect(nurse.page.get_by_role("cell", name="done", exact=False).first).to_be_visible()
     nurse.shot("05-follow-up")
+
+
+def _case_id(member: Member) -> int:
+    article = member.page.locator("article.case").first.get_attribute("id") or ""
+    return int(article.removeprefix("case-"))
+
+
+def test_three_levels_staged_on_warfarin_and_clopidogrel_wait_for_the_prescriber(staff: dict[Role, Member]) -> None:
+    coordinator, nurse = staff[Role.COORDINATOR], staff[Role.NURSE]
+    radiologist = staff[Role.RADIOLOGIST]
+    coordinator.open_patient("JR-STAGED")
+    coordinator.action("Start screening")
+    radiologist.open_patient("JR-STAGED")
+    radiologist.action("Accept")
+    expect(radiologist.state()).to_have_text("eligible")
+
+    # the nurse's checklist is complete, yet the case is not ready: the prescriber's decisions are missing
+    nurse.open_patient("JR-STAGED")
+    case_id = _case_id(nurse)
+    checklist = nurse.page.locator("form[action$='/checklist']")
+    for label in (
+        "Medication list reviewed",
+        "Holds and restart dates explained",
+        "Allergies reviewed",
+        "Fasting times explained",
+        "Arrival time (15 minutes early) told",
+    ):
+        checklist.get_by_label(label).check()
+    checklist.get_by_label("Sedation planned").select_option("yes")
+    checklist.get_by_label("INR").fill("2.4")
+    checklist.get_by_label("Platelets (x 10^9/L)").fill("230")
+    checklist.get_by_label("Labs taken on").fill(dt.date.today().isoformat())
+    checklist.get_by_label("Driver home (name)").fill("Dan Driver")
+    checklist.get_by_label("Adult staying 12 hours (name)").fill("Cal Companion")
+    checklist.get_by_role("button", name="Save checklist").click()
+    missing = nurse.page.get_by_role("note").filter(has_text="Not ready to book")
+    expect(missing).to_contain_text("thrombotic risk")
+    expect(missing).to_contain_text("warfarin")
+    expect(missing).to_contain_text("prescriber's decision on clopidogrel")
+    prescriber = nurse.page.locator(f"#case-{case_id}-prescriber")
+    expect(prescriber).to_contain_text("clopidogrel")
+    nurse.shot("10-staged-prescriber-decisions-waiting", axe=True)
+
+    # booking is refused: preparation cannot be completed, the calendar offers no date
+    coordinator.open_patient("JR-STAGED")
+    page = coordinator.page
+    page.get_by_label("Payer").fill("Medicare")
+    page.get_by_label("Pre-approval").select_option("approved")
+    page.get_by_role("button", name="Save insurance").click()
+    coordinator.action("Complete preparation")
+    expect(coordinator.state()).to_have_text("eligible")
+    expect(page.locator(f"#case-{case_id}")).to_contain_text("prescriber's decision on clopidogrel recorded")
+    page.goto(f"{coordinator.base}/calendar?case_id={case_id}")
+    expect(page.locator("#earliest-start")).to_contain_text("No date can be booked yet")
+    expect(page.locator(".constraints")).to_contain_text("decide with the prescriber")
+    expect(page.locator("form button[aria-label^='Book']")).to_have_count(0)
+    coordinator.shot("11-staged-calendar-refused")
+    # a booking posted anyway (a stale page, a second tab) is refused by the server
+    monday = dt.date.today() + dt.timedelta(days=14 - dt.date.today().weekday())
+    coordinator.open_patient("JR-STAGED")
+    posted = coordinator.post_form(
+        f"/cases/{case_id}/booking", room="Room 2", starts_at=f"{monday.isoformat()}T09:00:00+00:00"
+    )
+    assert posted[0] < 500
+    assert posted[0] == 409
+    assert "clopidogrel: no hold date yet" in posted[1]
+    coordinator.open_patient("JR-STAGED")
+    expect(coordinator.state()).to_have_text("eligible")
+
+    # the nurse records warfarin's thrombotic risk; the radiologist records the cardiologist's decision on clopidogrel
+    nurse.open_patient("JR-STAGED")
+    decision = nurse.page.get_by_role("form", name="Prescriber's decision on warfarin")
+    decision.get_by_label(re.compile("thrombotic risk")).select_option("low")
+    decision.get_by_role("button", name="Record the decision on warfarin").click()
+    radiologist.open_patient("JR-STAGED")
+    decision = radiologist.page.get_by_role("form", name="Prescriber's decision on clopidogrel")
+    decision.get_by_label("Prescriber's decision").select_option("hold")
+    decision.get_by_label("Date the prescriber agreed").fill(dt.date.today().isoformat())
+    decision.get_by_label(re.compile("Note")).fill("Dr Heart, cardiology: stent 14 months ago, may stop")
+    decision.get_by_role("button", name="Record the decision on clopidogrel").click()
+    prescriber = radiologist.page.locator(f"#case-{case_id}-prescriber")
+    expect(prescriber).to_contain_text("recorded by jr.radiologist")
+    radiologist.shot("12-staged-decisions-recorded", axe=True)
+    nurse.open_patient("JR-STAGED")
+    expect(nurse.page.get_by_text("Checklist complete.")).to_be_visible()
+
+    coordinator.open_patient("JR-STAGED")
+    coordinator.action("Complete preparation")
+    expect(coordinator.state()).to_have_text("prepared")
+    booked = _book_first_slot(coordinator)
+    expect(page.locator(f"#case-{case_id}")).to_contain_text("2 sessions: [T11, T12, L1] [L2]")  # at most 3 a session
+    handout = coordinator.pdf("preparation")
+    day = booked.date()
+    assert f"Please arrive by 7:45 am on {long(day)}" in handout or long(day) in handout
+    assert "Bones to be treated: T11 (middle back), T12 (middle back) and L1 (lower back)." in handout
+    assert "We will book the next session for: L2 (lower back)." in handout
+    warfarin = handout[handout.index("warfarin vitamin K antagonist") : handout.index("clopidogrel P2Y12")]
+    clopidogrel = handout[handout.index("clopidogrel P2Y12") : handout.index("Tests and allergies")]
+    assert f"Take your last dose on {long(day - dt.timedelta(days=6))}" in warfarin  # 5 whole days (ASRA 2018)
+    assert f"The doctor who prescribes it agreed this plan on {long(dt.date.today())}" in clopidogrel
+    assert f"Take your last dose on {long(day - dt.timedelta(days=8))}" in clopidogrel  # 7 whole days
+    assert not RULE_ID.search(handout), RULE_ID.search(handout)
+    assert "[unverified]" not in handout
+
