@@ -33,9 +33,12 @@ from tests.e2e.serving import chromium, serve, staffed_database
 from tests.e2e.test_staff_browser import AXE, WCAG_TAGS
 from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
+from vertebro.clinical.rules import RULES
 from vertebro.pathway.machine import Role
-from vertebro.store import workflow
+from vertebro.store import credentials, workflow
+from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
+from vertebro.store.models import PatientAccount
 from vertebro.store.service import record_assessment
 
 pytestmark = pytest.mark.e2e
@@ -54,17 +57,21 @@ DISCHARGE_CRITERIA = (
     "Pain not above baseline",
     "Eating and drinking",
 )
-RULE_ID = re.compile(r"\b[a-z][a-z0-9]*(?:[._-][a-z0-9]+)+\.[a-z_]+\b")  # e.g. medications.antiplatelet_decision
 
 
-def _store_case(uow: UnitOfWork, identifier: str, name: str, changes: dict[str, Any]) -> None:
+def _rule_ids(text: str) -> list[str]:
+    """The rule ids (e.g. medications.antiplatelet_decision) that appear in a text meant for the patient."""
+    return [rule for rule in RULES if re.search(rf"\b{re.escape(rule)}\b", text)]
+
+
+def _store_case(uow: UnitOfWork, identifier: str, name: str, changes: dict[str, Any]) -> int:
     """A referred case, assessed and stored as the intake would store it (no procedure date yet)."""
     data = case_data(changes)
     data["patient"].update(identifier=identifier, name=name)
     data.pop("procedure_date")
     case = Case.model_validate_json(json.dumps(data))
     a = assess(case)
-    record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e")
+    return record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e").patient_id
 
 
 STAGED = {
@@ -76,6 +83,8 @@ STAGED = {
 }
 PREGNANT = {"patient": {"age": 34, "sex": "female", "pregnant": True}}
 LEAK = {"sedation_planned": True}
+PORTAL_TOKEN = "journeys-portal-activation-token-0123456789"
+PATIENT_PASSWORD = "blue kettle morning walk"
 OVERRIDE = "reviewed at the bedside: admitted to the ward for overnight observation"
 
 
@@ -85,10 +94,18 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
 
     def fill(uow: UnitOfWork) -> None:
         workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 42)
-        fractures = [
-            {**case_data()["fractures"][0], "level": level} for level in ("T11", "T12", "L1", "L2")
-        ]
-        _store_case(uow, "JR-STAGED", "Stella Staged", {**STAGED, "fractures": fractures})
+        fractures = [{**case_data()["fractures"][0], "level": level} for level in ("T11", "T12", "L1", "L2")]
+        staged = _store_case(uow, "JR-STAGED", "Stella Staged", {**STAGED, "fractures": fractures})
+        # the staged patient also uses the portal: an account waiting for its password
+        uow.portal.add(
+            PatientAccount(
+                patient_id=staged,
+                reference="JR-STAGED",
+                email="stella@example.org",
+                activation_digest=credentials.token_digest(PORTAL_TOKEN),
+                activation_expires_at=utc_now() + dt.timedelta(days=7),
+            )
+        )
         _store_case(uow, "JR-PREG", "Pia Pregnant", PREGNANT)
         _store_case(uow, "JR-LEAK", "Leo Leak", LEAK)
 
@@ -110,6 +127,7 @@ class Member:
     _last_step: dict[Role, int] = {}  # noqa: RUF012  (a TOTP code is accepted once per role)
 
     def __init__(self, browser: Browser, base: str, role: Role, secret: str) -> None:
+        self.browser = browser
         self.context: BrowserContext = browser.new_context(viewport={"width": 1024, "height": 1366})
         self.page: Page = self.context.new_page()
         self.base = base
@@ -502,9 +520,41 @@ def test_three_levels_staged_on_warfarin_and_clopidogrel_wait_for_the_prescriber
     assert f"Take your last dose on {long(day - dt.timedelta(days=6))}" in warfarin  # 5 whole days (ASRA 2018)
     assert f"The doctor who prescribes it agreed this plan on {long(dt.date.today())}" in clopidogrel
     assert f"Take your last dose on {long(day - dt.timedelta(days=8))}" in clopidogrel  # 7 whole days
-    assert not RULE_ID.search(handout), RULE_ID.search(handout)
+    assert not _rule_ids(handout)
     assert "[unverified]" not in handout
 
+    # the patient, on the portal: the appointment and the plan in plain words, no rule ids
+    patient = coordinator.browser.new_context(viewport={"width": 390, "height": 844}).new_page()
+    patient.goto(f"{coordinator.base}/portal/activate/{PORTAL_TOKEN}")
+    patient.get_by_label("New password", exact=True).fill(PATIENT_PASSWORD)
+    patient.get_by_label("The same password again").fill(PATIENT_PASSWORD)
+    patient.get_by_role("button", name="Set password and continue").click()
+    expect(patient.get_by_role("heading", name="My page")).to_be_visible()
+    arrival = booked - dt.timedelta(minutes=15)
+    expect(patient.locator("#appointment")).to_contain_text(f"{long(arrival.date())} at {arrival:%H:%M}")
+    patient.get_by_role("link", name="Your preparation and aftercare plan").click()
+    plan = patient.locator("main")
+    expect(plan).to_contain_text(f"Warfarin: take your last dose on {long(day - dt.timedelta(days=6))}")
+    expect(plan).to_contain_text("clopidogrel", ignore_case=True)
+    expect(plan).to_contain_text("agreed")
+    words = plan.inner_text()
+    assert not _rule_ids(words)
+    assert "unverified" not in words.lower()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    patient.screenshot(path=str(ARTIFACTS / "13-staged-portal-plan.png"), full_page=True)
+    violations = AXE.run(patient, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}}).response["violations"]
+    assert not violations, [(v["id"], v["nodes"][0]["target"]) for v in violations]
+    patient.context.close()
+
+    # the first session begins; the radiologist saves a draft only (not signed: not a procedure in the registry)
+    nurse.open_patient("JR-STAGED")
+    nurse.action("Start procedure")
+    radiologist.open_patient("JR-STAGED")
+    form = radiologist.page.locator("form[action$='/procedure']")
+    levels = form.locator("input[name=level]").evaluate_all("els => els.map(e => e.value)")
+    assert levels == ["T11", "T12", "L1"]  # the first session only: at most 3 levels
+    form.get_by_role("button", name="Save draft").click()
+    expect(radiologist.page.locator(".procedure-status")).to_contain_text("Draft, not signed")
 
 
 def test_a_pregnant_patient_is_declined_for_conservative_care(staff: dict[Role, Member]) -> None:
@@ -612,3 +662,47 @@ def test_a_cement_leak_with_a_complication_and_an_early_discharge(staff: dict[Ro
     complications.get_by_label("Notes").fill("venous leak at L1: chest CT, no embolism")
     complications.get_by_role("button", name="Record complication").click()
     expect(nurse.page.locator("section[id$='-complications']")).to_contain_text("symptomatic cement leak (serious)")
+
+
+def test_fhir_and_the_registry_follow_the_signed_records(staff: dict[Role, Member]) -> None:
+    """After the journeys above (in this module's order): FHIR and the registry take only signed records."""
+    radiologist, lead = staff[Role.RADIOLOGIST], staff[Role.SERVICE_LEAD]
+    ids = {}
+    for identifier in ("JR-SINGLE", "JR-STAGED", "JR-LEAK"):
+        radiologist.open_patient(identifier)
+        ids[identifier] = radiologist.patient_id()
+
+    # the signed single-level record: one completed Procedure (vertebroplasty, L1, the operator), the booking fulfilled
+    single = radiologist.get_json(f"/fhir/Patient/{ids['JR-SINGLE']}/$everything")
+    resources = [e["resource"] for e in single.get("entry", [])]
+    (procedure,) = [r for r in resources if r["resourceType"] == "Procedure"]
+    assert procedure["status"] == "completed"
+    assert procedure["code"]["coding"][0]["display"] == "Percutaneous vertebroplasty"
+    assert [c["code"] for site in procedure["bodySite"] for c in site["coding"]] == ["L1"]
+    assert procedure["performer"][0]["actor"]["display"] == USERS[Role.RADIOLOGIST]
+    (appointment,) = [r for r in resources if r["resourceType"] == "Appointment"]
+    assert appointment["status"] == "fulfilled"
+
+    leak = radiologist.get_json(f"/fhir/Procedure?patient={ids['JR-LEAK']}")
+    assert [e["resource"]["status"] for e in leak["entry"]] == ["completed"]
+    leak_booking = radiologist.get_json(f"/fhir/Appointment?patient={ids['JR-LEAK']}")
+    assert [e["resource"]["status"] for e in leak_booking["entry"]] == ["fulfilled"]
+
+    # the staged patient's first session has a draft record only: no Procedure yet, the Appointment still booked
+    staged = radiologist.get_json(f"/fhir/Procedure?patient={ids['JR-STAGED']}")
+    assert staged["total"] == 0
+    staged_booking = radiologist.get_json(f"/fhir/Appointment?patient={ids['JR-STAGED']}")
+    assert [e["resource"]["status"] for e in staged_booking["entry"]] == ["booked"]
+
+    # the registry counts the two signed procedures, not the draft; its drill-down opens
+    page = lead.page
+    page.goto(lead.base + "/registry")
+    expect(page.locator("main")).to_contain_text("2 procedures in this cohort")
+    operators = page.get_by_role("row").filter(has_text=USERS[Role.RADIOLOGIST]).first
+    expect(operators).to_contain_text("2")
+    lead.shot("40-registry", axe=True)
+    drill = page.locator("a[href^='/registry/patients']").first
+    drill.click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    expect(page.locator("main")).not_to_contain_text("Internal Server Error")
+    lead.shot("41-registry-patients")
