@@ -2,13 +2,15 @@
 
 1. A single-level vertebroplasty with sedation, from the coordinator's referral to the 2-week follow-up, with the
    preparation handout, the procedure report and the discharge sheet read back as PDF text.
-2. Three levels staged, on warfarin and on clopidogrel after a recent stent: booking waits for the prescriber's
-   decisions recorded on the chart; the handout then names the drugs, the hold dates and the heart doctor.
+2. Four fractured levels (T11-L2) staged as three levels and then one, on warfarin and on clopidogrel after a recent
+   stent: booking waits for the prescriber's decisions recorded on the chart; the handout then names the drugs, the
+   hold dates and the prescriber's agreement; the patient reads the plan on the portal; a draft record only.
 3. A pregnant patient: conservative care, no augmentation, no preparation for a procedure.
 4. A cement leak with a complication and an early-discharge attempt: NEWS2 escalation shown, discharge refused
    with the reasons, then the radiologist's written override on the discharge sheet.
 
-Across them: the patient portal, the FHIR export and the registry (signed procedures only). One server and one
+Last, FHIR and the registry (signed procedures only) over what the journeys left: the tests run in file order,
+as a clinic's day does. One server and one
 browser for the module; screenshots go to test-artifacts/e2e/journeys/ and a few pages are checked with axe-core.
 The monitoring time passes through the data (the procedure's recorded times), never by waiting.
 """
