@@ -41,7 +41,7 @@ def _svg(width: int, height: int, title: str, description: str, body: list[str])
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
         f'role="{role}" aria-labelledby="svg-t{n} svg-d{n}" class="chart" font-family="system-ui, sans-serif" '
-        f'font-size="13"><title id="svg-t{n}">{_e(title)}</title><desc id="svg-d{n}">{_e(description)}</desc>'
+        f'font-size="14"><title id="svg-t{n}">{_e(title)}</title><desc id="svg-d{n}">{_e(description)}</desc>'
         + "".join(body)
         + "</svg>"
     )
@@ -184,7 +184,7 @@ def responder_chart(courses: Sequence[Course], link: Link) -> Markup:
             xb = x0 + j * bar * 1.25
             body.append(
                 f'<text x="{xb + bar / 2:.1f}" y="{height - 30}" text-anchor="middle" fill="{MUTED}" '
-                f'font-size="11">{_e(point.visit)}</text>'
+                f'font-size="12">{_e(point.visit)}</text>'
             )
             if p is None or p.share is None:
                 continue
