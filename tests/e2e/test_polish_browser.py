@@ -135,7 +135,8 @@ def test_the_favicon_and_a_styled_404_with_a_way_back(server: tuple[str, dict[Ro
     assert icon.headers["content-type"] == "image/x-icon"
     assert icon.body()[:4] == b"\x00\x00\x01\x00"  # an ICO header
     response = page.goto(base + "/no-such-page")
-    assert response is not None and response.status == 404
+    assert response is not None
+    assert response.status == 404
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     expect(page.get_by_role("link", name="Back to the worklist")).to_be_visible()
     assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui")  # app.css applied

@@ -258,7 +258,9 @@ class _Batch:
             return
         savepoint = self.uow.session.begin_nested()
         try:
-            recorded = store_new_patients(self.uow, [checked for _, checked in run], actor=self.actor, source=self.source)
+            recorded = store_new_patients(
+                self.uow, [checked for _, checked in run], actor=self.actor, source=self.source
+            )
             self.uow.workflows.mark_channel([r.case_id for rows in recorded for r in rows], "fhir")
             savepoint.commit()
         except VertebroError:

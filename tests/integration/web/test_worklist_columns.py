@@ -9,6 +9,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.integration.web.portal_helpers import new_patient
 from tests.unit.clinical.builders import case_data
 from vertebro.pathway.machine import Role
 from vertebro.store.db import UnitOfWork
@@ -84,6 +85,16 @@ def test_search_finds_a_date_of_birth_in_either_format_and_names_in_either_order
     client = signed_in(Role.COORDINATOR)
     for query in ("1948-11-05", "05/11/1948", "Marsh Edith", "edith marsh", "WL-5"):
         rows = _rows(client.get("/", params={"q": query}).text)
-        assert len(rows) == 1 and "Edith Marsh" in rows[0], query
+        assert len(rows) == 1, query
+        assert "Edith Marsh" in rows[0], query
     assert len(_rows(client.get("/", params={"q": "Marsh"}).text)) == 2
     assert "No cases." in client.get("/", params={"q": "31/02/1948"}).text  # not a date: a text search
+
+
+def test_a_portal_request_is_listed_with_the_portal_as_its_source(
+    portal_factory: Callable[..., TestClient], signed_in: Signed
+) -> None:
+    new_patient(portal_factory())
+    (row,) = _rows(signed_in(Role.COORDINATOR).get("/", params={"q": "Ruth Example"}).text)
+    assert "Patient portal" in row
+    assert "1946-05-02" in row

@@ -20,10 +20,12 @@ def _sums(values: list[float]) -> tuple[int, float, float]:
 def test_a_skewed_small_rdq_sample_stays_inside_0_to_24() -> None:
     """Two RDQ scores of 0 and 24: the t interval (12.706 · 12) runs far below 0 and above 24."""
     plain = mean_interval(*_sums([0.0, 24.0]))
-    assert plain.low is not None and plain.low < -60
+    assert plain.low is not None
+    assert plain.low < -60
     bounded = bounded_mean_interval(*_sums([0.0, 24.0]), 0.0, 24.0)
     assert bounded.mean == 12.0
-    assert bounded.low is not None and bounded.high is not None
+    assert bounded.low is not None
+    assert bounded.high is not None
     assert 0.0 <= bounded.low < 12.0 < bounded.high <= 24.0
 
 
@@ -63,4 +65,5 @@ def test_the_interval_never_leaves_the_scale_and_holds_the_mean(
         return
     assert low <= m.low <= m.high <= high
     assert m.low - 1e-9 * (high - low) <= m.mean <= m.high + 1e-9 * (high - low)
-    assert not math.isnan(m.low) and not math.isnan(m.high)
+    assert not math.isnan(m.low)
+    assert not math.isnan(m.high)

@@ -58,12 +58,14 @@ def test_registry_chart_labels_are_at_least_12_px() -> None:
     )
     svgs = [charts.course_chart(course, 24.0), charts.responder_chart([course], lambda _: None)]
     for svg in svgs:
-        assert _sizes(svg) and min(_sizes(svg)) >= 12
+        assert _sizes(svg)
+        assert min(_sizes(svg)) >= 12
 
 
 def test_follow_up_trend_labels_are_at_least_12_px() -> None:
     sizes = re.findall(r"\.trend \.[a-z-]+ \{[^}]*font-size:\s*(\d+)px", CSS)
-    assert sizes and min(int(s) for s in sizes) >= 12
+    assert sizes
+    assert min(int(s) for s in sizes) >= 12
     assert 'class="trend"' in CHART
 
 

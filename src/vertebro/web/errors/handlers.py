@@ -21,10 +21,10 @@ from starlette.exceptions import HTTPException
 
 from vertebro.clinical.validation import json_path
 from vertebro.errors import InvalidInput, NotFound, VertebroError
-from vertebro.store.context import request_id
 from vertebro.fhir.errors import allowed_methods
 from vertebro.fhir.operation_outcome import operation_outcome
 from vertebro.fhir.responses import FhirResponse
+from vertebro.store.context import request_id
 from vertebro.web.errors.schemas import ErrorOut, Problem
 from vertebro.web.portal.templating import portal_error
 from vertebro.web.templating import page
@@ -43,6 +43,9 @@ PAGE_TITLES = {
 SERVER_ERROR = (
     "The service could not finish this request. Nothing you sent was lost by showing this page, but the last "
     "action may not have been saved: check the record before you repeat it."
+)
+PORTAL_SERVER_ERROR = (  # the portal's error page capitalises it and adds the full stop
+    "something went wrong on our side, and what you sent may not have been saved: please try again in a few minutes"
 )
 _CHART = re.compile(r"^/patients/(\d{1,18})(?:/|$)")
 log = logging.getLogger("vertebro.web.errors")
@@ -161,7 +164,7 @@ async def server_error(request: Request, error: Exception) -> Response:
     if wants_json(request):
         return json_error(ErrorOut(detail="internal error"), 500)
     if request.url.path.startswith("/portal"):
-        return portal_error(request, VertebroError(SERVER_ERROR))
+        return portal_error(request, VertebroError(PORTAL_SERVER_ERROR))
     return staff_error_page(request, 500, PAGE_TITLES[500], SERVER_ERROR)
 
 

@@ -47,7 +47,9 @@ def worklist(
     chosen = state if state in {s.value for s in State} else None
     key = sort if sort in WORKLIST_SORTS else "updated"
     descending = order != "asc"
-    entries = workflow.worklist(uow, staff.actor, state=chosen, query=q, limit=PAGE_SIZE, sort=key, descending=descending)
+    entries = workflow.worklist(
+        uow, staff.actor, state=chosen, query=q, limit=PAGE_SIZE, sort=key, descending=descending
+    )
     counts = uow.workflows.state_counts()
     uow.commit()
     return page(
