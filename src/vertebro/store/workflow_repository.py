@@ -111,10 +111,12 @@ class WorkflowRepository:
         The search matches a date of birth (YYYY-MM-DD or DD/MM/YYYY), the identifier, or every word of a
         name in any order ("surname forename" finds "Forename Surname").
         """
+        # correlated: computed for the rows shown only (fractures are indexed by case), not for every case
         newest = (
-            select(Fracture.case_id, func.min(Fracture.onset_weeks).label("weeks"))
-            .group_by(Fracture.case_id)
-            .subquery()
+            select(func.min(Fracture.onset_weeks))
+            .where(Fracture.case_id == CaseWorkflow.case_id)
+            .correlate(CaseWorkflow)
+            .scalar_subquery()
         )
         intake = aliased(QuestionnaireResponse)
         requested = Case.created_at
@@ -127,7 +129,7 @@ class WorkflowRepository:
             "state": CaseWorkflow.state,
             "source": CaseWorkflow.channel,
             "intake": intake_rank,
-            "fracture_age": newest.c.weeks,
+            "fracture_age": newest,
         }
         key = keys.get(sort, CaseWorkflow.updated_at)
         ordered = key.desc() if descending else key.asc()
@@ -146,13 +148,12 @@ class WorkflowRepository:
                 requested,
                 CaseWorkflow.channel,
                 CaseWorkflow.default_profile,
-                newest.c.weeks,
+                newest,
                 intake.id.is_not(None),
                 intake.submitted_at.is_not(None),
             )
             .join(Case, Case.id == CaseWorkflow.case_id)
             .join(Patient, Patient.id == Case.patient_id)
-            .outerjoin(newest, newest.c.case_id == CaseWorkflow.case_id)
             .outerjoin(intake, (intake.case_id == CaseWorkflow.case_id) & (intake.kind == "intake"))
             .order_by(ordered.nulls_last(), tie)
             .limit(limit)
