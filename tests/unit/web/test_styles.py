@@ -6,8 +6,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from vertebro.clinical.statistics import MeanEstimate
-from vertebro.registry.schemas import Course, TimePoint
+from vertebro.clinical.statistics import MeanEstimate, Proportion
+from vertebro.registry.schemas import Course, Rate, TimePoint
 from vertebro.web.registry import charts
 
 CSS = (Path(__file__).resolve().parents[3] / "src" / "vertebro" / "web" / "static" / "app.css").read_text()
@@ -75,3 +75,13 @@ def test_printing_hides_navigation_forms_and_buttons() -> None:
     for selector in ("header.top nav", "form", "button", "nav"):
         assert selector in hidden
     assert "display: none" in block.split("}", 1)[0]
+
+
+def test_a_rate_label_near_the_right_edge_turns_left_instead_of_being_clipped() -> None:
+    """A share at the top of its row's scale: its label ends left of the mark, inside the 760-unit chart."""
+    rate = Rate("complication", "Any complication", Proportion(199, 200, 0.995, 0.97, 1.0), "procedures", "Wilson")
+    svg = charts.rate_chart([rate], lambda _: None)
+    label = re.search(r'<text x="([\d.]+)" y="[\d.]+" (text-anchor="end" )?fill="[^"]+">99.5 %', svg)
+    assert label
+    assert label.group(2)
+    assert float(label.group(1)) <= 760
