@@ -7,8 +7,10 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy.orm import Session, sessionmaker
 
 from vertebro.pathway.machine import Role
+from vertebro.store.db import UnitOfWork
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 SECRET = "a-secret-in-the-traceback"
@@ -65,13 +67,23 @@ def test_a_404_in_a_browser_is_a_styled_page_and_json_elsewhere(client: TestClie
     assert client.get("/no-such-page").json() == {"detail": "Not Found", "field": None, "problems": []}
 
 
-def test_a_422_on_a_chart_form_leads_back_to_the_chart(signed_in: Callable[[Role], TestClient]) -> None:
+def test_a_422_on_a_chart_leads_back_to_the_chart_and_a_404_to_the_worklist(
+    signed_in: Callable[[Role], TestClient], stored_case: Callable[..., int], session_factory: sessionmaker[Session]
+) -> None:
+    case_id = stored_case("ERR-1")
+    with UnitOfWork(session_factory) as uow:
+        workflow = uow.workflows.get(case_id)
+        assert workflow is not None
+        patient_id = workflow.case.patient_id
     nurse = signed_in(Role.NURSE)
-    page = nurse.get("/patients/1", params={"x": ["1", "2"]}, headers=BROWSER)  # a repeated query parameter
-    if page.status_code != 422:  # the chart of a patient that does not exist: 404 then, still with the way back
-        assert page.status_code == 404
-    assert '<a href="/patients/1">Back to the patient&#39;s chart</a>' in page.text
+    page = nurse.get(f"/patients/{patient_id}/documents/no-such-kind", headers=BROWSER)  # not a document kind
+    assert page.status_code == 422
+    assert f'<a href="/patients/{patient_id}">Back to the patient&#39;s chart</a>' in page.text
     assert '<a href="/">The worklist</a>' in page.text
+    assert "Back button" in page.text
+    missing = nurse.get("/patients/999999", headers=BROWSER)  # no such patient: the chart is no way back
+    assert missing.status_code == 404
+    assert '<a href="/">Back to the worklist</a>' in missing.text
 
 
 def test_the_favicon_is_an_ico_at_the_root(client: TestClient) -> None:

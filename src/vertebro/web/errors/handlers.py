@@ -100,7 +100,7 @@ def way_back(request: Request) -> tuple[str, str]:
 
 def staff_error_page(request: Request, status: int, title: str, message: str) -> Response:
     """Return the staff error page: the problem in words and a way back (the chart or the worklist)."""
-    back, back_label = way_back(request)
+    back, back_label = ("/", "Back to the worklist") if status == 404 else way_back(request)
     return page(
         request,
         "error.html",
