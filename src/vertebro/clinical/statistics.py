@@ -5,7 +5,11 @@ Pure functions over counts and sums (the database aggregates; nothing here sees 
 * proportions: the Wilson score interval (Wilson 1927; recommended over the Wald interval by Newcombe
   1998 and Brown, Cai & DasGupta 2001). It stays inside 0-1 and is informative at 0 % and 100 %: with
   0 events in 10 it is 0 % to 27.8 %, where the Wald interval collapses to 0-0.
-* means: Student's t interval from n, the sum and the sum of squares.
+* means: Student's t interval from n, the sum and the sum of squares; for a score on a bounded scale
+  (NRS 0-10, ODI 0-100, RDQ 0-24, or a change between two such scores) the interval is built on the logit
+  of the mean's position in the range and transformed back, so it never leaves the scale (the delta
+  method on a transformed scale: Agresti & Coull 1998 make the same argument for proportions; a t interval
+  of skewed, bounded scores can otherwise run to -63 on a 0-24 scale).
 * funnel plots (Spiegelhalter 2005): control limits around the overall rate by the normal approximation
   to the binomial, clipped to 0-1.
 """
@@ -110,6 +114,40 @@ def mean_interval(n: int, total: float, total_of_squares: float) -> MeanEstimate
     sd = math.sqrt(variance)
     half = t_quantile_975(count - 1) * sd / math.sqrt(count)
     return MeanEstimate(count, mean, sd, mean - half, mean + half)
+
+
+def bounded_mean_interval(n: int, total: float, total_of_squares: float, low: float, high: float) -> MeanEstimate:
+    """Return the mean and a 95 % interval that stays inside the scale [low, high].
+
+    With p = (mean - low) / (high - low) and se = sd / (√n · (high - low)), the interval is
+    expit(logit(p) ± t(0.975, n-1) · se / (p(1-p))) mapped back to the scale; when every value sits at one
+    end (p is 0 or 1, or the spread is 0) the t interval is clipped to the scale instead.
+    """
+    if not high > low:
+        raise ValueError(f"scale: {low!r}-{high!r} is empty")
+    plain = mean_interval(n, total, total_of_squares)
+    if plain.mean is None or plain.sd is None or plain.low is None or plain.high is None:
+        return plain
+    width = high - low
+    p = (plain.mean - low) / width
+    if plain.sd == 0.0 or not 0.0 < p < 1.0:
+        return MeanEstimate(plain.n, plain.mean, plain.sd, max(low, plain.low), min(high, plain.high))
+    half = t_quantile_975(plain.n - 1) * plain.sd / (math.sqrt(plain.n) * width) / (p * (1.0 - p))
+    centre = math.log(p / (1.0 - p))
+    return MeanEstimate(
+        plain.n,
+        plain.mean,
+        plain.sd,
+        max(low, low + width * _expit(centre - half)),
+        min(high, low + width * _expit(centre + half)),
+    )
+
+
+def _expit(x: float) -> float:
+    if x >= 0:
+        return 1.0 / (1.0 + math.exp(-x))
+    z = math.exp(x)
+    return z / (1.0 + z)
 
 
 def funnel_limits(overall: float, n: int, z: float = Z95) -> tuple[float, float]:

@@ -331,7 +331,10 @@ class _Batch:
             return
         savepoint = self.uow.session.begin_nested()
         try:
-            store_new_patients(self.uow, [checked for _, checked in run], actor=self.actor, source=self.source)
+            recorded = store_new_patients(
+                self.uow, [checked for _, checked in run], actor=self.actor, source=self.source
+            )
+            self.uow.workflows.mark_channel([r.case_id for rows in recorded for r in rows], "fhir")
             savepoint.commit()
         except VertebroError:
             savepoint.rollback()
@@ -413,7 +416,8 @@ def _import_patient(
             if document in known:
                 continue
             assessment = assess(case)
-            record_assessment(uow, case, assessment, assessment_json(assessment), actor=actor, source=source)
+            recorded = record_assessment(uow, case, assessment, assessment_json(assessment), actor=actor, source=source)
+            uow.workflows.mark_channel([recorded.case_id], "fhir")
             known.append(document)
             added += 1
         if conditions:

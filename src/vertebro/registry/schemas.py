@@ -29,6 +29,8 @@ VISITS = ("2w", "3m", "12m")
 VISIT_LABELS = {"0": "baseline", "2w": "2 weeks", "3m": "3 months", "12m": "12 months"}
 MEASURES = ("nrs", "odi", "rdq")
 MEASURE_LABELS = {"nrs": "Pain (NRS 0-10)", "odi": "Disability (ODI 0-100)", "rdq": "Disability (RDQ 0-24)"}
+MEASURE_SCALES = {"nrs": (0.0, 10.0), "odi": (0.0, 100.0), "rdq": (0.0, 24.0)}
+"""Each score's scale (lowest, highest): intervals are kept inside it, changes inside ± its width."""
 # Cause of each fracture (clinical.facts.Cause) -> the registry's group; a case is neoplastic if any
 # fracture is, osteoporotic if any is (and none neoplastic), other otherwise.
 NEOPLASTIC_CAUSES = ("myeloma", "metastasis", "hemangioma")

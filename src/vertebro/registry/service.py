@@ -10,7 +10,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
-from vertebro.clinical.statistics import Z95, Z998, funnel_limits, mean_interval, wilson_interval
+from vertebro.clinical.statistics import (
+    Z95,
+    Z998,
+    bounded_mean_interval,
+    funnel_limits,
+    mean_interval,
+    wilson_interval,
+)
 from vertebro.errors import InvalidInput
 from vertebro.registry import repository
 from vertebro.registry.benchmarks import BENCHMARKS
@@ -20,6 +27,7 @@ from vertebro.registry.schemas import (
     CAUSE_GROUPS,
     LEVELS_BANDS,
     MEASURE_LABELS,
+    MEASURE_SCALES,
     MEASURES,
     TECHNIQUES,
     VERDICTS,
@@ -66,14 +74,16 @@ def _moments(rows: Rows, name: str) -> tuple[int, float, float]:
 def _courses(rows: Rows) -> tuple[Course, ...]:
     courses = []
     for measure in MEASURES:
-        points = [TimePoint("0", mean_interval(*_moments(rows, f"{measure}_0")), None, None)]
+        low, high = MEASURE_SCALES[measure]
+        width = high - low
+        points = [TimePoint("0", bounded_mean_interval(*_moments(rows, f"{measure}_0"), low, high), None, None)]
         for visit in VISITS:
             changes = _moments(rows, f"{measure}_{visit}_chg")
             points.append(
                 TimePoint(
                     visit,
-                    mean_interval(*_moments(rows, f"{measure}_{visit}")),
-                    mean_interval(*changes),
+                    bounded_mean_interval(*_moments(rows, f"{measure}_{visit}"), low, high),
+                    bounded_mean_interval(*changes, -width, width),
                     wilson_interval(_count(rows, f"{measure}_{visit}_resp"), changes[0]),
                 )
             )

@@ -40,7 +40,7 @@ class Patient(Base):
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     identifier: Mapped[str] = mapped_column(String(64), unique=True)
     name: Mapped[str | None] = mapped_column(String(200))
-    birth_date: Mapped[dt.date | None] = mapped_column(Date)
+    birth_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     sex: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     version: Mapped[int] = mapped_column(Integer)
@@ -59,7 +59,7 @@ class Case(Base):
     patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
     facts: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     procedure_date: Mapped[dt.date | None] = mapped_column(Date)
-    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
     version: Mapped[int] = mapped_column(Integer)
 
     patient: Mapped[Patient] = relationship(back_populates="cases", lazy="raise")
@@ -242,6 +242,8 @@ class CaseWorkflow(Base):
     treatment: Mapped[str | None] = mapped_column(String(64))  # of the latest assessment (worklist)
     default_category: Mapped[str | None] = mapped_column(String(32))
     decision_category: Mapped[str | None] = mapped_column(String(32))  # default profile's verdict when decided
+    default_profile: Mapped[str | None] = mapped_column(String(32))  # whose verdict default_category is
+    channel: Mapped[str] = mapped_column(String(8), default="staff", server_default="staff")  # portal, staff, fhir
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     version: Mapped[int] = mapped_column(Integer)
 

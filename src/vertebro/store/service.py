@@ -241,7 +241,11 @@ def _case_row(patient_id: int, new: NewCase) -> Case:
 
 def _workflow_row(case_id: int, new: NewCase) -> CaseWorkflow:
     return CaseWorkflow(
-        case_id=case_id, state="requested", treatment=new.treatment, default_category=new.default_category
+        case_id=case_id,
+        state="requested",
+        treatment=new.treatment,
+        default_category=new.default_category,
+        default_profile=new.default_profile,
     )
 
 

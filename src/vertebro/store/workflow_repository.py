@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from vertebro.errors import Conflict
 from vertebro.store.models import (
@@ -20,9 +21,11 @@ from vertebro.store.models import (
     Complication,
     Discharge,
     FollowUp,
+    Fracture,
     Observation,
     Patient,
     ProcedureRecord,
+    QuestionnaireResponse,
     Slot,
     SlotReservation,
 )
@@ -41,6 +44,28 @@ class WorklistEntry:
     treatment: str | None
     category: str | None
     updated_at: dt.datetime
+    birth_date: dt.date | None = None
+    requested_at: dt.datetime | None = None
+    channel: str = "staff"
+    default_profile: str | None = None
+    newest_fracture_weeks: float | None = None  # the most recent fracture's age at the request (unknown: None)
+    intake_started: bool = False
+    intake_sent: bool = False
+
+
+# The worklist's sort keys (whitelisted: the key typed in a URL never reaches SQL as text).
+WORKLIST_SORTS = ("updated", "requested", "birth_date", "name", "state", "source", "intake", "fracture_age")
+_DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+
+
+def searched_date(text: str) -> dt.date | None:
+    """Return the date typed in a search box (YYYY-MM-DD, DD/MM/YYYY or DD.MM.YYYY), or None if it is not one."""
+    for fmt in _DATE_FORMATS:
+        try:
+            return dt.datetime.strptime(text.strip(), fmt).date()
+        except ValueError:
+            continue
+    return None
 
 
 class WorkflowRepository:
@@ -71,8 +96,44 @@ class WorkflowRepository:
         rows = self.session.execute(select(CaseStateCount.state, CaseStateCount.n).where(CaseStateCount.n > 0))
         return {state: int(count) for state, count in rows}
 
-    def worklist(self, *, state: str | None, query: str | None, limit: int, offset: int = 0) -> list[WorklistEntry]:
-        """Return worklist entries filtered by state and by a name or identifier search, latest first."""
+    def worklist(
+        self,
+        *,
+        state: str | None,
+        query: str | None,
+        limit: int,
+        offset: int = 0,
+        sort: str = "updated",
+        descending: bool = True,
+    ) -> list[WorklistEntry]:
+        """Return worklist entries filtered by state and search, sorted by a whitelisted key, in one query.
+
+        The search matches a date of birth (YYYY-MM-DD or DD/MM/YYYY), the identifier, or every word of a
+        name in any order ("surname forename" finds "Forename Surname").
+        """
+        # correlated: computed for the rows shown only (fractures are indexed by case), not for every case
+        newest = (
+            select(func.min(Fracture.onset_weeks))
+            .where(Fracture.case_id == CaseWorkflow.case_id)
+            .correlate(CaseWorkflow)
+            .scalar_subquery()
+        )
+        intake = aliased(QuestionnaireResponse)
+        requested = Case.created_at
+        intake_rank = case((intake.submitted_at.is_not(None), 2), (intake.id.is_not(None), 1), else_=0)
+        keys: dict[str, Any] = {  # column or expression per sort key
+            "updated": CaseWorkflow.updated_at,
+            "requested": requested,
+            "birth_date": Patient.birth_date,
+            "name": func.lower(Patient.name),
+            "state": CaseWorkflow.state,
+            "source": CaseWorkflow.channel,
+            "intake": intake_rank,
+            "fracture_age": newest,
+        }
+        key = keys.get(sort, CaseWorkflow.updated_at)
+        ordered = key.desc() if descending else key.asc()
+        tie = CaseWorkflow.case_id.desc() if descending else CaseWorkflow.case_id.asc()
         statement = (
             select(
                 CaseWorkflow.case_id,
@@ -83,24 +144,36 @@ class WorkflowRepository:
                 CaseWorkflow.treatment,
                 CaseWorkflow.default_category,
                 CaseWorkflow.updated_at,
+                Patient.birth_date,
+                requested,
+                CaseWorkflow.channel,
+                CaseWorkflow.default_profile,
+                newest,
+                intake.id.is_not(None),
+                intake.submitted_at.is_not(None),
             )
             .join(Case, Case.id == CaseWorkflow.case_id)
             .join(Patient, Patient.id == Case.patient_id)
-            .order_by(CaseWorkflow.updated_at.desc(), CaseWorkflow.case_id.desc())
+            .outerjoin(intake, (intake.case_id == CaseWorkflow.case_id) & (intake.kind == "intake"))
+            .order_by(ordered.nulls_last(), tie)
             .limit(limit)
             .offset(offset)
         )
         if state:
             statement = statement.where(CaseWorkflow.state == state)
-        if query:
-            needle = f"%{like_literal(query.strip().lower())}%"
-            statement = statement.where(
-                or_(
-                    func.lower(Patient.name).like(needle, escape=LIKE_ESCAPE),
-                    func.lower(Patient.identifier).like(needle, escape=LIKE_ESCAPE),
-                )
-            )
+        if query and query.strip():
+            statement = statement.where(_matches(query))
         return [WorklistEntry(*row) for row in self.session.execute(statement)]
+
+    def mark_channel(self, case_ids: list[int], channel: str) -> None:
+        """Record where cases came from (``portal``, ``staff`` or ``fhir``) in one UPDATE."""
+        if case_ids:
+            self.session.execute(
+                update(CaseWorkflow)
+                .where(CaseWorkflow.case_id.in_(case_ids))
+                .values(channel=channel)
+                .execution_options(synchronize_session=False)
+            )
 
     def cases_of_patient(self, patient_id: int) -> list[CaseWorkflow]:
         """Return the workflows of every case of a patient, newest first."""
@@ -117,6 +190,17 @@ class WorkflowRepository:
         """Return the newest stored assessment of a case."""
         statement = select(Assessment).where(Assessment.case_id == case_id).order_by(Assessment.id.desc()).limit(1)
         return self.session.scalars(statement).one_or_none()
+
+
+def _matches(query: str) -> ColumnElement[bool]:
+    """The worklist search: a date of birth, an identifier, or all the words of a name in any order."""
+    text = query.strip().lower()
+    born = searched_date(text)
+    if born is not None:
+        return Patient.birth_date == born
+    words = [f"%{like_literal(word)}%" for word in text.split()]
+    name = and_(*(func.lower(Patient.name).like(word, escape=LIKE_ESCAPE) for word in words))
+    return or_(name, func.lower(Patient.identifier).like(f"%{like_literal(text)}%", escape=LIKE_ESCAPE))
 
 
 class BookingRepository:

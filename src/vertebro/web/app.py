@@ -10,7 +10,7 @@ import anyio
 import anyio.to_thread
 from fastapi import Depends, FastAPI
 from fastapi.openapi.docs import get_swagger_ui_html
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import Engine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -168,6 +168,11 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     )
     for router in routers:
         app.include_router(router)
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> Response:
+        """The site icon where browsers look for it (pages also name /static/favicon.svg)."""
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon")
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> Response:

@@ -29,7 +29,15 @@ def _when(value: dt.datetime | dt.date | str | None) -> str:
     return value.isoformat()
 
 
+def yes_no(value: bool | None) -> str:
+    """Return a recorded yes/no fact in words: "yes", "no", or "not recorded" when unknown (never None)."""
+    if value is None:
+        return "not recorded"
+    return "yes" if value else "no"
+
+
 TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["yes_no"] = yes_no
 TEMPLATES.env.filters["words"] = lambda value: str(value).replace("_", " ")
 TEMPLATES.env.filters["zip"] = lambda left, right: zip(left, right, strict=True)
 TEMPLATES.env.globals["safety_facts"] = YES_NO_FACTS

@@ -155,6 +155,7 @@ def request_appointment(
     assessment = assess(case, policy, today)
     actor_name = f"patient:{reference}"
     recorded = record_assessment(uow, case, assessment, assessment_json(assessment), actor=actor_name, source=ip)
+    uow.workflows.mark_channel([recorded.case_id], "portal")
     token = credentials.new_token()
     account = PatientAccount(
         patient_id=recorded.patient_id,

@@ -192,9 +192,18 @@ def chart(uow: UnitOfWork, patient_id: int, actor: Actor, policy: ClinicPolicy) 
     return Chart(patient, views, tuple(uow.audit.timeline(patient_id)))
 
 
-def worklist(uow: UnitOfWork, actor: Actor, *, state: str | None, query: str | None, limit: int) -> list[WorklistEntry]:
-    """Return the worklist (filtered by state and search) and audit each patient shown as read."""
-    entries = uow.workflows.worklist(state=state, query=query, limit=limit)
+def worklist(
+    uow: UnitOfWork,
+    actor: Actor,
+    *,
+    state: str | None,
+    query: str | None,
+    limit: int,
+    sort: str = "updated",
+    descending: bool = True,
+) -> list[WorklistEntry]:
+    """Return the worklist (filtered by state and search, sorted) and audit each patient shown as read."""
+    entries = uow.workflows.worklist(state=state, query=query, limit=limit, sort=sort, descending=descending)
     uow.audit.append_reads(
         actor=actor.username,
         patient_ids=sorted({e.patient_id for e in entries}),

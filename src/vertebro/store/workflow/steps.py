@@ -52,6 +52,7 @@ def store_assessment(uow: UnitOfWork, workflow: CaseWorkflow, facts: Case, polic
     )
     workflow.treatment = assessment.recommendation.treatment.value
     workflow.default_category = default.category.value
+    workflow.default_profile = default.profile
     return assessment
 
 

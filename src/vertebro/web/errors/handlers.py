@@ -4,9 +4,15 @@
   (:class:`vertebro.fhir.responses.FhirRoute`), this covers what happens before a route is chosen (404, 405).
 - ``/api``, ``/cds-services`` and requests that accept JSON: :class:`ErrorOut`.
 - the portal: its own error pages (401: its sign-in page); staff pages: the error page (401: the sign-in page).
+- a browser (``Accept: text/html``) asking for a path that does not exist: the styled 404 page.
+- an unhandled exception: a 500 in the caller's form, never with a traceback (the error is logged with
+  the request id, which the page shows so staff can quote it).
 """
 
 from __future__ import annotations
+
+import logging
+import re
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
@@ -14,10 +20,11 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException
 
 from vertebro.clinical.validation import json_path
-from vertebro.errors import InvalidInput, VertebroError
+from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.fhir.errors import allowed_methods
 from vertebro.fhir.operation_outcome import operation_outcome
 from vertebro.fhir.responses import FhirResponse
+from vertebro.store.context import request_id
 from vertebro.web.errors.schemas import ErrorOut, Problem
 from vertebro.web.portal.templating import portal_error
 from vertebro.web.templating import page
@@ -31,7 +38,17 @@ PAGE_TITLES = {
     413: "Too large",
     422: "Check what was sent",
     429: "Slow down",
+    500: "Something went wrong",
 }
+SERVER_ERROR = (
+    "The service could not finish this request. Nothing you sent was lost by showing this page, but the last "
+    "action may not have been saved: check the record before you repeat it."
+)
+PORTAL_SERVER_ERROR = (  # the portal's error page capitalises it and adds the full stop
+    "something went wrong on our side, and what you sent may not have been saved: please try again in a few minutes"
+)
+_CHART = re.compile(r"^/patients/(\d{1,18})(?:/|$)")
+log = logging.getLogger("vertebro.web.errors")
 JSON_PREFIXES = ("/api", "/cds-services")
 
 
@@ -70,7 +87,32 @@ async def domain_error(request: Request, error: Exception) -> Response:
     if error.status_code == 401:
         return RedirectResponse("/login", status_code=303)
     title = PAGE_TITLES.get(error.status_code, "Something went wrong")
-    return page(request, "error.html", None, error.status_code, title=title, message=error.message)
+    return staff_error_page(request, error.status_code, title, error.message)
+
+
+def way_back(request: Request) -> tuple[str, str]:
+    """Return where a staff error page leads back to: the patient's chart for a chart action, else the worklist."""
+    match = _CHART.match(request.url.path)
+    if match:
+        return f"/patients/{match.group(1)}", "Back to the patient's chart"
+    return "/", "Back to the worklist"
+
+
+def staff_error_page(request: Request, status: int, title: str, message: str) -> Response:
+    """Return the staff error page: the problem in words and a way back (the chart or the worklist)."""
+    back, back_label = ("/", "Back to the worklist") if status == 404 else way_back(request)
+    return page(
+        request,
+        "error.html",
+        None,
+        status,
+        title=title,
+        message=message,
+        status=status,
+        back=back,
+        back_label=back_label,
+        request_ref=request_id.get(None),
+    )
 
 
 async def invalid_request(request: Request, error: Exception) -> Response:
@@ -87,7 +129,7 @@ async def invalid_request(request: Request, error: Exception) -> Response:
     message = "; ".join(f"{p.field}: {p.problem}" for p in problems)
     if request.url.path.startswith("/portal"):
         return portal_error(request, InvalidInput(message))
-    return page(request, "error.html", None, 422, title="Check the form", message=message)
+    return staff_error_page(request, 422, "Check the form", message)
 
 
 async def http_error(request: Request, error: Exception) -> Response:
@@ -102,7 +144,28 @@ async def http_error(request: Request, error: Exception) -> Response:
         return FhirResponse(
             operation_outcome(error.status_code, detail), status_code=error.status_code, headers=headers
         )
+    if "text/html" in request.headers.get("accept", "") and not request.url.path.startswith(JSON_PREFIXES):
+        message = "There is no page at this address." if error.status_code == 404 else detail
+        if request.url.path.startswith("/portal") and error.status_code == 404:
+            response = portal_error(request, NotFound(message))
+        else:
+            title = PAGE_TITLES.get(error.status_code, "Something went wrong")
+            response = staff_error_page(request, error.status_code, title, message)
+        response.headers.update(headers)
+        return response
     return json_error(ErrorOut(detail=detail), error.status_code, headers)
+
+
+async def server_error(request: Request, error: Exception) -> Response:
+    """Answer an unhandled exception with a 500 the caller can read; the traceback goes to the log only."""
+    log.error("unhandled error", exc_info=(type(error), error, error.__traceback__))
+    if _is_fhir(request):
+        return FhirResponse(operation_outcome(500, "internal error"), status_code=500)
+    if wants_json(request):
+        return json_error(ErrorOut(detail="internal error"), 500)
+    if request.url.path.startswith("/portal"):
+        return portal_error(request, VertebroError(PORTAL_SERVER_ERROR))
+    return staff_error_page(request, 500, PAGE_TITLES[500], SERVER_ERROR)
 
 
 def install(app: FastAPI) -> None:
@@ -110,3 +173,4 @@ def install(app: FastAPI) -> None:
     app.add_exception_handler(VertebroError, domain_error)
     app.add_exception_handler(RequestValidationError, invalid_request)
     app.add_exception_handler(HTTPException, http_error)
+    app.add_exception_handler(Exception, server_error)

@@ -24,6 +24,7 @@ THEIRS = "#8a4b00"
 GRID = "#d5dae1"
 ALERT = "#a1261a"
 _ids = itertools.count(1)
+LABEL_CHAR_WIDTH = 8.6  # a generous average advance of a 14 px system-ui digit or letter, for placing labels
 
 Link = Callable[[str], str | None]
 """Returns the URL of the patients behind a figure key, or None when the role may not see patients."""
@@ -41,10 +42,17 @@ def _svg(width: int, height: int, title: str, description: str, body: list[str])
     return Markup(
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="100%" '
         f'role="{role}" aria-labelledby="svg-t{n} svg-d{n}" class="chart" font-family="system-ui, sans-serif" '
-        f'font-size="13"><title id="svg-t{n}">{_e(title)}</title><desc id="svg-d{n}">{_e(description)}</desc>'
+        f'font-size="14"><title id="svg-t{n}">{_e(title)}</title><desc id="svg-d{n}">{_e(description)}</desc>'
         + "".join(body)
         + "</svg>"
     )
+
+
+def _label_beside(x: float, y: float, text: str, width: int) -> str:
+    """A label right of a mark, or left of it when it would run past the chart's right edge (never clipped)."""
+    if x + 8 + LABEL_CHAR_WIDTH * len(text) <= width - 4:
+        return f'<text x="{x + 8:.1f}" y="{y:.1f}" fill="{INK}">{_e(text)}</text>'
+    return f'<text x="{x - 8:.1f}" y="{y:.1f}" text-anchor="end" fill="{INK}">{_e(text)}</text>'
 
 
 def percent(value: float | None, digits: int = 1) -> str:
@@ -141,11 +149,11 @@ def rate_chart(rates: Sequence[Rate], link: Link) -> Markup:
                     f"<title>{_e(b.label)}: {percent(b.low)}</title></path>"
                 )
         if p.share is not None and p.low is not None and p.high is not None:
+            text = f"{percent(p.share)} ({p.events:,}/{p.n:,})"
             mark = (
                 f'<line x1="{x(p.low):.1f}" x2="{x(p.high):.1f}" y1="{y0 - 6:.1f}" y2="{y0 - 6:.1f}" '
                 f'stroke="{OURS}" stroke-width="2"/><circle cx="{x(p.share):.1f}" cy="{y0 - 6:.1f}" r="5" '
-                f'fill="{OURS}"/><text x="{x(p.share) + 8:.1f}" y="{y0 - 12:.1f}" fill="{INK}">'
-                f"{percent(p.share)} ({p.events:,}/{p.n:,})</text>"
+                f'fill="{OURS}"/>{_label_beside(x(p.share), y0 - 12, text, width)}'
             )
             url = link(rate.key)
             if url:
@@ -184,7 +192,7 @@ def responder_chart(courses: Sequence[Course], link: Link) -> Markup:
             xb = x0 + j * bar * 1.25
             body.append(
                 f'<text x="{xb + bar / 2:.1f}" y="{height - 30}" text-anchor="middle" fill="{MUTED}" '
-                f'font-size="11">{_e(point.visit)}</text>'
+                f'font-size="12">{_e(point.visit)}</text>'
             )
             if p is None or p.share is None:
                 continue

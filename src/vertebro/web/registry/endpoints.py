@@ -19,6 +19,7 @@ from vertebro.registry.schemas import (
     AGE_BANDS,
     CAUSE_GROUPS,
     LEVELS_BANDS,
+    MEASURE_SCALES,
     TECHNIQUES,
     VERDICTS,
     VISIT_LABELS,
@@ -82,7 +83,6 @@ def dashboard(
     overdue = service.overdue(uow, cohort, staff.actor) if sees_patients else []
     uow.commit()
     link = _linker(staff, cohort)
-    tops = {"nrs": 10.0, "odi": 100.0, "rdq": 24.0}
     return page(
         request,
         "registry.html",
@@ -92,7 +92,7 @@ def dashboard(
         sees_patients=sees_patients,
         overdue=overdue,
         link=link,
-        course_charts=[(c, charts.course_chart(c, tops[c.measure])) for c in board.courses],
+        course_charts=[(c, charts.course_chart(c, MEASURE_SCALES[c.measure][1])) for c in board.courses],
         responder_chart=charts.responder_chart(board.courses, link),
         rate_chart=charts.rate_chart(board.rates, link),
         funnel_chart=charts.funnel_chart(board.funnel),

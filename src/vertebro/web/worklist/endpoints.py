@@ -1,4 +1,5 @@
-"""The worklist: cases by pathway state, with counts, a state filter and search by name or identifier."""
+"""The worklist: cases by pathway state, with counts, a state filter, sortable columns and search by name,
+date of birth or identifier."""
 
 from __future__ import annotations
 
@@ -7,12 +8,28 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from vertebro.clinical.profiles import PROFILE_NAMES, PROFILE_TITLES
 from vertebro.pathway.machine import State
 from vertebro.store import workflow
+from vertebro.store.workflow_repository import WORKLIST_SORTS
 from vertebro.web.deps import CLINICAL_STAFF, Staff, UoW, allow
 from vertebro.web.templating import page
 
 router = APIRouter()
+# (sort key or None, heading) of each column, in order
+COLUMNS: tuple[tuple[str | None, str], ...] = (
+    ("name", "Patient"),
+    ("birth_date", "Date of birth"),
+    ("requested", "Requested"),
+    ("source", "Source"),
+    ("state", "State"),
+    ("intake", "Intake"),
+    ("fracture_age", "Newest fracture"),
+    (None, "Rules recommend"),
+    (None, "Default profile"),
+    ("updated", "Updated"),
+)
+CHANNELS = {"portal": "Patient portal", "staff": "Staff", "fhir": "FHIR"}
 PAGE_SIZE = 50
 
 
@@ -23,10 +40,16 @@ def worklist(
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
     state: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
+    sort: Annotated[str | None, Query(max_length=32)] = None,
+    order: Annotated[str | None, Query(max_length=4)] = None,
 ) -> HTMLResponse:
-    """Cases by state with counts; every patient shown is recorded as read in the audit log."""
+    """Cases by state with counts, sorted by a whitelisted column; every patient shown is audited as read."""
     chosen = state if state in {s.value for s in State} else None
-    entries = workflow.worklist(uow, staff.actor, state=chosen, query=q, limit=PAGE_SIZE)
+    key = sort if sort in WORKLIST_SORTS else "updated"
+    descending = order != "asc"
+    entries = workflow.worklist(
+        uow, staff.actor, state=chosen, query=q, limit=PAGE_SIZE, sort=key, descending=descending
+    )
     counts = uow.workflows.state_counts()
     uow.commit()
     return page(
@@ -38,4 +61,10 @@ def worklist(
         states=[s.value for s in State],
         state=chosen,
         q=q or "",
+        sort=key,
+        descending=descending,
+        columns=COLUMNS,
+        profile_names=PROFILE_NAMES,
+        profile_titles=PROFILE_TITLES,
+        channels=CHANNELS,
     )

@@ -1,0 +1,148 @@
+"""Polish in Debian's Chromium (issue 15 item 6): no CSP violation in the console on the staff pages, no
+horizontal overflow at 390 px (worklist, chart, calendar), the favicon, and a styled 404 with a way back.
+Phone-width screenshots go to test-artifacts/e2e/."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pyotp
+import pytest
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+
+from tests.e2e.serving import chromium, serve, staffed_database
+from tests.unit.clinical.builders import case_data
+from vertebro.clinical import Case, assess, assessment_json
+from vertebro.pathway.machine import Role
+from vertebro.store import workflow
+from vertebro.store.db import UnitOfWork
+from vertebro.store.service import record_assessment
+
+pytestmark = pytest.mark.e2e
+
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+PASSWORD = "correct horse battery"
+ROLES = {Role.COORDINATOR: "polish.coordinator", Role.SERVICE_LEAD: "polish.lead"}
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+_LAST_STEP: dict[Role, int] = {}
+
+
+def _store_case(uow: UnitOfWork, identifier: str, name: str) -> None:
+    data = case_data({"patient": {"identifier": identifier, "name": name, "birth_date": "1944-02-29"}})
+    data.pop("procedure_date")
+    case = Case.model_validate_json(json.dumps(data))
+    a = assess(case)
+    record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e")
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str]]]:
+    """A server on a fresh SQLite database with staff, a calendar and two patients with long names."""
+
+    def fill(uow: UnitOfWork) -> None:
+        workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 14)
+        _store_case(uow, "POLISH-0001", "Maximiliane Wilhelmina Oberhausen-Schwarzenberg")
+        _store_case(uow, "POLISH-0002", "Sam Second")
+
+    url, secrets = staffed_database(tmp_path_factory.mktemp("polish"), ROLES, PASSWORD, fill)
+    with serve(url) as base:
+        yield base, secrets
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    """Debian's Chromium, headless."""
+    with chromium() as b:
+        yield b
+
+
+def _signed_in(browser: Browser, base: str, role: Role, secret: str, problems: list[str]) -> Page:
+    page = browser.new_context(viewport=DESKTOP).new_page()
+
+    def console(message: ConsoleMessage) -> None:
+        if message.type in ("error", "warning"):
+            problems.append(f"{page.url}: {message.text}")
+
+    page.on("console", console)
+    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
+    page.goto(base + "/login")
+    page.get_by_label("Username").fill(ROLES[role])
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Continue").click()
+    step = int(time.time() // 30)
+    while step <= _LAST_STEP.get(role, -1):  # a code is accepted once: wait for the next one
+        time.sleep(1)
+        step = int(time.time() // 30)
+    _LAST_STEP[role] = step
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).at(step * 30))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=15000)
+    return page
+
+
+@pytest.fixture(scope="module")
+def staff(server: tuple[str, dict[Role, str]], browser: Browser) -> tuple[dict[Role, Page], list[str]]:
+    """The coordinator and the service lead, each signed in once (a TOTP code is accepted once), and what
+    their consoles reported."""
+    base, secrets = server
+    problems: list[str] = []
+    pages = {role: _signed_in(browser, base, role, secrets[role], problems) for role in ROLES}
+    return pages, problems
+
+
+def _staff_pages(page: Page, base: str) -> list[str]:
+    page.goto(base + "/")
+    chart = page.get_by_role("link", name="POLISH-0001").get_attribute("href")
+    assert chart
+    return ["/", "/?sort=birth_date&order=asc", chart.split("#")[0], "/calendar", "/schedule"]
+
+
+def test_no_csp_errors_in_the_console_on_the_staff_pages(server: tuple[str, dict[Role, str]], browser: Browser) -> None:
+    base, secrets = server
+    problems: list[str] = []
+    page = _signed_in(browser, base, Role.COORDINATOR, secrets[Role.COORDINATOR], problems)
+    for path in _staff_pages(page, base):
+        page.goto(base + path)
+        page.wait_for_load_state("networkidle")
+    lead = _signed_in(browser, base, Role.SERVICE_LEAD, secrets[Role.SERVICE_LEAD], problems)
+    lead.goto(base + "/registry")
+    lead.wait_for_load_state("networkidle")
+    csp = [p for p in problems if "Content Security Policy" in p or "Content-Security-Policy" in p]
+    assert csp == []
+    assert [p for p in problems if "favicon" in p] == []
+
+
+def test_the_staff_app_fits_a_390_px_phone(
+    server: tuple[str, dict[Role, str]], staff: tuple[dict[Role, Page], list[str]]
+) -> None:
+    base, _ = server
+    page = staff[0][Role.COORDINATOR]
+    paths = _staff_pages(page, base)
+    page.set_viewport_size(PHONE)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    widths = {}
+    for name, path in zip(("worklist", "worklist-sorted", "chart", "calendar", "planning"), paths, strict=True):
+        page.goto(base + path)
+        widths[name] = page.evaluate("document.scrollingElement.scrollWidth")
+        page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
+    assert {name: width for name, width in widths.items() if width > PHONE["width"]} == {}
+
+
+def test_the_favicon_and_a_styled_404_with_a_way_back(server: tuple[str, dict[Role, str]], browser: Browser) -> None:
+    base, _ = server
+    page = browser.new_context(viewport=PHONE).new_page()
+    icon = page.request.get(base + "/favicon.ico")
+    assert icon.status == 200
+    assert icon.headers["content-type"] == "image/x-icon"
+    assert icon.body()[:4] == b"\x00\x00\x01\x00"  # an ICO header
+    response = page.goto(base + "/no-such-page")
+    assert response is not None
+    assert response.status == 404
+    expect(page.get_by_role("heading", name="Not found")).to_be_visible()
+    expect(page.get_by_role("link", name="Back to the worklist")).to_be_visible()
+    assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui")  # app.css applied
