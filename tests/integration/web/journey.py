@@ -172,7 +172,9 @@ def record_of(session_factory: sessionmaker[Session], case_id: int) -> Record:
 def pdf_text(client: TestClient, patient_id: int, kind: str) -> str:
     response = client.get(f"/patients/{patient_id}/documents/{kind}")
     assert response.status_code == 200, (kind, response.text[:300])
-    return " ".join(" ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(response.content)).pages)
+    return " ".join(
+        " ".join((page.extract_text() or "").split()) for page in PdfReader(io.BytesIO(response.content)).pages
+    )
 
 
 def book_free_slot(client: TestClient, case_id: int) -> Response:
@@ -181,7 +183,9 @@ def book_free_slot(client: TestClient, case_id: int) -> Response:
     for day in range(7, 20):
         for hour in (8, 10, 13, 15):
             for room in ("Room 1", "Room 2"):
-                response = book_api(client, case_id, weekday_start(dt.date.today() + dt.timedelta(days=day), dt.time(hour)), room)
+                response = book_api(
+                    client, case_id, weekday_start(dt.date.today() + dt.timedelta(days=day), dt.time(hour)), room
+                )
                 if not (response.status_code == 409 and "someone else" in response.text):
                     return response
     assert response is not None
@@ -241,7 +245,12 @@ def case_in(
     for name in ("systolic", "diastolic", "heart_rate", "respiration_rate", "spo2", "pain_nrs"):
         body[name] = int(body[name])
     ok(nurse.post(f"/api/cases/{case_id}/observations", json=body))
-    criteria = {"neuro_baseline": True, "walking": True, "pain_not_above_baseline": True, "tolerating_oral_intake": True}
+    criteria = {
+        "neuro_baseline": True,
+        "walking": True,
+        "pain_not_above_baseline": True,
+        "tolerating_oral_intake": True,
+    }
     ok(act(nurse, case_id, "POST", "/discharge", {**criteria, "aldrete": 10}))
     if state == "discharged":
         return case_id

@@ -140,7 +140,9 @@ def valid_input(kind: str) -> dict[str, str | list[str]]:
     return {}
 
 
-def post(client: TestClient, action: str, fields: list[tuple[str, str]], changes: dict[str, str | list[str]]) -> Response:
+def post(
+    client: TestClient, action: str, fields: list[tuple[str, str]], changes: dict[str, str | list[str]]
+) -> Response:
     """Post ``fields`` with ``changes`` as a browser does (the form's own CSRF token; no header)."""
     sent = [(k, v) for k, v in fields if k not in changes]
     for name, value in changes.items():
@@ -179,7 +181,9 @@ def test_every_rendered_form_submits_cleanly_for_every_role(
         return case_in(state, signed_in, stored_case, f"FORM-{state[:6]}-{next(_ids)}")
 
     probe = fresh()
-    offered: dict[Role, set[str]] = {role: {kind_of(f.action) for f in rendered(signed_in(role), probe)} for role in STAFF}
+    offered: dict[Role, set[str]] = {
+        role: {kind_of(f.action) for f in rendered(signed_in(role), probe)} for role in STAFF
+    }
     problems: list[str] = []
     case_id = probe
     for role in STAFF:

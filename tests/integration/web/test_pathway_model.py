@@ -24,6 +24,7 @@ from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from httpx import Response
 from hypothesis import HealthCheck, Phase, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -34,7 +35,6 @@ from hypothesis.stateful import (
     rule,
     run_state_machine_as_test,
 )
-from httpx import Response
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.integration.web.journey import (
@@ -44,7 +44,6 @@ from tests.integration.web.journey import (
     book_free_slot,
     discharge_ticks,
     form,
-    local,
     patient_of,
     pdf_text,
     record_of,
@@ -142,7 +141,8 @@ def test_the_pathway_keeps_its_invariants_after_every_step(
             self._ok(form(self.coordinator, self.case_id, f"/cases/{self.case_id}/insurance", changes))
             response = self._action(self.nurse, "complete_preparation", via)
             if not complete:
-                assert response.status_code == 409 and self.state == "eligible", response.text[:500]
+                assert response.status_code == 409, response.text[:500]
+                assert self.state == "eligible"
 
         # --- booking ------------------------------------------------------------------------------------
         @precondition(lambda self: self.state == "prepared")
@@ -169,7 +169,9 @@ def test_the_pathway_keeps_its_invariants_after_every_step(
         )
         def cancel(self, reason: str, confirm: bool, via: str) -> None:
             if via == "api":
-                response = act(self.coordinator, self.case_id, "POST", "/booking/cancel", {"reason": reason, "confirm": confirm})
+                response = act(
+                    self.coordinator, self.case_id, "POST", "/booking/cancel", {"reason": reason, "confirm": confirm}
+                )
             else:
                 changes: dict[str, Any] = {"reason": reason, "confirm": "yes" if confirm else None}
                 response = form(self.coordinator, self.case_id, f"/cases/{self.case_id}/booking/cancel", changes)
@@ -187,7 +189,9 @@ def test_the_pathway_keeps_its_invariants_after_every_step(
         @rule(technique=st.sampled_from(["vertebroplasty", "kyphoplasty"]))
         def save_draft(self, technique: str) -> None:
             changes = {"technique": technique, "L1.cement_product": "Reference PMMA"}
-            response = form(self.radiologist, self.case_id, f"/cases/{self.case_id}/procedure", changes, button=("sign", "0"))
+            response = form(
+                self.radiologist, self.case_id, f"/cases/{self.case_id}/procedure", changes, button=("sign", "0")
+            )
             assert self._ok(response).status_code == 303, response.text[:800]
             assert self.state == "in_procedure"
 
@@ -354,4 +358,3 @@ def test_the_pathway_keeps_its_invariants_after_every_step(
             suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
         ),
     )
-
