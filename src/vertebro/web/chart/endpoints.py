@@ -23,7 +23,6 @@ from vertebro.pathway.monitoring import NeuroCheck, ObservationSet
 from vertebro.store import workflow as svc
 from vertebro.store.models import LEAKAGE, TECHNIQUES
 from vertebro.store.portal.cases import from_the_portal
-from vertebro.store.staff_service import Forbidden
 from vertebro.web.chart import care_forms
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data
@@ -175,12 +174,9 @@ def take_action(
     """Move the case along its path (the pathway checks the role and the guards).
 
     Booking needs a slot (the calendar); cancelling needs a reason and a confirmation (the booking's form).
-    A role that may not take the step is refused here (403), as the chart offers it no button.
+    The chart offers a step's button only to the roles that may take it; another role posting it anyway is
+    refused by the pathway with the reason on the page (409).
     """
-    allowed = TRANSITIONS[action].roles
-    if staff.role not in allowed:
-        names = ", ".join(sorted(r.value for r in allowed))
-        raise Forbidden(f"the {staff.role.value} role cannot {action.value.replace('_', ' ')} (allowed: {names})")
     if action is Action.BOOK:
         return RedirectResponse(f"/calendar?case_id={case_id}", status_code=303)
     if action is Action.CANCEL_BOOKING:
