@@ -19,7 +19,7 @@ from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.ids import RecordId
 from vertebro.intake.answers import PORTAL_WORDS
 from vertebro.pathway.checklist import Confirmations
-from vertebro.pathway.machine import Action, Role
+from vertebro.pathway.machine import TRANSITIONS, Action, Role
 from vertebro.pathway.monitoring import NeuroCheck, ObservationSet
 from vertebro.store import workflow as svc
 from vertebro.store.models import LEAKAGE, TECHNIQUES
@@ -88,6 +88,7 @@ def _chart(
         modality=modality,
         modality_prefill=dicom_chart.prefill,
         dose_review=dicom_chart.chart_review,
+        transitions=TRANSITIONS,
     )
 
 
@@ -182,6 +183,8 @@ def take_action(
     """Move the case along its path (the pathway checks the role and the guards).
 
     Booking needs a slot (the calendar); cancelling needs a reason and a confirmation (the booking's form).
+    The chart offers a step's button only to the roles that may take it; another role posting it anyway is
+    refused by the pathway with the reason on the page (409).
     """
     if action is Action.BOOK:
         return RedirectResponse(f"/calendar?case_id={case_id}", status_code=303)
