@@ -24,6 +24,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -582,6 +583,7 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    attachment: Mapped[str | None] = mapped_column(Text)  # an iCalendar file (appointment.ics), decision 0026
 
 
 # --- FHIR: resources written through /fhir, their versions, bulk export jobs ---------------------------

@@ -24,11 +24,11 @@ from vertebro.store.models import (
     QuestionnaireResponse,
 )
 from vertebro.store.portal.accounts import PatientActor, audit
+from vertebro.store.portal.outbox import VISIT_WORDS
 from vertebro.store.workflow.base import BOOKED_OR_LATER, TREATED_OR_LATER
 from vertebro.store.workflow.steps import apply_facts
 
 VISITS = {"2w": "follow_up_2w", "3m": "follow_up_3m", "12m": "follow_up_12m"}
-VISIT_WORDS = {"2w": "2 weeks", "3m": "3 months", "12m": "12 months"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,6 +15,7 @@ from vertebro.store.models import (
     Booking,
     Slot,
 )
+from vertebro.store.portal.appointments import Change, queue_appointment
 from vertebro.store.workflow.base import (
     Actor,
     TransitionRefused,
@@ -107,6 +108,9 @@ def book(
     record_audit(
         uow, actor, "book", "booking", booking.id, workflow.case.patient_id, room=room, starts_at=starts_at.isoformat()
     )
+    # the patient's message and calendar file, in this transaction: committed together or not at all
+    change: Change = "changed" if uow.bookings.cancelled_count(case_id) else "booked"
+    queue_appointment(uow, booking, workflow.case.patient_id, policy, change)
     return booking
 
 
@@ -163,6 +167,7 @@ def cancel_booking(
     patient_id = workflow.case.patient_id
     record_audit(uow, actor, "cancel", "booking", booking.id, patient_id, reason=text, room=booking.room)
     record_audit(uow, actor, "transition", "case", case_id, patient_id, **{"from": before, "to": workflow.state})
+    queue_appointment(uow, booking, patient_id, policy, "cancelled")
     return booking
 
 

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.clinical import assess
+from vertebro.clinical.clinic import Clinic
 from vertebro.education.documents import performed_of, personal_document, stored_case, with_procedure
-from vertebro.education.handouts import Clinic, HandoutNotReady, discharge_sheet, preparation_handout
+from vertebro.education.handouts import HandoutNotReady, discharge_sheet, preparation_handout
 from vertebro.education.kinds import DocumentKind
 from vertebro.education.pdf import html_to_pdf
 from vertebro.errors import NotFound, VertebroError
@@ -23,6 +24,7 @@ from vertebro.intake import answers as intake
 from vertebro.intake.questionnaires import FunctionQuestionnaires
 from vertebro.pathway.machine import State
 from vertebro.store.portal import accounts, cases
+from vertebro.store.portal.outbox import VISIT_WORDS
 from vertebro.store.records import PatientRecord, own_case_record
 from vertebro.web.deps import Policy, UoW
 from vertebro.web.forms import FormData, form_data
@@ -56,8 +58,8 @@ def _function(request: Request) -> FunctionQuestionnaires:
 
 
 def _clinic(request: Request) -> Clinic:
-    settings = request.app.state.settings
-    return Clinic(settings.clinic_name, settings.clinic_phone)
+    clinic: Clinic = request.app.state.settings.clinic()
+    return clinic
 
 
 @router.get("/me", response_class=HTMLResponse)
@@ -259,7 +261,7 @@ def _follow_up_page(
 ) -> HTMLResponse:
     follow_up = next((f for f in case.follow_ups if f.visit == visit), None)
     if follow_up is None:
-        raise NotFound(f"no {cases.VISIT_WORDS[visit]} questionnaire is planned for you", field="visit")
+        raise NotFound(f"no {VISIT_WORDS[visit]} questionnaire is planned for you", field="visit")
     return portal_page(
         request,
         "follow_up.html",
@@ -268,7 +270,7 @@ def _follow_up_page(
         case=case,
         follow_up=follow_up,
         visit=visit,
-        words=cases.VISIT_WORDS[visit],
+        words=VISIT_WORDS[visit],
         values=values,
         errors=errors,
         version=version,

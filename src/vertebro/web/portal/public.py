@@ -21,7 +21,7 @@ from vertebro.messaging.outbox import deliver_pending, outbox_from_settings
 from vertebro.store import credentials, staff_service
 from vertebro.store.db import UnitOfWork
 from vertebro.store.portal import accounts
-from vertebro.store.portal.outbox import queue_activation
+from vertebro.store.portal.outbox import queue_activation, queue_request_received
 from vertebro.web.deps import Policy, UoW, client_address
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.portal.deps import PORTAL_COOKIE
@@ -216,8 +216,8 @@ def send_request(
             link = f"{request.app.state.settings.portal_url}{path}"
             account = uow.portal.account_for_patient(receipt.patient_id)
             assert account is not None
-            if not request.app.state.settings.demo_mode:
-                queue_activation(uow, account, link)
+            queue_request_received(uow, account, policy.clinic)  # demo mode too: /outbox shows what was sent
+            queue_activation(uow, account, link, policy.clinic)
             uow.commit()
         except VertebroError as error:
             uow.rollback()
@@ -229,8 +229,7 @@ def send_request(
                 raise
             return _already_sent(request, reference)
         else:
-            if not request.app.state.settings.demo_mode:
-                _deliver_now(request)
+            _deliver_now(request)
             return portal_page(request, "request_done.html", None, receipt=receipt, path=path, account=account)
     values = dict(form.raw)
     return portal_page(
