@@ -24,6 +24,8 @@ from vertebro.intake import answers as intake
 from vertebro.intake.questionnaires import FunctionQuestionnaires
 from vertebro.pathway.machine import State
 from vertebro.store.portal import accounts, cases
+from vertebro.store.portal.appointments import appointment_event
+from vertebro.store.portal.ical import calendar_text
 from vertebro.store.portal.outbox import VISIT_WORDS
 from vertebro.store.records import PatientRecord, own_case_record
 from vertebro.web.deps import Policy, UoW
@@ -244,6 +246,21 @@ def document(
         html_to_pdf(rendered.html),
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="vertebro-{kind.value}-{record.identifier}.pdf"'},
+    )
+
+
+@router.get("/cases/{case_id}/appointment.ics", response_class=Response)
+def appointment_calendar(case_id: CaseId, uow: UoW, patient: CurrentPatient, policy: Policy) -> Response:
+    """The booked appointment as a calendar file (RFC 5545, times in UTC); 404 when nothing is booked."""
+    case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:appointment.ics")
+    uow.commit()
+    if case.booking is None:
+        raise NotFound("this case has no appointment booked", field="case_id")
+    text = calendar_text(appointment_event(case.booking, policy, cancelled=False), stamp=dt.datetime.now(dt.UTC))
+    return Response(
+        text,
+        media_type="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="appointment.ics"'},
     )
 
 
