@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
@@ -62,6 +62,14 @@ class PortalRepository:
             select(PatientSession).where(PatientSession.id == digest).options(joinedload(PatientSession.account))
         )
         return self.session.scalars(statement).one_or_none()
+
+    def end_sessions(self, account_id: int, now: dt.datetime) -> None:
+        """Revoke every live session of an account (its password changed)."""
+        self.session.execute(
+            update(PatientSession)
+            .where(PatientSession.account_id == account_id, PatientSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
 
     # requests
     def requests_from(self, ip: str, since: dt.datetime) -> int:
