@@ -13,7 +13,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.integration.web.portal_helpers import new_patient
+from tests.integration.web.portal_helpers import csrf_of, new_patient
 from tests.integration.web.test_portal_path import _send_intake, _staff_books
 from tests.integration.web.test_workflow import act
 from vertebro.clinical import ClinicPolicy
@@ -112,6 +112,16 @@ def test_booking_and_cancelling_send_the_appointment_with_its_calendar_file(
     assert "appointment letter" not in flat
 
     coordinator = signed_in(Role.COORDINATOR)
+    token = csrf_of(client.get("/portal/me").text)
+    wish = {"csrf_token": token, "kind": "reschedule", "reason": "my daughter cannot drive me that day"}
+    asked = client.post(f"/portal/cases/{case_id}/appointment/change", data=wish)
+    assert asked.status_code == 303
+    assert "We have your request" in client.get(asked.headers["location"]).text
+    assert _booking(session_factory, case_id).status == "booked"  # a request, not an automatic cancellation
+    patient_id = _messages(session_factory, patient["reference"])[0].patient_id
+    chart = coordinator.get(f"/patients/{patient_id}").text
+    assert "The patient asks to <strong>move</strong> the appointment" in chart
+    assert "my daughter cannot drive me that day" in chart
     cancel = {"reason": "patient admitted elsewhere with pneumonia", "confirm": True}
     assert act(coordinator, case_id, "POST", "/booking/cancel", cancel).status_code == 200
     cancelled = [m for m in _messages(session_factory, patient["reference"]) if m.kind == "appointment_cancelled"]

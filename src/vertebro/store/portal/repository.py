@@ -10,6 +10,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from vertebro.store.models import (
+    AppointmentChangeRequest,
     AppointmentRequest,
     Booking,
     Case,
@@ -113,6 +114,20 @@ class PortalRepository:
         )
         rows = self.session.execute(statement)
         return [(int(cid), request, intake, account) for cid, request, intake, account in rows]
+
+    def change_requests(self, case_ids: list[int]) -> dict[int, list[AppointmentChangeRequest]]:
+        """Return the patients' requests to cancel or move an appointment, per case, newest first."""
+        found: dict[int, list[AppointmentChangeRequest]] = {}
+        if not case_ids:
+            return found
+        statement = (
+            select(AppointmentChangeRequest)
+            .where(AppointmentChangeRequest.case_id.in_(case_ids))
+            .order_by(AppointmentChangeRequest.id.desc())
+        )
+        for row in self.session.scalars(statement):
+            found.setdefault(row.case_id, []).append(row)
+        return found
 
     # questionnaires
     def response(self, case_id: int, kind: str, *, for_update: bool = False) -> QuestionnaireResponse | None:

@@ -69,7 +69,12 @@ def my_page(request: Request, uow: UoW, patient: CurrentPatient, policy: Policy)
     """Where the patient is on the path, their appointment (arrive 15 minutes early) and what to do next."""
     mine = cases.my_cases(uow, patient.actor, policy, view="portal:me")
     uow.commit()
-    return portal_page(request, "me.html", patient, cases=mine, path=PATH, today=dt.date.today())
+    flash = (
+        "We have your request. The team will contact you about your appointment."
+        if request.query_params.get("asked")
+        else None
+    )
+    return portal_page(request, "me.html", patient, cases=mine, path=PATH, today=dt.date.today(), flash=flash)
 
 
 @router.post("/logout")
@@ -247,6 +252,35 @@ def document(
         media_type="application/pdf",
         headers={"Content-Disposition": f'attachment; filename="vertebro-{kind.value}-{record.identifier}.pdf"'},
     )
+
+
+@router.post("/cases/{case_id}/appointment/change", response_model=None)
+def ask_to_change(
+    request: Request, case_id: CaseId, uow: UoW, patient: CurrentPatient, policy: Policy, form: Form
+) -> Response:
+    """Ask the team to cancel or move the appointment (a request staff see on the chart; nothing is cancelled)."""
+    kind = form.raw.get("kind", "")
+    reason = form.raw.get("reason", "")[:500]
+    try:
+        cases.ask_to_change(uow, patient.actor, case_id, kind=kind, reason=reason)
+    except VertebroError as error:
+        uow.rollback()
+        mine = cases.my_cases(uow, patient.actor, policy, view="portal:me")
+        uow.commit()
+        flash = error.message
+        return portal_page(
+            request,
+            "me.html",
+            patient,
+            error.status_code,
+            cases=mine,
+            path=PATH,
+            today=dt.date.today(),
+            flash=flash,
+            flash_kind="warn",
+        )
+    uow.commit()
+    return RedirectResponse("/portal/me?asked=1#appointment", status_code=303)
 
 
 @router.get("/cases/{case_id}/appointment.ics", response_class=Response)

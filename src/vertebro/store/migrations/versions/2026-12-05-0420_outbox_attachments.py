@@ -1,4 +1,5 @@
-"""Messages to patients carry a calendar file: ``outbox_messages.attachment`` (iCalendar text, nullable).
+"""Messages to patients carry a calendar file: ``outbox_messages.attachment`` (iCalendar text, nullable);
+patients' requests to cancel or move an appointment: ``appointment_change_requests`` (a new, empty table).
 
 Adding a nullable column without a default rewrites no row on either database; existing messages get
 NULL (no attachment). The downgrade drops the column (SQLite 3.35+ native ``DROP COLUMN``).
@@ -22,12 +23,34 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    """Add the attachment column."""
+    """Add the attachment column and the change requests table."""
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.add_column(sa.Column("attachment", sa.Text(), nullable=True))
+    op.create_table(
+        "appointment_change_requests",
+        sa.Column("id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("case_id", sa.BigInteger(), nullable=False),
+        sa.Column("booking_id", sa.BigInteger(), nullable=False),
+        sa.Column("kind", sa.String(length=16), nullable=False),
+        sa.Column("reason", sa.String(length=500), nullable=False),
+        sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
+        sa.CheckConstraint(
+            "kind IN ('cancel', 'reschedule')", name=op.f("ck_appointment_change_requests_kind_known")
+        ),
+        sa.ForeignKeyConstraint(
+            ["booking_id"], ["bookings.id"], name=op.f("fk_appointment_change_requests_booking_id_bookings")
+        ),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_appointment_change_requests_case_id_cases")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_appointment_change_requests")),
+    )
+    with op.batch_alter_table("appointment_change_requests", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_appointment_change_requests_case_id"), ["case_id"], unique=False)
 
 
 def downgrade() -> None:
-    """Drop the attachment column."""
+    """Drop the change requests and the attachment column."""
+    with op.batch_alter_table("appointment_change_requests", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_appointment_change_requests_case_id"))
+    op.drop_table("appointment_change_requests")
     with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
         batch_op.drop_column("attachment")
