@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 from vertebro.clinical import ClinicPolicy, assess
+from vertebro.clinical.clock import wall_clock
 from vertebro.clinical.procedure import room_minutes
 from vertebro.errors import Conflict, InvalidInput, NotFound
 from vertebro.pathway.machine import Action, State, Verdict, evaluate
@@ -76,7 +77,7 @@ def book(
     covered = sum(int((s.ends_at - s.starts_at).total_seconds() // 60) for s in slots)
     if not slots or slots[0].starts_at != starts_at or covered < minutes:
         raise InvalidInput(f"{room} has no run of slots covering {minutes} minutes from this time", field="slot")
-    local_start = starts_at.astimezone().replace(tzinfo=None)
+    local_start = wall_clock(starts_at, policy.time_zone)  # the core reads procedure times as clinic wall-clock
     update_facts(
         uow,
         case_id,
