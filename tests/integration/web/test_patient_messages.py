@@ -122,6 +122,7 @@ def test_booking_and_cancelling_send_the_appointment_with_its_calendar_file(
     chart = coordinator.get(f"/patients/{patient_id}").text
     assert "The patient asks to <strong>move</strong> the appointment" in chart
     assert "my daughter cannot drive me that day" in chart
+    assert re.search(r"the appointment \(\d{4}-\d\d-\d\d \d\d:\d\d (GMT|BST)\)", chart)  # clinic zone, named
     cancel = {"reason": "patient admitted elsewhere with pneumonia", "confirm": True}
     assert act(coordinator, case_id, "POST", "/booking/cancel", cancel).status_code == 200
     cancelled = [m for m in _messages(session_factory, patient["reference"]) if m.kind == "appointment_cancelled"]
