@@ -265,6 +265,8 @@ def ask_to_change(
         cases.ask_to_change(uow, patient.actor, case_id, kind=kind, reason=reason)
     except VertebroError as error:
         uow.rollback()
+        if isinstance(error, NotFound):
+            raise  # another patient's case: the same 404 as a case that does not exist
         mine = cases.my_cases(uow, patient.actor, policy, view="portal:me")
         uow.commit()
         flash = error.message
