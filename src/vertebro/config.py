@@ -7,6 +7,8 @@ relative to the working directory; its folder is created when the engine is open
 ``VERTEBRO_EXPORT_DIR`` is where FHIR ``$export`` jobs write their files (default ``var/exports``).
 ``VERTEBRO_REGISTRY_SALT`` is the secret key of the de-identified registry export (pseudonyms, date shifts).
 ``VERTEBRO_TRUSTED_PROXIES`` lists the reverse proxies whose forwarded client address and scheme are believed.
+``VERTEBRO_CLINIC_NAME``, ``_PHONE``, ``_SITE``, ``_ADDRESS``, ``_HOURS`` and ``_OUT_OF_HOURS`` are how patients
+reach the team (defaults: a demo clinic with numbers reserved for drama; decision 0026).
 ``VERTEBRO_TIMEZONE`` is the clinic's time zone (default Europe/London): hold, fasting and restart times are in it.
 ``VERTEBRO_JOBS`` chooses where background jobs run (``auto``: a ``vertebro worker`` on PostgreSQL, the server
 process on SQLite); ``VERTEBRO_METRICS_TOKEN`` lets a Prometheus server read ``/metrics``.
@@ -21,6 +23,15 @@ from typing import Literal
 from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from vertebro.clinical.clinic import (
+    DEMO_ADDRESS,
+    DEMO_HOURS,
+    DEMO_NAME,
+    DEMO_OUT_OF_HOURS,
+    DEMO_PHONE,
+    DEMO_SITE,
+    Clinic,
+)
 from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.clinical.policy import ClinicPolicy, DoacProtocol, IndicationProfileId
 
@@ -45,8 +56,13 @@ class Settings(BaseSettings):
     demo_mode: bool = False  # the portal shows activation links on screen; /outbox shows what would be sent
     portal_url: str = "http://127.0.0.1:8000"  # the address patients reach the portal at (links in messages)
     questionnaire_dir: Path | None = None  # licensed ODI/RDQ item files (odi.yaml, rdq.yaml); see decision 0009
-    clinic_name: str = "the vertebroplasty team"
-    clinic_phone: str | None = None
+    # Who patients reach and where they go (decision 0026): every patient page, message and document shows these.
+    clinic_name: str = DEMO_NAME
+    clinic_phone: str | None = DEMO_PHONE
+    clinic_site: str = DEMO_SITE
+    clinic_address: str = DEMO_ADDRESS
+    clinic_hours: str = DEMO_HOURS
+    clinic_out_of_hours: str | None = DEMO_OUT_OF_HOURS
     smtp_host: str | None = None  # the outbox sends e-mail through this server; unset: messages wait in the queue
     smtp_port: int = 587
     smtp_starttls: bool = True
@@ -77,5 +93,21 @@ class Settings(BaseSettings):
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""
         return ClinicPolicy(
-            default_profile=self.default_profile, doac_protocol=self.doac_protocol, time_zone=self.timezone
+            default_profile=self.default_profile,
+            doac_protocol=self.doac_protocol,
+            time_zone=self.timezone,
+            clinic=self.clinic(),
+        )
+
+    def clinic(self) -> Clinic:
+        """Return the clinic as patients reach it (contact details, site, time zone)."""
+        return Clinic(
+            name=self.clinic_name,
+            phone=self.clinic_phone,
+            site=self.clinic_site,
+            address=self.clinic_address,
+            opening_hours=self.clinic_hours,
+            out_of_hours=self.clinic_out_of_hours,
+            time_zone=self.timezone,
+            portal_url=self.portal_url,
         )

@@ -55,8 +55,8 @@ def handout_command(
         ),
     ] = None,
     clinic_name: Annotated[
-        str, typer.Option(envvar="VERTEBRO_CLINIC_NAME", help="Team name printed on the document.")
-    ] = "the vertebroplasty team",
+        str | None, typer.Option(envvar="VERTEBRO_CLINIC_NAME", help="Team name printed on the document.")
+    ] = None,
     clinic_phone: Annotated[
         str | None, typer.Option(envvar="VERTEBRO_CLINIC_PHONE", help="Team phone number printed on the document.")
     ] = None,
@@ -69,7 +69,6 @@ def handout_command(
     from vertebro.cli.boundary import unit_of_work
     from vertebro.clinical.clock import zone_of
     from vertebro.education.documents import personal_document, read_record
-    from vertebro.education.handouts import Clinic
 
     if out.suffix.lower() not in (".pdf", ".html"):
         raise _stop(f"{out}: the file name must end in .pdf or .html", "no document written")
@@ -92,7 +91,11 @@ def handout_command(
             kind,
             policy,
             as_of=today,
-            clinic=Clinic(clinic_name, clinic_phone),
+            clinic=dataclasses.replace(
+                settings.clinic(),
+                name=clinic_name or settings.clinic_name,
+                phone=clinic_phone or settings.clinic_phone,
+            ),
         )
     except VertebroError as exc:
         raise _stop(str(exc), f"no {kind.value} document for {patient_id}") from None

@@ -19,27 +19,28 @@ reminders_app = typer.Typer(help="Reminders to patients through the outbox (e-ma
 def queue_command(
     today: Annotated[str | None, typer.Option(help="The day to queue for (YYYY-MM-DD); default today.")] = None,
 ) -> None:
-    """Queue a reminder for every due follow-up questionnaire and every appointment in the next 3 days.
+    """Queue every reminder due: questionnaires, appointments in the next 3 days, medicine holds, the day before.
 
     Safe to run as often as you like (e.g. hourly from cron): a reminder already queued is not queued again.
     """
-    from vertebro.store.portal.outbox import queue_due_reminders
+    from vertebro.store.portal.reminders import queue_due_reminders
 
     settings = Settings()
     try:
-        day = dt.date.fromisoformat(today) if today else dt.date.today()
+        day = dt.date.fromisoformat(today) if today else settings.clinic().local(dt.datetime.now(dt.UTC)).date()
     except ValueError:
         Console(stderr=True).print(f"today: {today!r} is not a date (YYYY-MM-DD)", markup=False)
         raise typer.Exit(2) from None
     try:
         with unit_of_work(settings.database_url) as uow:
-            queued = queue_due_reminders(uow, today=day, portal_url=settings.portal_url, policy=settings.policy())
+            queued = queue_due_reminders(uow, today=day, policy=settings.policy())
             uow.commit()
     except VertebroError as exc:
         Console(stderr=True).print(str(exc), markup=False)
         raise typer.Exit(1) from None
     typer.echo(
-        f"queued {queued.follow_ups} questionnaire reminder(s) and {queued.appointments} appointment reminder(s); "
+        f"queued {queued.follow_ups} questionnaire reminder(s), {queued.appointments} appointment reminder(s) and "
+        f"{queued.preparation} preparation reminder(s); "
         f"{queued.already_queued} were queued before"
     )
 

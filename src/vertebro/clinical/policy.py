@@ -7,8 +7,10 @@ Defaults follow the sources cited where each value is used; a clinic changes the
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
+
+from vertebro.clinical.clinic import Clinic
 
 ProfileId = Literal["acr", "nice-ta279", "medicare-lcd", "nass-auc", "asra-2018"]
 IndicationProfileId = Literal["acr", "nice-ta279", "medicare-lcd", "nass-auc"]
@@ -43,6 +45,8 @@ class ClinicPolicy:
     odi_max_missing_sections: int = 2
     room_temperature_c: float = 21.0
     time_zone: str = "Europe/London"  # IANA name; every clinical time is wall-clock time in this zone (clock.py)
+    # who patients call and where they come; on every message and document (decision 0026)
+    clinic: Clinic = field(default_factory=Clinic)
     no_driving_days: int = 2  # recovery.driving: days without driving after the procedure, sedated or not
 
 

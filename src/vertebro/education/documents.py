@@ -18,9 +18,10 @@ from zoneinfo import ZoneInfo
 from pydantic import ValidationError
 
 from vertebro.clinical import ClinicPolicy, assess
+from vertebro.clinical.clinic import Clinic
 from vertebro.clinical.dose import QUANTITIES, DoseValues, review_dose
 from vertebro.clinical.facts import Case
-from vertebro.education.handouts import Clinic, HandoutNotReady, Performed, discharge_sheet, preparation_handout
+from vertebro.education.handouts import HandoutNotReady, Performed, discharge_sheet, preparation_handout
 from vertebro.education.kinds import DocumentKind
 from vertebro.education.render import discharge_html, preparation_html, procedure_report_html
 from vertebro.education.report import Approach, Dose, Guidance, Leak, ProcedureReport, TreatedLevel, Treatment

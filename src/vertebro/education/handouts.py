@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 from vertebro.clinical.allergens import allergy_labels
 from vertebro.clinical.assessment import Assessment
+from vertebro.clinical.clinic import Clinic
 from vertebro.clinical.clock import zone_of
 from vertebro.clinical.evidence import source
 from vertebro.clinical.facts import Case
@@ -50,21 +51,6 @@ WHAT_TO_LEAVE = "Leave jewellery and valuables at home."
 
 class HandoutNotReady(InvalidInput):
     """The plan lacks something a personal document needs; the message says what (422, CLI exit 2)."""
-
-
-@dataclass(frozen=True, slots=True)
-class Clinic:
-    """Who the patient calls: the team's name and phone number."""
-
-    name: str = "the vertebroplasty team"
-    phone: str | None = None
-
-    @property
-    def call(self) -> str:
-        """How to reach the team, in words."""
-        if self.phone:
-            return f"{self.name} on {self.phone}"
-        return f"{self.name} on the phone number in your appointment letter"
 
 
 @dataclass(frozen=True, slots=True)
@@ -343,7 +329,13 @@ def preparation_handout(
     rec = assessment.recommendation
     return PreparationHandout(
         header=_header(
-            case, assessment, clinic=clinic or Clinic(), produced_on=produced_on, clock=clock, shown=shown, rules=rules
+            case,
+            assessment,
+            clinic=clinic or policy.clinic,
+            produced_on=produced_on,
+            clock=clock,
+            shown=shown,
+            rules=rules,
         ),
         later_sessions=tuple(tuple(level_of(c) for c in s) for s in rec.sessions[1:]),
         arrival=None if prep.arrival is None else clock(prep.arrival),
@@ -401,7 +393,7 @@ def discharge_sheet(
     steps = [(s, _step(s)) for s in recovery.aftercare]
     rules = [*(h.rule for h in held), *recovery.rules]
     header = _header(
-        case, assessment, clinic=clinic or Clinic(), produced_on=produced_on, clock=clock, shown=shown, rules=rules
+        case, assessment, clinic=clinic or policy.clinic, produced_on=produced_on, clock=clock, shown=shown, rules=rules
     )
     if performed is not None:
         ordered = sorted(performed.levels, key=level_index)

@@ -42,7 +42,7 @@ from vertebro.scheduling.service import PlanningSetup, database_instance, propos
 from vertebro.store.context import request_id
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
 from vertebro.store.models import JobResult
-from vertebro.store.portal.outbox import queue_due_reminders
+from vertebro.store.portal.reminders import queue_due_reminders
 from vertebro.store.workflow import Actor
 
 RETRY = procrastinate.RetryStrategy(max_attempts=5, exponential_wait=3)
@@ -70,12 +70,12 @@ def send_reminders(database_url: str, today: dt.date, settings: Settings) -> tup
     """Queue the reminders due ``today`` and deliver the outbox; return (queued, sent)."""
     factory = _sessions(database_url)
     with UnitOfWork(factory) as uow:
-        queued = queue_due_reminders(uow, today=today, portal_url=settings.portal_url, policy=settings.policy())
+        queued = queue_due_reminders(uow, today=today, policy=settings.policy())
         uow.commit()
     with UnitOfWork(factory) as uow:
         delivery = deliver_pending(uow, outbox_from_settings(settings), limit=500)
         uow.commit()
-    return queued.follow_ups + queued.appointments, delivery.sent
+    return queued.follow_ups + queued.appointments + queued.preparation, delivery.sent
 
 
 def rebuild_registry(database_url: str) -> int:
@@ -137,7 +137,8 @@ def job_app(database_url: str) -> procrastinate.App:
     def reminders(context: JobContext, timestamp: int) -> None:
         token = request_id.set(_job_key(context))
         try:
-            send_reminders(database_url, dt.date.today(), Settings())
+            settings = Settings()
+            send_reminders(database_url, settings.clinic().local(dt.datetime.now(dt.UTC)).date(), settings)
         finally:
             request_id.reset(token)
 

@@ -26,6 +26,7 @@ class Outgoing:
     recipient: str
     subject: str
     body: str
+    attachment: str | None = None  # an iCalendar file, sent as appointment.ics (text/calendar)
 
 
 class UndeliverableError(Exception):
@@ -78,6 +79,14 @@ class SmtpOutbox:
         mail["To"] = message.recipient
         mail["Subject"] = message.subject
         mail.set_content(message.body)
+        if message.attachment:
+            mail.add_attachment(
+                message.attachment.encode(),
+                maintype="text",
+                subtype="calendar",
+                filename="appointment.ics",
+                params={"method": "CANCEL" if "METHOD:CANCEL" in message.attachment else "PUBLISH"},
+            )
         with smtplib.SMTP(self.host, self.port, timeout=20) as server:
             if self.starttls:
                 server.starttls()
@@ -115,7 +124,9 @@ def deliver_pending(uow: UnitOfWork, outbox: Outbox, *, limit: int = 100) -> Del
     sent = failed = 0
     for message in uow.portal.pending(limit):
         try:
-            outbox.deliver(Outgoing(message.channel, message.recipient, message.subject, message.body))
+            outbox.deliver(
+                Outgoing(message.channel, message.recipient, message.subject, message.body, message.attachment)
+            )
         except (UndeliverableError, OSError, smtplib.SMTPException) as error:
             mark_failed(message, f"{outbox.name}: {error}")
             failed += 1

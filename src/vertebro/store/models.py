@@ -24,6 +24,7 @@ from sqlalchemy import (
     SmallInteger,
     String,
     Table,
+    Text,
     UniqueConstraint,
     text,
 )
@@ -584,6 +585,24 @@ class OutboxMessage(Base):
     sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
     attempts: Mapped[int] = mapped_column(Integer, default=0)
     last_error: Mapped[str | None] = mapped_column(String(500))
+    attachment: Mapped[str | None] = mapped_column(Text)  # an iCalendar file (appointment.ics), decision 0026
+
+
+class AppointmentChangeRequest(Base):
+    """A patient asking, from the portal, to cancel or move their appointment: staff act on it (decision 0026).
+
+    Nothing is cancelled automatically: the request shows on the case's chart until staff resolve it.
+    """
+
+    __tablename__ = "appointment_change_requests"
+    __table_args__ = (CheckConstraint("kind IN ('cancel', 'reschedule')", name="kind_known"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), index=True)
+    booking_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("bookings.id"))
+    kind: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 # --- FHIR: resources written through /fhir, their versions, bulk export jobs ---------------------------

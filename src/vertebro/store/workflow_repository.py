@@ -255,6 +255,13 @@ class BookingRepository:
         statement = select(Booking).where(Booking.case_id == case_id, Booking.status == "booked")
         return self.session.scalars(statement).one_or_none()
 
+    def cancelled_count(self, case_id: int) -> int:
+        """Return how many bookings of the case were cancelled (a new booking after one is a change of date)."""
+        statement = (
+            select(func.count()).select_from(Booking).where(Booking.case_id == case_id, Booking.status == "cancelled")
+        )
+        return int(self.session.scalar(statement) or 0)
+
     def release(self, booking: Booking) -> None:
         """Free the slots of a booking (the booking row stays, as history)."""
         self.session.execute(delete(SlotReservation).where(SlotReservation.booking_id == booking.id))

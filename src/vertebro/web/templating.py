@@ -9,8 +9,10 @@ from typing import Any
 from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
+from jinja2 import pass_context
 
 from vertebro.clinical.allergens import allergy_labels
+from vertebro.clinical.clock import zone_of
 from vertebro.web.deps import Staff
 from vertebro.web.safety_forms import YES_NO_FACTS
 
@@ -19,13 +21,17 @@ TEMPLATES.env.auto_reload = False  # templates ship with the package: no file-sy
 DISCLAIMER = "Decision support for clinicians: it does not replace clinical judgement."
 
 
-def _when(value: dt.datetime | dt.date | str | None) -> str:
+@pass_context
+def _when(context: Any, value: dt.datetime | dt.date | str | None) -> str:
+    """A stored time in the clinic's zone (VERTEBRO_TIMEZONE), zone named: '2026-12-08 09:30 GMT' (decision 0026)."""
     if value is None:
         return "-"
     if isinstance(value, str):
         return value.replace("T", " ")[:16]
     if isinstance(value, dt.datetime):
-        return value.astimezone().strftime("%Y-%m-%d %H:%M")
+        request = context.get("request")
+        zone = zone_of(request.app.state.settings.timezone) if request is not None else None
+        return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
     return value.isoformat()
 
 

@@ -10,9 +10,10 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from vertebro.clinical import DEFAULT_POLICY, assess, assessment_json
+from vertebro.clinical.clinic import Clinic
 from vertebro.clinical.facts import Case
 from vertebro.education.documents import DocumentKind, personal_document, read_record
-from vertebro.education.handouts import Clinic, HandoutNotReady
+from vertebro.education.handouts import HandoutNotReady
 from vertebro.errors import NotFound
 from vertebro.intake.case_file import read_case
 from vertebro.store.db import UnitOfWork

@@ -83,6 +83,8 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("POST", "/portal/activate/{token}"): OPEN,
     ("GET", "/portal/login"): OPEN,
     ("POST", "/portal/login"): OPEN,
+    ("GET", "/portal/reset"): OPEN,
+    ("POST", "/portal/reset"): OPEN,
     ("POST", "/portal/logout"): PATIENT,
     ("GET", "/portal/me"): PATIENT,
     ("GET", "/portal/cases/{case_id}/intake"): PATIENT,
@@ -92,6 +94,8 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("GET", "/portal/cases/{case_id}/follow-ups/{visit}"): PATIENT,
     ("POST", "/portal/cases/{case_id}/follow-ups/{visit}"): PATIENT,
     ("GET", "/portal/cases/{case_id}/progress"): PATIENT,
+    ("GET", "/portal/cases/{case_id}/appointment.ics"): PATIENT,
+    ("POST", "/portal/cases/{case_id}/appointment/change"): PATIENT,
     ("GET", "/outbox"): CLINICAL,
     ("POST", "/cases/{case_id}/portal-link"): DESK,
     ("GET", "/fhir/metadata"): OPEN,
@@ -243,7 +247,7 @@ def test_a_patient_never_sees_another_patients_case(portal_factory: Callable[...
     theirs = new_patient(second, name="Other Person", email="other@example.org", levels="T12")
     token = csrf_of(first.get("/portal/me").text)
     routes = [(m, p) for (m, p), allowed in EXPECTED.items() if allowed is PATIENT and "{case_id}" in p]
-    assert len(routes) == 7
+    assert len(routes) == 9
     for method, path in routes:
         url = _url(path, theirs["case_id"])
         response = first.request(method, url, data={"csrf_token": token, "pain_now": "3"} if method != "GET" else None)

@@ -29,6 +29,7 @@ from vertebro.store.staff_service import (
 )
 
 ACTIVATION_VALID = dt.timedelta(days=7)
+RESET_VALID = dt.timedelta(hours=1)  # a password reset link: short, it arrives at once (decision 0026)
 # Longer than staff's 15 minutes: a patient filling the questionnaire slowly must not lose what they typed
 # when they send it; the account holds only their own record (docs/decisions/0008).
 PATIENT_IDLE_TIMEOUT = dt.timedelta(minutes=60)
@@ -188,7 +189,8 @@ def account_to_activate(uow: UnitOfWork, token: str) -> PatientAccount:
     account = uow.portal.account_by_activation(credentials.token_digest(token))
     if account is None or account.activation_expires_at is None or account.activation_expires_at < utc_now():
         raise NotAuthenticated(
-            "this activation link is not valid any more (it works once, for 7 days): call us for a new one",
+            "this link is not valid any more (each link works once, for a limited time): "
+            "ask for a new one on the sign-in page, or call us",
             field="token",
         )
     return account
@@ -202,12 +204,15 @@ def activate(uow: UnitOfWork, token: str, password: str, repeated: str, *, ip: s
         raise InvalidInput(problem, field="password")
     if password != repeated:
         raise InvalidInput("the two passwords are not the same: type them again", field="repeated")
+    resetting = account.password_hash is not None
     account.password_hash = credentials.hash_password(password)
     account.activation_digest = None
     account.activation_expires_at = None
-    account.activated_at = utc_now()
+    account.activated_at = account.activated_at or utc_now()
     actor = PatientActor(account.id, account.patient_id, account.reference, ip)
-    audit(uow, actor, "activate", "patient_account", account.id)
+    if resetting:  # a new password ends every session opened with the old one
+        uow.portal.end_sessions(account.id, utc_now())
+    audit(uow, actor, "password_reset" if resetting else "activate", "patient_account", account.id)
     return _open_session(uow, account, ip)
 
 
@@ -224,6 +229,44 @@ def new_activation(uow: UnitOfWork, account: PatientAccount, *, actor: str) -> s
         patient_id=account.patient_id,
     )
     return token
+
+
+@dataclass(frozen=True, slots=True)
+class ResetRequest:
+    """A valid reset request: the account and its one-time token (to send, never to show)."""
+
+    account: PatientAccount
+    token: str
+
+
+def request_password_reset(uow: UnitOfWork, *, login: str, birth_date: dt.date, ip: str | None) -> ResetRequest | None:
+    """Issue a one-time reset token (valid 1 hour) when the login and date of birth match an active account.
+
+    The caller answers the same whatever this returns (no account enumeration). Every request counts as a
+    failed attempt for the login and the address (the sign-in limits: 5 per login, 20 per address in
+    15 minutes, then 429), and is audited, matched or not.
+    """
+    login = login.strip().lower()[:254]
+    name = f"patient-reset:{login}"[:64]
+    check_rate(uow, name, ip, utc_now())
+    account = uow.portal.account_by_login(login) if login else None
+    patient = None if account is None else uow.patients.get(account.patient_id)
+    matched = account is not None and account.active and patient is not None and patient.birth_date == birth_date
+    uow.login_attempts.add(LoginAttempt(username=name, ip=ip, success=False))
+    uow.audit.append(
+        actor=name[:128],
+        action="password_reset_requested" if matched else "password_reset_refused",
+        entity_type="patient_account",
+        entity_id=account.id if matched and account is not None else None,
+        patient_id=account.patient_id if matched and account is not None else None,
+        source=ip,
+    )
+    if not matched or account is None:
+        return None
+    token = credentials.new_token()
+    account.activation_digest = credentials.token_digest(token)
+    account.activation_expires_at = utc_now() + RESET_VALID
+    return ResetRequest(account, token)
 
 
 def _open_session(uow: UnitOfWork, account: PatientAccount, ip: str | None) -> str:

@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from vertebro.clinical import ClinicPolicy
-from vertebro.errors import Conflict, NotFound
+from vertebro.errors import Conflict, InvalidInput, NotFound
 from vertebro.pathway.machine import State
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import (
+    AppointmentChangeRequest,
     AppointmentRequest,
     Booking,
     CaseWorkflow,
@@ -24,11 +25,11 @@ from vertebro.store.models import (
     QuestionnaireResponse,
 )
 from vertebro.store.portal.accounts import PatientActor, audit
+from vertebro.store.portal.outbox import VISIT_WORDS
 from vertebro.store.workflow.base import BOOKED_OR_LATER, TREATED_OR_LATER
 from vertebro.store.workflow.steps import apply_facts
 
 VISITS = {"2w": "follow_up_2w", "3m": "follow_up_3m", "12m": "follow_up_12m"}
-VISIT_WORDS = {"2w": "2 weeks", "3m": "3 months", "12m": "12 months"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,13 +213,38 @@ class FromThePortal:
     email: str | None
     phone: str | None
     intake: QuestionnaireResponse | None
+    change_requests: tuple[AppointmentChangeRequest, ...] = ()
+
+
+CHANGE_KINDS = ("cancel", "reschedule")
+
+
+def ask_to_change(
+    uow: UnitOfWork, actor: PatientActor, case_id: int, *, kind: str, reason: str
+) -> AppointmentChangeRequest:
+    """Record the patient's request to cancel or move their booked appointment (staff act on it; audited).
+
+    Nothing is cancelled here: the booking stays until staff cancel or move it with their own reason.
+    """
+    workflow = own_workflow(uow, actor, case_id)
+    booking = uow.bookings.active_booking(workflow.case_id)
+    if booking is None:
+        raise Conflict("you have no appointment booked to change", field="kind")
+    if kind not in CHANGE_KINDS:
+        raise InvalidInput("choose whether to cancel or to move the appointment", field="kind")
+    text = " ".join(reason.split())[:500]
+    row = AppointmentChangeRequest(case_id=case_id, booking_id=booking.id, kind=kind, reason=text)
+    uow.portal.add(row)
+    audit(uow, actor, "ask_change", "booking", booking.id, kind=kind)
+    return row
 
 
 def from_the_portal(uow: UnitOfWork, case_ids: list[int]) -> dict[int, FromThePortal]:
     """Return the portal request and intake of each case (the caller's chart read is already audited)."""
     found: dict[int, FromThePortal] = {}
+    asked = uow.portal.change_requests(case_ids)
     for case_id, request, intake, account in uow.portal.portal_of_cases(case_ids):
-        if request is None and intake is None:
+        if request is None and intake is None and case_id not in asked:
             continue
         found[case_id] = FromThePortal(
             request=request,
@@ -226,5 +252,6 @@ def from_the_portal(uow: UnitOfWork, case_ids: list[int]) -> dict[int, FromThePo
             email=None if account is None else account.email,
             phone=None if account is None else account.phone,
             intake=intake,
+            change_requests=tuple(asked.get(case_id, ())),
         )
     return found

@@ -10,14 +10,22 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from vertebro.clinical import ClinicPolicy
+from vertebro.clinical.clinic import Clinic
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import OutboxMessage, PatientAccount
-from vertebro.store.portal.cases import VISIT_WORDS
 
+VISIT_WORDS = {"2w": "2 weeks", "3m": "3 months", "12m": "12 months"}
 APPOINTMENT_NOTICE = dt.timedelta(days=3)
-SIGNATURE = "This message does not replace advice from your own doctor or nurse. If you are worried, call us."
+RESET_WORDS = "1 hour"
+
+
+def signature(clinic: Clinic) -> str:
+    """The closing of every message: how to reach the team, when, and what to do when it is closed."""
+    return (
+        f"This message does not replace advice from your own doctor or nurse. If you are worried, call "
+        f"{clinic.call} ({clinic.opening_hours}). {clinic.when_closed}\n{clinic.site}, {clinic.address}."
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -27,12 +35,24 @@ class QueuedReminders:
     follow_ups: int
     appointments: int
     already_queued: int
+    preparation: int = 0
 
 
 def queue_message(
-    uow: UnitOfWork, account: PatientAccount, *, kind: str, subject: str, body: str, dedupe_key: str
+    uow: UnitOfWork,
+    account: PatientAccount,
+    *,
+    kind: str,
+    subject: str,
+    body: str,
+    dedupe_key: str,
+    clinic: Clinic,
+    attachment: str | None = None,
 ) -> bool:
-    """Queue a message to a patient (e-mail if known, else SMS); return False if it was queued before."""
+    """Queue a message to a patient (e-mail if known, else SMS); return False if it was queued before.
+
+    An SMS carries no attachment: the calendar file goes by e-mail only.
+    """
     channel, recipient = ("email", account.email) if account.email else ("sms", account.phone)
     if not recipient:
         return False
@@ -43,16 +63,35 @@ def queue_message(
             "channel": channel,
             "recipient": recipient,
             "subject": subject[:200],
-            "body": f"{body}\n\n{SIGNATURE}"[:4000],
+            "body": f"{body}\n\n{signature(clinic)}"[:4000],
             "dedupe_key": dedupe_key[:128],
             "created_at": utc_now(),
             "attempts": 0,
+            "attachment": attachment if channel == "email" else None,
         }
     )
 
 
-def queue_activation(uow: UnitOfWork, account: PatientAccount, link: str) -> bool:
-    """Queue the one-time activation link of a new request."""
+def queue_request_received(uow: UnitOfWork, account: PatientAccount, clinic: Clinic) -> bool:
+    """Queue the receipt of an appointment request: the reference number and what happens next."""
+    return queue_message(
+        uow,
+        account,
+        kind="request_received",
+        subject=f"We have your request {account.reference}",
+        body=(
+            f"Thank you: {clinic.name} has your request for an appointment. Your reference number is "
+            f"{account.reference}; please have it ready when you call us.\n"
+            "Our team reads every request and will contact you about the next step. A separate message "
+            "has the link to set your password for the patient portal."
+        ),
+        dedupe_key=f"request:{account.id}",
+        clinic=clinic,
+    )
+
+
+def queue_activation(uow: UnitOfWork, account: PatientAccount, link: str, clinic: Clinic) -> bool:
+    """Queue the one-time activation link of a new request (or a new one staff issued)."""
     return queue_message(
         uow,
         account,
@@ -63,57 +102,25 @@ def queue_activation(uow: UnitOfWork, account: PatientAccount, link: str) -> boo
             f"Open this link to set your password (it works once, for 7 days):\n{link}"
         ),
         dedupe_key=f"activation:{account.id}:{link[-12:]}",
+        clinic=clinic,
     )
 
 
-def queue_due_reminders(
-    uow: UnitOfWork, *, today: dt.date, portal_url: str, policy: ClinicPolicy, now: dt.datetime | None = None
-) -> QueuedReminders:
-    """Queue a reminder for every follow-up questionnaire now due and every appointment in the next 3 days.
-
-    ``now`` (default: the current time) is the moment the appointment window starts from.
-    """
-    follow_ups = appointments = repeats = 0
-    for follow_up, patient_id in uow.portal.follow_ups_due(today):
-        account = uow.portal.account_for_patient(patient_id)
-        if account is None or account.activated_at is None:
-            continue
-        words = VISIT_WORDS[follow_up.visit]
-        added = queue_message(
-            uow,
-            account,
-            kind="follow_up_due",
-            subject=f"Your {words} questionnaire is ready",
-            body=(
-                f"It is {words} since your procedure. Please tell us how you are: sign in at {portal_url}/portal "
-                f"and answer a few short questions (open until {follow_up.due_until:%d %B %Y})."
-            ),
-            dedupe_key=f"follow_up:{follow_up.id}",
-        )
-        follow_ups += added
-        repeats += not added
-    now = now or utc_now()
-    for booking, patient_id in uow.portal.bookings_between(now, now + APPOINTMENT_NOTICE):
-        account = uow.portal.account_for_patient(patient_id)
-        if account is None:
-            continue
-        start = booking.starts_at.astimezone()
-        arrive = start - dt.timedelta(minutes=policy.arrival_minutes_early)
-        added = queue_message(
-            uow,
-            account,
-            kind="appointment",
-            subject=f"Your appointment on {start:%A %d %B}",
-            body=(
-                f"Your appointment is on {start:%A %d %B %Y at %H:%M}. Please arrive by {arrive:%H:%M} "
-                f"({policy.arrival_minutes_early} minutes early) to check in. Your preparation plan, with the dates "
-                f"for your medicines, is in the portal: {portal_url}/portal"
-            ),
-            dedupe_key=f"appointment:{booking.id}:{start:%Y%m%d%H%M}",
-        )
-        appointments += added
-        repeats += not added
-    return QueuedReminders(follow_ups, appointments, repeats)
+def queue_password_reset(uow: UnitOfWork, account: PatientAccount, link: str, clinic: Clinic) -> bool:
+    """Queue a one-time link to choose a new password (asked for on the portal's sign-in page)."""
+    return queue_message(
+        uow,
+        account,
+        kind="password_reset",
+        subject="Choose a new password for your patient portal",
+        body=(
+            f"Someone asked to reset the password of the portal account {account.reference}. If it was you, open "
+            f"this link to choose a new password (it works once, for {RESET_WORDS}):\n{link}\n"
+            "If it was not you, you need do nothing: your password has not changed."
+        ),
+        dedupe_key=f"reset:{account.id}:{link[-12:]}",
+        clinic=clinic,
+    )
 
 
 def mark_sent(message: OutboxMessage) -> None:

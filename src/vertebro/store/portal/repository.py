@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from vertebro.store.models import (
+    AppointmentChangeRequest,
     AppointmentRequest,
     Booking,
     Case,
@@ -63,6 +64,14 @@ class PortalRepository:
         )
         return self.session.scalars(statement).one_or_none()
 
+    def end_sessions(self, account_id: int, now: dt.datetime) -> None:
+        """Revoke every live session of an account (its password changed)."""
+        self.session.execute(
+            update(PatientSession)
+            .where(PatientSession.account_id == account_id, PatientSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+
     # requests
     def requests_from(self, ip: str, since: dt.datetime) -> int:
         """Return how many appointment requests came from an address since a time."""
@@ -105,6 +114,20 @@ class PortalRepository:
         )
         rows = self.session.execute(statement)
         return [(int(cid), request, intake, account) for cid, request, intake, account in rows]
+
+    def change_requests(self, case_ids: list[int]) -> dict[int, list[AppointmentChangeRequest]]:
+        """Return the patients' requests to cancel or move an appointment, per case, newest first."""
+        found: dict[int, list[AppointmentChangeRequest]] = {}
+        if not case_ids:
+            return found
+        statement = (
+            select(AppointmentChangeRequest)
+            .where(AppointmentChangeRequest.case_id.in_(case_ids))
+            .order_by(AppointmentChangeRequest.id.desc())
+        )
+        for row in self.session.scalars(statement):
+            found.setdefault(row.case_id, []).append(row)
+        return found
 
     # questionnaires
     def response(self, case_id: int, kind: str, *, for_update: bool = False) -> QuestionnaireResponse | None:

@@ -6,6 +6,7 @@ import dataclasses
 import datetime as dt
 
 from vertebro.clinical import ClinicPolicy, assess
+from vertebro.clinical.clock import wall_clock
 from vertebro.clinical.procedure import room_minutes
 from vertebro.errors import Conflict, InvalidInput, NotFound
 from vertebro.pathway.machine import Action, State, Verdict, evaluate
@@ -15,6 +16,7 @@ from vertebro.store.models import (
     Booking,
     Slot,
 )
+from vertebro.store.portal.appointments import Change, queue_appointment
 from vertebro.store.workflow.base import (
     Actor,
     TransitionRefused,
@@ -75,7 +77,7 @@ def book(
     covered = sum(int((s.ends_at - s.starts_at).total_seconds() // 60) for s in slots)
     if not slots or slots[0].starts_at != starts_at or covered < minutes:
         raise InvalidInput(f"{room} has no run of slots covering {minutes} minutes from this time", field="slot")
-    local_start = starts_at.astimezone().replace(tzinfo=None)
+    local_start = wall_clock(starts_at, policy.time_zone)  # the core reads procedure times as clinic wall-clock
     update_facts(
         uow,
         case_id,
@@ -107,6 +109,9 @@ def book(
     record_audit(
         uow, actor, "book", "booking", booking.id, workflow.case.patient_id, room=room, starts_at=starts_at.isoformat()
     )
+    # the patient's message and calendar file, in this transaction: committed together or not at all
+    change: Change = "changed" if uow.bookings.cancelled_count(case_id) else "booked"
+    queue_appointment(uow, booking, workflow.case.patient_id, policy, change)
     return booking
 
 
@@ -163,6 +168,7 @@ def cancel_booking(
     patient_id = workflow.case.patient_id
     record_audit(uow, actor, "cancel", "booking", booking.id, patient_id, reason=text, room=booking.room)
     record_audit(uow, actor, "transition", "case", case_id, patient_id, **{"from": before, "to": workflow.state})
+    queue_appointment(uow, booking, patient_id, policy, "cancelled")
     return booking
 
 

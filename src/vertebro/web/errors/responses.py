@@ -41,6 +41,7 @@ SUCCESS_MEDIA = {
     ("get", "/admin/audit.csv"): "text/csv",
     ("get", "/patients/{patient_id}/documents/{kind}"): "application/pdf",
     ("get", "/portal/cases/{case_id}/documents/{kind}.pdf"): "application/pdf",
+    ("get", "/portal/cases/{case_id}/appointment.ics"): "text/calendar",
     ("get", "/fhir/$export-status/{job_id}"): "application/json",
     ("get", "/fhir/$export-file/{job_id}/{file_name}"): "application/fhir+ndjson",
 }

@@ -13,8 +13,9 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.clinical import assess
+from vertebro.clinical.clinic import Clinic
 from vertebro.education.documents import performed_of, personal_document, stored_case, with_procedure
-from vertebro.education.handouts import Clinic, HandoutNotReady, discharge_sheet, preparation_handout
+from vertebro.education.handouts import HandoutNotReady, discharge_sheet, preparation_handout
 from vertebro.education.kinds import DocumentKind
 from vertebro.education.pdf import html_to_pdf
 from vertebro.errors import NotFound, VertebroError
@@ -23,6 +24,9 @@ from vertebro.intake import answers as intake
 from vertebro.intake.questionnaires import FunctionQuestionnaires
 from vertebro.pathway.machine import State
 from vertebro.store.portal import accounts, cases
+from vertebro.store.portal.appointments import appointment_event
+from vertebro.store.portal.ical import calendar_text
+from vertebro.store.portal.outbox import VISIT_WORDS
 from vertebro.store.records import PatientRecord, own_case_record
 from vertebro.web.deps import Policy, UoW
 from vertebro.web.forms import FormData, form_data
@@ -56,8 +60,8 @@ def _function(request: Request) -> FunctionQuestionnaires:
 
 
 def _clinic(request: Request) -> Clinic:
-    settings = request.app.state.settings
-    return Clinic(settings.clinic_name, settings.clinic_phone)
+    clinic: Clinic = request.app.state.settings.clinic()
+    return clinic
 
 
 @router.get("/me", response_class=HTMLResponse)
@@ -65,7 +69,12 @@ def my_page(request: Request, uow: UoW, patient: CurrentPatient, policy: Policy)
     """Where the patient is on the path, their appointment (arrive 15 minutes early) and what to do next."""
     mine = cases.my_cases(uow, patient.actor, policy, view="portal:me")
     uow.commit()
-    return portal_page(request, "me.html", patient, cases=mine, path=PATH, today=dt.date.today())
+    flash = (
+        "We have your request. The team will contact you about your appointment."
+        if request.query_params.get("asked")
+        else None
+    )
+    return portal_page(request, "me.html", patient, cases=mine, path=PATH, today=dt.date.today(), flash=flash)
 
 
 @router.post("/logout")
@@ -245,6 +254,52 @@ def document(
     )
 
 
+@router.post("/cases/{case_id}/appointment/change", response_model=None)
+def ask_to_change(
+    request: Request, case_id: CaseId, uow: UoW, patient: CurrentPatient, policy: Policy, form: Form
+) -> Response:
+    """Ask the team to cancel or move the appointment (a request staff see on the chart; nothing is cancelled)."""
+    kind = form.raw.get("kind", "")
+    reason = form.raw.get("reason", "")[:500]
+    try:
+        cases.ask_to_change(uow, patient.actor, case_id, kind=kind, reason=reason)
+    except VertebroError as error:
+        uow.rollback()
+        if isinstance(error, NotFound):
+            raise  # another patient's case: the same 404 as a case that does not exist
+        mine = cases.my_cases(uow, patient.actor, policy, view="portal:me")
+        uow.commit()
+        flash = error.message
+        return portal_page(
+            request,
+            "me.html",
+            patient,
+            error.status_code,
+            cases=mine,
+            path=PATH,
+            today=dt.date.today(),
+            flash=flash,
+            flash_kind="warn",
+        )
+    uow.commit()
+    return RedirectResponse("/portal/me?asked=1#appointment", status_code=303)
+
+
+@router.get("/cases/{case_id}/appointment.ics", response_class=Response)
+def appointment_calendar(case_id: CaseId, uow: UoW, patient: CurrentPatient, policy: Policy) -> Response:
+    """The booked appointment as a calendar file (RFC 5545, times in UTC); 404 when nothing is booked."""
+    case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:appointment.ics")
+    uow.commit()
+    if case.booking is None:
+        raise NotFound("this case has no appointment booked", field="case_id")
+    text = calendar_text(appointment_event(case.booking, policy, cancelled=False), stamp=dt.datetime.now(dt.UTC))
+    return Response(
+        text,
+        media_type="text/calendar",
+        headers={"Content-Disposition": 'attachment; filename="appointment.ics"'},
+    )
+
+
 def _follow_up_page(
     request: Request,
     patient: CurrentPatient,
@@ -259,7 +314,7 @@ def _follow_up_page(
 ) -> HTMLResponse:
     follow_up = next((f for f in case.follow_ups if f.visit == visit), None)
     if follow_up is None:
-        raise NotFound(f"no {cases.VISIT_WORDS[visit]} questionnaire is planned for you", field="visit")
+        raise NotFound(f"no {VISIT_WORDS[visit]} questionnaire is planned for you", field="visit")
     return portal_page(
         request,
         "follow_up.html",
@@ -268,7 +323,7 @@ def _follow_up_page(
         case=case,
         follow_up=follow_up,
         visit=visit,
-        words=cases.VISIT_WORDS[visit],
+        words=VISIT_WORDS[visit],
         values=values,
         errors=errors,
         version=version,

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from vertebro.store.portal.cases import VISIT_WORDS, MyCase
+from vertebro.store.portal.cases import MyCase
+from vertebro.store.portal.outbox import VISIT_WORDS
 
 WIDTH, HEIGHT, LEFT, TOP, BOTTOM = 320, 150, 36, 10, 120
 

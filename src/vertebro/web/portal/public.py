@@ -21,7 +21,7 @@ from vertebro.messaging.outbox import deliver_pending, outbox_from_settings
 from vertebro.store import credentials, staff_service
 from vertebro.store.db import UnitOfWork
 from vertebro.store.portal import accounts
-from vertebro.store.portal.outbox import queue_activation
+from vertebro.store.portal.outbox import queue_activation, queue_password_reset, queue_request_received
 from vertebro.web.deps import Policy, UoW, client_address
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.portal.deps import PORTAL_COOKIE
@@ -216,8 +216,8 @@ def send_request(
             link = f"{request.app.state.settings.portal_url}{path}"
             account = uow.portal.account_for_patient(receipt.patient_id)
             assert account is not None
-            if not request.app.state.settings.demo_mode:
-                queue_activation(uow, account, link)
+            queue_request_received(uow, account, policy.clinic)  # demo mode too: /outbox shows what was sent
+            queue_activation(uow, account, link, policy.clinic)
             uow.commit()
         except VertebroError as error:
             uow.rollback()
@@ -229,8 +229,7 @@ def send_request(
                 raise
             return _already_sent(request, reference)
         else:
-            if not request.app.state.settings.demo_mode:
-                _deliver_now(request)
+            _deliver_now(request)
             return portal_page(request, "request_done.html", None, receipt=receipt, path=path, account=account)
     values = dict(form.raw)
     return portal_page(
@@ -306,3 +305,39 @@ def login(
     response = RedirectResponse("/portal/me", status_code=303)
     set_portal_cookie(response, request, token)
     return response
+
+
+@router.get("/reset", response_class=HTMLResponse)
+def reset_form(request: Request) -> HTMLResponse:
+    """Ask for a new password link (reference number or e-mail, and date of birth)."""
+    return portal_page(request, "reset.html", None, errors={}, values={}, sent=False)
+
+
+@router.post("/reset", response_model=None)
+def reset(request: Request, uow: UoW, policy: Policy, form: Annotated[FormData, Depends(form_data)]) -> HTMLResponse:
+    """Send a one-time link (1 hour) to the contact held for the account; the answer never says if one matched.
+
+    Rate limited like sign-in and audited whether or not the details matched (store/portal/accounts.py).
+    """
+    errors: dict[str, str] = {}
+    login = form.raw.get("login", "").strip()[:254]
+    if not login:
+        errors["login"] = "give your reference number or e-mail address"
+    try:
+        born = _day(form, "birth_date")
+    except InvalidInput as error:
+        errors["birth_date"] = error.message
+    if errors:
+        return portal_page(request, "reset.html", None, 422, errors=errors, values=dict(form.raw), sent=False)
+    try:
+        issued = accounts.request_password_reset(uow, login=login, birth_date=born, ip=client_address(request))
+    except staff_service.TooManyAttempts:
+        uow.commit()
+        message = "too many requests for a new link: wait 15 minutes, or call us"
+        return portal_page(request, "reset.html", None, 429, errors={"login": message}, values={}, sent=False)
+    if issued is not None:
+        link = f"{request.app.state.settings.portal_url}/portal/activate/{issued.token}"
+        queue_password_reset(uow, issued.account, link, policy.clinic)
+    uow.commit()
+    _deliver_now(request)  # matched or not, the same work: the answer's timing says nothing either
+    return portal_page(request, "reset.html", None, errors={}, values={}, sent=True)

@@ -12,7 +12,7 @@ from vertebro.ids import RecordId
 from vertebro.pathway.machine import Role
 from vertebro.store.portal.accounts import new_activation
 from vertebro.store.portal.outbox import queue_activation
-from vertebro.web.deps import CLINICAL_STAFF, Staff, UoW, allow
+from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.templating import page
 
 router = APIRouter()
@@ -40,6 +40,7 @@ def new_portal_link(
     case_id: Annotated[RecordId, Path()],
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE))],
+    policy: Policy,
 ) -> Response:
     """Issue a new one-time link to set the portal password (the old one stops working); audited.
 
@@ -54,9 +55,8 @@ def new_portal_link(
     token = new_activation(uow, account, actor=staff.actor.username)
     path = f"/portal/activate/{token}"
     settings = request.app.state.settings
-    if settings.demo_mode:
-        uow.commit()
-        return page(request, "portal_link.html", staff, path=path, reference=account.reference)
-    queue_activation(uow, account, f"{settings.portal_url}{path}")
+    queue_activation(uow, account, f"{settings.portal_url}{path}", policy.clinic)  # demo mode too: /outbox shows it
     uow.commit()
+    if settings.demo_mode:
+        return page(request, "portal_link.html", staff, path=path, reference=account.reference)
     return RedirectResponse(f"/patients/{workflow.case.patient_id}?done=portal-link#case-{case_id}", status_code=303)

@@ -6,7 +6,9 @@ from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from jinja2 import pass_context
 
+from vertebro.clinical.clinic import Clinic
 from vertebro.education.content import DISCLAIMER as PATIENT_DISCLAIMER
 from vertebro.education.dates import date_time, long_date
 from vertebro.errors import VertebroError
@@ -17,10 +19,11 @@ TEMPLATES.env.filters.setdefault("long_date", long_date)
 TEMPLATES.env.filters.setdefault("date_time", date_time)
 
 
-def _moment(value: Any) -> str:
-    """Return an aware datetime in local time as 'Tuesday 8 December 2026 at 09:30'."""
-    local = value.astimezone()
-    return f"{long_date(local.date())} at {local:%H:%M}"
+@pass_context
+def _moment(context: Any, value: Any) -> str:
+    """Return a stored (UTC) time in the clinic's zone, zone named: '9:30 am GMT on Tuesday 8 December 2026'."""
+    clinic: Clinic = context["request"].app.state.settings.clinic()
+    return clinic.moment(value)
 
 
 TEMPLATES.env.filters.setdefault("moment", _moment)
@@ -41,6 +44,7 @@ def portal_page(
             "demo_mode": settings.demo_mode,
             "clinic_name": settings.clinic_name,
             "clinic_phone": settings.clinic_phone,
+            "clinic": settings.clinic(),
             **context,
         },
         status_code=status_code,

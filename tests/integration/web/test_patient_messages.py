@@ -1,0 +1,173 @@
+"""Messages that reach patients, over HTTP on SQLite and PostgreSQL: the outbox holds the right message after
+the request, the booking (with a calendar file whose start is the booked moment in UTC), the cancellation and
+the preparation steps; every message and document names the clinic's phone and address (decision 0026)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import re
+from collections.abc import Callable
+
+from fastapi.testclient import TestClient
+from pypdf import PdfReader
+from sqlalchemy.orm import Session, sessionmaker
+
+from tests.integration.web.portal_helpers import csrf_of, new_patient
+from tests.integration.web.test_portal_path import _send_intake, _staff_books
+from tests.integration.web.test_workflow import act
+from vertebro.clinical import ClinicPolicy
+from vertebro.clinical.clinic import DEMO_ADDRESS, DEMO_PHONE, DEMO_SITE
+from vertebro.pathway.machine import Role
+from vertebro.store.db import UnitOfWork
+from vertebro.store.models import Booking, OutboxMessage
+from vertebro.store.portal.reminders import queue_due_reminders
+
+
+def calendar_properties(text: str) -> dict[str, str]:
+    """Parse an iCalendar file's VEVENT properties (RFC 5545: CRLF lines, folded lines unfolded first)."""
+    assert "\r\n" in text
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
+    lines = text.replace("\r\n ", "").split("\r\n")
+    assert lines[0] == "BEGIN:VCALENDAR"
+    assert lines[-2:] == ["END:VCALENDAR", ""]
+    event = lines[lines.index("BEGIN:VEVENT") + 1 : lines.index("END:VEVENT")]
+    properties = dict(line.split(":", 1) for line in event if not line.startswith(("BEGIN:VALARM", "END:VALARM")))
+    properties["METHOD"] = next(line.split(":", 1)[1] for line in lines if line.startswith("METHOD:"))
+    return properties
+
+
+def _messages(session_factory: sessionmaker[Session], reference: str) -> list[OutboxMessage]:
+    with UnitOfWork(session_factory) as uow:
+        account = uow.portal.account_by_login(reference)
+        assert account is not None
+        return uow.portal.messages_of_patient(account.patient_id)
+
+
+def _booking(session_factory: sessionmaker[Session], case_id: int) -> Booking:
+    with UnitOfWork(session_factory) as uow:
+        booking = uow.bookings.active_booking(case_id)
+        assert booking is not None
+        return booking
+
+
+def test_a_request_queues_the_receipt_and_the_link_in_demo_mode_too(
+    portal_factory: Callable[..., TestClient],
+    signed_in: Callable[[Role], TestClient],
+    session_factory: sessionmaker[Session],
+) -> None:
+    client = portal_factory(demo=True)
+    patient = new_patient(client, email="receipt@example.org")
+    messages = _messages(session_factory, patient["reference"])
+    assert [m.kind for m in messages] == ["request_received", "activation"]
+    assert patient["reference"] in messages[0].body
+    assert patient["activation"] in messages[1].body
+    assert all(DEMO_PHONE in m.body and DEMO_ADDRESS in m.body for m in messages)
+    nurse = signed_in(Role.NURSE)
+    client.cookies.update(nurse.cookies)
+    page = client.get("/outbox")
+    assert page.status_code == 200
+    assert "receipt@example.org" in page.text
+    assert "request received" in page.text
+
+
+def test_booking_and_cancelling_send_the_appointment_with_its_calendar_file(
+    portal_factory: Callable[..., TestClient],
+    signed_in: Callable[[Role], TestClient],
+    session_factory: sessionmaker[Session],
+) -> None:
+    client = portal_factory()
+    patient = new_patient(client)
+    case_id = patient["case_id"]
+    _send_intake(client, case_id)
+    procedure_day = _staff_books(signed_in, case_id)
+    booking = _booking(session_factory, case_id)
+    booked = [m for m in _messages(session_factory, patient["reference"]) if m.kind == "appointment_booked"]
+    assert len(booked) == 1, "the booking queues its message in the same transaction"
+    assert booked[0].attachment is not None
+    event = calendar_properties(booked[0].attachment)
+    start_utc = booking.starts_at.astimezone(dt.UTC)
+    assert event["DTSTART"] == f"{start_utc:%Y%m%dT%H%M%SZ}"
+    assert event["STATUS"] == "CONFIRMED"
+    assert DEMO_SITE.replace(",", "\\,") in event["LOCATION"]
+    assert "vertebro" not in event["SUMMARY"].lower()
+    assert "fracture" not in event["SUMMARY"].lower()
+    assert re.search(r"When: \d{1,2}:\d\d (am|pm) (GMT|BST) on ", booked[0].body)
+    assert DEMO_ADDRESS in booked[0].body
+
+    me = client.get("/portal/me").text
+    assert DEMO_SITE in me
+    assert DEMO_ADDRESS in me
+    assert "Place: Room 1" not in me
+    ics = client.get(f"/portal/cases/{case_id}/appointment.ics")
+    assert ics.status_code == 200
+    assert ics.headers["content-type"].startswith("text/calendar")
+    assert calendar_properties(ics.text)["DTSTART"] == event["DTSTART"]
+
+    pdf = client.get(f"/portal/cases/{case_id}/documents/preparation.pdf")
+    text = " ".join((page.extract_text() or "") for page in PdfReader(io.BytesIO(pdf.content)).pages)
+    flat = " ".join(text.split())
+    assert DEMO_PHONE in flat
+    assert "EX1 2AB" in flat
+    assert "appointment letter" not in flat
+
+    coordinator = signed_in(Role.COORDINATOR)
+    token = csrf_of(client.get("/portal/me").text)
+    wish = {"csrf_token": token, "kind": "reschedule", "reason": "my daughter cannot drive me that day"}
+    asked = client.post(f"/portal/cases/{case_id}/appointment/change", data=wish)
+    assert asked.status_code == 303
+    assert "We have your request" in client.get(asked.headers["location"]).text
+    assert _booking(session_factory, case_id).status == "booked"  # a request, not an automatic cancellation
+    patient_id = _messages(session_factory, patient["reference"])[0].patient_id
+    chart = coordinator.get(f"/patients/{patient_id}").text
+    assert "The patient asks to <strong>move</strong> the appointment" in chart
+    assert "my daughter cannot drive me that day" in chart
+    assert re.search(r"the appointment \(\d{4}-\d\d-\d\d \d\d:\d\d (GMT|BST)\)", chart)  # clinic zone, named
+    cancel = {"reason": "patient admitted elsewhere with pneumonia", "confirm": True}
+    assert act(coordinator, case_id, "POST", "/booking/cancel", cancel).status_code == 200
+    cancelled = [m for m in _messages(session_factory, patient["reference"]) if m.kind == "appointment_cancelled"]
+    assert len(cancelled) == 1
+    assert cancelled[0].attachment is not None
+    removal = calendar_properties(cancelled[0].attachment)
+    assert (removal["METHOD"], removal["STATUS"]) == ("CANCEL", "CANCELLED")
+    assert removal["UID"] == event["UID"]
+    assert int(removal["SEQUENCE"]) > int(event["SEQUENCE"])
+    assert client.get(f"/portal/cases/{case_id}/appointment.ics").status_code == 404
+
+    later = dt.datetime.combine(procedure_day + dt.timedelta(days=1), dt.time(10, 0)).astimezone().isoformat()
+    rebooked = act(coordinator, case_id, "POST", "/booking", {"room": "Room 2", "starts_at": later})
+    assert rebooked.status_code == 200, rebooked.text
+    changed = [m for m in _messages(session_factory, patient["reference"]) if m.kind == "appointment_changed"]
+    assert len(changed) == 1
+    assert "has moved" in changed[0].body
+    assert changed[0].attachment is not None
+    moved = calendar_properties(changed[0].attachment)
+    assert moved["DTSTART"] == f"{_booking(session_factory, case_id).starts_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+
+
+def test_preparation_reminders_name_the_last_dose_and_the_day_before(
+    portal_factory: Callable[..., TestClient],
+    signed_in: Callable[[Role], TestClient],
+    session_factory: sessionmaker[Session],
+) -> None:
+    client = portal_factory()
+    patient = new_patient(client)
+    case_id = patient["case_id"]
+    _send_intake(client, case_id)
+    procedure_day = _staff_books(signed_in, case_id)
+    last_dose = procedure_day - dt.timedelta(days=6)  # warfarin, as the plan in test_portal_path dates it
+    for today in (last_dose - dt.timedelta(days=1), procedure_day - dt.timedelta(days=1)):
+        now = dt.datetime.combine(today, dt.time(7, 0), tzinfo=dt.UTC)
+        with UnitOfWork(session_factory) as uow:
+            runs = [queue_due_reminders(uow, today=today, policy=ClinicPolicy(), now=now) for _ in range(2)]
+            uow.commit()
+        assert runs[0].preparation == 1
+        assert runs[1].preparation == 0  # idempotent
+    messages = _messages(session_factory, patient["reference"])
+    hold = [m for m in messages if m.kind == "hold_reminder"]
+    assert len(hold) == 1
+    assert f"last dose of warfarin on {last_dose:%A} {last_dose.day} {last_dose:%B}" in hold[0].body
+    before = [m for m in messages if m.kind == "day_before"]
+    assert len(before) == 1
+    assert "tomorrow" in before[0].body
+    assert DEMO_ADDRESS in before[0].body

@@ -1,0 +1,64 @@
+"""The calendar file's text rules (RFC 5545 3.1 folding, 3.3.11 TEXT escaping, 3.3.5 UTC times), as properties."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from vertebro.store.portal.ical import CalendarEvent, calendar_text, escaped, folded, utc_stamp
+
+
+def unescaped(text: str) -> str:
+    """Undo RFC 5545 TEXT escaping (the reader's side)."""
+    out, chars = [], iter(text)
+    for char in chars:
+        if char == "\\":
+            nxt = next(chars)
+            out.append("\n" if nxt in "nN" else nxt)
+        else:
+            out.append(char)
+    return "".join(out)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs",), blacklist_characters="\r"), max_size=300))
+def test_escaping_round_trips_and_leaves_no_bare_separator(text: str) -> None:
+    value = escaped(text)
+    assert unescaped(value) == text
+    assert "\n" not in value
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc")), max_size=400))
+def test_folded_lines_are_at_most_75_octets_and_unfold_to_the_line(line: str) -> None:
+    text = folded(line)
+    assert all(len(part.encode()) <= 75 for part in text.split("\r\n"))
+    assert text.replace("\r\n ", "") == line
+
+
+@given(
+    st.datetimes(
+        min_value=dt.datetime(2000, 1, 2),
+        max_value=dt.datetime(2100, 1, 1),
+        timezones=st.sampled_from([dt.UTC, dt.timezone(dt.timedelta(hours=1)), dt.timezone(dt.timedelta(hours=-5))]),
+    )
+)
+def test_times_are_written_in_utc(moment: dt.datetime) -> None:
+    stamp = utc_stamp(moment)
+    assert stamp.endswith("Z")
+    parsed = dt.datetime.strptime(stamp, "%Y%m%dT%H%M%SZ").replace(tzinfo=dt.UTC)
+    assert parsed == moment.replace(microsecond=0)
+
+
+def test_a_cancellation_keeps_the_uid_and_has_no_alarm() -> None:
+    start = dt.datetime(2026, 3, 29, 9, 0, tzinfo=dt.UTC)
+    event = CalendarEvent("b-1@x", start, start + dt.timedelta(hours=1), "Hospital appointment", "Room 1", "Arrive")
+    booked = calendar_text(event, stamp=start)
+    cancelled = calendar_text(dataclasses.replace(event, sequence=1, cancelled=True), stamp=start)
+    assert "UID:b-1@x\r\n" in booked
+    assert "UID:b-1@x\r\n" in cancelled
+    assert "BEGIN:VALARM" in booked
+    assert "BEGIN:VALARM" not in cancelled
+    assert "METHOD:CANCEL\r\n" in cancelled
+    assert "STATUS:CANCELLED\r\n" in cancelled
