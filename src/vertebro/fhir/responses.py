@@ -83,9 +83,10 @@ def bundle(
     kind: str,
     next_url: str | None = None,
     included: list[Resource] | None = None,
+    self_url: str | None = None,
 ) -> Resource:
     """Return a Bundle of resources (a searchset with ``match`` and ``include`` entries, or another type)."""
-    links = [{"relation": "self", "url": str(request.url)}]
+    links = [{"relation": "self", "url": self_url or str(request.url)}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
     result: Resource = {"resourceType": "Bundle", "type": kind, "link": links}

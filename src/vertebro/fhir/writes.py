@@ -184,7 +184,7 @@ def _version(resource: Resource, patient_id: int, method: str, when: dt.datetime
     )
 
 
-def _fields(resource: Resource) -> tuple[str, str | None, dt.date | None, str]:
+def _fields(resource: Resource) -> tuple[str, str | None, dt.date | None, str, str | None]:
     try:
         fields = patient_fields(resource)
     except PatientProblem as problem:
@@ -197,16 +197,18 @@ def _fields(resource: Resource) -> tuple[str, str | None, dt.date | None, str]:
             raise InvalidInput(
                 f"Patient.birthDate: {fields.birth_date!r} is not a full date (YYYY-MM-DD)", field="Patient.birthDate"
             ) from None
-    return fields.identifier, fields.name, birth, fields.sex
+    return fields.identifier, fields.name, birth, fields.sex, fields.identifier_system
 
 
 def add_patient(uow: UnitOfWork, resource: Resource, *, actor: str, source: str | None, via: str) -> Patient:
     """Add our patient row for a FHIR Patient (409 when the identifier is taken) and audit its creation."""
-    identifier, name, birth, sex = _fields(resource)
+    identifier, name, birth, sex, identifier_system = _fields(resource)
     existing = uow.patients.get_by_identifier(identifier)
     if existing is not None:
         raise Conflict(f"the identifier {identifier!r} is already Patient/{existing.id}", field="Patient.identifier")
-    patient = uow.patients.add(Patient(identifier=identifier, name=name, birth_date=birth, sex=sex))
+    patient = uow.patients.add(
+        Patient(identifier=identifier, identifier_system=identifier_system, name=name, birth_date=birth, sex=sex)
+    )
     uow.audit.append(
         actor=actor,
         action="create",
@@ -299,11 +301,16 @@ def update(
         _check_version(key, patient.version, expected)
         if repository.version("Patient", resource_id, patient.version) is None:  # first write through /fhir
             repository.add_version(_version(_patient_content(patient, when), patient.id, "PUT", when))
-        identifier, name, birth, sex = _fields(resource)
-        other = uow.patients.get_by_identifier(identifier)
+        fields = _fields(resource)
+        other = uow.patients.get_by_identifier(fields[0])
         if other is not None and other.id != patient.id:
-            raise Conflict(f"the identifier {identifier!r} is already Patient/{other.id}", field="Patient.identifier")
-        patient.identifier, patient.name, patient.birth_date, patient.sex = identifier, name, birth, sex
+            raise Conflict(f"the identifier {fields[0]!r} is already Patient/{other.id}", field="Patient.identifier")
+        kept = (patient.identifier, patient.name, patient.birth_date, patient.sex, patient.identifier_system)
+        if fields == kept:  # nothing we keep changed (e.g. only telecom or address): a no-op update
+            current = repository.version("Patient", resource_id, patient.version)
+            content = current.content if current is not None else _patient_content(patient, when)
+            return Written(content, patient.version, False)
+        patient.identifier, patient.name, patient.birth_date, patient.sex, patient.identifier_system = fields
         uow.session.flush()  # the version column moves on (optimistic lock as well)
         content = _patient_content(patient, when)
         repository.add_version(_version(content, patient.id, "PUT", when))
