@@ -346,10 +346,13 @@ class FhirRepository:
         return list(self.session.scalars(statement))
 
     def type_history(
-        self, resource_type: str, *, since: dt.datetime | None, patient_id: int | None, limit: int
+        self, resource_type: str | None, *, since: dt.datetime | None, patient_id: int | None, limit: int
     ) -> list[FhirResourceVersion]:
-        """Return the newest ``limit`` versions of every resource of one type (of one patient when given)."""
-        statement = select(FhirResourceVersion).where(FhirResourceVersion.resource_type == resource_type)
+        """Return the newest ``limit`` versions of every resource of one type (every type when None; of one
+        patient when given)."""
+        statement = select(FhirResourceVersion)
+        if resource_type is not None:
+            statement = statement.where(FhirResourceVersion.resource_type == resource_type)
         if since is not None:
             statement = statement.where(FhirResourceVersion.last_updated >= since)
         if patient_id is not None:
