@@ -214,3 +214,37 @@ def test_conditional_create_and_system_history(signed_in: Callable[[Role], TestC
     assert f"Patient/{first.json()['id']}" in {
         f"{e['resource']['resourceType']}/{e['resource']['id']}" for e in history["entry"]
     }
+
+
+def test_bundles_answer_searches_refuse_duplicate_full_urls_and_name_each_path_once(
+    signed_in: Callable[[Role], TestClient],
+) -> None:
+    client = signed_in(Role.COORDINATOR)
+    pid = client.post("/fhir/Patient", json=_patient("R-8")).json()["id"]
+    batch = {
+        "resourceType": "Bundle",
+        "type": "batch",
+        "entry": [
+            {"request": {"method": "GET", "url": "Patient?identifier=R-8"}},
+            {"request": {"method": "GET", "url": f"Observation?patient={pid}&_summary=count"}},
+        ],
+    }
+    answered = client.post("/fhir", json=batch).json()
+    found = answered["entry"][0]["resource"]
+    assert found["type"] == "searchset"
+    assert [e["resource"]["id"] for e in found["entry"]] == [pid]
+    assert answered["entry"][1]["resource"]["total"] == 0
+    same = "urn:uuid:6f1c4e0e-8f5a-4b8e-9a51-0d2b4c7f0a11"
+    twice = {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {"fullUrl": same, "resource": _patient("R-9"), "request": {"method": "POST", "url": "Patient"}},
+            {"fullUrl": same, "resource": _patient("R-10"), "request": {"method": "POST", "url": "Patient"}},
+        ],
+    }
+    _outcome(client.post("/fhir", json=twice), 400, f"Bundle.entry[1].fullUrl '{same}' is also Bundle.entry[0]'s")
+    bad_url = {"resourceType": "Bundle", "type": "transaction", "entry": [{"request": {"method": "PUT", "url": "x y"}}]}
+    refused = client.post("/fhir", json=bad_url)
+    _outcome(refused, 400, "Bundle.entry[0]: request.url")
+    assert refused.json()["issue"][0]["expression"] == ["Bundle.entry[0].request.url"]
