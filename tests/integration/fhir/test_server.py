@@ -35,7 +35,7 @@ def test_metadata_is_a_valid_capability_statement_without_sign_in(client: TestCl
     assert {t for t, codes in interactions.items() if codes == versioned} == {"Patient", "Condition", "Observation"}
     for kind in FHIR_TYPES - {"Patient", "Condition", "Observation"}:
         assert interactions[kind] == {"read", "search-type"}, kind  # derived types: no writes or history claimed
-    assert {i["code"] for i in statement["rest"][0]["interaction"]} == {"transaction", "batch"}
+    assert {i["code"] for i in statement["rest"][0]["interaction"]} == {"transaction", "batch", "history-system"}
 
 
 def test_local_code_systems_are_published(client: TestClient) -> None:
