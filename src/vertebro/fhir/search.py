@@ -54,7 +54,8 @@ class Parameters:
 
 def strict(prefer: str | None) -> bool:
     """Return whether the client asked for ``Prefer: handling=strict``."""
-    return any(part.strip().replace(" ", "") == "handling=strict" for part in (prefer or "").split(";"))
+    parts = (prefer or "").replace(";", ",").split(",")
+    return any(part.strip().replace(" ", "") == "handling=strict" for part in parts)
 
 
 def parse(items: Iterable[tuple[str, str]], supported: Sequence[str], *, prefer: str | None) -> Parameters:
