@@ -7,9 +7,9 @@ Specific routes are registered before the catch-all ``/{type}/{id}`` and ``/{typ
 from __future__ import annotations
 
 from importlib.metadata import version
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Request
 
 from vertebro.fhir import search, service, writes
 from vertebro.fhir.auth import Clinical, UoW
@@ -109,11 +109,10 @@ def _count(parameters: search.Parameters) -> int:
 
 
 @router.get("/Patient", response_class=FhirResponse, openapi_extra=_documented("Patient"))
-def patient_search(
-    request: Request, uow: UoW, user: Clinical, prefer: Annotated[str | None, Header()] = None
-) -> FhirResponse:
+def patient_search(request: Request, uow: UoW, user: Clinical) -> FhirResponse:
     """Search patients by ``_id``, identifier (``[system|]value``), name (word prefix; ``name:exact``), gender and
     birth date (with prefixes: ``ge1940``); comma lists are OR, repeats AND; keyset paging (``next`` link)."""
+    prefer = request.headers.get("prefer")
     parameters = search.parse(request.query_params.multi_items(), service.PATIENT_PARAMETERS, prefer=prefer)
     page = service.search_patients(
         uow, user, parameters, count=_count(parameters), after_id=_page_start(parameters, "_after")
@@ -140,9 +139,8 @@ PATIENT_REFERENCE = r"^(Patient/)?[1-9][0-9]{0,14}$"  # ?patient=: a Patient id 
 def _search_route(resource_type: str) -> None:
     supported = service.search_parameters(resource_type)
 
-    def search_type(
-        request: Request, uow: UoW, user: Clinical, prefer: Annotated[str | None, Header()] = None
-    ) -> FhirResponse:
+    def search_type(request: Request, uow: UoW, user: Clinical) -> FhirResponse:
+        prefer = request.headers.get("prefer")
         parameters = search.parse(request.query_params.multi_items(), supported, prefer=prefer)
         page = service.search_type(
             uow,
