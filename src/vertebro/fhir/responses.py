@@ -6,6 +6,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -13,7 +14,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from vertebro.errors import VertebroError
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.errors import allowed_methods
+from vertebro.fhir.errors import NotAcceptable, UnsupportedMediaType, allowed_methods
 from vertebro.fhir.operation_outcome import operation_outcome
 
 FHIR_JSON = "application/fhir+json"
@@ -98,15 +99,29 @@ def negotiation_error(request: Request) -> tuple[int, str] | None:
     return None
 
 
+def check_negotiation(request: Request) -> None:
+    """Raise NotAcceptable (406) or UnsupportedMediaType (415) when :func:`negotiation_error` finds a problem."""
+    refused = negotiation_error(request)
+    if refused is not None:
+        raise (NotAcceptable if refused[0] == 406 else UnsupportedMediaType)(refused[1])
+
+
+def _negotiates(dependant: Dependant) -> bool:
+    """Whether a dependency of the route checks the negotiation itself (after authentication: a request
+    that is not signed in is told so first)."""
+    return any(getattr(d.call, "checks_negotiation", False) or _negotiates(d) for d in dependant.dependencies)
+
+
 class FhirRoute(APIRoute):
     """A route whose errors (domain, validation, authentication) become OperationOutcome responses."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap the handler so that every error is answered with an OperationOutcome."""
         handler = super().get_route_handler()
+        checked_by_dependency = _negotiates(self.dependant)
 
         async def fhir_handler(request: Request) -> Response:
-            refused = negotiation_error(request)
+            refused = None if checked_by_dependency else negotiation_error(request)
             if refused is not None:
                 return FhirResponse(operation_outcome(refused[0], refused[1]), status_code=refused[0])
             try:
