@@ -54,6 +54,11 @@ router.include_router(export_router)
 router.include_router(write_router)
 
 
+DATE_VALUE = (  # a search date as /openapi.json describes it: an optional prefix and a FHIR date
+    r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?$"
+)
+
+
 def _documented(resource_type: str) -> dict[str, Any]:
     """The query parameters of a search, for /openapi.json (the handler reads them from the query itself,
     so that it sees every parameter sent, also those it does not support)."""
@@ -66,16 +71,19 @@ def _documented(resource_type: str) -> dict[str, Any]:
                 "minimum": 0,
                 "maximum": service.MAX_COUNT if name == "_count" else MAX_RECORD_ID,
             }
+        elif name == "subject" and "patient" in service.DATA_PARAMETERS.get(resource_type, {}):
+            continue  # accepted as well as patient, documented once (patient)
         elif name in ("patient", "subject"):
             schema = {"type": "string", "pattern": PATIENT_REFERENCE}
-        elif name == "_summary":
-            schema = {"type": "string", "enum": list(search.SUMMARY_VALUES)}
+        elif service.DATA_PARAMETERS.get(resource_type, {}).get(name, ("",))[0] == "date" or name == "birthdate":
+            schema = {"type": "string", "pattern": DATE_VALUE}
         elif name == "_format":
             schema = {"type": "string", "enum": ["json", "application/json", "application/fhir+json"]}
         elif name == "_include":
             elements = service.PATIENT_ELEMENTS.get(resource_type, ())
             schema = {"type": "string", "enum": ["*", *(f"{resource_type}:{e}" for e in elements)]}
-        parameters.append({"name": name, "in": "query", "required": False, "schema": schema})
+        required = name == "subject"  # the one patient parameter of AdverseEvent
+        parameters.append({"name": name, "in": "query", "required": required, "schema": schema})
     return {"parameters": parameters}
 
 

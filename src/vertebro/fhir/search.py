@@ -66,6 +66,9 @@ def parse(items: Iterable[tuple[str, str]], supported: Sequence[str], *, prefer:
     """
     result = Parameters()
     for name, value in items:
+        if value == "":  # R4 search 3.1.1.1.2: a parameter with an empty value is ignored
+            result.ignored.append(name)
+            continue
         if name in supported:
             result.used.setdefault(name, []).append([v.replace("\\,", ",") for v in _SPLIT.split(value)])
         elif strict(prefer):
