@@ -55,7 +55,7 @@ router.include_router(write_router)
 
 
 DATE_VALUE = (  # a search date as /openapi.json describes it: an optional prefix and a FHIR date
-    r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?[0-9]{4}(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?$"
+    r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?$"
 )
 
 
@@ -65,12 +65,10 @@ def _documented(resource_type: str) -> dict[str, Any]:
     parameters: list[dict[str, Any]] = []
     for name in service.search_parameters(resource_type):
         schema: dict[str, Any] = {"type": "string"}
-        if name in ("_count", "_after", "_offset"):
-            schema = {
-                "type": "integer",
-                "minimum": 0,
-                "maximum": service.MAX_COUNT if name == "_count" else MAX_RECORD_ID,
-            }
+        if name == "_count":  # more than MAX_COUNT is served as MAX_COUNT (a server may return fewer)
+            schema = {"type": "integer", "minimum": 0}
+        elif name in ("_after", "_offset"):
+            schema = {"type": "integer", "minimum": 0, "maximum": MAX_RECORD_ID}
         elif name == "subject" and "patient" in service.DATA_PARAMETERS.get(resource_type, {}):
             continue  # accepted as well as patient, documented once (patient)
         elif name in ("patient", "subject"):
