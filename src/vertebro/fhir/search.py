@@ -66,7 +66,7 @@ def parse(items: Iterable[tuple[str, str]], supported: Sequence[str], *, prefer:
     """
     result = Parameters()
     for name, value in items:
-        if value == "":  # R4 search 3.1.1.1.2: a parameter with an empty value is ignored
+        if value == "" and name not in ("_count", "_after", "_offset"):  # R4 search 3.1.1.1.2: ignored
             result.ignored.append(name)
             continue
         if name in supported:
