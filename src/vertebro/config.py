@@ -53,6 +53,7 @@ class Settings(BaseSettings):
     recovery_bays: int = 4  # staffed monitoring bays (the scheduler's recovery area)
     cds_jwks: Path | None = None  # JWKS (JSON file) of the EHRs allowed to call /cds-services; None: no JWT needed
     cds_issuers: tuple[str, ...] = ()  # when set, the only JWT issuers /cds-services accepts
+    cds_allowed_origins: tuple[str, ...] = ()  # browser EHR origins that may call /cds-services (CORS, a JSON list)
     demo_mode: bool = False  # the portal shows activation links on screen; /outbox shows what would be sent
     portal_url: str = "http://127.0.0.1:8000"  # the address patients reach the portal at (links in messages)
     questionnaire_dir: Path | None = None  # licensed ODI/RDQ item files (odi.yaml, rdq.yaml); see decision 0009

@@ -20,6 +20,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from vertebro.fhir.responses import check_negotiation
 from vertebro.fhir.scopes import Grant, parse_scopes
 from vertebro.pathway.machine import Role
 from vertebro.store.db import UnitOfWork
@@ -64,7 +65,11 @@ def fhir_user(request: Request, uow: UoW) -> FhirUser:
         raise Forbidden(f"the {role.value} role cannot read patient data")
     actor = Actor(web_session.user.username, role, request.client.host if request.client else None)
     scopes = parse_scopes(web_session.scope) if web_session.scope else None
+    check_negotiation(request)  # 406/415 once the caller is known to be allowed in (401/403 first)
     return FhirUser(actor, Grant(scopes, web_session.launch_patient_id), bearer, web_session.csrf_token)
+
+
+fhir_user.checks_negotiation = True  # type: ignore[attr-defined]  # read by FhirRoute
 
 
 Clinical = Annotated[FhirUser, Depends(fhir_user)]

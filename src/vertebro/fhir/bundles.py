@@ -10,13 +10,17 @@ outcome (status, and an OperationOutcome for a failure) in the response Bundle.
 
 from __future__ import annotations
 
+import logging
 import re
 from collections.abc import Callable
 from functools import partial
 from typing import Any
+from urllib.parse import parse_qsl
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from vertebro.errors import VertebroError
-from vertebro.fhir import service, writes
+from vertebro.fhir import search, service, writes
 from vertebro.fhir.auth import FhirUser
 from vertebro.fhir.elements import Resource
 from vertebro.fhir.errors import InvalidResource, NotAllowed
@@ -24,6 +28,7 @@ from vertebro.fhir.operation_outcome import operation_outcome
 from vertebro.fhir.repository import FhirRepository
 from vertebro.store.db import UnitOfWork
 
+logger = logging.getLogger(__name__)
 _ORDER = {"DELETE": 0, "POST": 1, "PUT": 2, "PATCH": 2, "GET": 3, "HEAD": 3}
 _URL = re.compile(r"^([A-Z][A-Za-z]+)(?:/([A-Za-z0-9\-.]{1,64}))?$")
 
@@ -33,10 +38,12 @@ class EntryFailed(Exception):
 
     def __init__(self, index: int, error: VertebroError) -> None:
         where = f"Bundle.entry[{index}]"
-        super().__init__(f"{where}: {error.message}")
+        message = error.message if error.message.startswith(where) else f"{where}: {error.message}"
+        super().__init__(message)
         self.status_code = error.status_code
-        self.message = f"{where}: {error.message}"
-        self.expression = f"{where}.{error.field}" if error.field else where
+        self.message = message
+        field = error.field or ""
+        self.expression = field if field.startswith(where) else (f"{where}.{field}" if field else where)
 
     def outcome(self) -> Resource:
         """Return the OperationOutcome of the failed transaction."""
@@ -62,7 +69,13 @@ def _request(entry: Any, index: int) -> tuple[str, str, str | None]:
     if not isinstance(request, dict) or not isinstance(request.get("method"), str):
         raise InvalidResource("request.method is required", field=f"Bundle.entry[{index}].request")
     method = request["method"].upper()
-    url = str(request.get("url") or "").split("?")[0].removeprefix("/")
+    url = str(request.get("url") or "").removeprefix("/")
+    if method == "GET" and "?" in url:  # a search entry (Type?query)
+        kind = url.split("?", 1)[0]
+        if _URL.match(kind) is None or "/" in kind:
+            raise InvalidResource(f"request.url {url!r} is not Type?query", field=f"Bundle.entry[{index}].request.url")
+        return method, url, None
+    url = url.split("?")[0]
     if method not in ("POST", "PUT", "GET"):
         raise NotAllowed(
             f"request.method {method} is not supported in a Bundle (POST, PUT, GET)",
@@ -75,17 +88,22 @@ def _request(entry: Any, index: int) -> tuple[str, str, str | None]:
 
 def _run_entry(uow: UnitOfWork, user: FhirUser, entry: dict[str, Any], index: int, ids: dict[str, str]) -> Resource:
     method, url, if_match = _request(entry, index)
+    if method == "GET" and "?" in url:
+        return _search_entry(uow, user, url)
     kind, _, resource_id = url.partition("/")
     if method == "GET":
         if not resource_id:
-            raise InvalidResource("a GET entry must read one resource (Type/id)", field=f"Bundle.entry[{index}]")
+            return _search_entry(uow, user, kind)
         resource = service.read(uow, user, kind, resource_id)
         return {"resource": resource, "response": {"status": "200 OK"}}
     body = _replace_references(entry.get("resource"), ids)
     if method == "POST":
         if resource_id:
             raise InvalidResource("a POST entry's request.url is the type only", field=f"Bundle.entry[{index}]")
-        written = writes.create(uow, user, kind, body)
+        if_none_exist = (entry.get("request") or {}).get("ifNoneExist")
+        written = writes.create(
+            uow, user, kind, body, if_none_exist=if_none_exist if isinstance(if_none_exist, str) else None
+        )
         full_url = entry.get("fullUrl")
         if isinstance(full_url, str) and full_url.startswith("urn:uuid:"):
             ids[full_url] = f"{kind}/{written.resource['id']}"
@@ -105,6 +123,46 @@ def _run_entry(uow: UnitOfWork, user: FhirUser, entry: dict[str, Any], index: in
     }
 
 
+def _search_entry(uow: UnitOfWork, user: FhirUser, url: str) -> Resource:
+    """Answer a search entry (``GET Type?query``) with a searchset Bundle as the entry's resource."""
+    kind, _, query = url.partition("?")
+    service.check_type(kind)
+    items = parse_qsl(query, keep_blank_values=True)
+    parameters = search.parse(items, service.search_parameters(kind), prefer=None)
+    count = (
+        0
+        if parameters.single("_summary") == "count"
+        else search.count(parameters, service.DEFAULT_COUNT, service.MAX_COUNT)
+    )
+    if kind == "Patient":
+        page = service.search_patients(uow, user, parameters, count=count, after_id=0)
+    else:
+        page = service.search_type(uow, user, kind, parameters, count=count, offset=0)
+    found: Resource = {
+        "resourceType": "Bundle",
+        "type": "searchset",
+        "total": page.total,
+        "entry": [{"resource": r, "search": {"mode": "match"}} for r in page.found]
+        + [{"resource": r, "search": {"mode": "include"}} for r in page.included],
+    }
+    return {"resource": found, "response": {"status": "200 OK"}}
+
+
+def _check_full_urls(entries: list[Any]) -> None:
+    """Refuse a transaction in which two entries have the same fullUrl (FHIR R4 http 3.1.0.11.2)."""
+    seen: dict[str, int] = {}
+    for index, entry in enumerate(entries):
+        full_url = entry.get("fullUrl") if isinstance(entry, dict) else None
+        if not isinstance(full_url, str):
+            continue
+        if full_url in seen:
+            raise InvalidResource(
+                f"Bundle.entry[{index}].fullUrl {full_url!r} is also Bundle.entry[{seen[full_url]}]'s",
+                field=f"Bundle.entry[{index}].fullUrl",
+            )
+        seen[full_url] = index
+
+
 def process(uow: UnitOfWork, user: FhirUser, body: Any) -> Resource:
     """Run a transaction or batch Bundle and return the response Bundle (the endpoint commits)."""
     if not isinstance(body, dict) or body.get("resourceType") != "Bundle":
@@ -119,6 +177,7 @@ def process(uow: UnitOfWork, user: FhirUser, body: Any) -> Resource:
     results: list[Resource | None] = [None] * len(entries)
     ids: dict[str, str] = {}
     if kind == "transaction":
+        _check_full_urls(entries)
         for index in sorted(range(len(entries)), key=lambda i: _order(entries[i])):
             try:
                 results[index] = _run_entry(uow, user, entries[index], index, ids)
@@ -155,5 +214,9 @@ def _batch_entry(uow: UnitOfWork, run: Callable[[], Resource]) -> Resource:
                 "outcome": operation_outcome(error.status_code, error.message, expression=error.field),
             }
         }
+    except SQLAlchemyError:  # one entry the database refuses fails alone: the batch's other entries stand
+        savepoint.rollback()
+        logger.exception("a batch entry failed in the database")
+        return {"response": {"status": "500", "outcome": operation_outcome(500, "the database refused this entry")}}
     savepoint.commit()
     return result

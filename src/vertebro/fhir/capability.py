@@ -3,11 +3,17 @@
 from __future__ import annotations
 
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.service import PATIENT_DATA_TYPES, PATIENT_ELEMENTS
+from vertebro.fhir.service import DATA_PARAMETERS, PATIENT_DATA_TYPES, PATIENT_ELEMENTS
 from vertebro.fhir.writes import WRITABLE_TYPES
 
-PATIENT_SEARCH = (("identifier", "token"), ("name", "string"), ("birthdate", "date"))
-DATA_SEARCH = (("patient", "reference"), ("code", "token"), ("status", "token"), ("date", "date"))
+# The search parameters each type supports, from the tables the search code runs on (R4 names and types).
+PATIENT_SEARCH = (
+    ("_id", "token"),
+    ("identifier", "token"),
+    ("name", "string"),
+    ("birthdate", "date"),
+    ("gender", "token"),
+)
 READ = ("read", "search-type")
 WRITE = ("vread", "create", "update", "history-instance", "history-type")
 EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
@@ -18,17 +24,21 @@ def _resource(kind: str, search: tuple[tuple[str, str], ...]) -> Resource:
     entry: Resource = {
         "type": kind,
         "interaction": [{"code": c} for c in (*READ, *(WRITE if writable else ()))],
-        "versioning": "versioned" if writable else "no-version",
+        "versioning": "versioned-update" if writable else "no-version",  # updates need If-Match
         "readHistory": writable,
         "updateCreate": False,
-        "conditionalCreate": False,
+        "conditionalCreate": writable,  # If-None-Exist
         "conditionalUpdate": False,
         "conditionalDelete": "not-supported",
-        "searchParam": [{"name": n, "type": t} for n, t in (*search, ("_count", "number"))],
+        "searchParam": [{"name": n, "type": t} for n, t in search],
     }
     if kind in PATIENT_ELEMENTS:
         entry["searchInclude"] = [f"{kind}:{e}" for e in PATIENT_ELEMENTS[kind]]
     return entry
+
+
+def _data_search(resource_type: str) -> tuple[tuple[str, str], ...]:
+    return (("_id", "token"), *((n, kind) for n, (kind, _) in DATA_PARAMETERS[resource_type].items()))
 
 
 def capability_statement(base_url: str, software_version: str) -> Resource:
@@ -40,7 +50,7 @@ def capability_statement(base_url: str, software_version: str) -> Resource:
     ]
     resources: list[Resource] = [
         patient,
-        *(_resource(t, DATA_SEARCH) for t in PATIENT_DATA_TYPES),
+        *(_resource(t, _data_search(t)) for t in PATIENT_DATA_TYPES),
         {"type": "Group", "operation": [{"name": "export", "definition": f"{EXPORT}group-export"}]},
         {"type": "CodeSystem", "interaction": [{"code": "read"}, {"code": "search-type"}]},
     ]
@@ -61,7 +71,10 @@ def capability_statement(base_url: str, software_version: str) -> Resource:
                     "Resources are derived from vertebro's records on each request (read-only: change the case "
                     "in vertebro), except Patients and the Conditions and Observations written through this "
                     f"server ({', '.join(WRITABLE_TYPES)}: create, update with If-Match, vread, history). "
-                    "Clinical data searches need the patient parameter. Bulk Data $export is asynchronous "
+                    "Clinical data searches need the patient (or subject) parameter; every search takes _count "
+                    "(0: the total only), _summary=count and _elements, and is paged with next links; unsupported "
+                    "parameters are refused under Prefer: handling=strict, else ignored and left out of the self "
+                    "link. Bulk Data $export is asynchronous "
                     "(Prefer: respond-async); Group ids are state-<workflow state>. Authentication: a bearer "
                     "token from POST /api/token (optionally with SMART-style scopes) or the staff session; "
                     "every read and write is audited."
@@ -74,7 +87,7 @@ def capability_statement(base_url: str, software_version: str) -> Resource:
                     ),
                 },
                 "resource": resources,
-                "interaction": [{"code": "transaction"}, {"code": "batch"}],
+                "interaction": [{"code": "transaction"}, {"code": "batch"}, {"code": "history-system"}],
                 "operation": [{"name": "export", "definition": f"{EXPORT}export"}],
             }
         ],

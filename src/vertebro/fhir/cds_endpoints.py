@@ -15,7 +15,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
 
-from vertebro.errors import InvalidInput, VertebroError
+from vertebro.errors import InvalidInput, PreconditionFailed, VertebroError
 from vertebro.fhir.auth import UoW
 from vertebro.fhir.cds_hooks import SERVICES, CaseReader, cards, discovery
 from vertebro.fhir.cds_jwt import BadToken, ReplayGuard, verify
@@ -33,13 +33,53 @@ class CdsRoute(APIRoute):
 
         async def cds_handler(request: Request) -> Response:
             try:
-                return await handler(request)
+                response = await handler(request)
             except VertebroError as error:
                 headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'} if error.status_code == 401 else None
                 body = {"detail": error.message, "field": error.field}
-                return JSONResponse(body, status_code=error.status_code, headers=headers)
+                response = JSONResponse(body, status_code=error.status_code, headers=headers)
+            response.headers.update(cors_headers(request))
+            return response
 
         return cds_handler
+
+
+def cors_headers(request: Request) -> dict[str, str]:
+    """Return the CORS headers for a call from a configured EHR origin (``VERTEBRO_CDS_ALLOWED_ORIGINS``), none
+    for another origin (the browser then refuses the response). CDS Hooks 2.0 "CORS"; Fetch standard "CORS protocol".
+    """
+    origin = request.headers.get("origin")
+    if origin is None or origin not in request.app.state.settings.cds_allowed_origins:
+        return {"Vary": "Origin"}
+    return {
+        "Access-Control-Allow-Origin": origin,
+        "Access-Control-Allow-Methods": "GET, POST, OPTIONS",
+        "Access-Control-Allow-Headers": "Authorization, Content-Type",
+        "Access-Control-Max-Age": "600",
+        "Vary": "Origin",
+    }
+
+
+def check_prefetched_patient(body: dict[str, Any]) -> None:
+    """Refuse a call whose prefetched Patient is not ``context.patientId`` (the cards would be about someone
+    else): 412 naming both ids."""
+    context = body.get("context")
+    prefetch = body.get("prefetch")
+    if not isinstance(context, dict) or not isinstance(prefetch, dict):
+        return
+    patient = prefetch.get("patient")
+    if isinstance(patient, dict) and patient.get("resourceType") == "Bundle":
+        entries = [e.get("resource") for e in patient.get("entry") or [] if isinstance(e, dict)]
+        patient = next((r for r in entries if isinstance(r, dict) and r.get("resourceType") == "Patient"), None)
+    if not isinstance(patient, dict) or patient.get("resourceType") != "Patient":
+        return
+    wanted = context.get("patientId")
+    if isinstance(wanted, str) and patient.get("id") != wanted:
+        raise PreconditionFailed(
+            f"prefetch.patient is Patient/{patient.get('id')}, not context.patientId {wanted!r}: "
+            "vertebro will not advise on one patient from another's record",
+            field="prefetch.patient",
+        )
 
 
 def _claims(request: Request, service_id: str, replay: ReplayGuard) -> dict[str, Any] | None:
@@ -110,6 +150,18 @@ def cds_router(reader: CaseReader) -> APIRouter:
     router = APIRouter(prefix="/cds-services", tags=["CDS Hooks 2.0"], route_class=CdsRoute)
     replay = ReplayGuard()
 
+    @router.options("", status_code=204, responses={204: {"description": "CORS preflight (configured origins)"}})
+    def cds_discovery_preflight() -> Response:
+        """Answer a browser's CORS preflight of discovery (headers only for VERTEBRO_CDS_ALLOWED_ORIGINS)."""
+        return Response(status_code=204)
+
+    @router.options(
+        "/{service_id}", status_code=204, responses={204: {"description": "CORS preflight (configured origins)"}}
+    )
+    def cds_service_preflight(service_id: str) -> Response:
+        """Answer a browser's CORS preflight of a service (headers only for VERTEBRO_CDS_ALLOWED_ORIGINS)."""
+        return Response(status_code=204)
+
     @router.get("")
     def cds_discovery(request: Request) -> JSONResponse:
         """The CDS services vertebro offers (order-select, order-sign, patient-view) and their prefetch."""
@@ -125,6 +177,7 @@ def cds_router(reader: CaseReader) -> APIRouter:
             raise InvalidInput("the request body is not JSON", field="body") from None
         if not isinstance(body, dict):
             raise InvalidInput("the request body must be a JSON object", field="body")
+        check_prefetched_patient(body)
         actor = f"cds:{claims['iss']}"[:128] if claims is not None else None
         link = _known_patient(uow, request, actor, str(body.get("hook"))) if actor is not None else None
         response = cards(service_id, body, reader=reader, policy=request.app.state.policy, patient_link=link)

@@ -201,7 +201,7 @@ def _holds_card(result: dict[str, Any], planned: dt.date | None) -> list[dict[st
     dated = (
         f"Dated from the planned procedure on {planned.isoformat()}."
         if planned
-        else "The order has no occurrence date: the holds are given relative to the procedure day."
+        else "No procedure date is known: the holds are given relative to the procedure day."
     )
     detail = dated + "\n\n" + "\n".join(map(_hold_line, holds))
     return [_card(f"Medication holds before the procedure: {names}", "warning", detail)]

@@ -7,14 +7,15 @@ Specific routes are registered before the catch-all ``/{type}/{id}`` and ``/{typ
 from __future__ import annotations
 
 from importlib.metadata import version
-from typing import Annotated
+from typing import Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Request
 
-from vertebro.fhir import service, writes
+from vertebro.fhir import search, service, writes
 from vertebro.fhir.auth import Clinical, UoW
 from vertebro.fhir.capability import capability_statement
 from vertebro.fhir.codes import code_systems
+from vertebro.fhir.elements import Resource
 from vertebro.fhir.errors import InvalidResource, NotAllowed, allowed_methods
 from vertebro.fhir.export_endpoints import router as export_router
 from vertebro.fhir.operation_outcome import operation_outcome
@@ -53,24 +54,77 @@ router.include_router(export_router)
 router.include_router(write_router)
 
 
-@router.get("/Patient", response_class=FhirResponse)
-def patient_search(
-    request: Request,
-    uow: UoW,
-    user: Clinical,
-    identifier: str | None = None,
-    name: str | None = None,
-    birthdate: str | None = None,
-    count: Annotated[int, Query(alias="_count", ge=1, le=service.MAX_COUNT)] = 50,
-    after: Annotated[int, Query(alias="_after", ge=0, le=MAX_RECORD_ID)] = 0,
-) -> FhirResponse:
-    """Search patients by identifier (``[system|]value``), name (word prefix) and birth date; keyset paging."""
-    found, next_after = service.search_patients(
-        uow, user, identifier=identifier, name=name, birthdate=birthdate, count=count, after_id=after
+DATE_VALUE = (  # a search date as /openapi.json describes it: an optional prefix and a FHIR date
+    r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?$"
+)
+
+
+def _documented(resource_type: str) -> dict[str, Any]:
+    """The query parameters of a search, for /openapi.json (the handler reads them from the query itself,
+    so that it sees every parameter sent, also those it does not support)."""
+    parameters: list[dict[str, Any]] = []
+    for name in service.search_parameters(resource_type):
+        schema: dict[str, Any] = {"type": "string"}
+        if name == "_count":  # more than MAX_COUNT is served as MAX_COUNT (a server may return fewer)
+            schema = {"type": "integer", "minimum": 0}
+        elif name in ("_after", "_offset"):
+            schema = {"type": "integer", "minimum": 0, "maximum": MAX_RECORD_ID}
+        elif name == "subject" and "patient" in service.DATA_PARAMETERS.get(resource_type, {}):
+            continue  # accepted as well as patient, documented once (patient)
+        elif name in ("patient", "subject"):
+            schema = {"type": "string", "pattern": PATIENT_REFERENCE}
+        elif service.DATA_PARAMETERS.get(resource_type, {}).get(name, ("",))[0] == "date" or name == "birthdate":
+            schema = {"type": "string", "pattern": DATE_VALUE}
+        elif name == "_format":
+            schema = {"type": "string", "enum": ["json", "application/json", "application/fhir+json"]}
+        elif name == "_include":
+            elements = service.PATIENT_ELEMENTS.get(resource_type, ())
+            schema = {"type": "string", "enum": ["*", *(f"{resource_type}:{e}" for e in elements)]}
+        required = name == "subject"  # the one patient parameter of AdverseEvent
+        parameters.append({"name": name, "in": "query", "required": required, "schema": schema})
+    return {"parameters": parameters}
+
+
+def _searchset(request: Request, parameters: search.Parameters, page: service.SearchPage, paging: str) -> Resource:
+    keep = search.elements(parameters)
+    result = bundle(
+        request,
+        [search.only_elements(r, keep) for r in page.found],
+        kind="searchset",
+        included=page.included,
+        self_url=str(request.url.replace(query=parameters.query())),
+        next_url=None
+        if page.next_at is None
+        else str(request.url.replace(query=parameters.query(**{paging: str(page.next_at)}))),
+    )
+    result["total"] = page.total
+    return result
+
+
+def _page_start(parameters: search.Parameters, name: str) -> int:
+    value = parameters.single(name) or "0"
+    if not value.isdigit() or int(value) > MAX_RECORD_ID:
+        raise InvalidResource(f"{name}={value!r} is not a page position", field=name)
+    return int(value)
+
+
+def _count(parameters: search.Parameters) -> int:
+    if parameters.single("_summary") == "count":
+        return 0
+    return search.count(parameters, service.DEFAULT_COUNT, service.MAX_COUNT)
+
+
+@router.get("/Patient", response_class=FhirResponse, openapi_extra=_documented("Patient"))
+def patient_search(request: Request, uow: UoW, user: Clinical) -> FhirResponse:
+    """Search patients by ``_id``, identifier (``[system|]value``), name (word prefix; ``name:exact``), gender and
+    birth date (with prefixes: ``ge1940``); comma lists are OR, repeats AND; keyset paging (``next`` link)."""
+    prefer = request.headers.get("prefer")
+    parameters = search.parse(request.query_params.multi_items(), service.PATIENT_PARAMETERS, prefer=prefer)
+    page = service.search_patients(
+        uow, user, parameters, count=_count(parameters), after_id=_page_start(parameters, "_after")
     )
     uow.commit()
-    next_url = str(request.url.include_query_params(_after=next_after)) if next_after is not None else None
-    return FhirResponse(bundle(request, found, kind="searchset", next_url=next_url))
+    return FhirResponse(_searchset(request, parameters, page, "_after"))
 
 
 @router.get("/Patient/{resource_id:fhirid}/$everything", response_class=FhirResponse)
@@ -89,36 +143,34 @@ PATIENT_REFERENCE = r"^(Patient/)?[1-9][0-9]{0,14}$"  # ?patient=: a Patient id 
 
 
 def _search_route(resource_type: str) -> None:
-    elements = service.PATIENT_ELEMENTS.get(resource_type, ())
-    includable = {"items": {"enum": ["*", *(f"{resource_type}:{e}" for e in elements)]}}
+    supported = service.search_parameters(resource_type)
 
-    def search(
-        request: Request,
-        uow: UoW,
-        user: Clinical,
-        patient: Annotated[str | None, Query(json_schema_extra={"pattern": PATIENT_REFERENCE})] = None,
-        code: str | None = None,
-        status: str | None = None,
-        date: str | None = None,
-        include: Annotated[list[str] | None, Query(alias="_include")] = None,
-        count: Annotated[int, Query(alias="_count", ge=1, le=service.MAX_COUNT)] = service.MAX_COUNT,
-    ) -> FhirResponse:
-        found, included = service.search(
-            uow, user, resource_type, patient=patient, code=code, status=status, date=date, include=include
+    def search_type(request: Request, uow: UoW, user: Clinical) -> FhirResponse:
+        prefer = request.headers.get("prefer")
+        parameters = search.parse(request.query_params.multi_items(), supported, prefer=prefer)
+        page = service.search_type(
+            uow,
+            user,
+            resource_type,
+            parameters,
+            count=_count(parameters),
+            offset=_page_start(parameters, "_offset"),
         )
         uow.commit()
-        return FhirResponse(bundle(request, found[:count], kind="searchset", included=included))
+        return FhirResponse(_searchset(request, parameters, page, "_offset"))
 
-    # the values _include takes on this type, in /openapi.json (a runtime annotation: it depends on the type)
-    search.__annotations__["include"] = Annotated[
-        list[str] | None, Query(alias="_include", json_schema_extra=includable)
-    ]
-    search.__doc__ = (
-        f"Search {resource_type} of one patient by code, status and date; "
-        f"`_include={resource_type}:patient` adds the Patient."
+    names = ", ".join(n for n in service.DATA_PARAMETERS[resource_type])
+    search_type.__doc__ = (
+        f"Search {resource_type} of one patient ({names}; dates take prefixes such as ge2024-01-01, comma lists "
+        f"are OR); paged with a `next` link; `_include={resource_type}:patient` adds the Patient."
     )
     router.add_api_route(
-        f"/{resource_type}", search, methods=["GET"], response_class=FhirResponse, name=f"search_{resource_type}"
+        f"/{resource_type}",
+        search_type,
+        methods=["GET"],
+        response_class=FhirResponse,
+        name=f"search_{resource_type}",
+        openapi_extra=_documented(resource_type),
     )
 
 

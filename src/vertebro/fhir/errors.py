@@ -23,6 +23,18 @@ class NotAllowed(VertebroError):
     status_code: ClassVar[int] = 405
 
 
+class NotAcceptable(VertebroError):
+    """The client asks for a format this server does not answer in, e.g. XML or FHIR STU3 (406)."""
+
+    status_code: ClassVar[int] = 406
+
+
+class UnsupportedMediaType(VertebroError):
+    """The body is in a format this server does not read, e.g. XML (415)."""
+
+    status_code: ClassVar[int] = 415
+
+
 def instant(value: str, parameter: str) -> dt.datetime:
     """Return a search parameter's instant (with a time zone); raise InvalidResource (400) naming it otherwise."""
     try:

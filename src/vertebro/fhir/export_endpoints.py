@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from email.utils import format_datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import FileResponse, JSONResponse, Response
 from starlette.background import BackgroundTask
 
-from vertebro.fhir import export_jobs
+from vertebro.fhir import export_jobs, search
 from vertebro.fhir.auth import Clinical, UoW, Writer
+from vertebro.fhir.errors import InvalidResource
 from vertebro.fhir.operation_outcome import operation_outcome
 from vertebro.fhir.responses import INSTANT_SCHEMA, FhirResponse, FhirRoute
 from vertebro.fhir.service import RESOURCE_TYPES
@@ -45,6 +48,46 @@ def export_query(
 
 
 ExportParams = Annotated[ExportQuery, Depends(export_query)]
+FhirBody = Annotated[Any, Body(media_type="application/fhir+json")]
+# Bulk Data kick-off parameters vertebro does not implement: refused under Prefer: handling=strict, else ignored
+# (Bulk Data IG 2.0.0, "Query Parameters"). ``patient`` is always refused: ignoring it would export more.
+NOT_IMPLEMENTED = ("_typeFilter", "_elements", "includeAssociatedData")
+_VALUE_KEYS = ("valueString", "valueInstant", "valueDateTime", "valueCode", "valueBoolean", "valueReference")
+
+
+def _check_unsupported(names: list[str], prefer: str | None) -> None:
+    if "patient" in names:
+        raise InvalidResource(
+            "the patient parameter is not supported: export a Group (state-<workflow state>) or every patient",
+            field="patient",
+        )
+    unsupported = [n for n in names if n in NOT_IMPLEMENTED]
+    if unsupported and search.strict(prefer):
+        raise InvalidResource(
+            f"{', '.join(unsupported)} not supported by this server (Prefer: handling=strict)", field=unsupported[0]
+        )
+
+
+def _from_parameters(body: Any, prefer: str | None) -> ExportQuery:
+    """Return the kick-off parameters of a POST ``$export`` (a Parameters resource, Bulk Data IG 2.0.0)."""
+    if not isinstance(body, dict) or body.get("resourceType") != "Parameters":
+        raise InvalidResource("a POST $export takes a Parameters resource", field="Parameters")
+    values: dict[str, list[str]] = {}
+    names: list[str] = []
+    for index, parameter in enumerate(body.get("parameter") or []):
+        if not isinstance(parameter, dict) or not isinstance(parameter.get("name"), str):
+            raise InvalidResource("a parameter needs a name", field=f"Parameters.parameter[{index}]")
+        names.append(parameter["name"])
+        value = next((parameter[k] for k in _VALUE_KEYS if k in parameter), None)
+        if isinstance(value, str):
+            values.setdefault(parameter["name"], []).append(value)
+    _check_unsupported(names, prefer)
+    for name in ("_since", "_outputFormat"):
+        if len(values.get(name, [])) > 1:
+            raise InvalidResource(f"{name} is given more than once", field=f"Parameters.parameter.{name}")
+    types = ",".join(values["_type"]) if "_type" in values else None
+    since = values.get("_since", [None])[0]
+    return ExportQuery(types, since, values.get("_outputFormat", [None])[0], prefer)
 
 
 def _export_dir(request: Request) -> Path:
@@ -55,6 +98,8 @@ def _export_dir(request: Request) -> Path:
 def _kick_off(
     request: Request, uow: UoW, user: Clinical, query: ExportQuery, level: str, group: str | None
 ) -> Response:
+    if request.method == "GET":
+        _check_unsupported(list(request.query_params.keys()), query.prefer)
     export = export_jobs.ExportRequest(
         level, str(request.url), query.types, query.since, query.output_format, query.prefer, group
     )
@@ -88,6 +133,35 @@ def export_group(request: Request, uow: UoW, user: Clinical, group_id: str, quer
     return _kick_off(request, uow, user, query, "group", group_id)
 
 
+@router.post("/$export", response_class=FhirResponse, status_code=202)
+def export_system_post(
+    request: Request, uow: UoW, user: Clinical, body: FhirBody, prefer: Annotated[str | None, Header()] = None
+) -> Response:
+    """Start an export of every patient's data with a Parameters body (Prefer: respond-async); 202."""
+    return _kick_off(request, uow, user, _from_parameters(body, prefer), "system", None)
+
+
+@router.post("/Patient/$export", response_class=FhirResponse, status_code=202)
+def export_patients_post(
+    request: Request, uow: UoW, user: Clinical, body: FhirBody, prefer: Annotated[str | None, Header()] = None
+) -> Response:
+    """Start an export of all patients' compartments with a Parameters body (Prefer: respond-async); 202."""
+    return _kick_off(request, uow, user, _from_parameters(body, prefer), "patient", None)
+
+
+@router.post("/Group/{group_id}/$export", response_class=FhirResponse, status_code=202)
+def export_group_post(
+    request: Request,
+    uow: UoW,
+    user: Clinical,
+    group_id: str,
+    body: FhirBody,
+    prefer: Annotated[str | None, Header()] = None,
+) -> Response:
+    """Start an export of a Group's patients with a Parameters body (Prefer: respond-async); 202."""
+    return _kick_off(request, uow, user, _from_parameters(body, prefer), "group", group_id)
+
+
 @router.get("/$export-status/{job_id}", response_class=FhirResponse)
 def export_status(request: Request, uow: UoW, user: Clinical, job_id: str) -> Response:
     """The job's status: 202 with X-Progress while it runs, 200 with the manifest when complete."""
@@ -96,7 +170,9 @@ def export_status(request: Request, uow: UoW, user: Clinical, job_id: str) -> Re
     uow.commit()
     if job.status == "complete":
         base = str(request.base_url).rstrip("/") + "/fhir"
-        return JSONResponse(export_jobs.manifest(job, base), headers={"Expires": "never"})
+        # the files stay until the client deletes the job: "never expires" is a year ahead (RFC 2616 14.21)
+        expires = format_datetime(dt.datetime.now(dt.UTC) + dt.timedelta(days=365), usegmt=True)
+        return JSONResponse(export_jobs.manifest(job, base), headers={"Expires": expires})
     if job.status == "failed":
         return FhirResponse(operation_outcome(500, f"the export failed: {job.error}"), status_code=500)
     done = f"{job.done} of {job.total}" if job.total else f"{job.done}"

@@ -86,3 +86,13 @@ def type_history(
     versions = FhirRepository(uow.session).type_history(resource_type, since=after, patient_id=patient_id, limit=count)
     audit_reads(uow, user, [v.patient_id for v in versions], "history-type")
     return [v.content for v in versions]
+
+
+def system_history(uow: UnitOfWork, user: FhirUser, *, since: str | None, count: int) -> list[Resource]:
+    """Return the newest ``count`` versions written of every type (at or after ``_since``) that the token's
+    scopes allow to read, newest first."""
+    after = instant(since, "_since") if since is not None else None
+    versions = FhirRepository(uow.session).type_history(None, since=after, patient_id=None, limit=count)
+    allowed = [v for v in versions if user.grant.allows(v.resource_type, "read", v.patient_id)]
+    audit_reads(uow, user, [v.patient_id for v in allowed], "history-system")
+    return [v.content for v in allowed]

@@ -17,7 +17,9 @@ def patient_resource(patient: Patient) -> Resource:
         "resourceType": "Patient",
         "id": str(patient.id),
         "meta": {"versionId": str(patient.version)},
-        "identifier": [{"system": system("identifier-patient"), "value": patient.identifier}],
+        "identifier": [
+            {"system": patient.identifier_system or system("identifier-patient"), "value": patient.identifier}
+        ],
         "gender": GENDERS[patient.sex],
     }
     if patient.name:
@@ -47,6 +49,7 @@ class PatientFields:
     name: str | None
     birth_date: str | None
     sex: str
+    identifier_system: str | None = None  # None: vertebro's own system
 
 
 class PatientProblem(ValueError):
@@ -65,18 +68,24 @@ def patient_fields(resource: Resource) -> PatientFields:
     identifiers = [i for i in resource.get("identifier") or [] if isinstance(i, dict) and i.get("value")]
     ours = [i for i in identifiers if i.get("system") == system("identifier-patient")]
     candidates = ours or identifiers
+    identifier_system = None
     if not candidates:
         if not resource.get("id"):
             raise PatientProblem("Patient.identifier", "a patient needs an identifier (or an id) to be matched")
         identifier = f"fhir-{resource['id']}"
     else:
         identifier = str(candidates[0]["value"])
+        sent = candidates[0].get("system")
+        if isinstance(sent, str) and sent and sent != system("identifier-patient"):
+            if len(sent) > 255:
+                raise PatientProblem("Patient.identifier.system", "must be at most 255 characters")
+            identifier_system = sent
     if len(identifier) > 64:
         raise PatientProblem("Patient.identifier.value", "must be at most 64 characters")
     gender = resource.get("gender")
     if gender not in GENDERS:
         raise PatientProblem("Patient.gender", f"{gender!r} cannot be used (female, male or other)")
-    return PatientFields(identifier, name_text(resource), resource.get("birthDate"), GENDERS[gender])
+    return PatientFields(identifier, name_text(resource), resource.get("birthDate"), GENDERS[gender], identifier_system)
 
 
 def name_text(resource: Resource) -> str | None:

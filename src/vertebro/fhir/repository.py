@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import exists, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from vertebro.store.models import (
@@ -50,6 +50,21 @@ class PatientRecord:
     workflows: dict[int, CaseWorkflow] = field(default_factory=dict)  # by case id
     bookings: list[Booking] = field(default_factory=list)
     follow_ups: list[FollowUp] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class PatientQuery:
+    """A Patient search: each field is an AND list of OR lists (FHIR's repeated parameters and comma lists).
+
+    ``identifiers`` are ``(system, value)`` pairs (system None: any system; "" : no system recorded means
+    vertebro's own); ``names`` are ``(text, exact)``; ``births`` are ``(at_least, before, negate)`` day bounds.
+    """
+
+    ids: list[list[int]] = field(default_factory=list)
+    identifiers: list[list[tuple[str | None, str]]] = field(default_factory=list)
+    names: list[list[tuple[str, bool]]] = field(default_factory=list)
+    genders: list[list[str]] = field(default_factory=list)
+    births: list[list[tuple[dt.date | None, dt.date | None, bool]]] = field(default_factory=list)
 
 
 class FhirRepository:
@@ -98,6 +113,58 @@ class FhirRepository:
             changed_stored = exists().where(FhirResource.patient_id == Patient.id, FhirResource.last_updated >= since)
             statement = statement.where(or_(Patient.created_at >= since, changed_case, changed_stored))
         return list(self.session.scalars(statement))
+
+    def _matching(self, query: PatientQuery, own_system: str) -> list[ColumnElement[bool]]:
+        conditions: list[ColumnElement[bool]] = []
+        for ids in query.ids:
+            conditions.append(Patient.id.in_(ids))
+        for identifiers in query.identifiers:
+            either = []
+            for identifier_system, value in identifiers:
+                same_value = Patient.identifier == value
+                if identifier_system is None:
+                    either.append(same_value)
+                elif identifier_system == own_system:
+                    either.append(and_(same_value, Patient.identifier_system.is_(None)))
+                else:
+                    either.append(and_(same_value, Patient.identifier_system == identifier_system))
+            conditions.append(or_(*either))
+        for names in query.names:
+            either = []
+            for text, exact in names:
+                if exact:
+                    either.append(Patient.name == text)
+                    continue
+                lowered, needle = func.lower(Patient.name), like_literal(text.lower())
+                either.append(lowered.like(f"{needle}%", escape=LIKE_ESCAPE))
+                either.append(lowered.like(f"% {needle}%", escape=LIKE_ESCAPE))
+            conditions.append(or_(*either))
+        for genders in query.genders:
+            conditions.append(Patient.sex.in_(genders))
+        for births in query.births:
+            either = []
+            for at_least, before, negate in births:
+                parts: list[ColumnElement[bool]] = [Patient.birth_date.is_not(None)]
+                if at_least is not None:
+                    parts.append(Patient.birth_date >= at_least)
+                if before is not None:
+                    parts.append(Patient.birth_date < before)
+                window = and_(*parts)
+                either.append(and_(Patient.birth_date.is_not(None), not_(window)) if negate else window)
+            conditions.append(or_(*either))
+        return conditions
+
+    def find_patients(
+        self, query: PatientQuery, *, own_system: str, after_id: int = 0, limit: int = 100
+    ) -> list[Patient]:
+        """Return the patients a search matches, by id, after ``after_id`` (keyset paging)."""
+        statement = select(Patient).where(Patient.id > after_id, *self._matching(query, own_system))
+        return list(self.session.scalars(statement.order_by(Patient.id).limit(limit)))
+
+    def count_matching(self, query: PatientQuery, *, own_system: str) -> int:
+        """Return how many patients a search matches."""
+        statement = select(func.count()).select_from(Patient).where(*self._matching(query, own_system))
+        return int(self.session.scalar(statement) or 0)
 
     def records(self, patients: list[Patient]) -> list[PatientRecord]:
         """Return the whole records of these patients with eight queries, whatever their number."""
@@ -279,10 +346,13 @@ class FhirRepository:
         return list(self.session.scalars(statement))
 
     def type_history(
-        self, resource_type: str, *, since: dt.datetime | None, patient_id: int | None, limit: int
+        self, resource_type: str | None, *, since: dt.datetime | None, patient_id: int | None, limit: int
     ) -> list[FhirResourceVersion]:
-        """Return the newest ``limit`` versions of every resource of one type (of one patient when given)."""
-        statement = select(FhirResourceVersion).where(FhirResourceVersion.resource_type == resource_type)
+        """Return the newest ``limit`` versions of every resource of one type (every type when None; of one
+        patient when given)."""
+        statement = select(FhirResourceVersion)
+        if resource_type is not None:
+            statement = statement.where(FhirResourceVersion.resource_type == resource_type)
         if since is not None:
             statement = statement.where(FhirResourceVersion.last_updated >= since)
         if patient_id is not None:

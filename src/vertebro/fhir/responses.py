@@ -6,6 +6,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from fastapi import Request
+from fastapi.dependencies.models import Dependant
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.routing import APIRoute
@@ -13,7 +14,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from vertebro.errors import VertebroError
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.errors import allowed_methods
+from vertebro.fhir.errors import NotAcceptable, UnsupportedMediaType, allowed_methods
 from vertebro.fhir.operation_outcome import operation_outcome
 
 FHIR_JSON = "application/fhir+json"
@@ -50,19 +51,86 @@ class FhirResponse(JSONResponse):
     media_type = FHIR_JSON
 
 
+FHIR_VERSIONS = ("4.0", "4.0.1")  # what a fhirVersion media type parameter may name (R4)
+_JSON_MEDIA = frozenset(
+    {"application/fhir+json", "application/json", "application/fhir+ndjson", "application/ndjson", "json"}
+)
+_ANY_MEDIA = frozenset({"*/*", "application/*"})
+
+
+def _media_range(text: str) -> tuple[str, dict[str, str]]:
+    media, *rest = (part.strip() for part in text.split(";"))
+    parameters = {}
+    for item in rest:
+        key, _, value = item.partition("=")
+        parameters[key.strip().lower()] = value.strip().strip('"')
+    return media.lower(), parameters
+
+
+def negotiation_error(request: Request) -> tuple[int, str] | None:
+    """Return the status (406, 415) and message when a request asks for or sends what is not FHIR R4 JSON.
+
+    ``_format`` overrides Accept (FHIR R4 http 3.1.0.1.9); a ``fhirVersion`` parameter other than 4.0 is refused
+    (FHIR R4 versioning 2.1.0.3.2); an XML or other non-JSON body is 415.
+    """
+    requested = request.query_params.get("_format")
+    if requested is not None:
+        media, parameters = _media_range(requested)
+        if media not in _JSON_MEDIA or parameters.get("fhirversion", "4.0") not in FHIR_VERSIONS:
+            return 406, f"_format={requested!r}: this server answers FHIR R4 JSON only (application/fhir+json)"
+    elif accept := request.headers.get("accept"):
+        usable = False
+        for item in accept.split(","):
+            media, parameters = _media_range(item)
+            if not media or parameters.get("q", "1") in ("0", "0.0", "0.00", "0.000"):
+                continue
+            if parameters.get("fhirversion", "4.0") not in FHIR_VERSIONS:
+                continue
+            usable = usable or media in _JSON_MEDIA or media in _ANY_MEDIA
+        if not usable:
+            return 406, f"Accept {accept!r}: this server answers FHIR R4 JSON only (application/fhir+json)"
+    sent = request.headers.get("content-type")
+    if sent and request.method in ("POST", "PUT", "PATCH"):
+        media, parameters = _media_range(sent)
+        if not (media in _JSON_MEDIA or media.endswith("+json")):
+            return 415, f"Content-Type {sent!r}: this server reads FHIR R4 JSON only (application/fhir+json)"
+        if parameters.get("fhirversion", "4.0") not in FHIR_VERSIONS:
+            return 415, f"Content-Type {sent!r}: this server reads FHIR R4 (fhirVersion=4.0) only"
+    return None
+
+
+def check_negotiation(request: Request) -> None:
+    """Raise NotAcceptable (406) or UnsupportedMediaType (415) when :func:`negotiation_error` finds a problem."""
+    refused = negotiation_error(request)
+    if refused is not None:
+        raise (NotAcceptable if refused[0] == 406 else UnsupportedMediaType)(refused[1])
+
+
+def _negotiates(dependant: Dependant) -> bool:
+    """Whether a dependency of the route checks the negotiation itself (after authentication: a request
+    that is not signed in is told so first)."""
+    return any(getattr(d.call, "checks_negotiation", False) or _negotiates(d) for d in dependant.dependencies)
+
+
 class FhirRoute(APIRoute):
     """A route whose errors (domain, validation, authentication) become OperationOutcome responses."""
 
     def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
         """Wrap the handler so that every error is answered with an OperationOutcome."""
         handler = super().get_route_handler()
+        checked_by_dependency = _negotiates(self.dependant)
 
         async def fhir_handler(request: Request) -> Response:
+            refused = None if checked_by_dependency else negotiation_error(request)
+            if refused is not None:
+                return FhirResponse(operation_outcome(refused[0], refused[1]), status_code=refused[0])
             try:
                 return await handler(request)
             except VertebroError as error:
                 outcome = operation_outcome(error.status_code, error.message, expression=error.field)
                 headers = None
+                if error.status_code == 401:  # RFC 9110 section 11.6.1: say how to authenticate
+                    headers = {"WWW-Authenticate": 'Bearer realm="vertebro FHIR"'}
                 if error.status_code == 405:  # a path no documented operation matches is still readable (GET)
                     allow = allowed_methods(request.app.openapi(), request.url.path) or ["GET"]
                     headers = {"Allow": ", ".join(allow)}
@@ -83,9 +151,10 @@ def bundle(
     kind: str,
     next_url: str | None = None,
     included: list[Resource] | None = None,
+    self_url: str | None = None,
 ) -> Resource:
     """Return a Bundle of resources (a searchset with ``match`` and ``include`` entries, or another type)."""
-    links = [{"relation": "self", "url": str(request.url)}]
+    links = [{"relation": "self", "url": self_url or str(request.url)}]
     if next_url:
         links.append({"relation": "next", "url": next_url})
     result: Resource = {"resourceType": "Bundle", "type": kind, "link": links}

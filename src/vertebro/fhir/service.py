@@ -8,14 +8,18 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from vertebro.errors import InvalidInput, NotFound
+from vertebro.fhir import search
 from vertebro.fhir.audit_event import audit_event
 from vertebro.fhir.auth import FhirUser
+from vertebro.fhir.codes import system
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.patient import patient_resource
+from vertebro.fhir.errors import InvalidResource
+from vertebro.fhir.patient import GENDERS, patient_resource
 from vertebro.fhir.record import record_resources
-from vertebro.fhir.repository import FhirRepository
+from vertebro.fhir.repository import FhirRepository, PatientQuery
 from vertebro.ids import record_id
 from vertebro.store.db import UnitOfWork
 
@@ -42,8 +46,81 @@ PATIENT_ELEMENTS: dict[str, tuple[str, ...]] = {  # search parameters that point
     "Appointment": ("patient",),
     "Provenance": ("patient",),
     "AuditEvent": ("patient",),
+    "AdverseEvent": ("subject",),
 }
 MAX_COUNT = 500
+DEFAULT_COUNT = 50
+OPEN_LOW = dt.datetime(1, 1, 1, tzinfo=dt.UTC)
+OPEN_HIGH = dt.datetime(9999, 12, 31, tzinfo=dt.UTC)
+PATIENT_PARAMETERS = (
+    "_id",
+    "identifier",
+    "name",
+    "name:exact",
+    "birthdate",
+    "gender",
+    "_after",
+    *search.RESULT_PARAMETERS,
+)
+_SUBJECT = {"patient": ("reference", ()), "subject": ("reference", ())}
+_PATIENT = {"patient": ("reference", ())}
+# The R4 search parameters vertebro supports on each type: name -> (kind, the elements it reads).
+DATA_PARAMETERS: dict[str, dict[str, tuple[str, tuple[str, ...]]]] = {
+    "Condition": {
+        **_SUBJECT,
+        "code": ("token", ("code",)),
+        "clinical-status": ("token", ("clinicalStatus",)),
+        "onset-date": ("date", ("onsetDateTime", "onsetPeriod")),
+        "recorded-date": ("date", ("recordedDate",)),
+    },
+    "Observation": {
+        **_SUBJECT,
+        "code": ("token", ("code",)),
+        "status": ("token", ("status",)),
+        "date": ("date", ("effectiveDateTime", "effectivePeriod", "effectiveInstant")),
+    },
+    "MedicationStatement": {
+        **_SUBJECT,
+        "code": ("token", ("medicationCodeableConcept",)),
+        "status": ("token", ("status",)),
+        "effective": ("date", ("effectiveDateTime", "effectivePeriod")),
+    },
+    "AllergyIntolerance": {
+        **_PATIENT,
+        "code": ("token", ("code",)),
+        "clinical-status": ("token", ("clinicalStatus",)),
+        "date": ("date", ("recordedDate",)),
+    },
+    "GuidanceResponse": {**_SUBJECT},
+    "Procedure": {
+        **_SUBJECT,
+        "code": ("token", ("code",)),
+        "status": ("token", ("status",)),
+        "date": ("date", ("performedDateTime", "performedPeriod")),
+    },
+    "AdverseEvent": {
+        "subject": ("reference", ()),
+        "event": ("token", ("event",)),
+        "date": ("date", ("date",)),
+    },
+    "ServiceRequest": {
+        **_SUBJECT,
+        "code": ("token", ("code",)),
+        "status": ("token", ("status",)),
+        "authored": ("date", ("authoredOn",)),
+    },
+    "Appointment": {**_PATIENT, "status": ("token", ("status",)), "date": ("date", ("start",))},
+    "CarePlan": {**_SUBJECT, "status": ("token", ("status",)), "date": ("date", ("period",))},
+    "QuestionnaireResponse": {**_SUBJECT, "status": ("token", ("status",)), "authored": ("date", ("authored",))},
+    "DocumentReference": {
+        **_SUBJECT,
+        "status": ("token", ("status",)),
+        "type": ("token", ("type",)),
+        "date": ("date", ("date",)),
+    },
+    "Provenance": {**_PATIENT, "recorded": ("date", ("recorded",))},
+    "AuditEvent": {**_PATIENT, "type": ("token", ("type",)), "date": ("date", ("recorded",))},
+}
 STORED_ID = re.compile(r"^s[0-9a-f]{16}$")  # resources written through /fhir (or imported), not derived
 
 _ID_PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -136,77 +213,170 @@ def read(uow: UnitOfWork, user: FhirUser, resource_type: str, resource_id: str) 
     raise missing
 
 
+@dataclass(frozen=True, slots=True)
+class SearchPage:
+    """One page of a search: the matches, the included resources, the total and where the next page starts."""
+
+    found: list[Resource]
+    included: list[Resource]
+    total: int
+    next_at: int | None  # the _after (Patient) or _offset (other types) of the next page, None on the last
+
+
+def _token(value: str) -> tuple[str | None, str]:
+    """Split a token search value into (system or None, code)."""
+    if "|" not in value:
+        return None, value
+    token_system, _, code = value.partition("|")
+    return token_system or None, code
+
+
+def _record_ids(values: list[str]) -> list[int]:
+    ids = [record_id(v) for v in values]
+    return [i for i in ids if i is not None]
+
+
 def search_patients(
-    uow: UnitOfWork,
-    user: FhirUser,
-    *,
-    identifier: str | None,
-    name: str | None,
-    birthdate: str | None,
-    count: int,
-    after_id: int,
-) -> tuple[list[Resource], int | None]:
-    """Return matching Patients (a page of ``count``) and the id to continue after, or None on the last page."""
-    born = _date(birthdate, "birthdate") if birthdate else None
-    if identifier and "|" in identifier:
-        identifier = identifier.split("|", 1)[1]
+    uow: UnitOfWork, user: FhirUser, parameters: search.Parameters, *, count: int, after_id: int
+) -> SearchPage:
+    """Return a page of matching Patients (``count`` of them; 0: the total only) and where the next starts."""
+    query = PatientQuery()
+    for group in parameters.values("_id"):
+        query.ids.append(_record_ids(group))
+    for group in parameters.values("identifier"):
+        query.identifiers.append([_token(v) for v in group])
+    for name in ("name", "name:exact"):
+        for group in parameters.values(name):
+            query.names.append([(v, name == "name:exact") for v in group])
+    for group in parameters.values("gender"):
+        if any(v not in (*GENDERS, "unknown") for v in group):
+            raise InvalidResource(f"gender={','.join(group)!r}: female, male, other or unknown", field="gender")
+        query.genders.append(group)
+    for group in parameters.values("birthdate"):
+        query.births.append([search.date_bounds(*search.date_value(v, "birthdate")) for v in group])
     only = user.grant.only_patient("Patient", "read")
-    patients = FhirRepository(uow.session).search_patients(
-        identifier=identifier,
-        name=name,
-        birthdate=born,
-        after_id=after_id,
-        limit=count + 1,
-        ids=None if only is None else [only],
-    )
+    if only is not None:
+        query.ids.append([only])
+    repository = FhirRepository(uow.session)
+    own = system("identifier-patient")
+    total = repository.count_matching(query, own_system=own)
+    if count == 0:
+        return SearchPage([], [], total, None)
+    patients = repository.find_patients(query, own_system=own, after_id=after_id, limit=count + 1)
     more = len(patients) > count
     patients = patients[:count]
     audit_reads(uow, user, [p.id for p in patients], "search-type")
-    return [patient_resource(p) for p in patients], (patients[-1].id if more and patients else None)
+    next_at = patients[-1].id if more and patients else None
+    return SearchPage([patient_resource(p) for p in patients], [], total, next_at)
 
 
-def search(
+def search_parameters(resource_type: str) -> tuple[str, ...]:
+    """Return the search parameters vertebro supports on a type (the spec's, and the result parameters)."""
+    if resource_type == "Patient":
+        return PATIENT_PARAMETERS
+    return ("_id", *DATA_PARAMETERS[resource_type], "_include", "_offset", *search.RESULT_PARAMETERS)
+
+
+def search_type(
     uow: UnitOfWork,
     user: FhirUser,
     resource_type: str,
+    parameters: search.Parameters,
     *,
-    patient: str | None,
-    code: str | None,
-    status: str | None,
-    date: str | None,
-    include: list[str] | None = None,
-) -> tuple[list[Resource], list[Resource]]:
-    """Return a patient's resources of one type filtered by code (``[system|]code``), status and date prefix,
-    and the resources ``_include`` asks for (the Patient, for ``Type:patient``, ``Type:subject`` or ``*``).
+    count: int,
+    offset: int,
+) -> SearchPage:
+    """Return a page of a patient's resources of one type matching every parameter, and the resources
+    ``_include`` asks for (the Patient, for ``Type:patient``, ``Type:subject`` or ``*``).
 
-    The ``patient`` parameter is required: vertebro does not search across every patient's clinical data.
+    A patient (``patient`` or ``subject``) is required: vertebro does not search across every patient's data.
     """
-    wanted = _included(resource_type, include or [])
     check_type(resource_type)
-    if not patient:
-        raise InvalidInput(f"searching {resource_type} needs the patient parameter", field="patient")
-    patient_id = record_id(patient.removeprefix("Patient/"))
-    if patient_id is None:
-        raise InvalidInput(f"patient={patient!r} is not a Patient id", field="patient")
+    wanted = _included(resource_type, [v for group in parameters.values("_include") for v in group])
+    defined = DATA_PARAMETERS[resource_type]
+    subjects = [v for name in ("patient", "subject") for group in parameters.values(name) for v in group]
+    if not subjects:
+        either = " or ".join(n for n in ("patient", "subject") if n in defined)
+        raise InvalidResource(f"searching {resource_type} needs the {either} parameter", field=either.split()[0])
+    patient_ids = {record_id(s.removeprefix("Patient/")) for s in subjects}
+    if None in patient_ids or len(patient_ids) != 1:
+        raise InvalidResource(f"{','.join(subjects)!r} is not one Patient id", field="patient")
+    patient_id = next(i for i in patient_ids if i is not None)
     user.grant.require(resource_type, "read", patient_id)
     if wanted:
         user.grant.require("Patient", "read", patient_id)
+    tests: list[Callable[[Resource], bool]] = []
+    for name, (kind, elements) in defined.items():
+        for group in parameters.values(name):
+            tests.append(_test(kind, elements, group, name))
+    for group in parameters.values("_id"):
+        tests.append(_with_id(frozenset(group)))
     try:
         resources = patient_record(uow, user, patient_id, interaction="search-type")
     except NotFound:
-        return [], []
+        return SearchPage([], [], 0, None)
     if resource_type == "AuditEvent":  # not part of the record ($everything, export): read from the audit log
         resources = [resources[0], *_audit_events(uow, user, patient_id, ids=None, interaction="search-type")]
-    found = [
-        r
-        for r in resources
-        if r["resourceType"] == resource_type
-        and (code is None or _has_code(r, code))
-        and (status is None or r.get("status") == status)
-        and (date is None or _date_text(r).startswith(date))
-    ]
-    included = [r for r in resources if r["resourceType"] == "Patient"] if wanted and found else []
-    return found, included
+    found = [r for r in resources if r["resourceType"] == resource_type and all(t(r) for t in tests)]
+    page = found[offset : offset + count]
+    included = [r for r in resources if r["resourceType"] == "Patient"] if wanted and page else []
+    more = offset + count < len(found) and count > 0
+    return SearchPage(page, included, len(found), offset + count if more else None)
+
+
+def _with_id(ids: frozenset[str]) -> Callable[[Resource], bool]:
+    return lambda r: r["id"] in ids
+
+
+def _test(kind: str, elements: tuple[str, ...], values: list[str], name: str) -> Callable[[Resource], bool]:
+    """Return the test of one parameter occurrence (an OR list of values) on a resource."""
+    if kind == "reference":
+        return lambda r: True  # the patient, already chosen
+    if kind == "date":
+        wanted = [search.date_value(v, name) for v in values]
+        now = dt.datetime.now(dt.UTC)
+
+        def dated(resource: Resource) -> bool:
+            found = _date_range(resource, elements)
+            return found is not None and any(search.date_matches(p, w, found, now=now) for p, w in wanted)
+
+        return dated
+    tokens = [_token(v) for v in values]
+    return lambda r: any(_has_token(r, elements, s, c) for s, c in tokens)
+
+
+def _has_token(resource: Resource, elements: tuple[str, ...], token_system: str | None, code: str) -> bool:
+    for element in elements:
+        value = resource.get(element)
+        for item in value if isinstance(value, list) else [value]:
+            if isinstance(item, str):
+                if token_system is None and item == code:
+                    return True
+                continue
+            if not isinstance(item, dict):
+                continue
+            codings = item.get("coding", []) if "coding" in item else [item]
+            for coding in codings:
+                if (not code or coding.get("code") == code) and (
+                    token_system is None or coding.get("system") == token_system
+                ):
+                    return True
+    return False
+
+
+def _date_range(resource: Resource, elements: tuple[str, ...]) -> search.DateRange | None:
+    for element in elements:
+        value = resource.get(element)
+        try:
+            if isinstance(value, str):
+                return search.date_range(value, element)
+            if isinstance(value, dict) and (value.get("start") or value.get("end")):
+                start = search.date_range(value["start"], element).low if value.get("start") else OPEN_LOW
+                end = search.date_range(value["end"], element).high if value.get("end") else OPEN_HIGH
+                return search.DateRange(start, end)
+        except InvalidResource:
+            return None
+    return None
 
 
 def _audit_events(
@@ -230,37 +400,3 @@ def _included(resource_type: str, include: list[str]) -> bool:
         allowed = ", ".join(f"{resource_type}:{e}" for e in PATIENT_ELEMENTS.get(resource_type, ()))
         raise InvalidInput(f"_include={value!r} is not supported here (supported: {allowed}, *)", field="_include")
     return wanted
-
-
-def _has_code(resource: Resource, token: str) -> bool:
-    system, _, code = token.rpartition("|")
-    concepts = [resource.get("code"), resource.get("event"), *(resource.get("reasonCode") or [])]
-    for concept in concepts:
-        for coding in (concept or {}).get("coding", []):
-            if coding.get("code") == code and (not system or coding.get("system") == system):
-                return True
-    return False
-
-
-def _date_text(resource: Resource) -> str:
-    for element in (
-        "effectiveDateTime",
-        "occurrenceDateTime",
-        "date",
-        "recordedDate",
-        "authoredOn",
-        "authored",
-        "start",
-        "recorded",
-    ):
-        if element in resource:
-            return str(resource[element])
-    period = resource.get("performedPeriod")
-    return str(period["start"]) if period else ""
-
-
-def _date(value: str, parameter: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value.removeprefix("eq"))
-    except ValueError:
-        raise InvalidInput(f"{parameter}={value!r} is not a date (YYYY-MM-DD)", field=parameter) from None

@@ -5,6 +5,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+from email.utils import format_datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Body, Header, Query, Request
@@ -21,12 +23,15 @@ router = APIRouter(route_class=FhirRoute)
 FhirBody = Annotated[Any, Body(media_type="application/fhir+json")]
 
 
+def http_date(instant: str) -> str:
+    """Return a FHIR instant as an HTTP date (RFC 9110 section 5.6.7), e.g. for Last-Modified."""
+    return format_datetime(dt.datetime.fromisoformat(instant).astimezone(dt.UTC), usegmt=True)
+
+
 def _written(written: writes.Written, base: str, status: int) -> FhirResponse:
-    headers = {
-        "ETag": written.etag,
-        "Location": f"{base}/{written.location}",
-        "Last-Modified": written.resource["meta"]["lastUpdated"],
-    }
+    headers = {"ETag": written.etag, "Location": f"{base}/{written.location}"}
+    if written.last_modified:
+        headers["Last-Modified"] = http_date(written.last_modified)
     return FhirResponse(written.resource, status_code=status, headers=headers)
 
 
@@ -59,6 +64,22 @@ def _history_bundle(request: Request, resources: list[Resource]) -> Resource:
     }
 
 
+def system_history(
+    request: Request,
+    uow: UoW,
+    user: Clinical,
+    since: Annotated[str | None, Query(alias="_since", json_schema_extra=INSTANT_SCHEMA)] = None,
+    count: Annotated[int, Query(alias="_count", ge=1, le=MAX_COUNT)] = 100,
+) -> FhirResponse:
+    """Every version written through /fhir of every type, newest first (`_since`, `_count`)."""
+    found = history.system_history(uow, user, since=since, count=count)
+    uow.commit()
+    return FhirResponse(_history_bundle(request, found))
+
+
+router.add_api_route("/_history", system_history, methods=["GET"], response_class=FhirResponse, name="history_system")
+
+
 def transaction(request: Request, uow: UoW, user: Writer, body: FhirBody) -> FhirResponse:
     """A transaction (all or nothing) or batch (entry by entry) Bundle of creates, updates and reads."""
     try:
@@ -70,10 +91,16 @@ def transaction(request: Request, uow: UoW, user: Writer, body: FhirBody) -> Fhi
 
 
 def _write_routes(resource_type: str) -> None:
-    def create(request: Request, uow: UoW, user: Writer, body: FhirBody) -> FhirResponse:
-        written = writes.create(uow, user, resource_type, body)
+    def create(
+        request: Request,
+        uow: UoW,
+        user: Writer,
+        body: FhirBody,
+        if_none_exist: Annotated[str | None, Header()] = None,
+    ) -> FhirResponse:
+        written = writes.create(uow, user, resource_type, body, if_none_exist=if_none_exist)
         uow.commit()
-        return _written(written, _base(request), 201)
+        return _written(written, _base(request), 201 if written.created else 200)
 
     def update(
         request: Request,
@@ -115,7 +142,7 @@ def _write_routes(resource_type: str) -> None:
         meta = found["meta"]
         headers = {"ETag": f'W/"{meta["versionId"]}"'}
         if "lastUpdated" in meta:
-            headers["Last-Modified"] = meta["lastUpdated"]
+            headers["Last-Modified"] = http_date(meta["lastUpdated"])
         return FhirResponse(found, headers=headers)
 
     create.__doc__ = f"Create a {resource_type} (201, Location and ETag of version 1)."

@@ -21,15 +21,16 @@ import re
 import secrets
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import parse_qsl
 
 from vertebro.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
+from vertebro.fhir import search, service
 from vertebro.fhir.auth import FhirUser
 from vertebro.fhir.codes import maps, system
 from vertebro.fhir.elements import Resource
 from vertebro.fhir.errors import InvalidResource, NotAllowed
 from vertebro.fhir.patient import PatientProblem, patient_fields, patient_resource
 from vertebro.fhir.repository import FhirRepository
-from vertebro.fhir.service import STORED_ID
 from vertebro.ids import record_id
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
@@ -52,6 +53,12 @@ class Written:
     def etag(self) -> str:
         """The weak ETag of this version."""
         return f'W/"{self.version_id}"'
+
+    @property
+    def last_modified(self) -> str | None:
+        """The instant of this version (None for a resource derived from a case record)."""
+        value = (self.resource.get("meta") or {}).get("lastUpdated")
+        return str(value) if value else None
 
     @property
     def location(self) -> str:
@@ -184,7 +191,7 @@ def _version(resource: Resource, patient_id: int, method: str, when: dt.datetime
     )
 
 
-def _fields(resource: Resource) -> tuple[str, str | None, dt.date | None, str]:
+def _fields(resource: Resource) -> tuple[str, str | None, dt.date | None, str, str | None]:
     try:
         fields = patient_fields(resource)
     except PatientProblem as problem:
@@ -197,16 +204,18 @@ def _fields(resource: Resource) -> tuple[str, str | None, dt.date | None, str]:
             raise InvalidInput(
                 f"Patient.birthDate: {fields.birth_date!r} is not a full date (YYYY-MM-DD)", field="Patient.birthDate"
             ) from None
-    return fields.identifier, fields.name, birth, fields.sex
+    return fields.identifier, fields.name, birth, fields.sex, fields.identifier_system
 
 
 def add_patient(uow: UnitOfWork, resource: Resource, *, actor: str, source: str | None, via: str) -> Patient:
     """Add our patient row for a FHIR Patient (409 when the identifier is taken) and audit its creation."""
-    identifier, name, birth, sex = _fields(resource)
+    identifier, name, birth, sex, identifier_system = _fields(resource)
     existing = uow.patients.get_by_identifier(identifier)
     if existing is not None:
         raise Conflict(f"the identifier {identifier!r} is already Patient/{existing.id}", field="Patient.identifier")
-    patient = uow.patients.add(Patient(identifier=identifier, name=name, birth_date=birth, sex=sex))
+    patient = uow.patients.add(
+        Patient(identifier=identifier, identifier_system=identifier_system, name=name, birth_date=birth, sex=sex)
+    )
     uow.audit.append(
         actor=actor,
         action="create",
@@ -219,12 +228,40 @@ def add_patient(uow: UnitOfWork, resource: Resource, *, actor: str, source: str 
     return patient
 
 
-def create(uow: UnitOfWork, user: FhirUser, resource_type: str, body: Any) -> Written:
-    """Create a resource (server-assigned id, version 1) and return it as stored."""
+def _existing(uow: UnitOfWork, user: FhirUser, resource_type: str, if_none_exist: str) -> Written | None:
+    """Return the one resource a conditional create's If-None-Exist query matches (None: none; 412: several)."""
+    items = parse_qsl(if_none_exist.strip().rpartition("?")[2], keep_blank_values=True)
+    if not items:
+        raise InvalidResource(f"If-None-Exist {if_none_exist!r} is not a search query", field="If-None-Exist")
+    supported = [p for p in service.search_parameters(resource_type) if not p.startswith("_") or p == "_id"]
+    parameters = search.parse(items, supported, prefer="handling=strict")
+    if resource_type == "Patient":
+        page = service.search_patients(uow, user, parameters, count=2, after_id=0)
+    else:
+        page = service.search_type(uow, user, resource_type, parameters, count=2, offset=0)
+    if len(page.found) > 1:
+        raise PreconditionFailed(
+            f"If-None-Exist {if_none_exist!r} matches {page.total} resources: make it select one", field="If-None-Exist"
+        )
+    if not page.found:
+        return None
+    found = page.found[0]
+    return Written(found, int((found.get("meta") or {}).get("versionId") or 1), False)
+
+
+def create(
+    uow: UnitOfWork, user: FhirUser, resource_type: str, body: Any, *, if_none_exist: str | None = None
+) -> Written:
+    """Create a resource (server-assigned id, version 1) and return it as stored; a conditional create
+    (``If-None-Exist``) returns the one resource its query matches instead (FHIR R4 http 3.1.0.8.1)."""
     check_writable(resource_type)
     repository = FhirRepository(uow.session)
     repository.take_write_lock()
     resource = validated(resource_type, body)
+    if if_none_exist:
+        existing = _existing(uow, user, resource_type, if_none_exist)
+        if existing is not None:
+            return existing
     resource = {k: v for k, v in resource.items() if k not in ("id", "meta")}
     when = utc_now()
     if resource_type == "Patient":
@@ -272,7 +309,7 @@ def store_imported(uow: UnitOfWork, resource: Resource, patient_id: int, *, acto
     """Store a resource read from an import for one of our patients (keeping an id of ours when it is free)."""
     repository = FhirRepository(uow.session)
     resource_id = str(resource.get("id") or "")
-    if not STORED_ID.match(resource_id) or repository.stored(resource["resourceType"], resource_id) is not None:
+    if not service.STORED_ID.match(resource_id) or repository.stored(resource["resourceType"], resource_id) is not None:
         resource_id = f"s{secrets.token_hex(8)}"
     when = utc_now()
     content = _stamped({**resource, "id": resource_id, "subject": {"reference": f"Patient/{patient_id}"}}, 1, when)
@@ -299,17 +336,22 @@ def update(
         _check_version(key, patient.version, expected)
         if repository.version("Patient", resource_id, patient.version) is None:  # first write through /fhir
             repository.add_version(_version(_patient_content(patient, when), patient.id, "PUT", when))
-        identifier, name, birth, sex = _fields(resource)
-        other = uow.patients.get_by_identifier(identifier)
+        fields = _fields(resource)
+        other = uow.patients.get_by_identifier(fields[0])
         if other is not None and other.id != patient.id:
-            raise Conflict(f"the identifier {identifier!r} is already Patient/{other.id}", field="Patient.identifier")
-        patient.identifier, patient.name, patient.birth_date, patient.sex = identifier, name, birth, sex
+            raise Conflict(f"the identifier {fields[0]!r} is already Patient/{other.id}", field="Patient.identifier")
+        kept = (patient.identifier, patient.name, patient.birth_date, patient.sex, patient.identifier_system)
+        if fields == kept:  # nothing we keep changed (e.g. only telecom or address): a no-op update
+            current = repository.version("Patient", resource_id, patient.version)
+            content = current.content if current is not None else _patient_content(patient, when)
+            return Written(content, patient.version, False)
+        patient.identifier, patient.name, patient.birth_date, patient.sex, patient.identifier_system = fields
         uow.session.flush()  # the version column moves on (optimistic lock as well)
         content = _patient_content(patient, when)
         repository.add_version(_version(content, patient.id, "PUT", when))
         _audit(uow, _who(user), "update", key, patient.id, patient.version, entity_type="patient")
         return Written(content, patient.version, False)
-    if not STORED_ID.match(resource_id):
+    if not service.STORED_ID.match(resource_id):
         raise NotAllowed(f"{key} is derived from a case record and read-only: change the case in vertebro", field="id")
     stored = repository.locked_stored(resource_type, resource_id)
     if stored is None:

@@ -40,6 +40,7 @@ class Patient(Base):
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     identifier: Mapped[str] = mapped_column(String(64), unique=True)
+    identifier_system: Mapped[str | None] = mapped_column(String(255))  # None: vertebro's own system
     name: Mapped[str | None] = mapped_column(String(200))
     birth_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     sex: Mapped[str] = mapped_column(String(16))

@@ -73,6 +73,8 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     # CDS Hooks: called by EHRs, authenticated by the EHR's JWT against VERTEBRO_CDS_JWKS (no staff session).
     ("GET", "/cds-services"): OPEN,
     ("POST", "/cds-services/{service_id}"): OPEN,
+    ("OPTIONS", "/cds-services"): OPEN,
+    ("OPTIONS", "/cds-services/{service_id}"): OPEN,
     # The patient portal: open pages, then the signed-in patient's own pages.
     ("GET", "/portal"): OPEN,
     ("GET", "/portal/info"): OPEN,
@@ -125,6 +127,10 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("GET", "/fhir/$export"): CLINICAL,
     ("GET", "/fhir/Patient/$export"): CLINICAL,
     ("GET", "/fhir/Group/{group_id}/$export"): CLINICAL,
+    ("POST", "/fhir/$export"): CLINICAL,
+    ("POST", "/fhir/Patient/$export"): CLINICAL,
+    ("POST", "/fhir/Group/{group_id}/$export"): CLINICAL,
+    ("GET", "/fhir/_history"): CLINICAL,
     ("GET", "/fhir/$export-status/{job_id}"): CLINICAL,
     ("DELETE", "/fhir/$export-status/{job_id}"): CLINICAL,
     ("GET", "/fhir/$export-file/{job_id}/{file_name}"): CLINICAL,

@@ -55,7 +55,7 @@ def test_order_sign_answers_each_profile_verdict_and_holds_dated_from_the_order(
 def test_without_an_occurrence_date_the_holds_are_relative_to_the_procedure_day() -> None:
     found = _cards("vertebro-order-select", hook_request("order-select", orders=[order(occurrence=None)]))
     holds = next(c for c in found if c["summary"].startswith("Medication holds"))
-    assert "no occurrence date" in holds["detail"]
+    assert "No procedure date is known" in holds["detail"]
     assert "stop 5 days before" in holds["detail"]
     assert not any("links" in c for c in found)  # patient not known: no link
 

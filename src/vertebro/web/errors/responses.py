@@ -36,6 +36,11 @@ ERRORS = {
     "429": "Too many attempts or requests from here: wait before trying again",
 }
 PAGE_ERRORS = {**ERRORS, "410": "The link has been used or has expired"}
+FHIR_ERRORS = {
+    **ERRORS,
+    "406": "Not acceptable: this server answers FHIR R4 JSON only (Accept, _format, fhirVersion)",
+    "415": "Unsupported media type: this server reads FHIR R4 JSON only",
+}
 
 SUCCESS_MEDIA = {
     ("get", "/admin/audit.csv"): "text/csv",
@@ -70,7 +75,7 @@ def _kind(path: str) -> str:
 def _errors(kind: str) -> dict[str, Any]:
     if kind == "fhir":
         content: dict[str, Any] = {FHIR_JSON: {"schema": OPERATION_OUTCOME_SCHEMA}}
-        return {status: {"description": text, "content": content} for status, text in ERRORS.items()}
+        return {status: {"description": text, "content": content} for status, text in FHIR_ERRORS.items()}
     if kind == "api":
         return {
             status: {"description": text, "content": {JSON: {"schema": ERROR_REF}}} for status, text in ERRORS.items()

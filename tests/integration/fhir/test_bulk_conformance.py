@@ -1,0 +1,66 @@
+"""Bulk Data $export as the IG (2.0.0) asks: POST kick-off with Parameters, unsupported parameters refused under
+``Prefer: handling=strict``, an HTTP-date Expires on the manifest."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from vertebro.config import Settings
+from vertebro.pathway.machine import Role
+
+ASYNC = {"Prefer": "respond-async"}
+STRICT = {"Prefer": "respond-async, handling=strict"}
+
+
+@pytest.fixture
+def exporter(signed_in: Callable[[Role], TestClient], db_url: str, tmp_path: Path) -> TestClient:
+    """A signed-in nurse on an app that writes export files into a temporary folder."""
+    client = signed_in(Role.NURSE)
+    client.app.state.settings = Settings(database_url=db_url, secure_cookies=False, export_dir=tmp_path)  # type: ignore[attr-defined]
+    return client
+
+
+def test_post_kick_off_with_parameters_and_an_http_date_expires(
+    exporter: TestClient, stored_case: Callable[..., int]
+) -> None:
+    stored_case("BX-1")
+    body = {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "_type", "valueString": "Patient"}, {"name": "_type", "valueString": "Condition"}],
+    }
+    kick_off = exporter.post("/fhir/$export", json=body, headers=ASYNC)
+    assert kick_off.status_code == 202, kick_off.text
+    status = exporter.get(kick_off.headers["content-location"])
+    assert status.status_code == 200, status.text
+    assert {o["type"] for o in status.json()["output"]} == {"Patient", "Condition"}
+    expires = parsedate_to_datetime(status.headers["expires"])
+    assert expires > dt.datetime.now(dt.UTC)
+    group = exporter.post("/fhir/Group/state-closed/$export", json={"resourceType": "Parameters"}, headers=ASYNC)
+    assert group.status_code == 202, group.text
+
+
+def test_unsupported_export_parameters_are_refused_when_strict(exporter: TestClient) -> None:
+    for query in (
+        "_typeFilter=Observation%3Fstatus%3Dfinal",
+        "_elements=id",
+        "includeAssociatedData=LatestProvenanceResources",
+    ):
+        refused = exporter.get(f"/fhir/$export?{query}", headers=STRICT)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["resourceType"] == "OperationOutcome"
+        assert exporter.get(f"/fhir/$export?{query}", headers=ASYNC).status_code == 202
+    body = {"resourceType": "Parameters", "parameter": [{"name": "_typeFilter", "valueString": "Patient?gender=male"}]}
+    assert exporter.post("/fhir/$export", json=body, headers=STRICT).status_code == 400
+    one = {
+        "resourceType": "Parameters",
+        "parameter": [{"name": "patient", "valueReference": {"reference": "Patient/1"}}],
+    }
+    refused = exporter.post("/fhir/Patient/$export", json=one, headers=ASYNC)
+    assert refused.status_code == 400
+    assert refused.json()["issue"][0]["diagnostics"].startswith("the patient parameter is not supported")
