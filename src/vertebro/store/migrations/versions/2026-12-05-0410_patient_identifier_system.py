@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "7a0d1e2f0410"
-down_revision: str | Sequence[str] | None = "7a0d1e2f0380"
+down_revision: str | Sequence[str] | None = "7a0d1e2f0420"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
