@@ -54,9 +54,9 @@ router.include_router(export_router)
 router.include_router(write_router)
 
 
-DATE_VALUE = (  # a search date as /openapi.json describes it: an optional prefix and a FHIR date
-    r"^(eq|ne|gt|lt|ge|le|sa|eb|ap)?[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?$"
-)
+# A search date as /openapi.json describes it: an optional prefix and a FHIR date, or nothing (a parameter with an
+# empty value is ignored, FHIR R4 search 3.1.1.1.2).
+DATE_VALUE = r"^((eq|ne|gt|lt|ge|le|sa|eb|ap)?[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-(0[1-9]|1[0-9]|2[0-8]))?)?)?$"
 
 
 def _documented(resource_type: str) -> dict[str, Any]:
