@@ -533,7 +533,9 @@ def test_three_levels_staged_on_warfarin_and_clopidogrel_wait_for_the_prescriber
     patient.get_by_role("button", name="Set password and continue").click()
     expect(patient.get_by_role("heading", name="My page")).to_be_visible()
     arrival = booked - dt.timedelta(minutes=15)
-    expect(patient.locator("#appointment")).to_contain_text(f"{long(arrival.date())} at {arrival:%H:%M}")
+    clock = f"{arrival.hour % 12 or 12}:{arrival:%M} {'am' if arrival.hour < 12 else 'pm'}"  # the clinic's one format
+    expect(patient.locator("#appointment")).to_contain_text(f"Please arrive by {clock}")
+    expect(patient.locator("#appointment")).to_contain_text(long(arrival.date()))
     patient.get_by_role("link", name="Your preparation and aftercare plan").click()
     plan = patient.locator("main")
     expect(plan).to_contain_text(f"Warfarin: take your last dose on {long(day - dt.timedelta(days=6))}")
