@@ -30,5 +30,6 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     """Drop the identifier system column."""
-    with op.batch_alter_table("patients") as batch:
-        batch.drop_column("identifier_system")
+    # ALTER TABLE DROP COLUMN (SQLite >= 3.35): a batch rebuild would drop the patients table, which other tables
+    # reference, and SQLite refuses that while foreign keys are enforced (decision 0020).
+    op.drop_column("patients", "identifier_system")

@@ -52,5 +52,4 @@ def downgrade() -> None:
     with op.batch_alter_table("appointment_change_requests", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_appointment_change_requests_case_id"))
     op.drop_table("appointment_change_requests")
-    with op.batch_alter_table("outbox_messages", schema=None) as batch_op:
-        batch_op.drop_column("attachment")
+    op.drop_column("outbox_messages", "attachment")  # ALTER TABLE DROP COLUMN (SQLite >= 3.35): no table rebuild
