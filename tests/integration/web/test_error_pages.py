@@ -3,8 +3,10 @@ JSON and FHIR callers still get their own forms; the favicon is served at /favic
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
@@ -43,13 +45,19 @@ def test_a_500_is_a_styled_page_with_a_way_back_and_no_traceback(client: TestCli
     assert SECRET not in page.text
     assert "Traceback" not in page.text
     assert "RuntimeError" not in page.text
+    ref = page.headers["X-Request-ID"]
+    assert f"Reference for the support team: <code>{ref}</code>" in page.text
     portal = failing.get("/portal/boom", headers=BROWSER)
     assert portal.status_code == 500
     assert "Back to the start" in portal.text
     assert SECRET not in portal.text
     api = failing.get("/api/boom")
     assert api.status_code == 500
-    assert api.json() == {"detail": "internal error", "field": None, "problems": []}
+    assert api.json() == {
+        "detail": f"internal error (reference {api.headers['X-Request-ID']})",
+        "field": None,
+        "problems": [],
+    }
     fhir = failing.get("/fhir/boom")
     assert fhir.status_code == 500
     assert fhir.json()["resourceType"] == "OperationOutcome"
@@ -91,3 +99,20 @@ def test_the_favicon_is_an_ico_at_the_root(client: TestClient) -> None:
     assert icon.status_code == 200
     assert icon.headers["content-type"] == "image/x-icon"
     assert icon.content[:4] == b"\x00\x00\x01\x00"
+
+
+def test_a_500_names_the_reference_the_log_line_names(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    """A support request quotes the reference on the page; the traceback's log line carries the same id."""
+    failing = _failing(client)
+    with caplog.at_level(logging.ERROR, logger="vertebro.web.errors"):
+        page = failing.get("/patients/7/boom", headers={**BROWSER, "X-Request-ID": "support-ref-123"})
+    assert page.status_code == 500
+    assert page.headers["X-Request-ID"] == "support-ref-123"
+    assert "<code>support-ref-123</code>" in page.text
+    logged = [r for r in caplog.records if r.getMessage() == "unhandled error"]
+    assert logged
+    assert getattr(logged[-1], "fields", {})["request_id"] == "support-ref-123"
+    portal = failing.get("/portal/boom", headers={**BROWSER, "X-Request-ID": "support-ref-456"})
+    assert "support-ref-456" in portal.text
+    fhir = failing.get("/fhir/boom", headers={"X-Request-ID": "support-ref-789"})
+    assert "support-ref-789" in fhir.json()["issue"][0]["diagnostics"]

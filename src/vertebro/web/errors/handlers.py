@@ -57,6 +57,13 @@ def _is_fhir(request: Request) -> bool:
     return path == "/fhir" or path.startswith("/fhir/")
 
 
+def reference_of(request: Request) -> str | None:
+    """Return the request id the caller can quote: the context's, or the scope's once the middleware has left."""
+    state = request.scope.get("state") or {}
+    kept = state.get("request_id")
+    return request_id.get(None) or (kept if isinstance(kept, str) else None)
+
+
 def wants_json(request: Request) -> bool:
     """Return True when the error should be JSON: the JSON API, CDS Hooks, or a client that accepts JSON."""
     return request.url.path.startswith(JSON_PREFIXES) or "application/json" in request.headers.get("accept", "")
@@ -111,7 +118,7 @@ def staff_error_page(request: Request, status: int, title: str, message: str) ->
         status=status,
         back=back,
         back_label=back_label,
-        request_ref=request_id.get(None),
+        request_ref=reference_of(request),
     )
 
 
@@ -157,15 +164,29 @@ async def http_error(request: Request, error: Exception) -> Response:
 
 
 async def server_error(request: Request, error: Exception) -> Response:
-    """Answer an unhandled exception with a 500 the caller can read; the traceback goes to the log only."""
-    log.error("unhandled error", exc_info=(type(error), error, error.__traceback__))
+    """Answer an unhandled exception with a 500 the caller can read; the traceback goes to the log only.
+
+    The page, the JSON error and the OperationOutcome carry the request id (also as ``X-Request-ID``), which the
+    log line of the traceback names too, so a support request can be matched to its log entry.
+    """
+    ref = reference_of(request)
+    log.error(
+        "unhandled error",
+        exc_info=(type(error), error, error.__traceback__),
+        extra={"fields": {"request_id": ref, "path_template": getattr(request.scope.get("route"), "path", None)}},
+    )
+    response: Response
     if _is_fhir(request):
-        return FhirResponse(operation_outcome(500, "internal error"), status_code=500)
-    if wants_json(request):
-        return json_error(ErrorOut(detail="internal error"), 500)
-    if request.url.path.startswith("/portal"):
-        return portal_error(request, VertebroError(PORTAL_SERVER_ERROR))
-    return staff_error_page(request, 500, PAGE_TITLES[500], SERVER_ERROR)
+        response = FhirResponse(operation_outcome(500, f"internal error (reference {ref})"), status_code=500)
+    elif wants_json(request):
+        response = json_error(ErrorOut(detail=f"internal error (reference {ref})"), 500)
+    elif request.url.path.startswith("/portal"):
+        response = portal_error(request, VertebroError(f"{PORTAL_SERVER_ERROR} (reference {ref})"))
+    else:
+        response = staff_error_page(request, 500, PAGE_TITLES[500], SERVER_ERROR)
+    if ref:
+        response.headers["X-Request-ID"] = ref
+    return response
 
 
 def install(app: FastAPI) -> None:

@@ -55,6 +55,8 @@ class RequestContext:
             return
         rid = request_id_of(scope.get("headers", []))
         token = request_id.set(rid)
+        # Kept in the scope too: the 500 handler runs outside this middleware, after the variable is reset.
+        scope.setdefault("state", {})["request_id"] = rid
         started = time.perf_counter()
         status = 500
 
