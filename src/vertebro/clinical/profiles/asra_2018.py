@@ -22,6 +22,11 @@ LABELS = {
     Category.NOT_APPROPRIATE: "Not safe on the planned date: holds or labs not in range",
     Category.CONTRAINDICATED: "Uncorrectable coagulopathy",
 }
+# With no procedure date there is no plan to be complete: the labels say what was checked, not "ready".
+UNDATED_LABELS = {
+    **LABELS,
+    Category.APPROPRIATE: "No bleeding-risk obstacle found so far (no procedure date: holds not dated)",
+}
 
 R_LABS = rule(
     "sir.labs_high_risk",
@@ -120,4 +125,4 @@ def evaluate(ctx: Context) -> ProfileVerdict:
         )
     else:
         b.note(R_LABS, Effect.SUPPORTS, f"platelets {platelets:g} x 10^9/L")
-    return b.verdict(LABELS)
+    return b.verdict(LABELS if case.procedure_date is not None else UNDATED_LABELS)

@@ -31,6 +31,16 @@ def test_vertebral_augmentation_is_a_high_bleeding_risk_procedure() -> None:
     assert effects(None, "asra.high_risk_procedure") == {Effect.NOTE}
 
 
+@pytest.mark.rule("asra.hold_dates")
+def test_without_a_procedure_date_the_plan_is_never_called_complete() -> None:
+    """ASRA 2018: "Holds are dated from the procedure date": with no date (a case not booked, or declined for
+    conservative care) nothing can be "complete for the planned date"; the label says the holds are not dated."""
+    a = assessed({"procedure_date": None})
+    assert category(a, ASRA) == "appropriate"
+    assert a.profiles[ASRA].label == "No bleeding-risk obstacle found so far (no procedure date: holds not dated)"
+    assert "complete" not in a.profiles[ASRA].label
+
+
 @pytest.mark.rule("asra.high_risk_procedure")
 @pytest.mark.parametrize(
     ("medication", "days", "hours"),
