@@ -119,7 +119,7 @@ def ensure_demo_staff(settings: Settings, console: Console) -> None:
             else:
                 secret = user.totp_secret or ""
             rows.append((role, username, password, secret))
-        added = workflow.ensure_calendar(uow, settings.rooms, dt.date.today(), 42)
+        added = workflow.ensure_calendar(uow, settings.rooms, dt.date.today(), 42, zone_name=settings.timezone)
         uow.commit()
     table = Table(title="Demo logins (demo only: never use these accounts with real patients)", title_justify="left")
     for column in ("role", "username", "password", "TOTP secret (add to an authenticator app)"):

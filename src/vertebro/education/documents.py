@@ -19,6 +19,7 @@ from pydantic import ValidationError
 
 from vertebro.clinical import ClinicPolicy, assess
 from vertebro.clinical.clinic import Clinic
+from vertebro.clinical.clock import zone_of
 from vertebro.clinical.dose import QUANTITIES, DoseValues, review_dose
 from vertebro.clinical.facts import Case
 from vertebro.education.handouts import HandoutNotReady, Performed, discharge_sheet, preparation_handout
@@ -95,9 +96,9 @@ def performed_of(record: PatientRecord) -> Performed | None:
     )
 
 
-def procedure_report(record: PatientRecord) -> ProcedureReport:
+def procedure_report(record: PatientRecord, zone: ZoneInfo) -> ProcedureReport:
     """Return the structured report of a record's signed procedure (technique, levels, date, operator and dose
-    from the record)."""
+    from the record); the date is the clinic's (``zone``), not the server's."""
     procedure = record.procedure
     if procedure is None:
         raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
@@ -108,7 +109,7 @@ def procedure_report(record: PatientRecord) -> ProcedureReport:
         patient_name=record.name or record.identifier,
         patient_identifier=record.identifier,
         birth_date=record.birth_date,
-        performed_on=procedure.started_at.astimezone().date(),
+        performed_on=procedure.started_at.astimezone(zone).date(),
         treatment=treatment,
         indication="painful vertebral compression fracture (see the assessment in the chart)",
         guidance=guidance,
@@ -177,8 +178,9 @@ def personal_document(
     """
     case = stored_case(record)
     assessment = assess(case, policy, as_of)
+    zone = zone or zone_of(policy.time_zone)
     if kind is DocumentKind.PROCEDURE_REPORT:
-        html = procedure_report_html(procedure_report(record))
+        html = procedure_report_html(procedure_report(record, zone))
     elif kind is DocumentKind.PREPARATION:
         html = preparation_html(
             preparation_handout(case, assessment, policy, produced_on=as_of, zone=zone, clinic=clinic)

@@ -24,6 +24,7 @@ from typing import Any, ClassVar
 
 from vertebro.clinical import Case as Facts
 from vertebro.clinical import ClinicPolicy, assess
+from vertebro.clinical.clock import aware, wall_clock
 from vertebro.errors import Conflict, InvalidInput, NotFound, VertebroError
 from vertebro.scheduling.checker import violations
 from vertebro.scheduling.explain import weights_explained
@@ -96,14 +97,14 @@ def room_ids(names: tuple[str, ...]) -> dict[str, str]:
     return ids
 
 
-def _local(moment: dt.datetime) -> dt.datetime:
-    """Return an aware moment as the server's local wall-clock time (the instance's time)."""
-    return moment.astimezone().replace(tzinfo=None)
+def _local(moment: dt.datetime, zone_name: str) -> dt.datetime:
+    """Return an aware moment as the clinic's wall-clock time (the instance's time), never the server's zone."""
+    return wall_clock(moment, zone_name)
 
 
-def _aware(moment: dt.datetime) -> dt.datetime:
-    """Return a local wall-clock time as an aware moment (the calendar's time)."""
-    return moment.astimezone()
+def _aware(moment: dt.datetime, zone_name: str) -> dt.datetime:
+    """Return a clinic wall-clock time as an aware moment (the calendar's time)."""
+    return aware(moment, zone_name)
 
 
 def _weekly(open_at: dt.time, close_at: dt.time) -> dict[str, dict[str, str]]:
@@ -111,11 +112,17 @@ def _weekly(open_at: dt.time, close_at: dt.time) -> dict[str, dict[str, str]]:
 
 
 def _closures(
-    slots: list[CalendarSlot], rooms: Mapping[str, str], dates: list[dt.date], usable_bookings: set[int]
+    slots: list[CalendarSlot],
+    rooms: Mapping[str, str],
+    dates: list[dt.date],
+    usable_bookings: set[int],
+    zone_name: str,
 ) -> dict[str, list[dict[str, str]]]:
     """Return, per room id, the periods within regular hours without a usable slot (missing or held by others)."""
     free: set[tuple[str, dt.datetime]] = {
-        (s.room, _local(s.starts_at)) for s in slots if s.booking_id is None or s.booking_id in usable_bookings
+        (s.room, _local(s.starts_at, zone_name))
+        for s in slots
+        if s.booking_id is None or s.booking_id in usable_bookings
     }
     closed: dict[str, list[dict[str, str]]] = {}
     for room_id, name in rooms.items():
@@ -159,14 +166,14 @@ def _levels_and_not_before(
     assessment = assess(facts, policy, as_of=now.date())
     sessions = assessment.recommendation.sessions
     levels = [level for session in sessions for level in session] or [f.level for f in facts.fractures]
-    feasible = feasibility_now(facts, policy, _aware(now))
+    feasible = feasibility_now(facts, policy, _aware(now, policy.time_zone))
     if not feasible.bookable:
         return None
     not_before: list[dict[str, str]] = []
     for constraint in feasible.constraints:
         if constraint.not_before is None:  # pragma: no cover - excluded by ``bookable``
             continue
-        ready = _local(constraint.not_before)
+        ready = _local(constraint.not_before, policy.time_zone)
         date = ready.date() + dt.timedelta(days=int(ready.time() > DAY_START))
         kind = {"hold": "hold", "labs": "labs"}.get(constraint.kind, "patient")
         not_before.append(
@@ -183,7 +190,7 @@ def _case_entry(
     if plannable is None:
         return None
     levels, not_before = plannable
-    referred = _local(stored.referred_at).date()
+    referred = _local(stored.referred_at, policy.time_zone).date()
     onsets = {f.level: f.onset_weeks for f in facts.fractures}
     entries = []
     for level in levels:
@@ -201,7 +208,7 @@ def _case_entry(
     }
     room = rooms_by_name.get(stored.booking_room or "")
     if stored.booking_starts_at is not None and room is not None:
-        start = _local(stored.booking_starts_at)
+        start = _local(stored.booking_starts_at, policy.time_zone)
         # the booking holds until it is moved: its own not-before dates cannot push it later than itself
         not_before = [
             nb if nb["date"] <= start.date().isoformat() else {**nb, "date": start.date().isoformat()}
@@ -240,14 +247,14 @@ def database_instance(
         raise InvalidInput(f"{weeks} weeks: plan between 1 and 12 weeks", field="weeks")
     if not setup.rooms:
         raise InvalidInput("no procedure rooms are configured", field="rooms")
-    now = (now or dt.datetime.now()).replace(second=0, microsecond=0)
+    now = (now or wall_clock(utc_now(), policy.time_zone)).replace(second=0, microsecond=0)
     days = weeks * 7
     end = start + dt.timedelta(days=days)
     repository = PlanningRepository(uow.session)
     rooms = room_ids(setup.rooms)
     by_name = {name: room_id for room_id, name in rooms.items()}
-    window_start = _aware(dt.datetime.combine(start, dt.time(0, 0)))
-    window_end = _aware(dt.datetime.combine(end, dt.time(0, 0)))
+    window_start = _aware(dt.datetime.combine(start, dt.time(0, 0)), policy.time_zone)
+    window_end = _aware(dt.datetime.combine(end, dt.time(0, 0)), policy.time_zone)
     cases: dict[str, int] = {}
     patients: dict[str, int] = {}
     entries: list[dict[str, Any]] = []
@@ -267,7 +274,7 @@ def database_instance(
             usable.add(stored.booking_id)
     slots = repository.slots_between(window_start, window_end)
     dates = [start + dt.timedelta(days=d) for d in range(days)]
-    closed = _closures(slots, rooms, dates, usable)
+    closed = _closures(slots, rooms, dates, usable, policy.time_zone)
     hours = _weekly(DAY_START, DAY_END)
     data: dict[str, Any] = {
         "name": f"calendar from {start.isoformat()}, {weeks} week{'s' if weeks > 1 else ''}",
@@ -654,7 +661,7 @@ def accept_plan(
     for s in sorted((s for s in plan.sessions if s.session == 0), key=lambda s: (s.start, s.room)):
         case_id = refs["cases"][s.case]
         room = refs["rooms"][s.room]
-        starts_at = _aware(s.start)
+        starts_at = _aware(s.start, policy.time_zone)
         label = labels.get(refs["patients"][s.case])
         who = f"{label.name or label.identifier} ({label.identifier})" if label else f"case {case_id}"
         where = f"{room} on {s.start:%a %d %b %Y} at {s.start:%H:%M} for {who}"

@@ -4,6 +4,7 @@ override line, and the report's dose and date, whatever the recommendation said.
 from __future__ import annotations
 
 import datetime as dt
+from zoneinfo import ZoneInfo
 
 from vertebro.clinical.policy import DEFAULT_POLICY
 from vertebro.education.documents import procedure_report
@@ -57,11 +58,36 @@ def test_the_report_takes_technique_date_operator_and_dose_from_the_record() -> 
         date_change_reason="an earlier slot",
     )
     record = PatientRecord(1, "R-1", "Rosa Example", None, 1, {}, None, procedure=procedure)
-    report = procedure_report(record)
+    report = procedure_report(record, ZoneInfo("Europe/London"))
     assert report.treatment.value == "vertebroplasty"
     assert report.operator == "dr.rad"
-    assert report.performed_on == (SIGNED_AT - dt.timedelta(hours=2)).astimezone().date()
+    assert report.performed_on == (SIGNED_AT - dt.timedelta(hours=2)).astimezone(ZoneInfo("Europe/London")).date()
     assert [leak.value for leak in report.levels[0].leaks] == ["segmental vein", "intradiscal"]
     html = procedure_report_html(report)
     for text in ("Fluoroscopy time", "2.5 min", "9 Gy·cm²", "CTDIvol", "310 mGy·cm", "an earlier slot"):
         assert text in html
+
+
+def test_the_report_dates_the_procedure_in_the_clinics_zone_not_the_servers() -> None:
+    """A procedure started at 23:30 UTC on 4 December was done on 5 December in Berlin: the report says so."""
+    late = dt.datetime(2026, 12, 4, 23, 30, tzinfo=dt.UTC)
+    level = RecordedLevel("L1", "bipedicular", "fluoroscopy", "Reference PMMA", 4.0, None, True, ())
+    procedure = SignedProcedure(
+        operator="dr.rad",
+        signed_by="dr.rad",
+        signed_at=late + dt.timedelta(hours=1),
+        started_at=late,
+        sedation=False,
+        levels=(level,),
+        complications=(),
+        notes=None,
+        technique="vertebroplasty",
+        fluoroscopy_minutes=None,
+        dap_gy_cm2=None,
+        ctdivol_mgy=None,
+        dlp_mgy_cm=None,
+        date_change_reason=None,
+    )
+    record = PatientRecord(1, "R-1", "Rosa Example", None, 1, {}, None, procedure=procedure)
+    assert procedure_report(record, ZoneInfo("Europe/Berlin")).performed_on == dt.date(2026, 12, 5)
+    assert procedure_report(record, ZoneInfo("America/New_York")).performed_on == dt.date(2026, 12, 4)

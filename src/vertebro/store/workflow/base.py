@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from vertebro.clinical import Case, ClinicPolicy, Feasibility, start_feasibility
+from vertebro.clinical.clock import zone_of
 from vertebro.errors import NotFound, PreconditionFailed, VertebroError
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Role, State, Verdict
@@ -95,16 +96,17 @@ def feasibility_now(facts: Case, policy: ClinicPolicy, now: dt.datetime | None =
     """Return the constraints on a case's procedure start at ``now`` (default: this moment), in the clinic's zone.
 
     The one place the calendar, the booking service, the API and the planner get them from
-    (rule booking.feasible_start; the calendar is kept in the machine's local zone, the clinic's).
+    (rule booking.feasible_start). Days are the clinic's days (``ClinicPolicy.time_zone``), not the server's.
     """
-    return start_feasibility(facts, policy, now or utc_now())
+    return start_feasibility(facts, policy, now or utc_now(), zone_of(policy.time_zone))
 
 
 def recorded_start(facts: Case, policy: ClinicPolicy) -> dt.datetime | None:
-    """Return the case's recorded procedure start as an aware moment (local wall-clock time), or None."""
+    """Return the case's recorded procedure start (clinic wall-clock time) as an aware moment, or None."""
     if facts.procedure_date is None:
         return None
-    return dt.datetime.combine(facts.procedure_date, facts.procedure_time or policy.procedure_start).astimezone()
+    start = facts.procedure_time or policy.procedure_start
+    return dt.datetime.combine(facts.procedure_date, start, tzinfo=zone_of(policy.time_zone))
 
 
 def start_allowed(facts: Case, policy: ClinicPolicy, now: dt.datetime | None = None) -> bool:

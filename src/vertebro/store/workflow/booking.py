@@ -6,7 +6,7 @@ import dataclasses
 import datetime as dt
 
 from vertebro.clinical import ClinicPolicy, assess
-from vertebro.clinical.clock import wall_clock
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, wall_clock, zone_of
 from vertebro.clinical.procedure import room_minutes
 from vertebro.errors import Conflict, InvalidInput, NotFound
 from vertebro.pathway.machine import Action, State, Verdict, evaluate
@@ -172,18 +172,25 @@ def cancel_booking(
     return booking
 
 
-def ensure_calendar(uow: UnitOfWork, rooms: tuple[str, ...], start: dt.date, days: int) -> int:
-    """Create the bookable slots (weekdays 08:00-17:00, 30-minute blocks) that do not exist yet; return how many."""
-    first = dt.datetime.combine(start, DAY_START).astimezone()
-    last = dt.datetime.combine(start + dt.timedelta(days=days), DAY_END).astimezone()
+def ensure_calendar(
+    uow: UnitOfWork, rooms: tuple[str, ...], start: dt.date, days: int, *, zone_name: str = DEFAULT_TIME_ZONE
+) -> int:
+    """Create the bookable slots (weekdays 08:00-17:00 clinic time, 30-minute blocks) missing; return how many.
+
+    The day's hours are the clinic's wall-clock hours in ``zone_name`` (``ClinicPolicy.time_zone``), never the
+    server's zone: a server on UTC must not offer a Berlin clinic slots from 09:00 to 18:00.
+    """
+    zone = zone_of(zone_name)
+    first = dt.datetime.combine(start, DAY_START, tzinfo=zone)
+    last = dt.datetime.combine(start + dt.timedelta(days=days), DAY_END, tzinfo=zone)
     existing = {(s.room, s.starts_at) for s, _ in uow.bookings.slots_between(first, last)}
     new: list[Slot] = []
     for offset in range(days):
         day = start + dt.timedelta(days=offset)
         if day.weekday() >= 5:
             continue
-        moment = dt.datetime.combine(day, DAY_START).astimezone()
-        end = dt.datetime.combine(day, DAY_END).astimezone()
+        moment = dt.datetime.combine(day, DAY_START, tzinfo=zone)
+        end = dt.datetime.combine(day, DAY_END, tzinfo=zone)
         while moment < end:
             for room in rooms:
                 if (room, moment) not in existing:

@@ -12,6 +12,7 @@ from typing import Annotated, Any, Literal
 from fastapi import APIRouter, Depends, Header, Path, Query, Response
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field
 
+from vertebro.clinical.clock import aware
 from vertebro.clinical.news2 import Consciousness
 from vertebro.errors import PreconditionRequired
 from vertebro.ids import RecordId, record_id, whole_number
@@ -396,7 +397,8 @@ def post_booking(
     match: IfMatch = None,
 ) -> Response:
     """Book a slot; 409 when it is taken (enforced by the database) or the guard refuses."""
-    starts_at = body.starts_at if body.starts_at.tzinfo else body.starts_at.astimezone()
+    # a start without an offset is the clinic's wall-clock time, never the server's
+    starts_at = aware(body.starts_at, policy.time_zone)
     svc.book(
         uow,
         case_id,
