@@ -45,11 +45,19 @@ def record_dose(record: ProcedureRecord) -> DoseValues:
     return DoseValues(**{name: getattr(record, name) for name in QUANTITIES})
 
 
+def record_guidance(record: ProcedureRecord) -> tuple[str, ...] | None:
+    """How the record's levels were guided (``fluoroscopy``, ``ct`` or both); None when no level is recorded."""
+    return tuple(sorted({lv.guidance for lv in record.levels})) or None
+
+
 def chart_review(record: ProcedureRecord | None, report: ModalityReport | None) -> DoseReview | None:
-    """The dose review the chart shows: of the recorded dose once any is recorded, else of the modality's."""
+    """The dose review the chart shows: of the recorded dose once any is recorded, else of the modality's; compared
+    with the reference levels of the record's technique and guidance (read from the dose's quantities before the
+    levels are recorded)."""
     technique = record.technique if record is not None else "vertebroplasty"
+    guidance = record_guidance(record) if record is not None else None
     if record is not None and not record_dose(record).empty:
-        return review_dose(record_dose(record), technique=technique)
+        return review_dose(record_dose(record), technique=technique, guidance=guidance)
     if report is not None and not report.dose.empty:
-        return review_dose(report.dose, technique=technique)
+        return review_dose(report.dose, technique=technique, guidance=guidance)
     return None
