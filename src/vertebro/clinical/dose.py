@@ -137,7 +137,9 @@ REFERENCE_LEVELS: tuple[Threshold, ...] = (
     Threshold("fluoroscopy_minutes", None, "kien-irsn-2011", country="France", year=2011, technique="vertebroplasty"),
     # United States, proposed initial reference levels from the RAD-IR data (KAP, Ka,r, fluoroscopy time).
     Threshold("dap_gy_cm2", None, "miller-2009-us-rl", country="United States", year=2009, technique="vertebroplasty"),
-    Threshold("air_kerma_mgy", None, "miller-2009-us-rl", country="United States", year=2009, technique="vertebroplasty"),
+    Threshold(
+        "air_kerma_mgy", None, "miller-2009-us-rl", country="United States", year=2009, technique="vertebroplasty"
+    ),
     Threshold(
         "fluoroscopy_minutes", None, "miller-2009-us-rl", country="United States", year=2009, technique="vertebroplasty"
     ),
