@@ -25,7 +25,11 @@ def serve_command(
     from vertebro.dicom.settings import DicomSettings
     from vertebro.store.db import make_engine, make_session_factory
 
-    settings = DicomSettings()
+    try:
+        settings = DicomSettings()
+    except ValueError as error:  # pydantic's ValidationError names the setting
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=2) from error
     changes = {k: v for k, v in {"port": port, "host": host}.items() if v is not None}
     if changes:
         settings = settings.model_copy(update=changes)
