@@ -177,7 +177,7 @@ class _ServerTls(ssl.SSLContext):
     closes that connection with a log line naming the caller, and a silent caller cannot hold the port's accept
     loop (pynetdicom shakes hands there) longer than :data:`HANDSHAKE_SECONDS`."""
 
-    def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> Any:
         """Shake hands within the time limit; on failure log the caller, close the socket and re-raise."""
         try:
             host, port = sock.getpeername()[:2]
