@@ -69,7 +69,8 @@ def doses_command(
         typer.echo("no signed procedure record: no dose figures")
     for table in tables:
         guidance = "CT" if table.guidance == "ct" else table.guidance
-        typer.echo(f"{table.technique} under {guidance}: {table.procedures} signed procedures")
+        plural = "" if table.procedures == 1 else "s"
+        typer.echo(f"{table.technique} under {guidance}: {table.procedures} signed procedure{plural}")
         typer.echo("quantity\tby\tgroup\tprocedures\tmedian\tp75")
         for row in table.rows:
             for f in row.figures:
