@@ -63,6 +63,14 @@ def _cohort() -> list[Treated]:
                 if i % 6 == 0
                 else (),
                 birth_date=dt.date(1930 + i % 30, 1 + i % 12, 1 + i % 27),
+                guidance=("ct", "ct") if i % 10 == 7 else (),
+                dose={"ctdivol_mgy": 10.0 + i % 5, "dlp_mgy_cm": 300.0 + 10 * i}
+                if i % 10 == 7
+                else {
+                    "dap_gy_cm2": 5.0 + (i * 7) % 40,
+                    "air_kerma_mgy": 50.0 + (i * 37) % 400,
+                    "fluoroscopy_minutes": 3.0 + i % 9,
+                },
             )
         )
     return cases
@@ -122,6 +130,17 @@ def test_dashboard_in_the_browser(server: tuple[str, dict[Role, str]], browser: 
         "54.7 %"
     )
     expect(lead.locator("main")).to_contain_text("[unverified source]")
+    # the dose figures: the service's local reference level, per operator and level count, per guidance
+    doses = lead.get_by_role("table", name="Vertebroplasty under fluoroscopy: 28 signed procedures")
+    expect(doses).to_be_visible()
+    expect(doses.get_by_role("row", name=re.compile(r"^Service \(local reference level\)"))).to_contain_text(
+        re.compile(r"n = 28; median [0-9.]+; 75th percentile [0-9.]+")
+    )
+    expect(doses.get_by_role("row", name=re.compile(r"^Operator dr\.ada"))).to_be_visible()
+    expect(doses.get_by_role("row", name=re.compile(r"^2 levels"))).to_be_visible()
+    expect(lead.get_by_role("table", name="Vertebroplasty under CT: 2 signed procedures")).to_contain_text(
+        "75th percentile not set (fewer than 10)"
+    )
     _shot(lead, "01-dashboard-service-lead")
 
     # a cohort: kyphoplasty only
@@ -145,5 +164,6 @@ def test_dashboard_in_the_browser(server: tuple[str, dict[Role, str]], browser: 
     admin.goto(base + "/registry")
     expect(admin.locator("main")).to_contain_text("Your role sees aggregates only")
     expect(admin.locator("main")).not_to_contain_text("Registry Patient")
+    expect(admin.get_by_role("table", name="Kyphoplasty under CT: 2 signed procedures")).to_be_visible()
     expect(admin.get_by_role("img")).to_have_count(8)
     _shot(admin, "04-dashboard-admin")

@@ -25,7 +25,11 @@ def serve_command(
     from vertebro.dicom.settings import DicomSettings
     from vertebro.store.db import make_engine, make_session_factory
 
-    settings = DicomSettings()
+    try:
+        settings = DicomSettings()
+    except ValueError as error:  # pydantic's ValidationError names the setting
+        typer.echo(str(error), err=True)
+        raise typer.Exit(code=2) from error
     changes = {k: v for k, v in {"port": port, "host": host}.items() if v is not None}
     if changes:
         settings = settings.model_copy(update=changes)
@@ -45,29 +49,35 @@ def serve_command(
 
 @dicom_app.command("doses")
 def doses_command(
-    technique: Annotated[str, typer.Option(help="vertebroplasty or kyphoplasty.")] = "vertebroplasty",
+    technique: Annotated[
+        str | None, typer.Option(help="Only vertebroplasty or only kyphoplasty (default: both).")
+    ] = None,
 ) -> None:
-    """Dose figures of the signed procedures: median and 75th percentile per operator and for the service (the
-    local reference level, from 10 procedures), for the kerma-area product, air kerma and fluoroscopy time."""
+    """Dose figures of the signed procedures, as on the registry's dashboard: per technique and guidance, the median
+    and 75th percentile for the service (its local reference level, from 10 procedures), per operator and per number
+    of levels, with the number of procedures behind each figure. Tab-separated."""
     from vertebro.cli.boundary import unit_of_work
-    from vertebro.clinical.dose import QUANTITIES, dose_figures
-    from vertebro.dicom.repository import DicomRepository
+    from vertebro.clinical.dose import QUANTITIES
+    from vertebro.registry.service import dose_tables
 
+    if technique not in (None, "vertebroplasty", "kyphoplasty"):
+        typer.echo(f"technique: expected vertebroplasty or kyphoplasty, got {technique!r}", err=True)
+        raise typer.Exit(code=2)
     with unit_of_work(Settings().database_url) as uow:
-        rows = DicomRepository(uow.session).signed_doses(technique)
-    typer.echo(f"{technique}: {len(rows)} signed procedures")
-    typer.echo("quantity\tgroup\tprocedures\tmedian\tp75")
-    columns = {
-        "dap_gy_cm2": [(operator, dap) for operator, dap, _, _ in rows],
-        "air_kerma_mgy": [(operator, kerma) for operator, _, kerma, _ in rows],
-        "fluoroscopy_minutes": [(operator, minutes) for operator, _, _, minutes in rows],
-    }
-    for quantity, values in columns.items():
-        label, unit = QUANTITIES[quantity]
-        for f in dose_figures(values, quantity):
-            median = "-" if f.median is None else f"{f.median:.4g}"
-            p75 = "-" if f.p75 is None else f"{f.p75:.4g}"
-            typer.echo(f"{label} ({unit})\t{f.group}\t{f.procedures}\t{median}\t{p75}")
+        tables = [t for t in dose_tables(uow) if technique is None or t.technique == technique]
+    if not tables:
+        typer.echo("no signed procedure record: no dose figures")
+    for table in tables:
+        guidance = "CT" if table.guidance == "ct" else table.guidance
+        plural = "" if table.procedures == 1 else "s"
+        typer.echo(f"{table.technique} under {guidance}: {table.procedures} signed procedure{plural}")
+        typer.echo("quantity\tby\tgroup\tprocedures\tmedian\tp75")
+        for row in table.rows:
+            for f in row.figures:
+                label, unit = QUANTITIES[f.quantity]
+                median = "-" if f.median is None else f"{f.median:.4g}"
+                p75 = "-" if f.p75 is None else f"{f.p75:.4g}"
+                typer.echo(f"{label} ({unit})\t{row.dimension}\t{row.group}\t{f.procedures}\t{median}\t{p75}")
 
 
 DEMO_PEERS = "DEMO_CARM,DEMO_CT"

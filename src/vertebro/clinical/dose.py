@@ -17,6 +17,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from vertebro.clinical.evidence import Confirmation, source
 from vertebro.clinical.rules import rule
 
 R_DOSE_FOLLOW_UP = rule(
@@ -33,6 +34,7 @@ R_DOSE_REFERENCE = rule(
     "a dose survey, national with its country and year, or local); a dose above it calls for a review of the "
     "technique, not for patient follow-up.",
     "asn-2019-dc-0667",
+    "icrp-135-2017",
 )
 
 # quantity -> (label, unit)
@@ -66,6 +68,14 @@ class DoseValues:
         return all(self.value(q) is None for q in QUANTITIES)
 
 
+GUIDANCES = ("fluoroscopy", "ct")
+# The quantities each guidance is measured in: a C-arm reports KAP, Ka,r and fluoroscopy time, a CT CTDIvol and DLP.
+GUIDANCE_QUANTITIES: dict[str, tuple[str, ...]] = {
+    "fluoroscopy": ("dap_gy_cm2", "air_kerma_mgy", "fluoroscopy_minutes"),
+    "ct": ("ctdivol_mgy", "dlp_mgy_cm"),
+}
+
+
 @dataclass(frozen=True, slots=True)
 class Threshold:
     """A limit on one quantity: a follow-up threshold or a reference level, with where it comes from."""
@@ -84,6 +94,26 @@ class Threshold:
         name, unit = QUANTITIES[self.quantity]
         return f"{name} ({unit})"
 
+    @property
+    def confirmation(self) -> Confirmation:
+        """How firmly the threshold's source was confirmed (``clinical.evidence``)."""
+        return source(self.source_id).confirmation
+
+    @property
+    def unverified(self) -> bool:
+        """True unless the value was read in the primary document (a ``secondary`` or ``unverified`` source, or a
+        value not read at all): every output marks such a comparison."""
+        return self.limit is None or self.confirmation is not Confirmation.CONFIRMED
+
+    @property
+    def origin(self) -> str:
+        """Where the level comes from, for a reader: country, year, document and its confirmation."""
+        cited = source(self.source_id)
+        document = cited.document_id or f"{cited.citation.split(',')[0]} et al. {cited.year or ''}".strip()
+        where = ", ".join(str(part) for part in (self.country, self.year) if part)
+        mark = "" if not self.unverified else f", {self.confirmation.value.replace('_', ' ')}"
+        return f"{where}; {document}{mark}" if where else f"{document}{mark}"
+
 
 # SIR/CIRSE 2009 and NCRP Report 168: the substantial radiation dose level (SRDL) of fluoroscopy-guided procedures.
 SUBSTANTIAL_DOSE: tuple[Threshold, ...] = (
@@ -92,11 +122,27 @@ SUBSTANTIAL_DOSE: tuple[Threshold, ...] = (
     Threshold("fluoroscopy_minutes", 60.0, "ncrp-168-2010"),
 )
 
-# National DRLs for vertebral augmentation. France, ASN decision 2019-DC-0667: the interventional annex's
-# vertebroplasty entry was not read here, so its value is left empty and the comparison says so (decision 0023).
+# Published diagnostic reference levels for vertebral augmentation, by country, year, technique and guidance
+# (decision 0029). No value could be read in the documents available to this work, so every limit is empty: the
+# chart, the report and the registry list each as "not confirmed, not compared" instead of comparing against a
+# remembered number. A clinician who reads a table fills in its limit (and raises the source's confirmation).
 REFERENCE_LEVELS: tuple[Threshold, ...] = (
+    # France, ASN decision 2019-DC-0667 (homologated 23 May 2019): its interventional annex was not read.
     Threshold("dap_gy_cm2", None, "asn-2019-dc-0667", country="France", year=2019, technique="vertebroplasty"),
     Threshold("fluoroscopy_minutes", None, "asn-2019-dc-0667", country="France", year=2019, technique="vertebroplasty"),
+    # Germany, BfS announcement of 17 November 2022, table 6 (interventional procedures in adults, KAP).
+    Threshold("dap_gy_cm2", None, "bfs-drw-2022", country="Germany", year=2022, technique="vertebroplasty"),
+    # France, IRSN multicentre survey of interventional neuroradiology including vertebroplasty (KAP, fluoro time).
+    Threshold("dap_gy_cm2", None, "kien-irsn-2011", country="France", year=2011, technique="vertebroplasty"),
+    Threshold("fluoroscopy_minutes", None, "kien-irsn-2011", country="France", year=2011, technique="vertebroplasty"),
+    # United States, proposed initial reference levels from the RAD-IR data (KAP, Ka,r, fluoroscopy time).
+    Threshold("dap_gy_cm2", None, "miller-2009-us-rl", country="United States", year=2009, technique="vertebroplasty"),
+    Threshold(
+        "air_kerma_mgy", None, "miller-2009-us-rl", country="United States", year=2009, technique="vertebroplasty"
+    ),
+    Threshold(
+        "fluoroscopy_minutes", None, "miller-2009-us-rl", country="United States", year=2009, technique="vertebroplasty"
+    ),
 )
 
 
@@ -111,9 +157,10 @@ class Comparison:
 
     @property
     def text(self) -> str:
-        """A line for the chart: the quantity, the value and the limit."""
+        """A line for the chart and the report: the quantity, the value, the limit and where the limit comes from
+        (with its confirmation when it is not confirmed, so an unconfirmed level is never read as confirmed)."""
         name, unit = QUANTITIES[self.threshold.quantity]
-        where = f" ({self.threshold.country} {self.threshold.year})" if self.threshold.country else ""
+        where = f" ({self.threshold.origin})" if self.threshold.country else ""
         if self.threshold.limit is None:
             return f"{name}: reference level{where} not confirmed, not compared"
         if self.value is None:
@@ -129,6 +176,8 @@ class DoseReview:
     follow_up: tuple[Comparison, ...]
     reference: tuple[Comparison, ...]
     recorded: bool  # False: no dose value at all (nothing was reported or typed)
+    technique: str = "vertebroplasty"
+    guidance: tuple[str, ...] = ("fluoroscopy",)
 
     @property
     def follow_up_needed(self) -> bool:
@@ -139,6 +188,23 @@ class DoseReview:
     def above_reference(self) -> tuple[Comparison, ...]:
         """The reference levels the dose exceeded (rule dose.reference-level)."""
         return tuple(c for c in self.reference if c.exceeded)
+
+    @property
+    def no_reference(self) -> tuple[str, ...]:
+        """The guidances of this procedure for which no published reference level of its technique is registered:
+        listed as missing, never read as "within" (rule dose.reference-level)."""
+        covered = {c.threshold.guidance for c in self.reference}
+        return tuple(
+            f"no published reference level registered for {self.technique} under "
+            f"{'CT' if guidance == 'ct' else guidance}"
+            for guidance in self.guidance
+            if guidance not in covered
+        )
+
+    @property
+    def reference_unverified(self) -> bool:
+        """True when any reference level shown rests on a value not confirmed in its primary document."""
+        return R_DOSE_REFERENCE.unverified or any(c.threshold.unverified for c in self.reference)
 
     @property
     def unverified(self) -> bool:
@@ -153,21 +219,40 @@ def _compare(threshold: Threshold, values: DoseValues) -> Comparison:
     return Comparison(threshold, value, exceeded=value > threshold.limit, compared=True)
 
 
+def guidance_of(values: DoseValues) -> tuple[str, ...]:
+    """The guidances a dose was measured under, read from which quantities it holds (fluoroscopy when none)."""
+    found = tuple(g for g in GUIDANCES if any(values.value(q) is not None for q in GUIDANCE_QUANTITIES[g]))
+    return found or ("fluoroscopy",)
+
+
 def review_dose(
     values: DoseValues,
     *,
     technique: str = "vertebroplasty",
+    guidance: Sequence[str] | None = None,
     reference_levels: Sequence[Threshold] = REFERENCE_LEVELS,
 ) -> DoseReview:
     """Compare a procedure's dose with the substantial radiation dose level (rule dose.substantial-radiation-dose)
-    and with the reference levels of its technique (rule dose.reference-level).
+    and with the reference levels of its technique and guidance (rule dose.reference-level).
 
-    A threshold is exceeded only when strictly above its limit; a quantity not recorded is never exceeded but is
-    listed as not compared, so a missing dose is visible rather than read as a low one.
+    ``guidance`` is how the needle was guided (``fluoroscopy``, ``ct`` or both); when not given it is read from the
+    quantities recorded. A threshold is exceeded only when strictly above its limit; a quantity not recorded is
+    never exceeded but is listed as not compared, so a missing dose is visible rather than read as a low one.
     """
+    guided = tuple(g for g in GUIDANCES if g in (guidance or guidance_of(values)))
     follow_up = tuple(_compare(t, values) for t in SUBSTANTIAL_DOSE)
-    reference = tuple(_compare(t, values) for t in reference_levels if t.technique is None or t.technique == technique)
-    return DoseReview(follow_up=follow_up, reference=reference, recorded=not values.empty)
+    reference = tuple(
+        _compare(t, values)
+        for t in reference_levels
+        if (t.technique is None or t.technique == technique) and t.guidance in guided
+    )
+    return DoseReview(
+        follow_up=follow_up,
+        reference=reference,
+        recorded=not values.empty,
+        technique=technique,
+        guidance=guided or ("fluoroscopy",),
+    )
 
 
 MIN_PROCEDURES_FOR_LEVEL = 10

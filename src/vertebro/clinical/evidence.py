@@ -839,6 +839,51 @@ SOURCES: dict[str, Source] = {
             _GK,
             document_id="ASN 2019-DC-0667",
         ),
+        # --- decision 0029: diagnostic reference levels for vertebral augmentation (no value read; see there) ---
+        Source(
+            "bfs-drw-2022",
+            "Bundesamt fur Strahlenschutz (Germany). Announcement of the updated diagnostic reference levels for "
+            "diagnostic and interventional X-ray applications of 17 November 2022 (replacing the announcements of "
+            "22 June 2016 and 16 August 2018); table 6: interventional procedures in adults, kerma-area product. Its "
+            "list of tables was read in a copy; table 6 (whether and how it lists vertebroplasty) was not read",
+            "vertebro:bfs-drw-2022",
+            2022,
+            _GK,
+            document_id="BfS DRW 17.11.2022",
+            read_at="https://diebewertung.de/bekanntmachung-der-aktualisierten-diagnostischen-referenzwerte-fuer-"
+            "diagnostische-und-interventionelle-roentgenanwendungen (list of tables only)",
+        ),
+        Source(
+            "kien-irsn-2011",
+            "Kien N, Rehel JL, Etard C, Aubert B. Dose patient en neuroradiologie interventionnelle: bilan d'une "
+            "enquete multicentrique [Patient dose during interventional neuroradiology procedures: results from a "
+            "multi-center study]. J Radiol 2011;92:1101-1112 (IRSN; nine French centres, seven procedure types "
+            "including vertebroplasty; kerma-area product, fluoroscopy time and number of images; the abstract's "
+            "opening was read in a mirror copy, its proposed reference levels were not)",
+            "vertebro:kien-irsn-2011",
+            2011,
+            _GK,
+            read_at="c.coek.info (abstract opening only)",
+        ),
+        Source(
+            "miller-2009-us-rl",
+            "Miller DL, Kwon D, Bonavia GH. Reference levels for patient radiation doses in interventional "
+            "radiology: proposed initial values for U.S. practice. Radiology 2009;253(3):753-764 (from the RAD-IR "
+            "study data; citation not found in the stored material and its table not read)",
+            "vertebro:miller-2009-us-rl",
+            2009,
+            _GK,
+        ),
+        Source(
+            "icrp-135-2017",
+            "International Commission on Radiological Protection. ICRP Publication 135: Diagnostic reference levels "
+            "in medical imaging. Ann ICRP 2017;46(1) (the 75th percentile of a survey's median doses as a DRL, local "
+            "reference levels from a facility's own doses; text not read here)",
+            "vertebro:icrp-135-2017",
+            2017,
+            _GK,
+            document_id="ICRP Publication 135",
+        ),
         Source(
             "dicom-ps3-16-tid10001",
             "NEMA. DICOM PS3.16 Content Mapping Resource: TID 10001 Projection X-Ray Radiation Dose and TID 10011 CT "

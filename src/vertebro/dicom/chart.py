@@ -45,11 +45,28 @@ def record_dose(record: ProcedureRecord) -> DoseValues:
     return DoseValues(**{name: getattr(record, name) for name in QUANTITIES})
 
 
-def chart_review(record: ProcedureRecord | None, report: ModalityReport | None) -> DoseReview | None:
-    """The dose review the chart shows: of the recorded dose once any is recorded, else of the modality's."""
-    technique = record.technique if record is not None else "vertebroplasty"
+def record_guidance(record: ProcedureRecord) -> tuple[str, ...] | None:
+    """How the record's levels were guided (``fluoroscopy``, ``ct`` or both); None when no level is recorded."""
+    return tuple(sorted({lv.guidance for lv in record.levels})) or None
+
+
+def chart_review(
+    record: ProcedureRecord | None, report: ModalityReport | None, planned: object = None
+) -> DoseReview | None:
+    """The dose review the chart shows: of the recorded dose once any is recorded, else of the modality's; compared
+    with the reference levels of the record's technique (the planned one before a record exists) and guidance (read
+    from the dose's quantities before the levels are recorded)."""
+    planned_technique = str(getattr(planned, "value", planned))
+    technique = (
+        record.technique
+        if record is not None
+        else planned_technique
+        if planned_technique in ("vertebroplasty", "kyphoplasty")
+        else "vertebroplasty"
+    )
+    guidance = record_guidance(record) if record is not None else None
     if record is not None and not record_dose(record).empty:
-        return review_dose(record_dose(record), technique=technique)
+        return review_dose(record_dose(record), technique=technique, guidance=guidance)
     if report is not None and not report.dose.empty:
-        return review_dose(report.dose, technique=technique)
+        return review_dose(report.dose, technique=technique, guidance=guidance)
     return None

@@ -128,17 +128,6 @@ class DicomRepository:
         statement = select(DoseReport).where(DoseReport.case_id == case_id).order_by(DoseReport.id)
         return list(self.session.scalars(statement))
 
-    def signed_doses(self, technique: str) -> list[tuple[str, float | None, float | None, float | None]]:
-        """Return (operator, kerma-area product, reference air kerma, fluoroscopy time) of every signed
-        procedure record of a technique."""
-        statement = select(
-            ProcedureRecord.operator,
-            ProcedureRecord.dap_gy_cm2,
-            ProcedureRecord.air_kerma_mgy,
-            ProcedureRecord.fluoroscopy_minutes,
-        ).where(ProcedureRecord.signed_at.is_not(None), ProcedureRecord.technique == technique)
-        return [(str(o), dap, kerma, minutes) for o, dap, kerma, minutes in self.session.execute(statement)]
-
     def add(self, row: ModalityStep | DoseReport) -> bool:
         """Insert a step or a report in a savepoint; False (and nothing inserted) when its UID is already stored."""
         try:

@@ -8,6 +8,7 @@ when it is refused, so a refused request changes nothing already stored.
 from __future__ import annotations
 
 import logging
+import ssl
 from collections.abc import Iterator
 from typing import Any
 
@@ -168,6 +169,55 @@ def application_entity(settings: DicomSettings) -> AE:
     return ae
 
 
+HANDSHAKE_SECONDS = 10.0
+
+
+class _ServerTls(ssl.SSLContext):
+    """The server's TLS context: a handshake that fails (a plain DICOM client, no or a foreign client certificate)
+    closes that connection with a log line naming the caller, and a silent caller cannot hold the port's accept
+    loop (pynetdicom shakes hands there) longer than :data:`HANDSHAKE_SECONDS`."""
+
+    def wrap_socket(self, sock: Any, *args: Any, **kwargs: Any) -> Any:
+        """Shake hands within the time limit; on failure log the caller, close the socket and re-raise."""
+        try:
+            host, port = sock.getpeername()[:2]
+            caller = f"{host}:{port}"
+        except OSError:
+            caller = "unknown address"
+        before = sock.gettimeout()
+        sock.settimeout(HANDSHAKE_SECONDS)
+        try:
+            wrapped = super().wrap_socket(sock, *args, **kwargs)
+        except OSError as error:  # ssl.SSLError and timeouts are OSErrors
+            log.warning("TLS handshake with %s refused: %s", caller, error)
+            sock.close()
+            raise
+        wrapped.settimeout(before)
+        return wrapped
+
+
+def tls_context(settings: DicomSettings) -> ssl.SSLContext | None:
+    """The server's TLS context (TLS 1.2 or later), or None without a certificate. With a CA bundle every client
+    must present a certificate signed by it. An unreadable file is refused with the setting's name."""
+    if not settings.tls:
+        return None
+    context = _ServerTls(ssl.PROTOCOL_TLS_SERVER)
+    context.minimum_version = ssl.TLSVersion.TLSv1_2
+    try:
+        context.load_cert_chain(certfile=settings.tls_cert, keyfile=settings.tls_key)
+    except (OSError, ssl.SSLError) as error:
+        raise ValueError(
+            f"VERTEBRO_DICOM_TLS_CERT / VERTEBRO_DICOM_TLS_KEY: cannot load the certificate and key: {error}"
+        ) from error
+    if settings.tls_ca:
+        try:
+            context.load_verify_locations(cafile=settings.tls_ca)
+        except (OSError, ssl.SSLError) as error:
+            raise ValueError(f"VERTEBRO_DICOM_TLS_CA: cannot load the CA bundle: {error}") from error
+        context.verify_mode = ssl.CERT_REQUIRED
+    return context
+
+
 def start(
     session_factory: sessionmaker[Session], settings: DicomSettings, *, block: bool = False
 ) -> ThreadedAssociationServer | None:
@@ -185,8 +235,10 @@ def start(
         (evt.EVT_C_ECHO, services.on_echo),
     ]
     ae = application_entity(settings)
-    log.info("DICOM services %s listening on %s:%d", settings.ae_title, settings.host, settings.port)
+    context = tls_context(settings)
+    security = "TLS, client certificates required" if settings.tls_ca else "TLS" if context else "no TLS"
+    log.info("DICOM services %s listening on %s:%d (%s)", settings.ae_title, settings.host, settings.port, security)
     server: ThreadedAssociationServer | None = ae.start_server(
-        (settings.host, settings.port), block=block, evt_handlers=handlers
+        (settings.host, settings.port), block=block, evt_handlers=handlers, ssl_context=context
     )
     return server

@@ -5,11 +5,14 @@
 ``VERTEBRO_DICOM_STATIONS`` maps rooms to the station AE titles of their modalities (``Room 1=CARM1,Room 2=CT1``;
 an unmapped room's station is its name in capitals without spaces) and ``VERTEBRO_DICOM_MODALITIES`` their
 modality (``Room 2=CT``; default RF, fluoroscopy).
+
+TLS is optional: ``VERTEBRO_DICOM_TLS_CERT`` and ``VERTEBRO_DICOM_TLS_KEY`` (PEM files) make the one port speak TLS
+only; with ``VERTEBRO_DICOM_TLS_CA`` (PEM bundle) every modality must also present a certificate signed by it.
 """
 
 from __future__ import annotations
 
-from pydantic import field_validator
+from pydantic import field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MODALITIES = ("RF", "XA", "CT")
@@ -38,6 +41,9 @@ class DicomSettings(BaseSettings):
     peers: str = ""  # comma-separated AE titles allowed to associate; empty: nobody
     stations: str = ""  # room=AE title pairs
     modalities: str = ""  # room=RF|XA|CT pairs
+    tls_cert: str = ""  # PEM certificate (chain) of our AE; with tls_key: the port speaks TLS only
+    tls_key: str = ""  # PEM private key of tls_cert
+    tls_ca: str = ""  # PEM bundle: client certificates required and checked against it
 
     @field_validator("ae_title")
     @classmethod
@@ -52,6 +58,20 @@ class DicomSettings(BaseSettings):
     def _room_pairs(cls, value: str) -> str:
         _pairs(value)
         return value
+
+    @model_validator(mode="after")
+    def _tls_complete(self) -> DicomSettings:
+        if bool(self.tls_cert) != bool(self.tls_key):
+            missing = "VERTEBRO_DICOM_TLS_KEY" if self.tls_cert else "VERTEBRO_DICOM_TLS_CERT"
+            raise ValueError(f"{missing} is required: TLS needs both a certificate and its private key")
+        if self.tls_ca and not self.tls_cert:
+            raise ValueError("VERTEBRO_DICOM_TLS_CA needs VERTEBRO_DICOM_TLS_CERT and VERTEBRO_DICOM_TLS_KEY")
+        return self
+
+    @property
+    def tls(self) -> bool:
+        """True when the port speaks TLS."""
+        return bool(self.tls_cert)
 
     def allowed_peers(self) -> frozenset[str]:
         """The calling AE titles accepted (exactly as configured, spaces trimmed)."""

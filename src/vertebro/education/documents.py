@@ -102,7 +102,14 @@ def procedure_report(record: PatientRecord, zone: ZoneInfo) -> ProcedureReport:
     procedure = record.procedure
     if procedure is None:
         raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
-    guidance = Guidance.CT if any(lv.guidance == "ct" for lv in procedure.levels) else Guidance.FLUOROSCOPY
+    guided = {lv.guidance for lv in procedure.levels}
+    guidance = (
+        Guidance.CT_FLUOROSCOPY
+        if guided == {"ct", "fluoroscopy"}
+        else Guidance.CT
+        if "ct" in guided
+        else Guidance.FLUOROSCOPY
+    )
     products = sorted({lv.cement_product for lv in procedure.levels})
     treatment = Treatment(procedure.technique)
     return ProcedureReport(

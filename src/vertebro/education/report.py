@@ -14,7 +14,7 @@ import datetime as dt
 from dataclasses import dataclass
 from enum import StrEnum
 
-from vertebro.clinical.dose import DoseValues, review_dose
+from vertebro.clinical.dose import DoseReview, DoseValues, review_dose
 from vertebro.clinical.levels import level_error, level_index
 from vertebro.errors import InvalidInput
 
@@ -34,6 +34,14 @@ class Guidance(StrEnum):
     FLUOROSCOPY = "fluoroscopy"
     CT = "CT"
     CT_FLUOROSCOPY = "CT and fluoroscopy"
+
+
+# The guidance of the report as the dose review's guidances (clinical.dose.GUIDANCES).
+GUIDANCE_KINDS: dict[Guidance, tuple[str, ...]] = {
+    Guidance.FLUOROSCOPY: ("fluoroscopy",),
+    Guidance.CT: ("ct",),
+    Guidance.CT_FLUOROSCOPY: ("fluoroscopy", "ct"),
+}
 
 
 class Leak(StrEnum):
@@ -110,6 +118,13 @@ class Dose:
         review = review_dose(DoseValues(**dataclasses.asdict(self)))
         return tuple(c.text for c in review.follow_up if c.exceeded)
 
+    def reference_review(self, technique: str, guidance: Guidance) -> DoseReview:
+        """The dose against the diagnostic reference levels of the technique and guidance (rule
+        dose.reference-level): each level with its country, year and confirmation, the guidances with none."""
+        return review_dose(
+            DoseValues(**dataclasses.asdict(self)), technique=technique, guidance=GUIDANCE_KINDS[guidance]
+        )
+
 
 @dataclass(frozen=True, slots=True)
 class ProcedureReport:
@@ -159,6 +174,14 @@ class ProcedureReport:
     def signed(self) -> bool:
         """True when the operator has signed the report."""
         return self.signed_at is not None
+
+    @property
+    def dose_reference(self) -> DoseReview | None:
+        """The recorded dose against the reference levels of this treatment and guidance (rule
+        dose.reference-level); None when no dose was recorded."""
+        if self.dose is None or not self.dose.lines:
+            return None
+        return self.dose.reference_review(self.treatment.value, self.guidance)
 
     @property
     def levels_in_order(self) -> tuple[TreatedLevel, ...]:

@@ -827,3 +827,56 @@ def export_summary(session: Session) -> list[tuple[str, str, str, int, int, int]
 def rebuilt_count(session: Session) -> int:
     """Return how many entries the registry holds."""
     return int(session.scalar(select(func.count()).select_from(E)) or 0)
+
+
+@dataclass(frozen=True, slots=True)
+class SignedDose:
+    """One signed procedure record's dose, with what the dose figures are grouped by (no patient data)."""
+
+    operator: str
+    technique: str
+    levels: int
+    guidances: frozenset[str]
+    dap_gy_cm2: float | None
+    air_kerma_mgy: float | None
+    fluoroscopy_minutes: float | None
+    ctdivol_mgy: float | None
+    dlp_mgy_cm: float | None
+
+
+def signed_doses(session: Session) -> list[SignedDose]:
+    """Every signed procedure record's dose, operator, technique, number of levels and guidances (a draft is not a
+    procedure yet, decision 0018)."""
+    P, L = ProcedureRecord, ProcedureLevel
+    statement = (
+        select(
+            P.operator,
+            P.technique,
+            func.count(L.id),
+            func.max(case((L.guidance == "fluoroscopy", 1), else_=0)),
+            func.max(case((L.guidance == "ct", 1), else_=0)),
+            P.dap_gy_cm2,
+            P.air_kerma_mgy,
+            P.fluoroscopy_minutes,
+            P.ctdivol_mgy,
+            P.dlp_mgy_cm,
+        )
+        .join(L, L.procedure_id == P.id)
+        .where(P.signed_at.is_not(None))
+        .group_by(P.id)
+        .order_by(P.id)
+    )
+    return [
+        SignedDose(
+            operator=str(operator),
+            technique=str(technique),
+            levels=int(levels),
+            guidances=frozenset(g for g, used in (("fluoroscopy", fluoro), ("ct", ct)) if used),
+            dap_gy_cm2=dap,
+            air_kerma_mgy=kerma,
+            fluoroscopy_minutes=minutes,
+            ctdivol_mgy=ctdivol,
+            dlp_mgy_cm=dlp,
+        )
+        for operator, technique, levels, fluoro, ct, dap, kerma, minutes, ctdivol, dlp in session.execute(statement)
+    ]

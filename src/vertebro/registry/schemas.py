@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Literal
 
+from vertebro.clinical.dose import DoseFigures
 from vertebro.clinical.statistics import MeanEstimate, Proportion
 from vertebro.clinical.verdicts import Category
 
@@ -210,3 +211,30 @@ class Dashboard:
     age_buckets: tuple[Bucket, ...]
     completeness: tuple[Completeness, ...]
     operators: tuple[str, ...] = field(default=())
+
+
+@dataclass(frozen=True, slots=True)
+class DoseRow:
+    """One group's dose figures (the service, an operator or a number of levels): one per quantity of its table."""
+
+    dimension: str  # "service", "operator" or "levels"
+    group: str
+    figures: tuple[DoseFigures, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class DoseTable:
+    """Dose figures of one technique under one guidance, as radiation protection sets local reference levels: the
+    median and 75th percentile of each quantity, with the number of procedures behind each figure (rule
+    dose.reference-level)."""
+
+    technique: str
+    guidance: str  # "fluoroscopy" or "ct"
+    quantities: tuple[str, ...]
+    procedures: int
+    rows: tuple[DoseRow, ...]
+
+    @property
+    def service(self) -> DoseRow:
+        """The row of every procedure of the table: its 75th percentile is the local reference level."""
+        return self.rows[0]

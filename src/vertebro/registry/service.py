@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 
+from vertebro.clinical.dose import GUIDANCE_QUANTITIES, GUIDANCES, DoseFigures, dose_figures
 from vertebro.clinical.statistics import (
     Z95,
     Z998,
@@ -37,6 +38,8 @@ from vertebro.registry.schemas import (
     Completeness,
     Course,
     Dashboard,
+    DoseRow,
+    DoseTable,
     Funnel,
     FunnelPoint,
     OverdueLine,
@@ -330,3 +333,55 @@ def cohort_of(
         operators=tuple(dict.fromkeys(o for o in operators if o)),
         verdicts=tuple(dict.fromkeys(verdicts)),
     )
+
+
+def _levels_band(levels: int) -> str:
+    return "1 level" if levels == 1 else "2 levels" if levels == 2 else "3 or more levels"
+
+
+LEVEL_GROUPS = ("1 level", "2 levels", "3 or more levels")
+
+
+def dose_tables(uow: UnitOfWork) -> tuple[DoseTable, ...]:
+    """Dose figures of the signed procedure records, per technique and guidance (fluoroscopy: kerma-area product,
+    reference air kerma, fluoroscopy time; CT: CTDIvol, DLP): the median and 75th percentile for the service (its
+    local reference level, from 10 procedures; rule dose.reference-level), per operator and per number of levels,
+    each with the number of procedures behind it. A procedure guided by both counts under both. Aggregates only:
+    no patient appears, so nothing is audited. The ``vertebro dicom doses`` command prints the same tables."""
+    doses = repository.signed_doses(uow.session)
+    tables = []
+    for technique in TECHNIQUES:
+        for guidance in GUIDANCES:
+            members = [d for d in doses if d.technique == technique and guidance in d.guidances]
+            if not members:
+                continue
+            quantities = GUIDANCE_QUANTITIES[guidance]
+            by_operator = sorted({d.operator for d in members})
+            by_levels = [g for g in LEVEL_GROUPS if any(_levels_band(d.levels) == g for d in members)]
+            groups = [("service", "all"), *(("operator", o) for o in by_operator), *(("levels", g) for g in by_levels)]
+            figures: dict[tuple[str, str], list[DoseFigures]] = {key: [] for key in groups}
+            for quantity in quantities:
+                per_operator = {
+                    f.group: f for f in dose_figures([(d.operator, getattr(d, quantity)) for d in members], quantity)
+                }
+                per_levels = {
+                    f.group: f
+                    for f in dose_figures([(_levels_band(d.levels), getattr(d, quantity)) for d in members], quantity)
+                }
+                for dimension, group in groups:
+                    found = (per_levels if dimension == "levels" else per_operator).get(group)
+                    figures[(dimension, group)].append(
+                        found or DoseFigures(group=group, quantity=quantity, procedures=0, median=None, p75=None)
+                    )
+            tables.append(
+                DoseTable(
+                    technique=technique,
+                    guidance=guidance,
+                    quantities=quantities,
+                    procedures=len(members),
+                    rows=tuple(
+                        DoseRow(dimension, group, tuple(figures[(dimension, group)])) for dimension, group in groups
+                    ),
+                )
+            )
+    return tuple(tables)

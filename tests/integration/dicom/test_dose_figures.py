@@ -11,8 +11,7 @@ from typer.testing import CliRunner
 
 from tests.integration.store.test_care import DOSE, NOW, in_procedure, sign
 from vertebro.cli import app
-from vertebro.clinical.dose import dose_figures
-from vertebro.dicom.repository import DicomRepository
+from vertebro.registry.service import dose_tables
 from vertebro.store import migrate
 from vertebro.store.db import UnitOfWork
 
@@ -26,10 +25,13 @@ def test_only_signed_records_count_per_operator(session_factory: sessionmaker[Se
         sign(uow, drafted, sign=False)
         uow.commit()
     with UnitOfWork(session_factory) as uow:
-        rows = DicomRepository(uow.session).signed_doses("vertebroplasty")
-    assert rows == [("dr.rad", DOSE.dap_gy_cm2, None, DOSE.fluoroscopy_minutes)]
-    figures = {f.group: f for f in dose_figures([(r[0], r[1]) for r in rows], "dap_gy_cm2")}
-    assert (figures["dr.rad"].procedures, figures["dr.rad"].median) == (1, DOSE.dap_gy_cm2)
+        (table,) = dose_tables(uow)
+    assert (table.technique, table.guidance, table.procedures) == ("vertebroplasty", "fluoroscopy", 1)
+    rows = {(row.dimension, row.group): {f.quantity: f for f in row.figures} for row in table.rows}
+    assert set(rows) == {("service", "all"), ("operator", "dr.rad"), ("levels", "1 level")}
+    dap = rows[("operator", "dr.rad")]["dap_gy_cm2"]
+    assert (dap.procedures, dap.median) == (1, DOSE.dap_gy_cm2)
+    assert rows[("service", "all")]["air_kerma_mgy"].procedures == 0  # not recorded: not counted
 
 
 def test_serve_refuses_to_start_without_peers_and_doses_prints_the_figures(
@@ -45,5 +47,7 @@ def test_serve_refuses_to_start_without_peers_and_doses_prints_the_figures(
     assert "VERTEBRO_DICOM_PEERS" in refused.output
     doses = runner.invoke(app, ["dicom", "doses"])
     assert doses.exit_code == 0, doses.output
-    assert "vertebroplasty: 0 signed procedures" in doses.output
-    assert "kerma-area product (Gy·cm²)\tall\t0\t-\t-" in doses.output
+    assert "no signed procedure record: no dose figures" in doses.output
+    refused = runner.invoke(app, ["dicom", "doses", "--technique", "cementoplasty"])
+    assert refused.exit_code == 2
+    assert "technique: expected vertebroplasty or kyphoplasty" in refused.output

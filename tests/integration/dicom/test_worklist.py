@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pydicom
@@ -34,7 +34,7 @@ KEYS = (
 
 
 def findscu(
-    settings: DicomSettings, folder: Path, *matching: str, calling: str = MODALITY
+    settings: DicomSettings, folder: Path, *matching: str, calling: str = MODALITY, extra: Sequence[str] = ()
 ) -> tuple[list[pydicom.Dataset], subprocess.CompletedProcess[str]]:
     """Query the worklist with findscu; return the responses it extracted (sorted by accession) and the run."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -50,7 +50,7 @@ def findscu(
     arguments = ["findscu", "-v", "-W", "-X", "-od", str(folder), "-aet", calling, "-aec", settings.ae_title]
     for name, value in keys.items():
         arguments += ["-k", f"{name}={value}" if value else name]
-    arguments += [settings.host, str(settings.port)]
+    arguments += [*extra, settings.host, str(settings.port)]
     run = subprocess.run(arguments, capture_output=True, text=True, timeout=60, check=False)
     responses = [pydicom.dcmread(path) for path in sorted(folder.glob("rsp*.dcm"))]
     return sorted(responses, key=lambda ds: str(ds.AccessionNumber)), run

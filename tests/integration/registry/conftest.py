@@ -46,6 +46,9 @@ class Treated:
     complications: tuple[tuple[str, int, bool], ...] = ()  # kind, days after the procedure, serious
     birth_date: dt.date | None = dt.date(1944, 5, 17)
     name: str = "Test Patient"
+    dose: dict[str, float] = field(default_factory=dict)  # procedure record dose columns
+    guidance: tuple[str, ...] = ()  # per level, in order; fluoroscopy where not given
+    signed: bool = True
 
 
 def _at(day: dt.date, hour: int = 9) -> dt.datetime:
@@ -92,21 +95,22 @@ def add_treated(session: Session, t: Treated) -> int:
         technique=t.technique,
         started_at=_at(t.performed),
         ended_at=_at(t.performed, 10),
-        signed_by=t.operator,
-        signed_at=_at(t.performed, 11),
+        signed_by=t.operator if t.signed else None,
+        signed_at=_at(t.performed, 11) if t.signed else None,
         complications=[],
+        **t.dose,
         levels=[
             ProcedureLevel(
                 level=level,
                 approach="bipedicular",
-                guidance="fluoroscopy",
+                guidance=t.guidance[index] if index < len(t.guidance) else "fluoroscopy",
                 contrast=False,
                 cement_product="PMMA",
                 cement_volume_ml=4.0,
                 leakage=leakage,
                 leakage_symptomatic=symptomatic,
             )
-            for level, leakage, symptomatic in t.levels
+            for index, (level, leakage, symptomatic) in enumerate(t.levels)
         ],
     )
     session.add(procedure)

@@ -113,7 +113,12 @@ def test_the_modality_values_are_offered_then_confirmed_by_signing(
         radiologist,
         chart,
         action,
-        {"L1.cement_product": "Reference PMMA", "L1.cement_volume_ml": "4", "fluoroscopy_minutes": "6.5"},
+        {
+            "L1.cement_product": "Reference PMMA",
+            "L1.cement_volume_ml": "4",
+            "fluoroscopy_minutes": "6.5",
+            "technique": "vertebroplasty",
+        },
         button=("sign", "1"),
     )
     assert signed.status_code == 303, signed.text[:800]
@@ -126,6 +131,12 @@ def test_the_modality_values_are_offered_then_confirmed_by_signing(
     page = radiologist.get(chart).text
     assert "Below the substantial radiation dose level" in page
     assert "Not part of the record until" not in page
+    # the signed vertebroplasty's dose against every registered level: each named, none compared unconfirmed
+    assert "Diagnostic reference levels (vertebroplasty;" in page
+    assert "<strong>unverified</strong>" in page
+    assert "kerma-area product: reference level (Germany, 2022; BfS DRW 17.11.2022, unverified) not confirmed" in page
+    assert "fluoroscopy time: reference level (France, 2019; ASN 2019-DC-0667, unverified) not confirmed" in page
+    assert "review the technique" not in page
 
 
 def test_a_substantial_dose_shows_on_the_chart_the_report_and_the_discharge_sheet(
@@ -143,6 +154,10 @@ def test_a_substantial_dose_shows_on_the_chart_the_report_and_the_discharge_shee
     page = radiologist.get(chart).text
     assert "Substantial radiation dose level reached" in page
     assert "kerma-area product 612 Gy·cm²: above 500 Gy·cm²" in page
+    # every published reference level is listed with its country and year, and none is compared unconfirmed
+    # the planned kyphoplasty: no published reference level was found, and the chart says so rather than "within"
+    assert "Diagnostic reference levels (kyphoplasty;" in page
+    assert "no published reference level registered for kyphoplasty under fluoroscopy" in page
     signed = submit(
         radiologist,
         chart,
@@ -153,5 +168,10 @@ def test_a_substantial_dose_shows_on_the_chart_the_report_and_the_discharge_shee
     assert signed.status_code == 303, signed.text[:800]
     report = pdf_text(radiologist, patient_id, "procedure-report")
     assert "Substantial radiation dose level reached" in report
+    flat = " ".join(report.split())
+    assert "Diagnostic reference levels (kyphoplasty, fluoroscopy;" in flat
+    assert "unverified: no value below was confirmed" in flat
+    assert "No published reference level registered for kyphoplasty under fluoroscopy" in flat
     sheet = pdf_text(radiologist, patient_id, "discharge")
     assert "more X-ray than usual" in sheet
+    assert "reference level" not in sheet  # an optimisation check for the team, not a message for the patient

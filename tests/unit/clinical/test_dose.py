@@ -6,7 +6,16 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vertebro.clinical.dose import DoseValues, Threshold, dose_figures, local_reference_level, review_dose
+from vertebro.clinical.dose import (
+    QUANTITIES,
+    REFERENCE_LEVELS,
+    DoseValues,
+    Threshold,
+    dose_figures,
+    local_reference_level,
+    review_dose,
+)
+from vertebro.clinical.evidence import SOURCES, Confirmation
 
 DOSE = st.floats(min_value=0, max_value=20_000, allow_nan=False)
 
@@ -46,12 +55,76 @@ def test_a_dose_above_a_reference_level_asks_for_a_review_not_a_follow_up() -> N
     review = review_dose(DoseValues(dap_gy_cm2=55.0), reference_levels=local)
     assert [c.threshold.quantity for c in review.above_reference] == ["dap_gy_cm2"]
     assert not review.follow_up_needed
-    assert "above 40 Gy·cm² (local 2026)" in review.reference[0].text
+    assert "above 40 Gy·cm² (local, 2026; ASN 2019-DC-0667, unverified)" in review.reference[0].text
     # the national level whose value was not read is listed, never compared
     national = review_dose(DoseValues(dap_gy_cm2=55.0))
     assert national.above_reference == ()
     assert all("not confirmed" in c.text for c in national.reference)
-    assert review_dose(DoseValues(dap_gy_cm2=55.0), technique="kyphoplasty").reference == ()
+    kyphoplasty = review_dose(DoseValues(dap_gy_cm2=55.0), technique="kyphoplasty")
+    assert kyphoplasty.reference == ()
+    assert kyphoplasty.no_reference == ("no published reference level registered for kyphoplasty under fluoroscopy",)
+
+
+CONFIRMED_SOURCE = next(s.id for s in SOURCES.values() if s.confirmation is Confirmation.CONFIRMED)
+
+
+@pytest.mark.rule("dose.reference-level")
+def test_an_unconfirmed_reference_level_is_marked_wherever_it_is_compared() -> None:
+    """A diagnostic reference level is "national with its country and year": a value not read in its primary
+    document is shown as unverified beside every comparison, so it is never read as a confirmed one."""
+    secondary = next(s.id for s in SOURCES.values() if s.confirmation is Confirmation.SECONDARY)
+    levels = (
+        Threshold("dap_gy_cm2", 40.0, secondary, country="Testland", year=2020),
+        Threshold("air_kerma_mgy", 300.0, CONFIRMED_SOURCE, country="Otherland", year=2021),
+    )
+    review = review_dose(DoseValues(dap_gy_cm2=55.0, air_kerma_mgy=100.0), reference_levels=levels)
+    dap, kerma = review.reference
+    assert dap.exceeded
+    assert "Testland, 2020" in dap.text
+    assert dap.text.endswith("secondary)")
+    assert not kerma.exceeded
+    assert "within 300 mGy (Otherland, 2021;" in kerma.text
+    assert "unverified" not in kerma.text
+    assert "secondary" not in kerma.text
+    assert review.reference_unverified  # the rule itself and one level rest on unconfirmed sources
+
+
+@pytest.mark.rule("dose.reference-level")
+def test_reference_levels_apply_by_guidance_and_a_missing_one_is_listed() -> None:
+    """Reference levels are set per procedure and per modality: a CT-guided procedure (CTDIvol, DLP) is not compared
+    with a fluoroscopy level (kerma-area product), and the guidance without any level is listed as missing."""
+    levels = (
+        Threshold("dap_gy_cm2", 40.0, CONFIRMED_SOURCE, country="A", year=2020, technique="vertebroplasty"),
+        Threshold("dlp_mgy_cm", 500.0, CONFIRMED_SOURCE, country="A", year=2020, guidance="ct"),
+    )
+    ct = review_dose(DoseValues(dap_gy_cm2=90.0, dlp_mgy_cm=600.0), guidance=("ct",), reference_levels=levels)
+    assert [c.threshold.quantity for c in ct.reference] == ["dlp_mgy_cm"]
+    assert ct.above_reference[0].text.startswith("dose-length product 600 mGy·cm: above 500 mGy·cm")
+    both = review_dose(DoseValues(dap_gy_cm2=10.0), guidance=("fluoroscopy", "ct"), reference_levels=levels)
+    assert [c.compared for c in both.reference] == [True, False]  # DLP not recorded: listed, never "within"
+    assert "not recorded" in both.reference[1].text
+    # read from the quantities when the guidance is not given
+    assert review_dose(DoseValues(ctdivol_mgy=9.0), reference_levels=levels[:1]).no_reference == (
+        "no published reference level registered for vertebroplasty under CT",
+    )
+
+
+def test_every_registered_reference_level_names_its_country_year_and_source() -> None:
+    """Each published level carries its country, year and a registered source; a limit is only filled in from a
+    source at least read in a copy (secondary), else it stays empty: "not confirmed, not compared"."""
+    for level in REFERENCE_LEVELS:
+        assert level.country
+        assert level.year
+        assert level.source_id in SOURCES
+        assert level.quantity in QUANTITIES
+        assert level.technique in ("vertebroplasty", "kyphoplasty")
+        if level.limit is not None:
+            assert level.confirmation in (Confirmation.CONFIRMED, Confirmation.SECONDARY)
+        text = review_dose(DoseValues(**{level.quantity: 1.0}), reference_levels=(level,)).reference[0].text
+        assert str(level.year) in text
+        assert level.country in text
+        if level.unverified:
+            assert "unverified" in text or "secondary" in text
 
 
 @pytest.mark.rule("dose.reference-level")

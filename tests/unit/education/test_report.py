@@ -8,7 +8,7 @@ from dataclasses import replace
 import pytest
 
 from vertebro.education.render import procedure_report_html
-from vertebro.education.report import Approach, Guidance, Leak, ProcedureReport, TreatedLevel, Treatment
+from vertebro.education.report import Approach, Dose, Guidance, Leak, ProcedureReport, TreatedLevel, Treatment
 from vertebro.errors import InvalidInput
 
 from .cases import LONDON
@@ -92,3 +92,18 @@ def test_an_incomplete_or_impossible_report_is_refused(build: object, field: str
     with pytest.raises(InvalidInput) as caught:
         build()  # type: ignore[operator]
     assert caught.value.field == field
+
+
+@pytest.mark.rule("dose.reference-level")
+def test_the_report_compares_the_dose_with_the_levels_of_its_technique_and_guidance() -> None:
+    """A diagnostic reference level is the 75th percentile of a dose survey for one procedure, national with its
+    country and year: the report lists each level of its technique and guidance, marked unverified, and names a
+    guidance with no level at all rather than reading it as "within"."""
+    html = procedure_report_html(
+        a_report(guidance=Guidance.CT_FLUOROSCOPY, dose=Dose(dap_gy_cm2=21.0, dlp_mgy_cm=350.0))
+    )
+    assert "Diagnostic reference levels</b> (vertebroplasty, CT and fluoroscopy;" in html
+    assert "<b>unverified</b>: no value below was confirmed" in html
+    assert "(Germany, 2022; BfS DRW 17.11.2022, unverified) not confirmed, not compared" in html
+    assert "No published reference level registered for vertebroplasty under CT" in html
+    assert "Diagnostic reference levels" not in procedure_report_html(a_report(dose=None))

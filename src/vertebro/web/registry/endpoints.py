@@ -12,6 +12,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
+from vertebro.clinical.dose import MIN_PROCEDURES_FOR_LEVEL, QUANTITIES
 from vertebro.pathway.machine import Role
 from vertebro.registry import service
 from vertebro.registry.schemas import (
@@ -79,6 +80,7 @@ def dashboard(
     """The outcomes dashboard for a cohort: every figure with its n, method, CI and published ranges."""
     cohort = _cohort(procedure_from, procedure_to, cause, age, levels, technique, operator, verdict)
     board = service.dashboard(uow, cohort, staff.actor)
+    dose_tables = service.dose_tables(uow)
     sees_patients = staff.role in SEES_PATIENTS
     overdue = service.overdue(uow, cohort, staff.actor) if sees_patients else []
     uow.commit()
@@ -108,6 +110,9 @@ def dashboard(
         },
         age_labels=AGE_BAND_LABELS,
         visit_labels=VISIT_LABELS,
+        dose_tables=dose_tables,
+        dose_quantities=QUANTITIES,
+        min_for_level=MIN_PROCEDURES_FOR_LEVEL,
     )
 
 
