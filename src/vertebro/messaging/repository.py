@@ -33,7 +33,9 @@ class ThreadRepository:
 
     def get(self, thread_id: int, *, for_update: bool = False) -> MessageThread | None:
         """Return a thread with its patient, or None."""
-        statement = select(MessageThread).options(joinedload(MessageThread.patient)).where(MessageThread.id == thread_id)
+        statement = (
+            select(MessageThread).options(joinedload(MessageThread.patient)).where(MessageThread.id == thread_id)
+        )
         if for_update:
             statement = statement.with_for_update(of=MessageThread)
         return self.session.scalars(statement).first()
@@ -55,9 +57,7 @@ class ThreadRepository:
     def inbox(self, *, status: str, username: str | None = None, role: str | None = None) -> list[InboxRow]:
         """Return the team's threads in ``status`` (unread first, then the latest activity), optionally only those
         assigned to ``username`` or to their ``role``."""
-        counts = (
-            select(ThreadMessage.thread_id, func.count().label("n")).group_by(ThreadMessage.thread_id).subquery()
-        )
+        counts = select(ThreadMessage.thread_id, func.count().label("n")).group_by(ThreadMessage.thread_id).subquery()
         statement = (
             select(MessageThread, Patient, counts.c.n)
             .join(Patient, Patient.id == MessageThread.patient_id)

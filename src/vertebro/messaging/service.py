@@ -44,7 +44,7 @@ class Thread:
 
 def unprintable(text: str) -> bool:
     """Return whether text holds control characters other than line breaks and tabs (NUL cannot even be stored)."""
-    return any(ord(c) < 32 and c not in "\n\r\t" or c == "\x7f" for c in text)
+    return any((ord(c) < 32 and c not in "\n\r\t") or c == "\x7f" for c in text)
 
 
 def _problem(value: str, *, empty: str, limit: int, what: str) -> str | None:
@@ -162,8 +162,9 @@ def patient_unread(uow: UnitOfWork, patient_id: int) -> int:
 # --- the team's side ----------------------------------------------------------------------------------
 
 
-def _staff_audit(uow: UnitOfWork, actor: Actor, action: str, entity: str, entity_id: object, patient_id: int | None,
-                 **detail: Any) -> None:
+def _staff_audit(
+    uow: UnitOfWork, actor: Actor, action: str, entity: str, entity_id: object, patient_id: int | None, **detail: Any
+) -> None:
     uow.audit.append(
         actor=actor.username,
         action=action,

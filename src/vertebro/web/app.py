@@ -21,8 +21,8 @@ from vertebro.intake.questionnaires import DEMO_DIR as DEMO_QUESTIONNAIRES
 from vertebro.intake.questionnaires import load_questionnaires
 from vertebro.jobs.queue import WorkerQueue, uses_worker
 from vertebro.store.db import make_engine, make_session_factory
-from vertebro.web.deps import fresh_clinic_settings
 from vertebro.web.auth.endpoints import router as auth_router
+from vertebro.web.deps import fresh_clinic_settings
 from vertebro.web.errors.handlers import install as install_error_handlers
 from vertebro.web.errors.limits import BodyLimits
 from vertebro.web.errors.query import single_valued_query

@@ -24,7 +24,9 @@ ANSWER = "Please keep taking warfarin until the day your plan says. We will call
 
 def _write(client: TestClient, subject: str = SUBJECT, body: str = QUESTION, case_id: str = "") -> int:
     token = csrf_of(client.get("/portal/messages/new").text)
-    sent = client.post("/portal/messages", data={"csrf_token": token, "subject": subject, "body": body, "case_id": case_id})
+    sent = client.post(
+        "/portal/messages", data={"csrf_token": token, "subject": subject, "body": body, "case_id": case_id}
+    )
     assert sent.status_code == 303, sent.text
     found = re.match(r"/portal/messages/(\d+)\?sent=1", sent.headers["location"])
     assert found, sent.headers["location"]
@@ -105,7 +107,9 @@ def test_patient_writes_team_answers_patient_is_notified_without_the_words_and_r
 
     with UnitOfWork(session_factory) as uow:
         audited = uow.session.execute(
-            select(AuditEntry.actor, AuditEntry.action, AuditEntry.entity_type).where(AuditEntry.patient_id == patient_id)
+            select(AuditEntry.actor, AuditEntry.action, AuditEntry.entity_type).where(
+                AuditEntry.patient_id == patient_id
+            )
         ).all()
     kinds = {(actor.split(":")[0], action, entity) for actor, action, entity in audited}
     assert ("patient", "create", "message_thread") in kinds
@@ -189,9 +193,7 @@ def test_bounded_lengths_are_refused_field_by_field_with_what_was_typed_kept_and
     assert "Write your message" in refused.text
     assert long_subject in refused.text  # what was typed is kept
     assert 'class="error-summary"' in refused.text
-    too_long = patient.post(
-        "/portal/messages", data={"csrf_token": token, "subject": "ok", "body": "b" * 4001}
-    )
+    too_long = patient.post("/portal/messages", data={"csrf_token": token, "subject": "ok", "body": "b" * 4001})
     assert too_long.status_code == 422
     assert "at most 4000 characters (it has 4001)" in too_long.text
     control = patient.post("/portal/messages", data={"csrf_token": token, "subject": "a\x00b", "body": "text"})

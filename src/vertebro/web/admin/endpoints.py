@@ -11,9 +11,9 @@ from fastapi import APIRouter, Depends, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from vertebro.errors import VertebroError
 from vertebro.ids import RecordId
 from vertebro.pathway.machine import Role
-from vertebro.errors import VertebroError
 from vertebro.store import staff_service
 from vertebro.store.clinic_settings import FIELDS, checked_values, clinic_values, save_clinic, stored_policy
 from vertebro.web.deps import Staff, UoW, allow, remember_policy
@@ -142,9 +142,7 @@ def _clinic_page(
 
 
 @router.get("/admin/clinic", response_class=HTMLResponse)
-def clinic_settings(
-    request: Request, uow: UoW, staff: Annotated[Staff, Depends(allow(Role.ADMIN))]
-) -> HTMLResponse:
+def clinic_settings(request: Request, uow: UoW, staff: Annotated[Staff, Depends(allow(Role.ADMIN))]) -> HTMLResponse:
     """The clinic's name, site, address, phones, hours, directions and time zone, as patients see them."""
     policy = stored_policy(uow, request.app.state.policy)
     uow.audit.append(

@@ -81,9 +81,7 @@ def thread_page(request: Request, thread_id: ThreadId, uow: UoW, staff: InboxSta
 
 
 @router.post("/inbox/{thread_id}/reply", response_model=None)
-def reply(
-    request: Request, thread_id: ThreadId, uow: UoW, staff: InboxStaff, policy: Policy, form: Form
-) -> Response:
+def reply(request: Request, thread_id: ThreadId, uow: UoW, staff: InboxStaff, policy: Policy, form: Form) -> Response:
     """Reply to the patient; they are told through the outbox that a message waits (never what it says)."""
     values, errors = service.checked_text(form.raw, with_subject=False)
     if errors:

@@ -38,8 +38,10 @@ def unread_replies(patient: SignedInPatient | None) -> Callable[[], int]:
 
     def count() -> int:
         session = None if patient is None else object_session(patient.session)
-        return 0 if session is None or patient is None else ThreadRepository(session).patient_unread(
-            patient.actor.patient_id
+        return (
+            0
+            if session is None or patient is None
+            else ThreadRepository(session).patient_unread(patient.actor.patient_id)
         )
 
     return count
