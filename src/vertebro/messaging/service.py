@@ -254,6 +254,8 @@ def staff_reply(
 
 def assign(uow: UnitOfWork, actor: Actor, thread_id: int, to: str) -> MessageThread:
     """Assign a thread to a colleague (``user:<username>``), a role (``role:<role>``) or no one (``""``); audited."""
+    if unprintable(to) or len(to) > 80:
+        raise InvalidInput("choose a colleague or a role from the list", field="to")
     thread = _thread_for_change(uow, thread_id)
     user: str | None = None
     role: str | None = None

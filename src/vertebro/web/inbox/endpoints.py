@@ -116,7 +116,7 @@ def assign(request: Request, thread_id: ThreadId, uow: UoW, staff: InboxStaff, f
     if to == "me":
         to = f"user:{staff.actor.username}"
     try:
-        service.assign(uow, staff.actor, thread_id, to[:80])
+        service.assign(uow, staff.actor, thread_id, to)
         uow.commit()
     except VertebroError as error:
         uow.rollback()
