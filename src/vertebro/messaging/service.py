@@ -28,8 +28,12 @@ from vertebro.store.workflow import Actor
 SUBJECT_MAX = 120
 BODY_MAX = 4000
 INBOX_ROLES = (Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST, Role.SERVICE_LEAD)
-ROLE_WORDS = {Role.COORDINATOR: "coordinators", Role.NURSE: "nurses", Role.RADIOLOGIST: "radiologists"}
-ROLE_WORDS[Role.SERVICE_LEAD] = "service leads"
+ROLE_WORDS = {
+    Role.COORDINATOR: "coordinators",
+    Role.NURSE: "nurses",
+    Role.RADIOLOGIST: "radiologists",
+    Role.SERVICE_LEAD: "service leads",
+}
 SHOWS = ("open", "mine", "done")
 NOTIFICATION_KIND = "secure_message"
 
