@@ -8,7 +8,8 @@ relative to the working directory; its folder is created when the engine is open
 ``VERTEBRO_REGISTRY_SALT`` is the secret key of the de-identified registry export (pseudonyms, date shifts).
 ``VERTEBRO_TRUSTED_PROXIES`` lists the reverse proxies whose forwarded client address and scheme are believed.
 ``VERTEBRO_CLINIC_NAME``, ``_PHONE``, ``_SITE``, ``_ADDRESS``, ``_HOURS`` and ``_OUT_OF_HOURS`` are how patients
-reach the team (defaults: a demo clinic with numbers reserved for drama; decision 0026).
+reach the team (defaults: a demo clinic with numbers reserved for drama; decision 0026); once the admin saves the
+clinic settings page, the stored values replace these and ``VERTEBRO_TIMEZONE`` (decision 0035).
 ``VERTEBRO_TIMEZONE`` is the clinic's time zone (default Europe/London): hold, fasting and restart times are in it.
 ``VERTEBRO_JOBS`` chooses where background jobs run (``auto``: a ``vertebro worker`` on PostgreSQL, the server
 process on SQLite); ``VERTEBRO_METRICS_TOKEN`` lets a Prometheus server read ``/metrics``.

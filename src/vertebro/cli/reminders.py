@@ -23,6 +23,7 @@ def queue_command(
 
     Safe to run as often as you like (e.g. hourly from cron): a reminder already queued is not queued again.
     """
+    from vertebro.store.clinic_settings import stored_policy
     from vertebro.store.portal.reminders import queue_due_reminders
 
     settings = Settings()
@@ -33,7 +34,7 @@ def queue_command(
         raise typer.Exit(2) from None
     try:
         with unit_of_work(settings.database_url) as uow:
-            queued = queue_due_reminders(uow, today=day, policy=settings.policy())
+            queued = queue_due_reminders(uow, today=day, policy=stored_policy(uow, settings.policy()))
             uow.commit()
     except VertebroError as exc:
         Console(stderr=True).print(str(exc), markup=False)

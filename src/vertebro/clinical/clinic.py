@@ -32,6 +32,7 @@ class Clinic:
     opening_hours: str = DEMO_HOURS
     out_of_hours: str | None = DEMO_OUT_OF_HOURS
     time_zone: str = DEFAULT_TIME_ZONE
+    directions: str | None = None  # how to get there (entrance, parking, public transport), shown with the address
     portal_url: str = "http://127.0.0.1:8000"  # where patients reach the portal (links in messages)
 
     @property

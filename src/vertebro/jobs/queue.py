@@ -22,6 +22,7 @@ EXPORT_TASK = "vertebro.fhir_export"
 REGISTRY_TASK = "vertebro.registry_rebuild"
 SCHEDULE_TASK = "vertebro.schedule_plan"
 REMINDERS_TASK = "vertebro.reminders"
+DELIVER_TASK = "vertebro.deliver_messages"  # deliver the outbox now (a reply to a secure message, decision 0035)
 STALLED_TASK = "vertebro.retry_stalled_jobs"
 CLEANUP_TASK = "vertebro.remove_old_jobs"
 

@@ -4,6 +4,7 @@ Every job is safe to run twice (a worker killed with ``kill -9`` has its running
 that committed its work just before the kill runs again):
 
 * a FHIR ``$export`` restarts from its first patient and rewrites its files (its row says what was done);
+* delivering the outbox sends only what is still unsent (the secure-message notification, decision 0035);
 * the reminders queue nothing twice (one reminder per follow-up or appointment) and lock the messages
   they deliver; delivery through SMTP is at least once (a crash after the SMTP server accepted a message
   and before the database recorded it sends it again);
@@ -27,6 +28,7 @@ from vertebro.config import Settings
 from vertebro.fhir.export_jobs import run_job
 from vertebro.jobs.queue import (
     CLEANUP_TASK,
+    DELIVER_TASK,
     EXPORT_TASK,
     REGISTRY_TASK,
     REMINDERS_TASK,
@@ -39,6 +41,7 @@ from vertebro.pathway.machine import Role
 from vertebro.registry.repository import rebuild_all, rebuilt_count
 from vertebro.scheduling.replan import current_placement
 from vertebro.scheduling.service import PlanningSetup, database_instance, proposal, save_proposal
+from vertebro.store.clinic_settings import stored_policy
 from vertebro.store.context import request_id
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
 from vertebro.store.models import JobResult
@@ -70,12 +73,20 @@ def send_reminders(database_url: str, today: dt.date, settings: Settings) -> tup
     """Queue the reminders due ``today`` and deliver the outbox; return (queued, sent)."""
     factory = _sessions(database_url)
     with UnitOfWork(factory) as uow:
-        queued = queue_due_reminders(uow, today=today, policy=settings.policy())
+        queued = queue_due_reminders(uow, today=today, policy=stored_policy(uow, settings.policy()))
         uow.commit()
     with UnitOfWork(factory) as uow:
         delivery = deliver_pending(uow, outbox_from_settings(settings), limit=500)
         uow.commit()
     return queued.follow_ups + queued.appointments + queued.preparation, delivery.sent
+
+
+def deliver_outbox(database_url: str, settings: Settings) -> int:
+    """Deliver the messages waiting in the outbox (each locked while it is sent); return how many went out."""
+    with UnitOfWork(_sessions(database_url)) as uow:
+        delivery = deliver_pending(uow, outbox_from_settings(settings), limit=100)
+        uow.commit()
+    return delivery.sent
 
 
 def rebuild_registry(database_url: str) -> int:
@@ -101,7 +112,8 @@ def plan_schedule(
         user = uow.users.get_by_username(username)
         actor = Actor(username, Role(user.role) if user is not None else Role.SERVICE_LEAD, "job")
         setup = PlanningSetup(rooms=tuple(settings.rooms), recovery_bays=settings.recovery_bays)
-        source = database_instance(uow, start=start, weeks=weeks, setup=setup, policy=settings.policy(), actor=actor)
+        policy = stored_policy(uow, settings.policy())
+        source = database_instance(uow, start=start, weeks=weeks, setup=setup, policy=policy, actor=actor)
         made = proposal(source, time_limit=time_limit, hint=current_placement(source.instance))
         row = save_proposal(uow, made, time_limit=time_limit, actor=actor)
         uow.session.add(JobResult(key=key, task=SCHEDULE_TASK, detail={"plan": row.id}))
@@ -139,6 +151,14 @@ def job_app(database_url: str) -> procrastinate.App:
         try:
             settings = Settings()
             send_reminders(database_url, settings.clinic().local(dt.datetime.now(dt.UTC)).date(), settings)
+        finally:
+            request_id.reset(token)
+
+    @app.task(name=DELIVER_TASK, queue="messages", retry=RETRY, pass_context=True)
+    def deliver_messages(context: JobContext) -> None:
+        token = request_id.set(_job_key(context))
+        try:
+            deliver_outbox(database_url, Settings())
         finally:
             request_id.reset(token)
 

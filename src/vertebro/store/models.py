@@ -869,3 +869,78 @@ class DoseReport(Base):
     dlp_mgy_cm: Mapped[float | None] = mapped_column(Double)
     events: Mapped[int] = mapped_column(Integer, default=0)  # irradiation events in the report
     received_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+# --- clinic settings edited by the admin, secure messages between patients and the team (decision 0035) ---
+
+THREAD_STATUSES = ("open", "done")
+AUTHOR_KINDS = ("patient", "staff")
+
+
+class ClinicSettingsRow(Base):
+    """The clinic's contact details as the admin set them (one row; absent: the environment's values apply)."""
+
+    __tablename__ = "clinic_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    name: Mapped[str] = mapped_column(String(120))
+    site: Mapped[str] = mapped_column(String(200))
+    address: Mapped[str] = mapped_column(String(300))
+    phone: Mapped[str | None] = mapped_column(String(40))
+    opening_hours: Mapped[str] = mapped_column(String(200))
+    out_of_hours: Mapped[str | None] = mapped_column(String(200))
+    directions: Mapped[str | None] = mapped_column(String(1000))
+    time_zone: Mapped[str] = mapped_column(String(64))
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    updated_by: Mapped[str] = mapped_column(String(128))
+    version: Mapped[int] = mapped_column(Integer)
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class MessageThread(Base):
+    """A conversation between one patient and the team, started by the patient from the portal.
+
+    ``staff_unread`` is set when the patient writes and cleared when anyone in the team opens the thread;
+    ``patient_unread`` the other way round. The assignee is a staff user or a role (not both).
+    """
+
+    __tablename__ = "message_threads"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", THREAD_STATUSES), name="status_known"),
+        CheckConstraint("assignee_user IS NULL OR assignee_role IS NULL", name="one_assignee"),
+        Index("ix_message_threads_inbox", "status", "last_message_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(BigInteger, ForeignKey("cases.id"))  # "about my appointment"
+    subject: Mapped[str] = mapped_column(String(120))
+    status: Mapped[str] = mapped_column(String(8), default="open")
+    assignee_user: Mapped[str | None] = mapped_column(String(64))
+    assignee_role: Mapped[str | None] = mapped_column(String(32))
+    staff_unread: Mapped[bool] = mapped_column(Boolean, default=True)
+    patient_unread: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    last_message_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    version: Mapped[int] = mapped_column(Integer)
+
+    patient: Mapped[Patient] = relationship(lazy="raise")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
+
+
+class ThreadMessage(Base):
+    """One message of a thread, written by the patient or a member of staff; never edited."""
+
+    __tablename__ = "thread_messages"
+    __table_args__ = (CheckConstraint(_one_of("author_kind", AUTHOR_KINDS), name="author_kind_known"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    thread_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("message_threads.id"), index=True)
+    author_kind: Mapped[str] = mapped_column(String(8))
+    author: Mapped[str] = mapped_column(String(128))  # a staff username, or patient:<reference>
+    author_name: Mapped[str] = mapped_column(String(200))  # as the other side sees it ("Nurse Jo Bloggs", "You")
+    body: Mapped[str] = mapped_column(String(4000))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)

@@ -22,6 +22,7 @@ from vertebro.intake.questionnaires import load_questionnaires
 from vertebro.jobs.queue import WorkerQueue, uses_worker
 from vertebro.store.db import make_engine, make_session_factory
 from vertebro.web.auth.endpoints import router as auth_router
+from vertebro.web.deps import fresh_clinic_settings
 from vertebro.web.errors.handlers import install as install_error_handlers
 from vertebro.web.errors.limits import BodyLimits
 from vertebro.web.errors.query import single_valued_query
@@ -117,7 +118,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         redoc_url=None,
         openapi_url="/openapi.json",
         lifespan=lifespan,
-        dependencies=[Depends(single_valued_query)],
+        dependencies=[Depends(single_valued_query), Depends(fresh_clinic_settings)],
     )
     app.state.settings = settings
     app.state.policy = settings.policy()
@@ -139,7 +140,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from vertebro.web.calendar.endpoints import router as calendar_router
     from vertebro.web.chart.endpoints import router as chart_router
     from vertebro.web.documents.endpoints import router as documents_router
+    from vertebro.web.inbox.endpoints import router as inbox_router
     from vertebro.web.portal.me import router as portal_me_router
+    from vertebro.web.portal.messages import router as portal_messages_router
     from vertebro.web.portal.public import router as portal_public_router
     from vertebro.web.portal.staff import router as portal_staff_router
     from vertebro.web.referrals.endpoints import router as referrals_router
@@ -164,6 +167,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         cds_router(case_from_resources),
         portal_public_router,
         portal_me_router,
+        portal_messages_router,
+        inbox_router,
         portal_staff_router,
     )
     for router in routers:

@@ -7,15 +7,18 @@ audit rows of a read are committed with the response, and a failed commit is an 
 from __future__ import annotations
 
 import hmac
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.concurrency import run_in_threadpool
 
 from vertebro.clinical import ClinicPolicy
 from vertebro.pathway.machine import Role
+from vertebro.store.clinic_settings import stored_policy
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import WebSession
 from vertebro.store.staff_service import Forbidden, NotAuthenticated, signed_in
@@ -47,10 +50,49 @@ async def unit_of_work(request: Request) -> AsyncIterator[UnitOfWork]:
 UoW = Annotated[UnitOfWork, Depends(unit_of_work)]
 
 
-async def policy(request: Request) -> ClinicPolicy:
-    """Return the clinic policy from the app's settings."""
-    value: ClinicPolicy = request.app.state.policy
+CLINIC_REFRESH_SECONDS = 30.0  # another server process sees an admin's change of the clinic settings within this
+
+
+@dataclass(frozen=True, slots=True)
+class LoadedPolicy:
+    """The clinic policy with the stored clinic settings, and when it was read (``time.monotonic``)."""
+
+    policy: ClinicPolicy
+    loaded_at: float
+
+
+def current_policy(app: Any) -> ClinicPolicy:
+    """Return the clinic policy with the admin's clinic settings as last read (the environment's before)."""
+    loaded: LoadedPolicy | None = getattr(app.state, "clinic_policy", None)
+    value: ClinicPolicy = app.state.policy if loaded is None else loaded.policy
     return value
+
+
+def remember_policy(app: Any, value: ClinicPolicy) -> None:
+    """Keep ``value`` as the app's clinic policy (after reading or saving the clinic settings)."""
+    app.state.clinic_policy = LoadedPolicy(value, time.monotonic())
+
+
+async def fresh_clinic_settings(request: Request, uow: UoW) -> None:
+    """Re-read the stored clinic settings when the copy is older than ``CLINIC_REFRESH_SECONDS`` (every route).
+
+    Runs in the request's own unit of work (no second connection). A database that cannot answer (down, or
+    not migrated) keeps the last settings read: the route itself reports the database's state.
+    """
+    loaded: LoadedPolicy | None = getattr(request.app.state, "clinic_policy", None)
+    if loaded is not None and time.monotonic() - loaded.loaded_at < CLINIC_REFRESH_SECONDS:
+        return
+    try:
+        value = await run_in_threadpool(stored_policy, uow, request.app.state.policy)
+    except SQLAlchemyError:
+        await run_in_threadpool(uow.rollback)
+        return
+    remember_policy(request.app, value)
+
+
+async def policy(request: Request) -> ClinicPolicy:
+    """Return the clinic policy: the environment's choices with the stored clinic settings (decision 0035)."""
+    return current_policy(request.app)
 
 
 Policy = Annotated[ClinicPolicy, Depends(policy)]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -10,10 +11,13 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 from jinja2 import pass_context
+from sqlalchemy.orm import object_session
 
 from vertebro.clinical.allergens import allergy_labels
 from vertebro.clinical.clock import zone_of
-from vertebro.web.deps import Staff
+from vertebro.messaging.repository import ThreadRepository
+from vertebro.messaging.service import INBOX_ROLES
+from vertebro.web.deps import Staff, current_policy
 from vertebro.web.safety_forms import YES_NO_FACTS
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().with_name("templates")))
@@ -23,14 +27,14 @@ DISCLAIMER = "Decision support for clinicians: it does not replace clinical judg
 
 @pass_context
 def _when(context: Any, value: dt.datetime | dt.date | str | None) -> str:
-    """A stored time in the clinic's zone (VERTEBRO_TIMEZONE), zone named: '2026-12-08 09:30 GMT' (decision 0026)."""
+    """A stored time in the clinic's zone (the clinic settings), zone named: '2026-12-08 09:30 GMT' (decision 0026)."""
     if value is None:
         return "-"
     if isinstance(value, str):
         return value.replace("T", " ")[:16]
     if isinstance(value, dt.datetime):
         request = context.get("request")
-        zone = zone_of(request.app.state.settings.timezone) if request is not None else None
+        zone = zone_of(current_policy(request.app).time_zone) if request is not None else None
         return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
     return value.isoformat()
 
@@ -50,8 +54,24 @@ TEMPLATES.env.globals["safety_facts"] = YES_NO_FACTS
 TEMPLATES.env.globals["allergy_words"] = lambda entries: ", ".join(allergy_labels(entries))
 
 
+def inbox_count(staff: Staff | None) -> Callable[[], int | None]:
+    """Return a callable the layout calls for the inbox's unread count (None for roles without an inbox).
+
+    It runs one count in the request's own database session (the one that loaded the staff session), and only
+    when the navigation is rendered: a page fragment costs nothing.
+    """
+
+    def count() -> int | None:
+        if staff is None or staff.role not in INBOX_ROLES:
+            return None
+        session = object_session(staff.session)
+        return None if session is None else ThreadRepository(session).staff_unread()
+
+    return count
+
+
 def page(request: Request, template: str, staff: Staff | None, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page with the layout's context (the user, role and CSRF token)."""
+    """Render a page with the layout's context (the user, role, CSRF token and the inbox's unread count)."""
     return TEMPLATES.TemplateResponse(
         request,
         template,
@@ -59,6 +79,7 @@ def page(request: Request, template: str, staff: Staff | None, status_code: int 
             "staff": staff,
             "csrf_token": None if staff is None else staff.session.csrf_token,
             "disclaimer": DISCLAIMER,
+            "inbox_unread": inbox_count(staff),
             **context,
         },
         status_code=status_code,

@@ -98,6 +98,22 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("GET", "/portal/cases/{case_id}/progress"): PATIENT,
     ("GET", "/portal/cases/{case_id}/appointment.ics"): PATIENT,
     ("POST", "/portal/cases/{case_id}/appointment/change"): PATIENT,
+    ("GET", "/portal/messages"): PATIENT,
+    ("GET", "/portal/messages/new"): PATIENT,
+    ("POST", "/portal/messages"): PATIENT,
+    ("GET", "/portal/messages/{thread_id}"): PATIENT,
+    ("POST", "/portal/messages/{thread_id}/reply"): PATIENT,
+    # Secure messages: the clinical team's inbox (decision 0035); the admin edits the clinic settings.
+    ("GET", "/inbox"): CLINICAL,
+    ("GET", "/inbox/{thread_id}"): CLINICAL,
+    ("POST", "/inbox/{thread_id}/reply"): CLINICAL,
+    ("POST", "/inbox/{thread_id}/assign"): CLINICAL,
+    ("POST", "/inbox/{thread_id}/status"): CLINICAL,
+    ("GET", "/api/inbox/threads"): CLINICAL,
+    ("GET", "/api/inbox/threads/{thread_id}"): CLINICAL,
+    ("POST", "/api/inbox/threads/{thread_id}/replies"): CLINICAL,
+    ("GET", "/admin/clinic"): {A},
+    ("POST", "/admin/clinic"): {A},
     ("GET", "/outbox"): CLINICAL,
     ("POST", "/cases/{case_id}/portal-link"): DESK,
     ("GET", "/fhir/metadata"): OPEN,
@@ -222,6 +238,7 @@ def _url(path: str, case_id: int, patient_id: int = 1) -> str:
         group_id="state-requested",
         plan_id=1,
         username="nobody",
+        thread_id=1,
     )
 
 

@@ -1,5 +1,5 @@
-"""For admins: the audit log (browse with filters, export as CSV; it cannot be edited here or anywhere) and
-staff roles (a role change ends the account's sessions)."""
+"""For admins: the audit log (browse with filters, export as CSV; it cannot be edited here or anywhere), staff
+roles (a role change ends the account's sessions) and the clinic settings patients see (decision 0035)."""
 
 from __future__ import annotations
 
@@ -8,13 +8,16 @@ import io
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 
+from vertebro.errors import VertebroError
 from vertebro.ids import RecordId
 from vertebro.pathway.machine import Role
 from vertebro.store import staff_service
-from vertebro.web.deps import Staff, UoW, allow
+from vertebro.store.clinic_settings import FIELDS, checked_values, clinic_values, save_clinic, stored_policy
+from vertebro.web.deps import Staff, UoW, allow, remember_policy
+from vertebro.web.forms import FormData, form_data
 from vertebro.web.templating import page
 
 router = APIRouter()
@@ -121,3 +124,60 @@ def change_role(
     user = staff_service.change_role(uow, username=username, role=body.role, actor=staff.actor.username)
     uow.commit()
     return StaffRole(username=user.username, role=Role(user.role))
+
+
+def _clinic_page(
+    request: Request, staff: Staff, values: dict[str, str], errors: dict[str, str], status: int = 200
+) -> HTMLResponse:
+    return page(
+        request,
+        "admin_clinic.html",
+        staff,
+        status,
+        fields=FIELDS,
+        values=values,
+        errors=errors,
+        flash="The clinic settings are saved: patients see them now." if request.query_params.get("saved") else None,
+    )
+
+
+@router.get("/admin/clinic", response_class=HTMLResponse)
+def clinic_settings(request: Request, uow: UoW, staff: Annotated[Staff, Depends(allow(Role.ADMIN))]) -> HTMLResponse:
+    """The clinic's name, site, address, phones, hours, directions and time zone, as patients see them."""
+    policy = stored_policy(uow, request.app.state.policy)
+    uow.audit.append(
+        actor=staff.actor.username, action="read", entity_type="clinic_settings", entity_id=1, source=staff.actor.source
+    )
+    uow.commit()
+    return _clinic_page(request, staff, clinic_values(policy.clinic), {})
+
+
+@router.post("/admin/clinic", response_model=None)
+def save_clinic_settings(
+    request: Request,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(Role.ADMIN))],
+    form: Annotated[FormData, Depends(form_data)],
+) -> Response:
+    """Save the clinic settings (every problem shown at once, by its field; nothing saved until all are right)."""
+    values, errors = checked_values(form.raw)
+    status = 422
+    if not errors:
+        try:
+            save_clinic(
+                uow,
+                values,
+                defaults=request.app.state.policy.clinic,
+                actor=staff.actor.username,
+                source=staff.actor.source,
+            )
+            policy = stored_policy(uow, request.app.state.policy)
+            uow.commit()
+        except VertebroError as error:
+            uow.rollback()
+            errors, status = {error.field or "form": error.message}, error.status_code
+        else:
+            remember_policy(request.app, policy)  # this process at once; the others within 30 seconds
+            return RedirectResponse("/admin/clinic?saved=1", status_code=303)
+    shown = {f.name: form.raw.get(f.name, "") for f in FIELDS}
+    return _clinic_page(request, staff, shown, errors, status)

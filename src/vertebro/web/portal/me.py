@@ -28,7 +28,7 @@ from vertebro.store.portal.appointments import appointment_event
 from vertebro.store.portal.ical import calendar_text
 from vertebro.store.portal.outbox import VISIT_WORDS
 from vertebro.store.records import PatientRecord, own_case_record
-from vertebro.web.deps import Policy, UoW
+from vertebro.web.deps import Policy, UoW, current_policy
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.portal.deps import PORTAL_COOKIE, CurrentPatient
 from vertebro.web.portal.progress import progress_series
@@ -60,8 +60,7 @@ def _function(request: Request) -> FunctionQuestionnaires:
 
 
 def _clinic(request: Request) -> Clinic:
-    clinic: Clinic = request.app.state.settings.clinic()
-    return clinic
+    return current_policy(request.app).clinic
 
 
 @router.get("/me", response_class=HTMLResponse)

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import pass_context
+from sqlalchemy.orm import object_session
 
 from vertebro.clinical.clinic import Clinic
 from vertebro.education.content import DISCLAIMER as PATIENT_DISCLAIMER
 from vertebro.education.dates import date_time, long_date
 from vertebro.errors import VertebroError
+from vertebro.messaging.repository import ThreadRepository
+from vertebro.web.deps import current_policy
 from vertebro.web.portal.deps import SignedInPatient
 from vertebro.web.templating import TEMPLATES
 
@@ -22,11 +26,25 @@ TEMPLATES.env.filters.setdefault("date_time", date_time)
 @pass_context
 def _moment(context: Any, value: Any) -> str:
     """Return a stored (UTC) time in the clinic's zone, zone named: '9:30 am GMT on Tuesday 8 December 2026'."""
-    clinic: Clinic = context["request"].app.state.settings.clinic()
+    clinic: Clinic = current_policy(context["request"].app).clinic
     return clinic.moment(value)
 
 
 TEMPLATES.env.filters.setdefault("moment", _moment)
+
+
+def unread_replies(patient: SignedInPatient | None) -> Callable[[], int]:
+    """Return a callable the layout calls for the patient's unread replies (in the request's own session)."""
+
+    def count() -> int:
+        session = None if patient is None else object_session(patient.session)
+        return (
+            0
+            if session is None or patient is None
+            else ThreadRepository(session).patient_unread(patient.actor.patient_id)
+        )
+
+    return count
 
 
 def portal_page(
@@ -42,9 +60,8 @@ def portal_page(
             "csrf_token": None if patient is None else patient.csrf_token,
             "disclaimer": PATIENT_DISCLAIMER,
             "demo_mode": settings.demo_mode,
-            "clinic_name": settings.clinic_name,
-            "clinic_phone": settings.clinic_phone,
-            "clinic": settings.clinic(),
+            "clinic": current_policy(request.app).clinic,
+            "messages_unread": unread_replies(patient),
             **context,
         },
         status_code=status_code,
