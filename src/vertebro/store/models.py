@@ -668,6 +668,69 @@ class FhirExportJob(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+
+# --- SMART on FHIR (decision 0030) ------------------------------------------------------------------
+
+
+class SmartClient(Base):
+    """A registered SMART Backend Services client: its public JWKS, the scopes it may get and its role."""
+
+    __tablename__ = "smart_clients"
+    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role_known"),)
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    jwks: Mapped[dict[str, Any]] = mapped_column(JSONDocument)  # public keys only
+    scope: Mapped[str] = mapped_column(String(1000))  # the system/ scopes the client may be granted
+    role: Mapped[str] = mapped_column(String(32))  # the staff role its requests act in (audit, role checks)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class SmartAccessToken(Base):
+    """An access token issued to a SMART client; only the SHA-256 of the token is stored."""
+
+    __tablename__ = "smart_access_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128), ForeignKey("smart_clients.client_id"), index=True)
+    scope: Mapped[str] = mapped_column(String(1000))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    source: Mapped[str | None] = mapped_column(String(64))
+
+
+class SmartAssertionId(Base):
+    """The ``jti`` of a client assertion already used, kept until the assertion expires (replay refused)."""
+
+    __tablename__ = "smart_assertion_ids"
+    __table_args__ = (PrimaryKeyConstraint("client_id", "jti"),)
+
+    client_id: Mapped[str] = mapped_column(String(128))
+    jti: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SmartLaunch(Base):
+    """An EHR launch of vertebro (vertebro the SMART app) between the redirect to the EHR and its callback.
+
+    Keyed by the SHA-256 of the ``state`` sent to the EHR; bound to the staff session that started it.
+    """
+
+    __tablename__ = "smart_launches"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    web_session_id: Mapped[str] = mapped_column(String(64), index=True)
+    iss: Mapped[str] = mapped_column(String(500))
+    token_endpoint: Mapped[str] = mapped_column(String(500))
+    code_verifier: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
 # --- the outcomes registry -------------------------------------------------------------------------
 
 VISITS = ("2w", "3m", "12m")
