@@ -1,4 +1,5 @@
-"""``vertebro fhir import|export``: move records in and out as FHIR R4 (Bundles in, NDJSON both ways)."""
+"""``vertebro fhir import|export|register-client``: move records in and out as FHIR R4 (Bundles in, NDJSON both
+ways); register SMART Backend Services clients."""
 
 from __future__ import annotations
 
@@ -95,3 +96,38 @@ def import_command(
         typer.echo(f"rejected {key}: {reason}")
     if summary.rejected:
         raise typer.Exit(2)
+
+
+@fhir_app.command("register-client")
+def register_client_command(
+    client_id: Annotated[str, typer.Argument(help="The client id the system client signs its assertions with.")],
+    jwks: Annotated[Path, typer.Option(help="The client's public JWKS (a JSON file with keys of kty RSA or EC).")],
+    scope: Annotated[
+        str, typer.Option(help="The system/ scopes it may ask for, space-separated (e.g. 'system/*.read').")
+    ],
+    name: Annotated[str, typer.Option(help="What the client is (shown in the audit log).")] = "",
+    role: Annotated[Role, typer.Option(help="The staff role its requests act in.")] = Role.COORDINATOR,
+    actor: Annotated[str | None, typer.Option(help="Who registers it (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Register a SMART Backend Services client (private_key_jwt); it then gets tokens from /auth/token."""
+    import json
+
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.errors import VertebroError
+    from vertebro.fhir.smart import register_client
+
+    try:
+        keys = json.loads(jwks.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        typer.echo(f"{jwks}: cannot read the JWKS: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        with unit_of_work(Settings().database_url) as uow:
+            client = register_client(
+                uow, client_id=client_id, name=name, jwks=keys, scope=scope, role=role, actor=_actor(actor)
+            )
+            uow.commit()
+    except VertebroError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"registered {client.client_id} ({client.role}): {client.scope}")
