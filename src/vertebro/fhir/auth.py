@@ -4,7 +4,8 @@ The same sessions as the app (a bearer token from ``POST /api/token`` or the sta
 checked by :func:`vertebro.store.staff_service.signed_in`, or an access token of a SMART Backend Services
 client (:mod:`vertebro.fhir.smart`), whose actor is ``client:<client id>`` in the client's registered role.
 The fhir layer sits below web, so it cannot use ``web.deps``; this module repeats its two small dependencies.
-A token's SMART-style scopes (:mod:`vertebro.fhir.scopes`) come with the signed-in member of staff as a :class:`FhirUser`.
+A token's SMART-style scopes (:mod:`vertebro.fhir.scopes`) come with the signed-in member of staff as a
+:class:`FhirUser`.
 
 Writes (POST, PUT, DELETE) with the session cookie must send the session's CSRF token in ``X-CSRF-Token``
 (as the JSON API does); bearer tokens need none. Before a write the authentication's own updates are

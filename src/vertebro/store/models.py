@@ -668,7 +668,6 @@ class FhirExportJob(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
-
 # --- SMART on FHIR (decision 0030) ------------------------------------------------------------------
 
 
