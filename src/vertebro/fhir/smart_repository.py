@@ -70,6 +70,10 @@ class SmartRepository:
         """Return the EHR launch whose ``state`` has this digest, or None."""
         return self.session.get(SmartLaunch, state_digest)
 
+    def launch_to_open(self, open_digest: str) -> SmartLaunch | None:
+        """Return the completed EHR launch whose one-use link has this digest, or None."""
+        return self.session.scalars(select(SmartLaunch).where(SmartLaunch.open_id == open_digest)).one_or_none()
+
     def forget_expired_launches(self, now: dt.datetime) -> None:
         """Delete EHR launches past their expiry."""
         self.session.execute(delete(SmartLaunch).where(SmartLaunch.expires_at < now))

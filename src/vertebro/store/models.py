@@ -713,21 +713,27 @@ class SmartAssertionId(Base):
 
 
 class SmartLaunch(Base):
-    """An EHR launch of vertebro (vertebro the SMART app) between the redirect to the EHR and its callback.
+    """An EHR launch of vertebro (vertebro the SMART app), from the launch to the chart it opens.
 
-    Keyed by the SHA-256 of the ``state`` sent to the EHR; bound to the staff session that started it.
+    Keyed by the SHA-256 of the ``state`` sent to the EHR. After the callback it holds the EHR's patient and the
+    identifier it was matched by, and ``open_id``: the SHA-256 of the one-use link that opens the chart once a
+    member of staff is signed in to vertebro.
     """
 
     __tablename__ = "smart_launches"
 
     id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    web_session_id: Mapped[str] = mapped_column(String(64), index=True)
     iss: Mapped[str] = mapped_column(String(500))
     token_endpoint: Mapped[str] = mapped_column(String(500))
-    code_verifier: Mapped[str] = mapped_column(String(128))
+    code_verifier: Mapped[str | None] = mapped_column(String(128))  # cleared once the code is exchanged
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
-    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
-    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    open_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ehr_patient: Mapped[str | None] = mapped_column(String(128))
+    identifier_system: Mapped[str | None] = mapped_column(String(255))
+    identifier_value: Mapped[str | None] = mapped_column(String(255))
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    opened_by: Mapped[str | None] = mapped_column(String(128))
 
 
 # --- the outcomes registry -------------------------------------------------------------------------

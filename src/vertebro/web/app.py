@@ -146,6 +146,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from vertebro.web.referrals.endpoints import router as referrals_router
     from vertebro.web.registry.endpoints import router as registry_router
     from vertebro.web.schedule.endpoints import router as schedule_router
+    from vertebro.web.smart.endpoints import router as smart_app_router
     from vertebro.web.worklist.endpoints import router as worklist_router
 
     # Routes are matched in order: the busiest (worklist, chart, case API) first. No two routers share a path.
@@ -161,6 +162,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         documents_router,
         admin_router,
         registry_router,
+        smart_app_router,
         smart_router,  # before /fhir: its /fhir/.well-known route would match /fhir/{type}/{id}
         fhir_router,
         cds_router(case_from_resources),

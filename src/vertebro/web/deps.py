@@ -23,6 +23,7 @@ from vertebro.store.workflow import Actor
 
 SESSION_COOKIE = "vertebro_session"
 PENDING_COOKIE = "vertebro_pending"
+RESUME_COOKIE = "vertebro_resume"  # where to go after signing in: an EHR launch link (/smart/open/...)
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 

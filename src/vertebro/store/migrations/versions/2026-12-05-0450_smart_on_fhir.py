@@ -3,7 +3,7 @@
 * ``smart_clients``: registered system clients with their public JWKS, allowed scopes and role.
 * ``smart_access_tokens``: issued access tokens (SHA-256 only), with scope and expiry.
 * ``smart_assertion_ids``: the ``jti`` of client assertions already used, until they expire.
-* ``smart_launches``: an EHR launch of vertebro between the redirect to the EHR and its callback.
+* ``smart_launches``: an EHR launch of vertebro, from the redirect to the EHR to the chart it opens.
 
 Revision ID: 7a0d1e2f0450
 Revises: 7a0d1e2f0410
@@ -77,21 +77,25 @@ def upgrade() -> None:
     op.create_table(
         "smart_launches",
         sa.Column("id", sa.String(length=64), nullable=False),
-        sa.Column("web_session_id", sa.String(length=64), nullable=False),
         sa.Column("iss", sa.String(length=500), nullable=False),
         sa.Column("token_endpoint", sa.String(length=500), nullable=False),
-        sa.Column("code_verifier", sa.String(length=128), nullable=False),
+        sa.Column("code_verifier", sa.String(length=128), nullable=True),
         _time("created_at"),
         _time("expires_at"),
-        _time("used_at", nullable=True),
+        sa.Column("open_id", sa.String(length=64), nullable=True),
+        sa.Column("ehr_patient", sa.String(length=128), nullable=True),
+        sa.Column("identifier_system", sa.String(length=255), nullable=True),
+        sa.Column("identifier_value", sa.String(length=255), nullable=True),
+        _time("opened_at", nullable=True),
+        sa.Column("opened_by", sa.String(length=128), nullable=True),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_smart_launches")),
+        sa.UniqueConstraint("open_id", name=op.f("uq_smart_launches_open_id")),
     )
-    op.create_index(op.f("ix_smart_launches_web_session_id"), "smart_launches", ["web_session_id"], unique=False)
-
+    op.create_index(op.f("ix_smart_launches_expires_at"), "smart_launches", ["expires_at"], unique=False)
 
 def downgrade() -> None:
     """Drop the four SMART tables."""
-    op.drop_index(op.f("ix_smart_launches_web_session_id"), table_name="smart_launches")
+    op.drop_index(op.f("ix_smart_launches_expires_at"), table_name="smart_launches")
     op.drop_table("smart_launches")
     op.drop_index(op.f("ix_smart_assertion_ids_expires_at"), table_name="smart_assertion_ids")
     op.drop_table("smart_assertion_ids")
