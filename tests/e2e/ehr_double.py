@@ -21,7 +21,7 @@ from urllib.parse import urlencode
 
 import uvicorn
 from fastapi import FastAPI, Form, Header, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 
 from tests.e2e.serving import free_port
 
@@ -148,14 +148,25 @@ def ehr_app(ehr: FakeEhr) -> FastAPI:
             return JSONResponse({"resourceType": "OperationOutcome"}, status_code=403)
         return JSONResponse(ehr.patients[patient_id], media_type="application/fhir+json")
 
+    @app.get("/ehr/patients/{patient_id}", response_class=HTMLResponse)
+    def chart(patient_id: str, vertebro: str) -> str:
+        """The EHR's page of a patient, with the button that launches vertebro (a link to its launch URL)."""
+        return (
+            f"<!doctype html><title>EHR</title><h1>EHR: {patient_id}</h1>"
+            f'<a href="{ehr.launch_url(vertebro, patient_id)}">Open in vertebro</a>'
+        )
+
     return app
 
 
 @contextmanager
-def serve_ehr(vertebro: str) -> Iterator[FakeEhr]:
-    """Run the fake EHR on a free port until the block ends; it redirects back to ``vertebro``'s callback."""
+def serve_ehr(vertebro: str, host: str = "127.0.0.1") -> Iterator[FakeEhr]:
+    """Run the fake EHR on a free port until the block ends; it redirects back to ``vertebro``'s callback.
+
+    ``host`` is the name the EHR is reached by (``localhost`` makes it another site than ``127.0.0.1`` for a browser).
+    """
     port = free_port()
-    ehr = FakeEhr(base=f"http://127.0.0.1:{port}", redirect_uri=f"{vertebro}/smart/callback")
+    ehr = FakeEhr(base=f"http://{host}:{port}", redirect_uri=f"{vertebro}/smart/callback")
     server = uvicorn.Server(uvicorn.Config(ehr_app(ehr), host="127.0.0.1", port=port, log_level="warning"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
