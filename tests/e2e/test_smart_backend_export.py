@@ -69,3 +69,10 @@ def test_a_registered_client_exports_in_bulk_with_its_own_token(tmp_path: Path) 
         refused = httpx.post(token_url, data=backend.token_form(token_url, "system/*.write"))
         assert refused.status_code == 400
         assert refused.json()["error"] == "invalid_scope"
+
+        revoked = run("fhir", "revoke-client", "registry-loader", env=env)  # a key lost: the token stops at once
+        assert revoked.returncode == 0, revoked.stderr
+        assert httpx.get(f"{base}/fhir/Patient", headers=headers).status_code == 401
+        after = httpx.post(token_url, data=backend.token_form(token_url))
+        assert after.status_code == 401
+        assert after.json()["error"] == "invalid_client"

@@ -1,5 +1,5 @@
-"""``vertebro fhir import|export|register-client``: move records in and out as FHIR R4 (Bundles in, NDJSON both
-ways); register SMART Backend Services clients."""
+"""``vertebro fhir import|export|register-client|revoke-client``: move records in and out as FHIR R4 (Bundles
+in, NDJSON both ways); register and revoke SMART Backend Services clients."""
 
 from __future__ import annotations
 
@@ -131,3 +131,23 @@ def register_client_command(
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     typer.echo(f"registered {client.client_id} ({client.role}): {client.scope}")
+
+
+@fhir_app.command("revoke-client")
+def revoke_client_command(
+    client_id: Annotated[str, typer.Argument(help="The registered client id.")],
+    actor: Annotated[str | None, typer.Option(help="Who revokes it (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Deactivate a SMART Backend Services client: its tokens stop at once and /auth/token refuses it."""
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.errors import VertebroError
+    from vertebro.fhir.smart import revoke_client
+
+    try:
+        with unit_of_work(Settings().database_url) as uow:
+            client = revoke_client(uow, client_id=client_id, actor=_actor(actor))
+            uow.commit()
+    except VertebroError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"revoked {client.client_id}")

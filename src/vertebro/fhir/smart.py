@@ -27,7 +27,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
-from vertebro.errors import InvalidInput
+from vertebro.errors import InvalidInput, NotFound
 from vertebro.fhir.scopes import Scope, parse_scopes
 from vertebro.fhir.smart_repository import SmartRepository
 from vertebro.pathway.machine import Role
@@ -124,6 +124,24 @@ def register_client(
         entity_type="smart_client",
         entity_id=client.id,
         detail={"client_id": client_id, "scope": client.scope, "role": role.value, "keys": len(jwks["keys"])},
+    )
+    return client
+
+
+def revoke_client(uow: UnitOfWork, *, client_id: str, actor: str) -> SmartClient:
+    """Deactivate a client (a key lost or a contract ended): its tokens stop at once and it gets no new ones."""
+    repository = SmartRepository(uow.session)
+    client = repository.client(client_id.strip())
+    if client is None:
+        raise NotFound(f"there is no registered client {client_id!r}", field="client_id")
+    client.active = False
+    ended = repository.delete_tokens(client.client_id)
+    uow.audit.append(
+        actor=actor,
+        action="smart_client_revoked",
+        entity_type="smart_client",
+        entity_id=client.id,
+        detail={"client_id": client.client_id, "tokens_ended": ended},
     )
     return client
 

@@ -53,6 +53,11 @@ class SmartRepository:
         """Store an issued access token (its digest)."""
         self.session.add(token)
 
+    def delete_tokens(self, client_id: str) -> int:
+        """Delete every access token of a client; return how many there were."""
+        result = self.session.execute(delete(SmartAccessToken).where(SmartAccessToken.client_id == client_id))
+        return int(getattr(result, "rowcount", 0) or 0)
+
     def token(self, digest: str) -> tuple[SmartAccessToken, SmartClient] | None:
         """Return the access token stored under ``digest`` with its client, or None."""
         row = self.session.execute(
