@@ -1,5 +1,5 @@
-"""``vertebro fhir import|export|register-client|revoke-client``: move records in and out as FHIR R4 (Bundles
-in, NDJSON both ways); register and revoke SMART Backend Services clients."""
+"""``vertebro fhir import|export|register-client|revoke-client|register-app``: move records in and out as FHIR R4
+(Bundles in, NDJSON both ways); register and revoke SMART clients and apps."""
 
 from __future__ import annotations
 
@@ -151,3 +151,47 @@ def revoke_client_command(
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
     typer.echo(f"revoked {client.client_id}")
+
+
+@fhir_app.command("register-app")
+def register_app_command(
+    client_id: Annotated[str, typer.Argument(help="The app's client id.")],
+    redirect_uri: Annotated[list[str], typer.Option(help="An exact redirect URI of the app (repeat for more).")],
+    scope: Annotated[str, typer.Option(help="The user/ scopes it may ask for, space-separated (e.g. 'user/*.read').")],
+    name: Annotated[str, typer.Option(help="The app's name, shown to staff when they authorize it.")] = "",
+    jwks: Annotated[
+        Path | None, typer.Option(help="The public JWKS of a confidential app (private_key_jwt); none: a public app.")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who registers it (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Register a SMART app that staff may authorize (authorization code with PKCE, acting as the member of staff)."""
+    import json
+
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.errors import VertebroError
+    from vertebro.fhir.smart_apps import register_app
+
+    keys = None
+    if jwks is not None:
+        try:
+            keys = json.loads(jwks.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            typer.echo(f"{jwks}: cannot read the JWKS: {error}", err=True)
+            raise typer.Exit(2) from None
+    try:
+        with unit_of_work(Settings().database_url) as uow:
+            app = register_app(
+                uow,
+                client_id=client_id,
+                name=name,
+                redirect_uris=redirect_uri,
+                scope=scope,
+                jwks=keys,
+                actor=_actor(actor),
+            )
+            uow.commit()
+    except VertebroError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    kind = "confidential" if app.jwks is not None else "public"
+    typer.echo(f"registered app {app.client_id} ({kind}): {app.scope}")

@@ -68,7 +68,7 @@ def client_actor(client_id: str) -> str:
     return ACTOR_PREFIX + client_id
 
 
-def _public_key_set(jwks: Any) -> KeySet:
+def public_key_set(jwks: Any) -> KeySet:
     """Return the public keys of a JWKS document; InvalidInput naming the problem (private keys are refused)."""
     if not isinstance(jwks, dict) or not isinstance(jwks.get("keys"), list) or not jwks["keys"]:
         raise InvalidInput('the JWKS must be a JSON object {"keys": [...]} with at least one key', field="jwks")
@@ -102,7 +102,7 @@ def register_client(
         raise InvalidInput("use 1 to 128 letters, digits or -._~", field="client_id")
     if role not in CLIENT_ROLES:
         raise InvalidInput(f"a client acts in a clinical role, not {role.value}", field="role")
-    _public_key_set(jwks)
+    public_key_set(jwks)
     scopes = _scopes(scope, "scope")
     repository = SmartRepository(uow.session)
     if repository.client(client_id) is not None:
@@ -110,6 +110,7 @@ def register_client(
     client = repository.add_client(
         SmartClient(
             client_id=client_id,
+            kind="system",
             name=name.strip() or client_id,
             jwks=jwks,
             scope=" ".join(s.text for s in scopes),
@@ -129,7 +130,8 @@ def register_client(
 
 
 def revoke_client(uow: UnitOfWork, *, client_id: str, actor: str) -> SmartClient:
-    """Deactivate a client (a key lost or a contract ended): its tokens stop at once and it gets no new ones."""
+    """Deactivate a system client or an app (a key lost, a contract ended): a system client's tokens stop at once,
+    and neither gets new ones (an app's tokens are staff sessions: they end with their idle or hour limit)."""
     repository = SmartRepository(uow.session)
     client = repository.client(client_id.strip())
     if client is None:
@@ -184,7 +186,7 @@ def checked_assertion(assertion: str, jwks: Any, client_id: str, token_url: str,
     if not isinstance(kid, str) or not kid:
         raise _invalid_client("the assertion's header has no kid naming the signing key")
     try:
-        keys = _public_key_set(jwks)
+        keys = public_key_set(jwks)
     except InvalidInput:
         raise _invalid_client("the client's registered JWKS cannot be used") from None
     if all(key.kid != kid for key in keys.keys):
@@ -272,8 +274,8 @@ def issue_client_token(
     repository = SmartRepository(uow.session)
     client_id = claimed_client_id(assertion)
     client = repository.client(client_id)
-    if client is None or not client.active:
-        raise _invalid_client("the client is not registered (or not active)")
+    if client is None or not client.active or client.kind != "system":
+        raise _invalid_client("the client is not registered (or not active) as a system client")
     try:
         checked = checked_assertion(assertion, client.jwks, client.client_id, token_url, now)
         repository.forget_expired(now)
@@ -330,6 +332,6 @@ def client_session(uow: UnitOfWork, token: str | None) -> ClientSession | None:
     if found is None:
         return None
     access, client = found
-    if access.expires_at < utc_now() or not client.active:
+    if access.expires_at < utc_now() or not client.active or client.role is None:
         return None
     return ClientSession(client.client_id, Role(client.role), access.scope)

@@ -1,8 +1,10 @@
-"""SMART on FHIR routes of vertebro the authorization server: discovery and the token endpoint.
+"""SMART on FHIR routes of vertebro the authorization server: discovery and the token endpoint (the staff page
+that authorizes apps, ``/auth/authorize``, is in :mod:`vertebro.web.smart.endpoints`).
 
 ``GET /.well-known/smart-configuration`` (and the same under ``/fhir``, the FHIR base URL, where SMART clients
 look) describes what vertebro supports (SMART App Launch 2.x, "Conformance"); ``POST /auth/token`` issues access
-tokens to Backend Services clients (:mod:`vertebro.fhir.smart`). These are OAuth endpoints, not vertebro's API:
+tokens to Backend Services clients (:mod:`vertebro.fhir.smart`) and to authorized apps
+(:mod:`vertebro.fhir.smart_apps`). These are OAuth endpoints, not vertebro's API:
 they answer OAuth's own JSON (RFC 6749 5.1, 5.2), and are left out of ``/openapi.json``.
 """
 
@@ -15,9 +17,11 @@ from fastapi.responses import JSONResponse
 
 from vertebro.fhir.auth import UoW
 from vertebro.fhir.smart import ALGORITHMS, TokenError, issue_client_token
+from vertebro.fhir.smart_apps import issue_app_token
 
 router = APIRouter(tags=["SMART on FHIR"])
 TOKEN_PATH = "/auth/token"
+AUTHORIZE_PATH = "/auth/authorize"  # a staff page: vertebro.web.smart.endpoints
 NO_STORE = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 SCOPES_SUPPORTED = (
     "system/*.read",
@@ -28,6 +32,10 @@ SCOPES_SUPPORTED = (
     "system/*.cruds",
     "system/Patient.read",
     "system/Patient.rs",
+    "user/*.read",
+    "user/*.rs",
+    "user/*.write",
+    "user/*.cruds",
 )
 
 
@@ -44,20 +52,28 @@ def token_url(request: Request) -> str:
 def smart_configuration(base: str) -> dict[str, Any]:
     """Return the SMART configuration document of a server at ``base`` (SMART App Launch 2.x, section 2.0.6).
 
-    Lists only what vertebro supports: Backend Services (client credentials with an asymmetric client
-    assertion) and SMART v1 and v2 scope syntax. vertebro does not (yet) authorize apps interactively, so there
-    is no authorization endpoint and no launch capability; vertebro is itself a SMART app an EHR can launch
-    (``/smart/launch``, :mod:`vertebro.web.smart`).
+    Lists what vertebro supports: Backend Services (client credentials with an asymmetric client assertion), apps
+    that a signed-in member of staff authorizes (standalone launch, authorization code with PKCE S256, public or
+    confidential-asymmetric, ``user/`` scopes), and SMART v1 and v2 scope syntax. No launch context is given to
+    apps (no ``context-*`` capability); vertebro is itself a SMART app an EHR can launch (``/smart/launch``).
     """
     return {
+        "authorization_endpoint": base + AUTHORIZE_PATH,
         "token_endpoint": base + TOKEN_PATH,
-        "token_endpoint_auth_methods_supported": ["private_key_jwt"],
+        "token_endpoint_auth_methods_supported": ["private_key_jwt", "none"],
         "token_endpoint_auth_signing_alg_values_supported": list(ALGORITHMS),
-        "grant_types_supported": ["client_credentials"],
+        "grant_types_supported": ["authorization_code", "client_credentials"],
         "scopes_supported": list(SCOPES_SUPPORTED),
-        "response_types_supported": [],  # no authorization endpoint (yet): no response type
+        "response_types_supported": ["code"],
         "code_challenge_methods_supported": ["S256"],
-        "capabilities": ["client-confidential-asymmetric", "permission-v1", "permission-v2"],
+        "capabilities": [
+            "launch-standalone",
+            "client-public",
+            "client-confidential-asymmetric",
+            "permission-user",
+            "permission-v1",
+            "permission-v2",
+        ],
     }
 
 
@@ -76,19 +92,35 @@ def token(
     scope: Annotated[str | None, Form()] = None,
     client_assertion_type: Annotated[str | None, Form()] = None,
     client_assertion: Annotated[str | None, Form()] = None,
+    code: Annotated[str | None, Form()] = None,
+    redirect_uri: Annotated[str | None, Form()] = None,
+    client_id: Annotated[str | None, Form()] = None,
+    code_verifier: Annotated[str | None, Form()] = None,
 ) -> JSONResponse:
-    """Issue an access token to a Backend Services client (``client_credentials`` with a JWT assertion)."""
+    """Issue an access token: to a Backend Services client (``client_credentials`` with a JWT assertion) or to an
+    app a member of staff authorized (``authorization_code`` with PKCE)."""
     source = request.client.host if request.client else None
     try:
-        issued = issue_client_token(
-            uow,
-            grant_type=grant_type,
-            assertion_type=client_assertion_type,
-            assertion=client_assertion,
-            scope=scope,
-            token_url=token_url(request),
-            source=source,
-        )
+        if grant_type == "authorization_code":
+            form = {
+                "code": code,
+                "redirect_uri": redirect_uri,
+                "client_id": client_id,
+                "code_verifier": code_verifier,
+                "client_assertion_type": client_assertion_type,
+                "client_assertion": client_assertion,
+            }
+            issued = issue_app_token(uow, form, token_url(request), source)
+        else:
+            issued = issue_client_token(
+                uow,
+                grant_type=grant_type,
+                assertion_type=client_assertion_type,
+                assertion=client_assertion,
+                scope=scope,
+                token_url=token_url(request),
+                source=source,
+            )
     except TokenError as error:
         uow.commit()  # the refusal's audit entry (and a spent jti) stay
         return JSONResponse(error.body(), status_code=error.status, headers=NO_STORE)

@@ -671,18 +671,27 @@ class FhirExportJob(Base):
 # --- SMART on FHIR (decision 0030) ------------------------------------------------------------------
 
 
+SMART_CLIENT_KINDS = ("system", "app")
+
+
 class SmartClient(Base):
-    """A registered SMART Backend Services client: its public JWKS, the scopes it may get and its role."""
+    """A registered SMART client: a Backend Services ``system`` client (public JWKS, scopes, role) or an ``app``
+    that staff authorize (redirect URIs; a JWKS for a confidential app, none for a public one)."""
 
     __tablename__ = "smart_clients"
-    __table_args__ = (CheckConstraint(_one_of("role", ROLES), name="role_known"),)
+    __table_args__ = (
+        CheckConstraint(_one_of("role", ROLES), name="role_known"),
+        CheckConstraint(_one_of("kind", SMART_CLIENT_KINDS), name="kind_known"),
+    )
 
     id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
     client_id: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), default="system")
     name: Mapped[str] = mapped_column(String(200))
-    jwks: Mapped[dict[str, Any]] = mapped_column(JSONDocument)  # public keys only
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)  # public keys only; None: a public app
+    redirect_uris: Mapped[list[Any] | None] = mapped_column(JSONDocument)  # an app's exact redirect URIs
     scope: Mapped[str] = mapped_column(String(1000))  # the system/ scopes the client may be granted
-    role: Mapped[str] = mapped_column(String(32))  # the staff role its requests act in (audit, role checks)
+    role: Mapped[str | None] = mapped_column(String(32))  # a system client's staff role (apps act as the user)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
@@ -699,6 +708,21 @@ class SmartAccessToken(Base):
     issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
     source: Mapped[str | None] = mapped_column(String(64))
+
+
+class SmartAuthorizationCode(Base):
+    """An authorization code given to an app for a member of staff (SHA-256 only; one exchange, one minute)."""
+
+    __tablename__ = "smart_authorization_codes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128), ForeignKey("smart_clients.client_id"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"))
+    redirect_uri: Mapped[str] = mapped_column(String(1000))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(1000))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
 class SmartAssertionId(Base):

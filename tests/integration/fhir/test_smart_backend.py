@@ -68,11 +68,20 @@ def test_smart_configuration_describes_backend_services(client: TestClient, path
     assert response.status_code == 200
     config = response.json()
     assert config["token_endpoint"] == TOKEN_URL
-    assert config["token_endpoint_auth_methods_supported"] == ["private_key_jwt"]
+    assert config["token_endpoint_auth_methods_supported"] == ["private_key_jwt", "none"]
     assert config["token_endpoint_auth_signing_alg_values_supported"] == ["RS384", "ES384"]
-    assert config["grant_types_supported"] == ["client_credentials"]
-    assert "system/*.read" in config["scopes_supported"]
-    assert {"client-confidential-asymmetric", "permission-v1", "permission-v2"} <= set(config["capabilities"])
+    assert config["authorization_endpoint"] == "http://testserver/auth/authorize"
+    assert config["grant_types_supported"] == ["authorization_code", "client_credentials"]
+    assert config["response_types_supported"] == ["code"]
+    assert {"system/*.read", "user/*.read"} <= set(config["scopes_supported"])
+    assert set(config["capabilities"]) == {
+        "launch-standalone",
+        "client-public",
+        "client-confidential-asymmetric",
+        "permission-user",
+        "permission-v1",
+        "permission-v2",
+    }
     assert config["code_challenge_methods_supported"] == ["S256"]
 
 

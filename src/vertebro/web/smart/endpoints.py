@@ -13,18 +13,20 @@ import re
 from typing import Annotated
 
 import httpx
-from fastapi import APIRouter, Path, Query, Request
+from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.errors import VertebroError
+from vertebro.fhir.smart_apps import AuthorizationError, approved, checked_authorization, denied
 from vertebro.fhir.smart_launch import TIMEOUT, LaunchFailed, begin_launch, complete_launch, ehr_of, open_launch
 from vertebro.store.staff_service import Forbidden, NotAuthenticated
-from vertebro.web.deps import CLINICAL_STAFF, RESUME_COOKIE, UoW, current_staff
+from vertebro.web.deps import CLINICAL_STAFF, RESUME_COOKIE, Staff, UoW, allow, client_address, current_staff
 from vertebro.web.templating import page
 
 router = APIRouter(tags=["SMART app"])
 LINK = r"^[A-Za-z0-9_-]{20,100}$"
-RESUME = re.compile(r"^/smart/open/[A-Za-z0-9_-]{20,100}$")
+RESUME = re.compile(r"^/(smart/open/[A-Za-z0-9_-]{20,100}|auth/authorize\?[^\s\\]{1,3000})$")
+AUTHORIZE_FIELDS = ("response_type", "client_id", "redirect_uri", "scope", "state", "aud", "code_challenge")
 
 
 def _callback_url(request: Request) -> str:
@@ -68,20 +70,30 @@ def callback(
     return page(request, "smart_open.html", None, link=f"/smart/open/{link}")
 
 
-@router.get("/smart/open/{link}", include_in_schema=False, response_model=None)
-def open_chart(request: Request, uow: UoW, link: Annotated[str, Path(pattern=LINK)]) -> Response:
-    """Open the launched patient's chart for a signed-in member of clinical staff (signing in first if needed)."""
+def _sign_in_first(request: Request, back_to: str) -> RedirectResponse:
+    response = RedirectResponse("/login", status_code=303)
+    secure = request.app.state.settings.secure_cookies
+    response.set_cookie(RESUME_COOKIE, back_to, max_age=600, httponly=True, samesite="strict", secure=secure)
+    return response
+
+
+def _clinical(request: Request, uow: UoW) -> Staff | None:
+    """Return the signed-in member of clinical staff, None without a session; Forbidden for other roles."""
     try:
         staff = current_staff(request, uow, None)
     except NotAuthenticated:
-        response = RedirectResponse("/login", status_code=303)
-        secure = request.app.state.settings.secure_cookies
-        response.set_cookie(
-            RESUME_COOKIE, f"/smart/open/{link}", max_age=600, httponly=True, samesite="strict", secure=secure
-        )
-        return response
+        return None
     if staff.role not in CLINICAL_STAFF:
-        raise Forbidden(f"the {staff.role.value} role cannot open a patient's chart")
+        raise Forbidden(f"the {staff.role.value} role cannot read patient data")
+    return staff
+
+
+@router.get("/smart/open/{link}", include_in_schema=False, response_model=None)
+def open_chart(request: Request, uow: UoW, link: Annotated[str, Path(pattern=LINK)]) -> Response:
+    """Open the launched patient's chart for a signed-in member of clinical staff (signing in first if needed)."""
+    staff = _clinical(request, uow)
+    if staff is None:
+        return _sign_in_first(request, f"/smart/open/{link}")
     try:
         patient_id = open_launch(uow, link, staff.actor)
     except VertebroError:
@@ -97,3 +109,67 @@ def resume_after_sign_in(request: Request, role: str) -> str | None:
     """Return the EHR launch link a member of clinical staff was sent to sign in from, or None."""
     value = request.cookies.get(RESUME_COOKIE, "")
     return value if RESUME.match(value) and role in {r.value for r in CLINICAL_STAFF} else None
+
+
+def _fhir_base(request: Request) -> str:
+    return str(request.base_url).rstrip("/") + "/fhir"
+
+
+@router.get("/auth/authorize", include_in_schema=False, response_model=None)
+def authorize(request: Request, uow: UoW) -> Response:
+    """An app asks a member of clinical staff for access (SMART standalone launch): show what it asks for."""
+    params = {k: v for k, v in request.query_params.items() if len(v) <= 2000}
+    try:
+        authorization = checked_authorization(uow, params, _fhir_base(request))
+    except AuthorizationError as refused:
+        return RedirectResponse(refused.location, status_code=302)
+    staff = _clinical(request, uow)
+    if staff is None:
+        return _sign_in_first(request, f"/auth/authorize?{request.url.query}")
+    fields = {name: params.get(name, "") for name in AUTHORIZE_FIELDS}
+    fields["code_challenge_method"] = "S256"
+    scopes = authorization.scopes()
+    return page(request, "smart_authorize.html", staff, app=authorization.app, scopes=scopes, fields=fields)
+
+
+@router.post("/auth/authorize", include_in_schema=False, response_model=None)
+def authorize_decision(
+    request: Request,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
+    response_type: Annotated[str, Form(max_length=20)] = "",
+    client_id: Annotated[str, Form(max_length=128)] = "",
+    redirect_uri: Annotated[str, Form(max_length=1000)] = "",
+    scope: Annotated[str, Form(max_length=1000)] = "",
+    state: Annotated[str, Form(max_length=500)] = "",
+    aud: Annotated[str, Form(max_length=500)] = "",
+    code_challenge: Annotated[str, Form(max_length=128)] = "",
+    code_challenge_method: Annotated[str, Form(max_length=10)] = "",
+    decision: Annotated[str, Form(max_length=10)] = "",
+) -> Response:
+    """The member of staff allows or refuses: back to the app with a code, or with ``access_denied``.
+
+    The way back is a page of ours with a link (and refresh), not a redirect: the staff pages' CSP
+    (``form-action 'self'``) would stop a form's redirect to the app's site.
+    """
+    params = {
+        "response_type": response_type,
+        "client_id": client_id,
+        "redirect_uri": redirect_uri,
+        "scope": scope,
+        "state": state,
+        "aud": aud,
+        "code_challenge": code_challenge,
+        "code_challenge_method": code_challenge_method,
+    }
+    try:
+        authorization = checked_authorization(uow, params, _fhir_base(request))
+    except AuthorizationError as refused:
+        return page(request, "smart_return.html", staff, location=refused.location, app_name=client_id)
+    source = client_address(request)
+    if decision == "allow":
+        location = approved(uow, authorization, staff.session.user, source)
+    else:
+        location = denied(uow, authorization, staff.session.user, source)
+    uow.commit()
+    return page(request, "smart_return.html", staff, location=location, app_name=authorization.app.name)

@@ -1,6 +1,7 @@
-"""SMART on FHIR (decision 0030): Backend Services clients, their access tokens, used assertion ids, EHR launches.
+"""SMART on FHIR (decision 0030): clients and apps, codes, access tokens, used assertion ids, EHR launches.
 
-* ``smart_clients``: registered system clients with their public JWKS, allowed scopes and role.
+* ``smart_clients``: registered system clients (public JWKS, allowed scopes, role) and apps (redirect URIs).
+* ``smart_authorization_codes``: codes given to apps that a member of staff authorized (SHA-256 only).
 * ``smart_access_tokens``: issued access tokens (SHA-256 only), with scope and expiry.
 * ``smart_assertion_ids``: the ``jti`` of client assertions already used, until they expire.
 * ``smart_launches``: an EHR launch of vertebro, from the redirect to the EHR to the chart it opens.
@@ -32,15 +33,17 @@ def _time(name: str, nullable: bool = False) -> sa.Column[object]:
 
 
 def upgrade() -> None:
-    """Create the four SMART tables."""
+    """Create the five SMART tables."""
     op.create_table(
         "smart_clients",
         sa.Column("id", BIGINT_PK, autoincrement=True, nullable=False),
         sa.Column("client_id", sa.String(length=128), nullable=False),
+        sa.Column("kind", sa.String(length=8), nullable=False),
         sa.Column("name", sa.String(length=200), nullable=False),
-        sa.Column("jwks", JSON_DOCUMENT, nullable=False),
+        sa.Column("jwks", JSON_DOCUMENT, nullable=True),
+        sa.Column("redirect_uris", JSON_DOCUMENT, nullable=True),
         sa.Column("scope", sa.String(length=1000), nullable=False),
-        sa.Column("role", sa.String(length=32), nullable=False),
+        sa.Column("role", sa.String(length=32), nullable=True),
         sa.Column("active", sa.Boolean(), nullable=False),
         sa.Column("created_by", sa.String(length=128), nullable=False),
         _time("created_at"),
@@ -48,6 +51,7 @@ def upgrade() -> None:
             "role IN ('coordinator', 'nurse', 'radiologist', 'service_lead', 'admin')",
             name=op.f("ck_smart_clients_role_known"),
         ),
+        sa.CheckConstraint("kind IN ('system', 'app')", name=op.f("ck_smart_clients_kind_known")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_smart_clients")),
         sa.UniqueConstraint("client_id", name=op.f("uq_smart_clients_client_id")),
     )
@@ -66,6 +70,25 @@ def upgrade() -> None:
     )
     op.create_index(op.f("ix_smart_access_tokens_client_id"), "smart_access_tokens", ["client_id"], unique=False)
     op.create_index(op.f("ix_smart_access_tokens_expires_at"), "smart_access_tokens", ["expires_at"], unique=False)
+    op.create_table(
+        "smart_authorization_codes",
+        sa.Column("id", sa.String(length=64), nullable=False),
+        sa.Column("client_id", sa.String(length=128), nullable=False),
+        sa.Column("user_id", sa.BigInteger(), nullable=False),
+        sa.Column("redirect_uri", sa.String(length=1000), nullable=False),
+        sa.Column("code_challenge", sa.String(length=128), nullable=False),
+        sa.Column("scope", sa.String(length=1000), nullable=False),
+        _time("expires_at"),
+        _time("used_at", nullable=True),
+        sa.ForeignKeyConstraint(
+            ["client_id"], ["smart_clients.client_id"], name=op.f("fk_smart_authorization_codes_client_id_smart_clients")
+        ),
+        sa.ForeignKeyConstraint(["user_id"], ["users.id"], name=op.f("fk_smart_authorization_codes_user_id_users")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_smart_authorization_codes")),
+    )
+    op.create_index(
+        op.f("ix_smart_authorization_codes_client_id"), "smart_authorization_codes", ["client_id"], unique=False
+    )
     op.create_table(
         "smart_assertion_ids",
         sa.Column("client_id", sa.String(length=128), nullable=False),
@@ -94,11 +117,13 @@ def upgrade() -> None:
     op.create_index(op.f("ix_smart_launches_expires_at"), "smart_launches", ["expires_at"], unique=False)
 
 def downgrade() -> None:
-    """Drop the four SMART tables."""
+    """Drop the five SMART tables."""
     op.drop_index(op.f("ix_smart_launches_expires_at"), table_name="smart_launches")
     op.drop_table("smart_launches")
     op.drop_index(op.f("ix_smart_assertion_ids_expires_at"), table_name="smart_assertion_ids")
     op.drop_table("smart_assertion_ids")
+    op.drop_index(op.f("ix_smart_authorization_codes_client_id"), table_name="smart_authorization_codes")
+    op.drop_table("smart_authorization_codes")
     op.drop_index(op.f("ix_smart_access_tokens_expires_at"), table_name="smart_access_tokens")
     op.drop_index(op.f("ix_smart_access_tokens_client_id"), table_name="smart_access_tokens")
     op.drop_table("smart_access_tokens")
