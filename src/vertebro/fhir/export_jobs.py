@@ -136,7 +136,7 @@ def _requester_role(uow: UnitOfWork, requested_by: str) -> Role:
     """Return the role of whoever asked for a job: a member of staff or a SMART client (``client:<id>``)."""
     if requested_by.startswith(ACTOR_PREFIX):
         client = SmartRepository(uow.session).client(requested_by.removeprefix(ACTOR_PREFIX))
-        return Role(client.role) if client is not None else Role.SERVICE_LEAD
+        return Role(client.role) if client is not None and client.role is not None else Role.SERVICE_LEAD
     user = uow.users.get_by_username(requested_by)
     return Role(user.role) if user is not None else Role.SERVICE_LEAD
 

@@ -115,6 +115,9 @@ def test_an_app_a_clinician_allows_reads_as_that_clinician_within_its_scopes(
         pid = found.json()["entry"][0]["resource"]["id"]
         assert app.get("/fhir/Observation", params={"patient": pid}).status_code == 403
         assert app.post("/fhir/Patient", json={"resourceType": "Patient"}).status_code == 403
+        closed = app.get("/api/worklist")  # the clinician's JSON API and pages are not the app's
+        assert closed.status_code == 403
+        assert "are for /fhir only" in closed.json()["detail"]
         again = _exchange(app, back["code"][0], verifier)
         assert again.status_code == 400
         assert again.json()["error"] == "invalid_grant"
