@@ -176,7 +176,8 @@ def checked_authorization(uow: UnitOfWork, params: Mapping[str, str], fhir_base:
 def approved(uow: UnitOfWork, authorization: Authorization, user: User, source: str | None) -> str:
     """Return the redirect to the app with a new code for this member of staff (audited)."""
     code = credentials.new_token()
-    uow.session.add(
+    now = utc_now()
+    SmartRepository(uow.session).add_code(
         SmartAuthorizationCode(
             id=credentials.token_digest(code),
             client_id=authorization.app.client_id,
@@ -184,8 +185,9 @@ def approved(uow: UnitOfWork, authorization: Authorization, user: User, source: 
             redirect_uri=authorization.redirect_uri,
             code_challenge=authorization.code_challenge,
             scope=authorization.scope,
-            expires_at=utc_now() + CODE_LIFETIME,
-        )
+            expires_at=now + CODE_LIFETIME,
+        ),
+        now,
     )
     uow.audit.append(
         actor=user.username,
@@ -236,7 +238,7 @@ def issue_app_token(uow: UnitOfWork, form: Mapping[str, str | None], token_url: 
         repository.forget_expired(now)
         if not repository.remember_assertion(app.client_id, checked.jti, checked.expires_at + LEEWAY):
             raise TokenError("invalid_client", "the assertion's jti was already used (a replayed assertion)", 401)
-    code = uow.session.get(SmartAuthorizationCode, credentials.token_digest(form.get("code") or ""))
+    code = repository.code(credentials.token_digest(form.get("code") or ""))
     if code is None or code.client_id != app.client_id or code.used_at is not None or code.expires_at < now:
         raise TokenError("invalid_grant", "the code is unknown, expired, already used or not this app's")
     code.used_at = now  # one exchange, whatever follows

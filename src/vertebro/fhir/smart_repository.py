@@ -8,7 +8,13 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from vertebro.store.models import SmartAccessToken, SmartAssertionId, SmartClient, SmartLaunch
+from vertebro.store.models import (
+    SmartAccessToken,
+    SmartAssertionId,
+    SmartAuthorizationCode,
+    SmartClient,
+    SmartLaunch,
+)
 
 
 class SmartRepository:
@@ -48,6 +54,15 @@ class SmartRepository:
         """Delete assertion ids and access tokens past their expiry (nothing can use them any more)."""
         self.session.execute(delete(SmartAssertionId).where(SmartAssertionId.expires_at < now))
         self.session.execute(delete(SmartAccessToken).where(SmartAccessToken.expires_at < now))
+
+    def add_code(self, code: SmartAuthorizationCode, now: dt.datetime) -> None:
+        """Store an authorization code, and delete the codes past their expiry (used or not)."""
+        self.session.execute(delete(SmartAuthorizationCode).where(SmartAuthorizationCode.expires_at < now))
+        self.session.add(code)
+
+    def code(self, digest: str) -> SmartAuthorizationCode | None:
+        """Return the authorization code stored under ``digest``, or None."""
+        return self.session.get(SmartAuthorizationCode, digest)
 
     def add_token(self, token: SmartAccessToken) -> None:
         """Store an issued access token (its digest)."""
