@@ -13,6 +13,8 @@ clinic settings page, the stored values replace these and ``VERTEBRO_TIMEZONE`` 
 ``VERTEBRO_TIMEZONE`` is the clinic's time zone (default Europe/London): hold, fasting and restart times are in it.
 ``VERTEBRO_JOBS`` chooses where background jobs run (``auto``: a ``vertebro worker`` on PostgreSQL, the server
 process on SQLite); ``VERTEBRO_METRICS_TOKEN`` lets a Prometheus server read ``/metrics``.
+``VERTEBRO_SMART_EHRS`` (a JSON list of ``{"iss", "client_id", "identifier_system"}``) are the EHRs that may
+launch vertebro as a SMART app (decision 0030).
 ``VERTEBRO_MAX_BODY_BYTES``, ``VERTEBRO_MAX_FHIR_BODY_BYTES`` and ``VERTEBRO_MAX_JSON_DEPTH`` limit request bodies.
 """
 
@@ -21,7 +23,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from vertebro.clinical.clinic import (
@@ -37,6 +39,21 @@ from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.clinical.policy import ClinicPolicy, DoacProtocol, IndicationProfileId
 
 DEFAULT_DATABASE_URL = "sqlite:///var/vertebro.db"
+
+
+class SmartEhr(BaseModel):
+    """An EHR allowed to launch vertebro as a SMART app (EHR launch; decision 0030).
+
+    ``iss`` is the EHR's FHIR base URL exactly as its launch sends it; ``client_id`` is vertebro's client id
+    registered at that EHR (a public client: PKCE S256, no secret); ``identifier_system`` is the system of the
+    EHR Patient identifier that vertebro's patients carry (the MRN): the launched patient is matched by it alone.
+    """
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    iss: str = Field(min_length=8, max_length=500, pattern=r"^https?://")
+    client_id: str = Field(min_length=1, max_length=200)
+    identifier_system: str = Field(min_length=1, max_length=255)
 
 
 class Settings(BaseSettings):
@@ -91,6 +108,7 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_048_576, ge=1024)  # a request body larger is refused (413); decision 0021
     max_fhir_body_bytes: int = Field(default=16_777_216, ge=1024)  # the same for POST /fhir (transaction, batch)
     max_json_depth: int = Field(default=64, ge=8, le=512)  # JSON nested deeper is refused (400) before parsing
+    smart_ehrs: tuple[SmartEhr, ...] = ()  # EHRs that may launch vertebro (SMART EHR launch), a JSON list
 
     def policy(self) -> ClinicPolicy:
         """Return the clinic policy with the configured choices and default thresholds."""

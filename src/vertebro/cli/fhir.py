@@ -1,4 +1,5 @@
-"""``vertebro fhir import|export``: move records in and out as FHIR R4 (Bundles in, NDJSON both ways)."""
+"""``vertebro fhir import|export|register-client|revoke-client|register-app``: move records in and out as FHIR R4
+(Bundles in, NDJSON both ways); register and revoke SMART clients and apps."""
 
 from __future__ import annotations
 
@@ -95,3 +96,102 @@ def import_command(
         typer.echo(f"rejected {key}: {reason}")
     if summary.rejected:
         raise typer.Exit(2)
+
+
+@fhir_app.command("register-client")
+def register_client_command(
+    client_id: Annotated[str, typer.Argument(help="The client id the system client signs its assertions with.")],
+    jwks: Annotated[Path, typer.Option(help="The client's public JWKS (a JSON file with keys of kty RSA or EC).")],
+    scope: Annotated[
+        str, typer.Option(help="The system/ scopes it may ask for, space-separated (e.g. 'system/*.read').")
+    ],
+    name: Annotated[str, typer.Option(help="What the client is (shown in the audit log).")] = "",
+    role: Annotated[Role, typer.Option(help="The staff role its requests act in.")] = Role.COORDINATOR,
+    actor: Annotated[str | None, typer.Option(help="Who registers it (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Register a SMART Backend Services client (private_key_jwt); it then gets tokens from /auth/token."""
+    import json
+
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.errors import VertebroError
+    from vertebro.fhir.smart import register_client
+
+    try:
+        keys = json.loads(jwks.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        typer.echo(f"{jwks}: cannot read the JWKS: {error}", err=True)
+        raise typer.Exit(2) from None
+    try:
+        with unit_of_work(Settings().database_url) as uow:
+            client = register_client(
+                uow, client_id=client_id, name=name, jwks=keys, scope=scope, role=role, actor=_actor(actor)
+            )
+            uow.commit()
+    except VertebroError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"registered {client.client_id} ({client.role}): {client.scope}")
+
+
+@fhir_app.command("revoke-client")
+def revoke_client_command(
+    client_id: Annotated[str, typer.Argument(help="The registered client id.")],
+    actor: Annotated[str | None, typer.Option(help="Who revokes it (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Deactivate a SMART Backend Services client: its tokens stop at once and /auth/token refuses it."""
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.errors import VertebroError
+    from vertebro.fhir.smart import revoke_client
+
+    try:
+        with unit_of_work(Settings().database_url) as uow:
+            client = revoke_client(uow, client_id=client_id, actor=_actor(actor))
+            uow.commit()
+    except VertebroError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"revoked {client.client_id}")
+
+
+@fhir_app.command("register-app")
+def register_app_command(
+    client_id: Annotated[str, typer.Argument(help="The app's client id.")],
+    redirect_uri: Annotated[list[str], typer.Option(help="An exact redirect URI of the app (repeat for more).")],
+    scope: Annotated[str, typer.Option(help="The user/ scopes it may ask for, space-separated (e.g. 'user/*.read').")],
+    name: Annotated[str, typer.Option(help="The app's name, shown to staff when they authorize it.")] = "",
+    jwks: Annotated[
+        Path | None, typer.Option(help="The public JWKS of a confidential app (private_key_jwt); none: a public app.")
+    ] = None,
+    actor: Annotated[str | None, typer.Option(help="Who registers it (audit log); default cli:<user>.")] = None,
+) -> None:
+    """Register a SMART app that staff may authorize (authorization code with PKCE, acting as the member of staff)."""
+    import json
+
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.errors import VertebroError
+    from vertebro.fhir.smart_apps import register_app
+
+    keys = None
+    if jwks is not None:
+        try:
+            keys = json.loads(jwks.read_text(encoding="utf-8"))
+        except (OSError, ValueError) as error:
+            typer.echo(f"{jwks}: cannot read the JWKS: {error}", err=True)
+            raise typer.Exit(2) from None
+    try:
+        with unit_of_work(Settings().database_url) as uow:
+            app = register_app(
+                uow,
+                client_id=client_id,
+                name=name,
+                redirect_uris=redirect_uri,
+                scope=scope,
+                jwks=keys,
+                actor=_actor(actor),
+            )
+            uow.commit()
+    except VertebroError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    kind = "confidential" if app.jwks is not None else "public"
+    typer.echo(f"registered app {app.client_id} ({kind}): {app.scope}")

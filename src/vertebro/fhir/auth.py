@@ -1,9 +1,11 @@
 """Request dependencies of the /fhir routes: the unit of work and the signed-in clinical staff member.
 
 The same sessions as the app (a bearer token from ``POST /api/token`` or the staff session cookie),
-checked by :func:`vertebro.store.staff_service.signed_in`. The fhir layer sits below web, so it cannot
-use ``web.deps``; this module repeats its two small dependencies. A token's SMART-style scopes
-(:mod:`vertebro.fhir.scopes`) come with the signed-in member of staff as a :class:`FhirUser`.
+checked by :func:`vertebro.store.staff_service.signed_in`, or an access token of a SMART Backend Services
+client (:mod:`vertebro.fhir.smart`), whose actor is ``client:<client id>`` in the client's registered role.
+The fhir layer sits below web, so it cannot use ``web.deps``; this module repeats its two small dependencies.
+A token's SMART-style scopes (:mod:`vertebro.fhir.scopes`) come with the signed-in member of staff as a
+:class:`FhirUser`.
 
 Writes (POST, PUT, DELETE) with the session cookie must send the session's CSRF token in ``X-CSRF-Token``
 (as the JSON API does); bearer tokens need none. Before a write the authentication's own updates are
@@ -22,6 +24,7 @@ from fastapi import Depends, Request
 
 from vertebro.fhir.responses import check_negotiation
 from vertebro.fhir.scopes import Grant, parse_scopes
+from vertebro.fhir.smart import client_actor, client_session
 from vertebro.pathway.machine import Role
 from vertebro.store.db import UnitOfWork
 from vertebro.store.staff_service import Forbidden, NotAuthenticated, signed_in
@@ -57,9 +60,18 @@ def fhir_user(request: Request, uow: UoW) -> FhirUser:
     bearer = header.lower().startswith("bearer ")
     token = header[7:].strip() if bearer else request.cookies.get(SESSION_COOKIE)
     web_session = signed_in(uow, token)
+    if web_session is None and bearer:
+        client = client_session(uow, token)
+        if client is not None:  # a SMART Backend Services client (fhir.smart)
+            check_negotiation(request)
+            source = request.client.host if request.client else None
+            actor = Actor(client_actor(client.client_id), client.role, source)
+            return FhirUser(actor, Grant(parse_scopes(client.scope)), True, "")
     if web_session is None:
         uow.commit()  # keep a timeout's revocation and audit entry
-        raise NotAuthenticated("a bearer token (POST /api/token) or a staff session is required")
+        raise NotAuthenticated(
+            "a bearer token (POST /api/token or the SMART token endpoint /auth/token) or a staff session is required"
+        )
     role = Role(web_session.user.role)
     if role not in CLINICAL_ROLES:
         raise Forbidden(f"the {role.value} role cannot read patient data")

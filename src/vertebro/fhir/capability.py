@@ -17,6 +17,8 @@ PATIENT_SEARCH = (
 READ = ("read", "search-type")
 WRITE = ("vread", "create", "update", "history-instance", "history-type")
 EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
+SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
+OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
 
 
 def _resource(kind: str, search: tuple[tuple[str, str], ...]) -> Resource:
@@ -42,7 +44,8 @@ def _data_search(resource_type: str) -> tuple[tuple[str, str], ...]:
 
 
 def capability_statement(base_url: str, software_version: str) -> Resource:
-    """Return the server's CapabilityStatement (FHIR 4.0.1, JSON only)."""
+    """Return the server's CapabilityStatement (FHIR 4.0.1, JSON only); ``base_url`` is the FHIR base (…/fhir)."""
+    server = base_url.removesuffix("/fhir")
     patient = _resource("Patient", PATIENT_SEARCH)
     patient["operation"] = [
         {"name": "everything", "definition": "http://hl7.org/fhir/OperationDefinition/Patient-everything"},
@@ -81,9 +84,21 @@ def capability_statement(base_url: str, software_version: str) -> Resource:
                 ),
                 "security": {
                     "cors": False,
+                    "service": [
+                        {
+                            "coding": [{"system": SECURITY_SERVICE, "code": "SMART-on-FHIR"}],
+                            "text": "OAuth2 using the SMART-on-FHIR profile (Backend Services)",
+                        }
+                    ],
+                    "extension": [
+                        {"url": OAUTH_URIS, "extension": [{"url": "token", "valueUri": f"{server}/auth/token"}]}
+                    ],
                     "description": (
-                        "Bearer token (POST /api/token, scopes such as user/*.read, patient/Observation.rs with "
-                        "a patient, system/*.*) or staff session (writes then need X-CSRF-Token)"
+                        "SMART Backend Services: an access token from /auth/token (client credentials with a "
+                        "signed JWT assertion, RS384 or ES384; see /.well-known/smart-configuration) carrying "
+                        "system/ scopes; or a bearer token (POST /api/token, scopes such as user/*.read, "
+                        "patient/Observation.rs with a patient, system/*.*) or the staff session (writes then need "
+                        "X-CSRF-Token)"
                     ),
                 },
                 "resource": resources,

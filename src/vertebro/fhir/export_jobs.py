@@ -26,6 +26,8 @@ from vertebro.fhir.bulk import export_ndjson
 from vertebro.fhir.errors import InvalidResource, instant
 from vertebro.fhir.repository import FhirRepository
 from vertebro.fhir.service import RESOURCE_TYPES
+from vertebro.fhir.smart import ACTOR_PREFIX
+from vertebro.fhir.smart_repository import SmartRepository
 from vertebro.pathway.machine import Role
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
@@ -130,6 +132,15 @@ class ExportQueue(Protocol):
         """Queue the export job in the unit of work's transaction (it runs once the caller commits)."""
 
 
+def _requester_role(uow: UnitOfWork, requested_by: str) -> Role:
+    """Return the role of whoever asked for a job: a member of staff or a SMART client (``client:<id>``)."""
+    if requested_by.startswith(ACTOR_PREFIX):
+        client = SmartRepository(uow.session).client(requested_by.removeprefix(ACTOR_PREFIX))
+        return Role(client.role) if client is not None and client.role is not None else Role.SERVICE_LEAD
+    user = uow.users.get_by_username(requested_by)
+    return Role(user.role) if user is not None else Role.SERVICE_LEAD
+
+
 def run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Path, *, restart: bool = False) -> None:
     """Run a queued export job to the end (or until it is cancelled); commits batch by batch.
 
@@ -162,8 +173,7 @@ def _run_job(session_factory: sessionmaker[Session], job_id: str, export_dir: Pa
         if job.status == "running":
             shutil.rmtree(folder, ignore_errors=True)
             job.done = 0
-        user = uow.users.get_by_username(job.requested_by)
-        role = Role(user.role) if user is not None else Role.SERVICE_LEAD
+        role = _requester_role(uow, job.requested_by)
         actor = Actor(job.requested_by, role, job.source)
         job.status, job.updated_at = "running", utc_now()
         uow.commit()

@@ -668,6 +668,98 @@ class FhirExportJob(Base):
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
 
+# --- SMART on FHIR (decision 0030) ------------------------------------------------------------------
+
+
+SMART_CLIENT_KINDS = ("system", "app")
+
+
+class SmartClient(Base):
+    """A registered SMART client: a Backend Services ``system`` client (public JWKS, scopes, role) or an ``app``
+    that staff authorize (redirect URIs; a JWKS for a confidential app, none for a public one)."""
+
+    __tablename__ = "smart_clients"
+    __table_args__ = (
+        CheckConstraint(_one_of("role", ROLES), name="role_known"),
+        CheckConstraint(_one_of("kind", SMART_CLIENT_KINDS), name="kind_known"),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128), unique=True)
+    kind: Mapped[str] = mapped_column(String(8), default="system")
+    name: Mapped[str] = mapped_column(String(200))
+    jwks: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)  # public keys only; None: a public app
+    redirect_uris: Mapped[list[Any] | None] = mapped_column(JSONDocument)  # an app's exact redirect URIs
+    scope: Mapped[str] = mapped_column(String(1000))  # the system/ scopes the client may be granted
+    role: Mapped[str | None] = mapped_column(String(32))  # a system client's staff role (apps act as the user)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+class SmartAccessToken(Base):
+    """An access token issued to a SMART client; only the SHA-256 of the token is stored."""
+
+    __tablename__ = "smart_access_tokens"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128), ForeignKey("smart_clients.client_id"), index=True)
+    scope: Mapped[str] = mapped_column(String(1000))
+    issued_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    source: Mapped[str | None] = mapped_column(String(64))
+
+
+class SmartAuthorizationCode(Base):
+    """An authorization code given to an app for a member of staff (SHA-256 only; one exchange, one minute)."""
+
+    __tablename__ = "smart_authorization_codes"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    client_id: Mapped[str] = mapped_column(String(128), ForeignKey("smart_clients.client_id"), index=True)
+    user_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("users.id"))
+    redirect_uri: Mapped[str] = mapped_column(String(1000))
+    code_challenge: Mapped[str] = mapped_column(String(128))
+    scope: Mapped[str] = mapped_column(String(1000))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class SmartAssertionId(Base):
+    """The ``jti`` of a client assertion already used, kept until the assertion expires (replay refused)."""
+
+    __tablename__ = "smart_assertion_ids"
+    __table_args__ = (PrimaryKeyConstraint("client_id", "jti"),)
+
+    client_id: Mapped[str] = mapped_column(String(128))
+    jti: Mapped[str] = mapped_column(String(255))
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class SmartLaunch(Base):
+    """An EHR launch of vertebro (vertebro the SMART app), from the launch to the chart it opens.
+
+    Keyed by the SHA-256 of the ``state`` sent to the EHR. After the callback it holds the EHR's patient and the
+    identifier it was matched by, and ``open_id``: the SHA-256 of the one-use link that opens the chart once a
+    member of staff is signed in to vertebro.
+    """
+
+    __tablename__ = "smart_launches"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    iss: Mapped[str] = mapped_column(String(500))
+    token_endpoint: Mapped[str] = mapped_column(String(500))
+    code_verifier: Mapped[str | None] = mapped_column(String(128))  # cleared once the code is exchanged
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+    open_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    ehr_patient: Mapped[str | None] = mapped_column(String(128))
+    identifier_system: Mapped[str | None] = mapped_column(String(255))
+    identifier_value: Mapped[str | None] = mapped_column(String(255))
+    opened_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    opened_by: Mapped[str | None] = mapped_column(String(128))
+
+
 # --- the outcomes registry -------------------------------------------------------------------------
 
 VISITS = ("2w", "3m", "12m")

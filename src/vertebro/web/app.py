@@ -134,6 +134,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
 
     from vertebro.fhir.cds_endpoints import cds_router
     from vertebro.fhir.endpoints import router as fhir_router
+    from vertebro.fhir.smart_endpoints import router as smart_router
     from vertebro.intake.fhir_bundle import case_from_resources
     from vertebro.web.admin.endpoints import router as admin_router
     from vertebro.web.api.endpoints import router as api_router
@@ -148,6 +149,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from vertebro.web.referrals.endpoints import router as referrals_router
     from vertebro.web.registry.endpoints import router as registry_router
     from vertebro.web.schedule.endpoints import router as schedule_router
+    from vertebro.web.smart.endpoints import router as smart_app_router
     from vertebro.web.worklist.endpoints import router as worklist_router
 
     # Routes are matched in order: the busiest (worklist, chart, case API) first. No two routers share a path.
@@ -163,6 +165,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         documents_router,
         admin_router,
         registry_router,
+        smart_app_router,
+        smart_router,  # before /fhir: its /fhir/.well-known route would match /fhir/{type}/{id}
         fhir_router,
         cds_router(case_from_resources),
         portal_public_router,

@@ -26,6 +26,7 @@ from vertebro.store.workflow import Actor
 
 SESSION_COOKIE = "vertebro_session"
 PENDING_COOKIE = "vertebro_pending"
+RESUME_COOKIE = "vertebro_resume"  # where to go after signing in: an EHR launch link (/smart/open/...)
 CSRF_HEADER = "x-csrf-token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
@@ -142,6 +143,9 @@ def current_staff(request: Request, uow: UoW, form_token: Annotated[str | None, 
     if web_session is None:
         uow.commit()  # keep a timeout's revocation and audit entry
         raise NotAuthenticated("sign in to continue")
+    if web_session.scope is not None:  # a scoped token (an app's, or POST /api/token with scope): /fhir only
+        scope = web_session.scope
+        raise Forbidden(f"this token's scopes ({scope}) are for /fhir only: the rest of vertebro is closed to it")
     if request.method in UNSAFE_METHODS and not bearer:
         sent = request.headers.get(CSRF_HEADER) or form_token
         if not sent or not hmac.compare_digest(sent, web_session.csrf_token):

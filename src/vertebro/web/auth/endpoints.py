@@ -11,7 +11,17 @@ from pydantic import BaseModel, ConfigDict, Field
 from vertebro.fhir.scopes import checked_scope, grant_scope
 from vertebro.ids import RecordId
 from vertebro.store import staff_service
-from vertebro.web.deps import ALL_STAFF, PENDING_COOKIE, SESSION_COOKIE, Staff, UoW, allow, client_address
+from vertebro.web.deps import (
+    ALL_STAFF,
+    PENDING_COOKIE,
+    RESUME_COOKIE,
+    SESSION_COOKIE,
+    Staff,
+    UoW,
+    allow,
+    client_address,
+)
+from vertebro.web.smart.endpoints import resume_after_sign_in
 from vertebro.web.templating import page
 
 router = APIRouter()
@@ -69,8 +79,9 @@ def totp(request: Request, uow: UoW, code: Annotated[str, Form()] = "") -> Respo
         return page(request, "totp.html", None, error.status_code, errors={"code": error.message})
     uow.commit()
     home = "/admin/audit" if signed_in.session.user.role == "admin" else "/"
-    response = RedirectResponse(home, status_code=303)
+    response = RedirectResponse(resume_after_sign_in(request, signed_in.session.user.role) or home, status_code=303)
     response.delete_cookie(PENDING_COOKIE, path="/")
+    response.delete_cookie(RESUME_COOKIE, path="/")
     max_age = int(staff_service.ABSOLUTE_TIMEOUT.total_seconds())
     _cookie(response, request, SESSION_COOKIE, signed_in.token, max_age)
     return response
