@@ -7,7 +7,7 @@
 * ``smart_launches``: an EHR launch of vertebro, from the redirect to the EHR to the chart it opens.
 
 Revision ID: 7a0d1e2f0450
-Revises: 7a0d1e2f0410
+Revises: 7a0d1e2f0500
 Create Date: 2026-12-05 21:30:00+00:00
 """
 
@@ -20,7 +20,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "7a0d1e2f0450"
-down_revision: str | Sequence[str] | None = "7a0d1e2f0410"
+down_revision: str | Sequence[str] | None = "7a0d1e2f0500"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
