@@ -78,7 +78,9 @@ def unrecorded(case: Case, policy: ClinicPolicy) -> tuple[SafetyFact, ...]:
     """
     gaps: list[SafetyFact] = []
     if not case.fractures:
-        gaps.append(SafetyFact("fractures", "fractured level (from the imaging report; the patient did not know it)", "fact"))
+        gaps.append(
+            SafetyFact("fractures", "fractured level (from the imaging report; the patient did not know it)", "fact")
+        )
     if case.patient.pregnant is None and could_be_pregnant(case, policy):
         gaps.append(SafetyFact("patient.pregnant", "pregnancy status (yes or no)", "fact"))
     gaps.extend(SafetyFact(path, label, "fact") for path, label in _SIMPLE if _value(case, path) is None)

@@ -139,6 +139,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from vertebro.web.calendar.endpoints import router as calendar_router
     from vertebro.web.chart.endpoints import router as chart_router
     from vertebro.web.documents.endpoints import router as documents_router
+    from vertebro.web.portal.intake import router as portal_intake_router
     from vertebro.web.portal.me import router as portal_me_router
     from vertebro.web.portal.public import router as portal_public_router
     from vertebro.web.portal.staff import router as portal_staff_router
@@ -164,6 +165,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         cds_router(case_from_resources),
         portal_public_router,
         portal_me_router,
+        portal_intake_router,
         portal_staff_router,
     )
     for router in routers:

@@ -12,6 +12,7 @@ from vertebro.clinical.clinic import Clinic
 from vertebro.education.content import DISCLAIMER as PATIENT_DISCLAIMER
 from vertebro.education.dates import date_time, long_date
 from vertebro.errors import VertebroError
+from vertebro.intake.answers import DATE_HINT
 from vertebro.web.portal.deps import SignedInPatient
 from vertebro.web.templating import TEMPLATES
 
@@ -27,6 +28,7 @@ def _moment(context: Any, value: Any) -> str:
 
 
 TEMPLATES.env.filters.setdefault("moment", _moment)
+TEMPLATES.env.globals.setdefault("portal_date_hint", DATE_HINT)  # one hint for every portal date control
 
 
 def portal_page(
