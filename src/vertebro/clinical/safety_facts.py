@@ -42,7 +42,6 @@ R_LEVEL_RECORDED = rule(
     "The fractured level is taken from the imaging report, never guessed: while it is not known (a patient "
     "asked without their scan report) it is listed as missing, no profile rates augmentation better than "
     "uncertain and the case is not prepared or booked.",
-    "acr-vcf-2018",
     "local-policy",
 )
 

@@ -35,9 +35,9 @@ def test_a_case_without_a_level_is_refused_unless_the_level_is_marked_unknown() 
 
 @pytest.mark.rule("general.fracture_level_recorded")
 def test_an_unknown_level_is_missing_caps_every_profile_and_stops_preparation() -> None:
-    """ACR 2018: augmentation is judged per fractured level on imaging; a level is taken from the imaging
-    report, never guessed, so a case whose level is not known is listed as missing, is at best uncertain in
-    every profile, and is neither prepared nor booked until staff record the level."""
+    """Local policy (decision 0036): "The fractured level is taken from the imaging report, never guessed": a
+    case whose level is not known lists it as missing, is at best uncertain in every profile, and is neither
+    prepared nor booked until staff record the level."""
     case = _without_level(level_unknown=True)
     a = assess(case, DEFAULT_POLICY, AS_OF)
     assert [g.path for g in a.unrecorded][:1] == ["fractures"]
@@ -53,7 +53,7 @@ def test_an_unknown_level_is_missing_caps_every_profile_and_stops_preparation() 
 
 @pytest.mark.rule("general.fracture_level_recorded")
 def test_once_the_level_is_recorded_it_is_no_longer_missing() -> None:
-    """The level from the imaging report replaces the gap: nothing is listed as missing for it."""
+    """Local policy: "while it is not known ... it is listed as missing"; once recorded, it is not."""
     data = base_case()
     data["level_unknown"] = True
     a = assess(Case.model_validate_json(json.dumps(data)), DEFAULT_POLICY, AS_OF)
