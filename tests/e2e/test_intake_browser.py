@@ -158,7 +158,9 @@ def test_a_patient_without_the_level_fills_the_intake_step_by_step(server: str, 
     # Step 6: the day; the overnight companion is asked only after sedation is wished
     _progress(page, 6, "Practical arrangements")
     expect(page.get_by_role("group", name=re.compile("stay with you for the 12 hours"))).to_have_count(0)
-    page.get_by_role("group", name=re.compile("Would you like that")).get_by_label("Yes, I would like medicine to help me relax").check()
+    page.get_by_role("group", name=re.compile("Would you like that")).get_by_label(
+        "Yes, I would like medicine to help me relax"
+    ).check()
     page.get_by_role("group", name=re.compile("can an adult take you home")).get_by_label("Yes").check()
     page.get_by_role("button", name="Continue").click()
     overnight = page.get_by_role("group", name=re.compile("stay with you for the 12 hours"))
