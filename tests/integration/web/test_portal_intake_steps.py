@@ -326,3 +326,31 @@ def test_the_level_question_has_no_dead_end(portal_factory: Callable[..., TestCl
     assert both.status_code == 422
     assert 'id="levels-error"' in both.text
     assert 'value="L1"' in both.text
+
+
+def test_every_page_of_a_case_without_a_level_opens(
+    portal_factory: Callable[..., TestClient], signed_in: Callable[[Role], TestClient]
+) -> None:
+    """A case without a level is a case like another: no page of the patient or of staff breaks on it."""
+    client = portal_factory()
+    patient = new_patient(client, levels="", levels_unknown="yes")
+    case_id = patient["case_id"]
+    for path in ("/portal/me", _base(case_id), f"/portal/cases/{case_id}/plan", f"/portal/cases/{case_id}/progress"):
+        response = client.get(path)
+        assert response.status_code == 200, (path, response.text[:500])
+    _through(client, case_id, *ALL_STEPS)
+    token = csrf_of(client.get(f"{_base(case_id)}/review").text)
+    assert client.post(f"{_base(case_id)}/send", data={"csrf_token": token}).status_code == 303
+    nurse = signed_in(Role.NURSE)
+    patient_id = nurse.get(f"/api/cases/{case_id}").json()["patient_id"]
+    for path in (
+        "/",
+        "/?sort=fracture_age",
+        f"/patients/{patient_id}",
+        f"/cases/{case_id}/reasons",
+        "/calendar",
+        f"/patients/{patient_id}/documents/preparation",
+    ):
+        response = nurse.get(path)
+        assert response.status_code < 500, (path, response.text[:500])
+    assert nurse.get("/").text.count(patient["reference"]) >= 1
