@@ -184,7 +184,8 @@ def save_intake(
     context = _context(request, uow, patient, policy, case_id)
     raw = flow.applicable(intake.raw_form(form.raw, form.lists), context)
     sending = form.raw.get("send") == "1"
-    return _save_or_send(request, uow, patient, policy, case, context, raw, form.version(), sending=sending)
+    done = _Draft(uow, patient, case).done  # the steps done stay as they were
+    return _save_or_send(request, uow, patient, policy, case, context, raw, form.version(), sending=sending, done=done)
 
 
 def _save_or_send(
@@ -363,7 +364,7 @@ def save_step(
     asked_now = flow.visible(page, raw, context)
     newly_asked = [name for name in asked_now if name not in asked_before] if "shown" in form.raw else []
     errors = {} if go != "next" else flow.check_step(page, raw, context, today=dt.date.today())
-    errors = {k: v for k, v in errors.items() if flow.step_of(k, context) == page and k not in newly_asked}
+    errors = {k: v for k, v in errors.items() if k not in newly_asked}  # a question just shown is not a mistake
     finished = go == "next" and not errors and not newly_asked
     done = [s for s in draft.done if s != page.slug] + ([page.slug] if finished else [])
     try:
