@@ -33,7 +33,8 @@ def _post(client: TestClient, case_id: int, step: str, **form: Any) -> httpx.Res
     page = client.get(f"{_base(case_id)}/{step}").text
     version = re.search(r'name="version" value="(\d+)"', page)
     shown = re.search(r'name="shown" value="([^"]*)"', page)
-    data: dict[str, Any] = {"csrf_token": csrf_of(page), "go": "next", **form}
+    typed = dict(re.findall(r'name="([\w-]+)" type="(?:text|date)" value="([^"]*)"', page))  # a browser sends them
+    data: dict[str, Any] = {"csrf_token": csrf_of(page), "go": "next", **typed, **form}
     if version:
         data.setdefault("version", version.group(1))
     if shown:
@@ -215,6 +216,8 @@ def test_the_review_lists_every_answer_with_a_change_link_and_sends(
     ):
         assert re.search(rf"<dt>{re.escape(label)}</dt>\s*<dd>{re.escape(answer)}", review.text), label
     assert "Which blood thinners" not in review.text  # not asked: not listed
+    started = dt.date.today() - dt.timedelta(weeks=5)  # carried over from the request, shown in words
+    assert re.search(rf"<dt>When it started</dt>\s*<dd>{started:%A} {started.day} {started:%B %Y}<", review.text)
     changes = re.findall(rf'href="{_base(case_id)}/(\w+)\?from=review#(\w[\w-]*)"', review.text)
     assert ("medicines", "allergy_cement") in changes
     assert len(changes) >= 15

@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.clinical.preparation import could_be_pregnant
+from vertebro.education.dates import long_date
 from vertebro.education.documents import stored_case
 from vertebro.errors import NotFound, VertebroError
 from vertebro.ids import RecordId
@@ -134,6 +135,8 @@ def _answer_text(name: str, raw: intake.Raw, words: dict[str, str], function: Fu
         return "not answered"
     if name == "pain_now":
         return f"{value} out of 10"
+    if name == "pain_started" and (day := intake.read_day(value)) is not None:
+        return long_date(day)  # the date in words: no order of day and month to misread
     return words.get(value, value)
 
 
