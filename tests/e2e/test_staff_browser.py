@@ -130,7 +130,11 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     page = coordinator.page
     page.get_by_label("Patient identifier (MRN)").fill("E2E-9")
     page.get_by_label("Name", exact=True).fill("Nia New")
-    page.get_by_label("Age (years)").fill("81")
+    page.get_by_label("Date of birth").fill("1945-06-30")
+    page.get_by_label("Patient's phone").fill("030 1234 5678")
+    page.get_by_label("Referrer's name").fill("Dr Ada Grey")
+    page.get_by_label("Referrer's organisation").fill("Elm Street Practice")
+    page.get_by_label("Referrer's phone or e-mail").fill("ada.grey@example.org")
     page.get_by_label("Fractured level(s)").fill("L2")
     page.get_by_label("Weeks since the pain began").fill("2")
     page.get_by_label("Pain now (0-10)").fill("9")

@@ -10,7 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator, model_validator
 
 from vertebro.clinical.levels import level_error, level_index
 from vertebro.clinical.morphometry import implausible_heights
@@ -219,7 +219,14 @@ class Case(Fact):
     """Everything known about one patient's vertebral compression fracture(s)."""
 
     patient: Patient
-    fractures: list[Fracture] = Field(min_length=1, max_length=24)
+    level_unknown: bool = Field(
+        default=False,
+        description=(
+            "The fractured level is not known yet (a patient asked for an appointment without the scan report): "
+            "only then may `fractures` be empty; staff find the level in the imaging report."
+        ),
+    )
+    fractures: list[Fracture] = Field(max_length=24)
     pain: Pain
     function: Function = Function()
     conservative_care: ConservativeCare = ConservativeCare()
@@ -252,6 +259,13 @@ class Case(Fact):
     def _known_product(cls, value: str | None) -> str | None:
         if value is not None and value not in PRODUCTS:
             raise ValueError(f"unknown cement product {value!r}; known: {', '.join(sorted(PRODUCTS))}")
+        return value
+
+    @field_validator("fractures")
+    @classmethod
+    def _a_level_or_marked_unknown(cls, value: list[Fracture], info: ValidationInfo) -> list[Fracture]:
+        if not value and not info.data.get("level_unknown"):
+            raise ValueError("List should have at least 1 item (the fractured level; set level_unknown when not known)")
         return value
 
     @model_validator(mode="after")

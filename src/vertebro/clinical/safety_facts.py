@@ -37,6 +37,13 @@ R_PREGNANCY_STATUS = rule(
     "acr-spr-pregnancy",
     "acr-vcf-2018",
 )
+R_LEVEL_RECORDED = rule(
+    "general.fracture_level_recorded",
+    "The fractured level is taken from the imaging report, never guessed: while it is not known (a patient "
+    "asked without their scan report) it is listed as missing, no profile rates augmentation better than "
+    "uncertain and the case is not prepared or booked.",
+    "local-policy",
+)
 
 
 class SafetyFact(NamedTuple):
@@ -66,9 +73,13 @@ def _value(case: Case, path: str) -> object:
 
 def unrecorded(case: Case, policy: ClinicPolicy) -> tuple[SafetyFact, ...]:
     """Return every safety fact of this case that is not recorded (rules general.safety_facts_recorded,
-    general.pregnancy_status_recorded), in a fixed order.
+    general.pregnancy_status_recorded, general.fracture_level_recorded), in a fixed order.
     """
     gaps: list[SafetyFact] = []
+    if not case.fractures:
+        gaps.append(
+            SafetyFact("fractures", "fractured level (from the imaging report; the patient did not know it)", "fact")
+        )
     if case.patient.pregnant is None and could_be_pregnant(case, policy):
         gaps.append(SafetyFact("patient.pregnant", "pregnancy status (yes or no)", "fact"))
     gaps.extend(SafetyFact(path, label, "fact") for path, label in _SIMPLE if _value(case, path) is None)
@@ -88,6 +99,8 @@ def unrecorded(case: Case, policy: ClinicPolicy) -> tuple[SafetyFact, ...]:
     return tuple(gaps)
 
 
+_RULE_OF = {"patient.pregnant": R_PREGNANCY_STATUS, "fractures": R_LEVEL_RECORDED}
+
 BLEEDING_FACTS = ("medications", "coagulopathy_uncorrectable")
 """The safety facts the ASRA bleeding-risk profile judges; it does not judge pregnancy or infection."""
 
@@ -101,4 +114,4 @@ def require_recorded(
     for gap in unrecorded(case, policy):
         if only is not None and gap.path not in only:
             continue
-        builder.need(R_PREGNANCY_STATUS if gap.path == "patient.pregnant" else R_RECORDED, gap.label)
+        builder.need(_RULE_OF.get(gap.path, R_RECORDED), gap.label)

@@ -10,10 +10,12 @@ pregnancy, illnesses that change the plan, and the function scores.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from vertebro.clinical.levels import level_error
 from vertebro.clinical.outcomes import odi_percent, rdq_score
 from vertebro.intake.questionnaires import FunctionQuestionnaires
 
@@ -96,7 +98,13 @@ LABELS = {
     "pregnant": "Pregnancy",
     "illnesses": "Illnesses",
     "sedation_wish": "Sedation",
+    "escort": "An adult to take you home",
+    "escort_overnight": "An adult to stay with you",
     "odi": "Oswestry",
+    "rdq": "Roland-Morris",
+    "blood_thinner_other": "Another blood thinner",
+    "allergy_other": "Other allergy",
+    "illness_other": "Other illnesses",
 }
 """Short names of the questions, for the list of problems at the top of the form."""
 MULTI = frozenset({"pain_where", "tried", "blood_thinners", "illnesses", "rdq"})
@@ -108,6 +116,49 @@ REQUIRED_ON_SEND = (
     "allergy_contrast",
     "allergy_latex",
 )
+
+
+DATE_HINT = "Choose the day in the calendar, or type the day, month and year."
+"""The one hint every portal date control carries. It names no order of day and month: the browser's control
+shows the order of the patient's own settings, and a hint naming another order would contradict it."""
+DATE_PROBLEM = "this is not a whole date: choose the day in the calendar, or type the day, month and year"
+_DAY_FIRST = re.compile(r"(\d{1,2})[/.\- ](\d{1,2})[/.\- ](\d{4})")
+
+
+def read_day(text: str) -> dt.date | None:
+    """Return the date a portal date field sent, or None when it is not a real date.
+
+    A browser's date control sends year-month-day whatever it shows; a browser without one sends what was
+    typed, which the hint asks for as day/month/year (the clinic is in Europe: the day comes first).
+    """
+    value = text.strip()
+    iso = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})", value)
+    day_first = _DAY_FIRST.fullmatch(value)
+    try:
+        if iso:
+            return dt.date(int(iso[1]), int(iso[2]), int(iso[3]))
+        if day_first:
+            return dt.date(int(day_first[3]), int(day_first[2]), int(day_first[1]))
+    except ValueError:
+        return None
+    return None
+
+
+def request_levels(text: str, unknown: bool) -> tuple[tuple[str, ...], str | None]:
+    """Return the fractured levels a patient typed on the request form, or the problem in plain words.
+
+    "I don't know" gives no level at all (never a guess): staff find it in the imaging report.
+    """
+    levels = [lv.strip().upper() for lv in text.replace(";", ",").replace(" and ", ",").split(",") if lv.strip()]
+    if unknown and levels:
+        return (), "you wrote a bone and also ticked 'I don't know': clear one of them"
+    if unknown:
+        return (), None
+    if not levels:
+        return (), "write the bone as on your scan report, for example L1, or tick 'I don't know'"
+    if any(level_error(lv) for lv in levels) or len(set(levels)) != len(levels) or len(levels) > 6:
+        return (), "write the bone as on your scan report, for example L1 or T12 (several: T12, L1)"
+    return tuple(levels), None
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,10 +228,9 @@ def _day(raw: Raw, name: str, errors: dict[str, str], today: dt.date) -> dt.date
     value = _text(raw, name)
     if not value:
         return None
-    try:
-        day = dt.date.fromisoformat(value)
-    except ValueError:
-        errors[name] = "write the date as year-month-day, for example 2026-10-31"
+    day = read_day(value)
+    if day is None:
+        errors[name] = DATE_PROBLEM
         return None
     if day > today:
         errors[name] = "this date is in the future: give the day the pain started"
@@ -233,6 +283,8 @@ def check_intake(raw: Raw, function: FunctionQuestionnaires, *, today: dt.date, 
         "illnesses": _many(raw, "illnesses", ILLNESSES, errors),
         "illness_other": _text(raw, "illness_other")[:500] or None,
         "sedation_wish": _one(raw, "sedation_wish", SEDATION, errors),
+        "escort": _one(raw, "escort", YES_NO_UNSURE, errors),
+        "escort_overnight": _one(raw, "escort_overnight", YES_NO_UNSURE, errors),
         **_function(raw, function, errors),
     }
     if len(answers["other_medicines"]) > 30:
@@ -252,6 +304,17 @@ def check_intake(raw: Raw, function: FunctionQuestionnaires, *, today: dt.date, 
             if answers.get(name) is None and name not in errors:
                 errors[name] = "please answer this question before you send the form"
     return Checked(answers, errors)
+
+
+def from_request(pain_now: int | None, pain_since: dt.date | None, where_it_hurts: str | None) -> Raw:
+    """Return the intake answers the appointment request already gave (pre-filled, the patient can change them)."""
+    raw: Raw = {}
+    if pain_now is not None:
+        raw["pain_now"] = str(pain_now)
+    if pain_since is not None:
+        raw["pain_started"] = pain_since.isoformat()
+    raw["pain_where"] = [where_it_hurts] if where_it_hurts in dict(WHERE) else []
+    return raw
 
 
 def check_follow_up(raw: Raw, function: FunctionQuestionnaires, *, sending: bool) -> Checked:

@@ -44,6 +44,8 @@ class Patient(Base):
     name: Mapped[str | None] = mapped_column(String(200))
     birth_date: Mapped[dt.date | None] = mapped_column(Date, index=True)
     sex: Mapped[str] = mapped_column(String(16))
+    phone: Mapped[str | None] = mapped_column(String(40))  # how the team reaches the patient (staff referral)
+    email: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     version: Mapped[int] = mapped_column(Integer)
 
@@ -61,6 +63,9 @@ class Case(Base):
     patient_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("patients.id"), index=True)
     facts: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
     procedure_date: Mapped[dt.date | None] = mapped_column(Date)
+    referrer_name: Mapped[str | None] = mapped_column(String(200))  # who referred this case (staff referral form)
+    referrer_organisation: Mapped[str | None] = mapped_column(String(200))
+    referrer_contact: Mapped[str | None] = mapped_column(String(254))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, index=True)
     version: Mapped[int] = mapped_column(Integer)
 

@@ -137,9 +137,11 @@ def test_intake_draft_resumes_on_another_device_and_keeps_invalid_text(
     assert "whole number" in response.text  # type: ignore[attr-defined]
     laptop = portal_factory()
     laptop.post("/portal/login", data={"login": patient["reference"], "password": PATIENT_PASSWORD})
-    page = laptop.get(f"/portal/cases/{patient['case_id']}/intake").text
-    assert 'value="six"' in page
+    page = laptop.get(f"/portal/cases/{patient['case_id']}/intake").text  # resumes at the first step not done
+    assert "Step 1 of" in page
     assert re.search(r'value="7" checked', page)
+    page = laptop.get(f"/portal/cases/{patient['case_id']}/intake/treatment").text
+    assert 'value="six"' in page
 
 
 def test_sent_intake_feeds_the_case_facts(
@@ -250,7 +252,15 @@ def test_an_idle_patient_session_ends_after_an_hour(
 
 
 def test_dates_are_explained_in_plain_words(portal_factory: Callable[..., TestClient]) -> None:
-    response = portal_factory().post("/portal/request", data=request_form(birth_date="14/03/1948"))
+    """The hint names no order of day and month (the browser's control shows the patient's own); a date typed
+    without the control is read day first, as the hint's "day, month and year" says; an impossible one is named."""
+    from vertebro.intake.answers import DATE_HINT, DATE_PROBLEM
+
+    response = portal_factory().post("/portal/request", data=request_form(birth_date="31/02/1948"))
     assert response.status_code == 422
-    assert "write the date as year-month-day, for example 1948-03-14" in response.text
-    assert 'value="14/03/1948"' in response.text
+    assert f"Date of birth: {DATE_PROBLEM}" in response.text
+    assert 'value="31/02/1948"' in response.text
+    assert DATE_HINT in response.text
+    assert "year-month-day" not in response.text
+    accepted = portal_factory().post("/portal/request", data=request_form(birth_date="14/03/1948"))
+    assert accepted.status_code == 200, accepted.text

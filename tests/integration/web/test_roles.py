@@ -91,6 +91,9 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("GET", "/portal/me"): PATIENT,
     ("GET", "/portal/cases/{case_id}/intake"): PATIENT,
     ("POST", "/portal/cases/{case_id}/intake"): PATIENT,
+    ("GET", "/portal/cases/{case_id}/intake/{step}"): PATIENT,
+    ("POST", "/portal/cases/{case_id}/intake/{step}"): PATIENT,
+    ("POST", "/portal/cases/{case_id}/intake/send"): PATIENT,
     ("GET", "/portal/cases/{case_id}/plan"): PATIENT,
     ("GET", "/portal/cases/{case_id}/documents/{kind}.pdf"): PATIENT,
     ("GET", "/portal/cases/{case_id}/follow-ups/{visit}"): PATIENT,
@@ -239,6 +242,7 @@ def _url(path: str, case_id: int, patient_id: int = 1) -> str:
         plan_id=1,
         username="nobody",
         thread_id=1,
+        step="medicines",
     )
 
 
@@ -270,7 +274,7 @@ def test_a_patient_never_sees_another_patients_case(portal_factory: Callable[...
     theirs = new_patient(second, name="Other Person", email="other@example.org", levels="T12")
     token = csrf_of(first.get("/portal/me").text)
     routes = [(m, p) for (m, p), allowed in EXPECTED.items() if allowed is PATIENT and "{case_id}" in p]
-    assert len(routes) == 9
+    assert len(routes) == 12
     for method, path in routes:
         url = _url(path, theirs["case_id"])
         response = first.request(method, url, data={"csrf_token": token, "pain_now": "3"} if method != "GET" else None)

@@ -32,7 +32,12 @@ RECORDED = {
 REFERRAL = {
     "identifier": "SAFE-1",
     "name": "Sam Safety",
-    "age": "77",
+    "birth_date": "1949-04-02",
+    "phone": "+49 30 1234 5678",
+    "email": "",
+    "referrer_name": "Dr Ada Grey",
+    "referrer_organisation": "Elm Street Practice",
+    "referrer_contact": "ada.grey@example.org",
     "sex": "female",
     "levels": "L1",
     "cause": "osteoporotic",

@@ -84,7 +84,7 @@ class NewRequest:
     referring_doctor: str
     where_it_hurts: str
     pain_since: dt.date
-    levels: tuple[str, ...]
+    levels: tuple[str, ...]  # empty: the patient does not know the level (never guessed; staff find it)
     pain_now: int
     form_id: str | None = None  # the random id of the form it was typed into (see request_already_sent)
 
@@ -129,8 +129,10 @@ def request_appointment(
     """Open a patient, a case in state 'requested' (assessed at once) and an account awaiting activation.
 
     The case holds what the patient could tell: the level(s) from their scan report (cause not yet
-    established), when the pain began, and the pain now. Raises InvalidInput naming the field when the
-    case is not valid, TooManyRequests after 5 requests from one address in an hour.
+    established), when the pain began, and the pain now. A patient who does not know the level gives none:
+    the case is marked ``level_unknown`` and lists the level as missing (rule general.fracture_level_recorded).
+    Raises InvalidInput naming the field when the case is not valid, TooManyRequests after 5 requests from
+    one address in an hour.
     """
     now = utc_now()
     if ip and uow.portal.requests_from(ip, now - REQUEST_WINDOW) >= MAX_REQUESTS_PER_ADDRESS:
@@ -147,6 +149,7 @@ def request_appointment(
                     "age": _age(request.birth_date, today),
                     "sex": request.sex,
                 },
+                "level_unknown": not request.levels,
                 "fractures": [{"level": lv, "cause": "unknown", "onset_weeks": weeks} for lv in request.levels],
                 "pain": {"nrs": request.pain_now},
             }

@@ -131,12 +131,24 @@ def _response(uow: UnitOfWork, case_id: int, kind: str, expected_version: int | 
 
 
 def save_draft(
-    uow: UnitOfWork, actor: PatientActor, case_id: int, kind: str, raw: dict[str, Any], *, expected_version: int | None
+    uow: UnitOfWork,
+    actor: PatientActor,
+    case_id: int,
+    kind: str,
+    raw: dict[str, Any],
+    *,
+    expected_version: int | None,
+    steps: list[str] | None = None,
 ) -> QuestionnaireResponse:
-    """Keep what the patient typed so far (even answers not yet valid), to resume on any device."""
+    """Keep what the patient typed so far (even answers not yet valid), to resume on any device.
+
+    ``steps`` are the steps of a stepped questionnaire the patient has completed (where to resume);
+    None keeps those already stored.
+    """
     own_workflow(uow, actor, case_id)
     response = _response(uow, case_id, kind, expected_version)
-    response.answers = {"raw": raw}
+    done = list((response.answers or {}).get("steps", [])) if steps is None else steps
+    response.answers = {"raw": raw, "steps": done}
     response.updated_at = utc_now()
     uow.session.flush()
     audit(uow, actor, "update", "questionnaire", response.id, kind=kind, draft=True)

@@ -223,7 +223,7 @@ def update_facts(
     """Imaging facts for one level, entered by the radiologist; the case is re-assessed."""
 
     def work() -> None:
-        level = form.required_text("level", 3)
+        level = form.required_text("level", 3).upper()
         fracture: dict[str, Any] = {"level": level}
         if form.text("cause", 32) is not None:
             fracture["cause"] = form.choice("cause", CAUSES)

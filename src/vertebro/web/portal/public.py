@@ -11,12 +11,11 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 
-from vertebro.clinical.levels import level_error
 from vertebro.education.content import page as education_page
 from vertebro.education.content import pages, render_page
 from vertebro.education.glossary import GLOSSARY
 from vertebro.errors import InvalidInput, NotFound, VertebroError
-from vertebro.intake.answers import REQUEST_WHERE
+from vertebro.intake.answers import DATE_PROBLEM, REQUEST_WHERE, read_day, request_levels
 from vertebro.messaging.outbox import deliver_pending, outbox_from_settings
 from vertebro.store import credentials, staff_service
 from vertebro.store.db import UnitOfWork
@@ -91,12 +90,11 @@ def info_page(request: Request, slug: Annotated[str, Path(pattern=r"^[a-z0-9-]{1
 
 
 def _day(form: FormData, name: str) -> dt.date:
-    """Return a date typed as year-month-day, or say how to write it."""
-    text = form.required_text(name, 10)
-    try:
-        return dt.date.fromisoformat(text)
-    except ValueError:
-        raise InvalidInput("write the date as year-month-day, for example 1948-03-14", field=name) from None
+    """Return a date from the portal's date control (or typed day/month/year), or say how to give it."""
+    day = read_day(form.required_text(name, 10))
+    if day is None:
+        raise InvalidInput(DATE_PROBLEM, field=name)
+    return day
 
 
 def _chosen(form: FormData, name: str, options: tuple[tuple[str, str], ...]) -> str:
@@ -150,15 +148,9 @@ def _request_fields(form: FormData, today: dt.date) -> tuple[accounts.NewRequest
     since = field("pain_since", lambda: _day(form, "pain_since"))
     if since is not None and since > today:
         errors["pain_since"] = "this date is in the future: give the day the pain started"
-    raw_levels = field("levels", lambda: form.required_text("levels", 40))
-    levels: list[str] = []
-    if raw_levels is not None:
-        levels = [
-            lv.strip().upper() for lv in raw_levels.replace(";", ",").replace(" and ", ",").split(",") if lv.strip()
-        ]
-        problems = [p for p in (level_error(lv) for lv in levels) if p]
-        if problems or len(set(levels)) != len(levels):
-            errors["levels"] = "write the bone as on your scan report, for example L1 or T12 (several: T12, L1)"
+    levels, level_problem = request_levels(form.raw.get("levels", ""), form.raw.get("levels_unknown") == "yes")
+    if level_problem:
+        errors["levels"] = level_problem
     pain = field("pain_now", lambda: form.required_integer("pain_now", 0, 10))
     if errors or name is None or born is None or sex is None or doctor is None or where is None:
         return None, errors

@@ -14,8 +14,12 @@ from vertebro.clinical.clinic import Clinic
 from vertebro.education.content import DISCLAIMER as PATIENT_DISCLAIMER
 from vertebro.education.dates import date_time, long_date
 from vertebro.errors import VertebroError
+<<<<<<< HEAD
 from vertebro.messaging.repository import ThreadRepository
 from vertebro.web.deps import current_policy
+=======
+from vertebro.intake.answers import DATE_HINT
+>>>>>>> wt/intake
 from vertebro.web.portal.deps import SignedInPatient
 from vertebro.web.templating import TEMPLATES
 
@@ -31,6 +35,7 @@ def _moment(context: Any, value: Any) -> str:
 
 
 TEMPLATES.env.filters.setdefault("moment", _moment)
+TEMPLATES.env.globals.setdefault("portal_date_hint", DATE_HINT)  # one hint for every portal date control
 
 
 def unread_replies(patient: SignedInPatient | None) -> Callable[[], int]:

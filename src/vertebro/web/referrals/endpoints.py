@@ -1,4 +1,4 @@
-"""A new referral entered by staff: the patient, the fracture level(s) and the first facts.
+"""A new referral entered by staff: the patient (date of birth, contact), the referrer, the level(s), the first facts.
 
 The case is validated strictly like a case file, assessed with the current ruleset and stored in state
 'requested'; the radiologist completes the imaging facts during screening.
@@ -6,8 +6,10 @@ The case is validated strictly like a case file, assessed with the current rules
 
 from __future__ import annotations
 
+import datetime as dt
 import json
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -16,7 +18,9 @@ from pydantic import ValidationError
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.clinical.validation import validation_problems
 from vertebro.errors import InvalidInput, VertebroError
+from vertebro.intake.answers import read_day
 from vertebro.pathway.machine import Role
+from vertebro.store.referral import ReferralDetails, record_referral_details
 from vertebro.store.service import record_assessment
 from vertebro.web.deps import Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data
@@ -31,31 +35,100 @@ CAUSES = ("osteoporotic", "low_energy_trauma", "myeloma", "metastasis", "hemangi
 @router.get("/referrals/new", response_class=HTMLResponse)
 def referral_form(request: Request, staff: Annotated[Staff, Depends(allow(*DESK))]) -> HTMLResponse:
     """The form for a new referral."""
-    return page(request, "referral.html", staff, errors={}, values={}, causes=CAUSES)
+    return page(request, "referral.html", staff, errors={}, values={}, causes=CAUSES, labels=LABELS)
 
 
-def _case_data(form: FormData) -> dict[str, Any]:
+T = TypeVar("T")
+PHONE_DIGITS = 6
+
+
+def _age(born: dt.date, today: dt.date) -> int:
+    """Whole years of age on ``today`` (the age the rules read is derived from the date of birth)."""
+    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
+
+
+def _birth_date(form: FormData, today: dt.date) -> dt.date:
+    text = form.required_text("birth_date", 10)
+    born = read_day(text)
+    if born is None:
+        raise InvalidInput(f"{text!r} is not a real date: give the day, month and year", field="birth_date")
+    if born > today:
+        raise InvalidInput("the date of birth is in the future", field="birth_date")
+    if _age(born, today) > 120:
+        raise InvalidInput("the date of birth is more than 120 years ago: check the year", field="birth_date")
+    return born
+
+
+def _email(form: FormData, name: str) -> str | None:
+    value = form.text(name, 254)
+    if value and ("@" not in value or "." not in value.split("@")[-1] or " " in value):
+        raise InvalidInput("not an e-mail address (for example name@example.org)", field=name)
+    return value.lower() if value else None
+
+
+def _phone(form: FormData, name: str) -> str | None:
+    value = form.text(name, 40)
+    if value and (sum(c.isdigit() for c in value) < PHONE_DIGITS or any(c.isalpha() for c in value)):
+        raise InvalidInput("not a phone number: write every digit, with the area code", field=name)
+    return value
+
+
+def _referrer_contact(form: FormData) -> str:
+    value = form.required_text("referrer_contact", 254)
+    is_email = "@" in value and "." in value.split("@")[-1] and " " not in value
+    is_phone = sum(c.isdigit() for c in value) >= PHONE_DIGITS and not any(c.isalpha() for c in value)
+    if not (is_email or is_phone):
+        raise InvalidInput("give the referrer's phone number or e-mail address", field="referrer_contact")
+    return value
+
+
+def _referral(form: FormData, today: dt.date) -> tuple[dict[str, Any], ReferralDetails | None, dict[str, str]]:
+    """Read the whole form: the case's facts, the referrer and contact, and every problem at once (by field)."""
+    errors: dict[str, str] = {}
+
+    def field(name: str, read: Callable[[], T]) -> T | None:
+        try:
+            return read()
+        except InvalidInput as error:
+            errors[error.field or name] = error.message
+            return None
+
     levels = [
-        lv.strip().upper() for lv in (form.required_text("levels", 60)).replace(";", ",").split(",") if lv.strip()
+        lv.strip().upper()
+        for lv in (field("levels", lambda: form.required_text("levels", 60)) or "").replace(";", ",").split(",")
+        if lv.strip()
     ]
-    cause = form.choice("cause", CAUSES)
-    onset = form.number("onset_weeks", 0, 1040)
-    data: dict[str, Any] = {
-        "patient": {
-            "identifier": form.required_text("identifier", 64),
-            "name": form.required_text("name", 200),
-            "age": form.required_integer("age", 0, 120),
-            "sex": form.choice("sex", ("female", "male", "other")),
-        },
-        "fractures": [{"level": level, "cause": cause, "onset_weeks": onset} for level in levels],
-        "pain": {"nrs": form.required_integer("nrs", 0, 10)},
+    born = field("birth_date", lambda: _birth_date(form, today))
+    patient: dict[str, Any] = {
+        "identifier": field("identifier", lambda: form.required_text("identifier", 64)),
+        "name": field("name", lambda: form.required_text("name", 200)),
+        "birth_date": born.isoformat() if born else None,
+        "age": _age(born, today) if born else None,
+        "sex": field("sex", lambda: form.choice("sex", ("female", "male", "other"))),
     }
-    if form.tristate("concordant") is not None:
-        data["pain"]["concordant_with_fracture"] = form.tristate("concordant")
-    safety = safety_patch(form)
-    data["patient"].update(safety.pop("patient"))
+    cause = field("cause", lambda: form.choice("cause", CAUSES))
+    onset = field("onset_weeks", lambda: form.number("onset_weeks", 0, 1040))
+    data: dict[str, Any] = {
+        "patient": patient,
+        "fractures": [{"level": level, "cause": cause, "onset_weeks": onset} for level in levels],
+        "pain": {"nrs": field("nrs", lambda: form.required_integer("nrs", 0, 10))},
+    }
+    concordant = field("concordant", lambda: form.tristate("concordant"))
+    if concordant is not None:
+        data["pain"]["concordant_with_fracture"] = concordant
+    safety = field("safety", lambda: safety_patch(form)) or {"patient": {}}
+    patient.update(safety.pop("patient"))
     data.update(safety)
-    return data
+    referrer = field("referrer_name", lambda: form.required_text("referrer_name", 200))
+    organisation = field("referrer_organisation", lambda: form.required_text("referrer_organisation", 200))
+    contact = field("referrer_contact", lambda: _referrer_contact(form))
+    phone = field("phone", lambda: _phone(form, "phone"))
+    email = field("email", lambda: _email(form, "email"))
+    if not phone and not email and "phone" not in errors and "email" not in errors:
+        errors["phone"] = "give the patient's phone number or e-mail address, so that the team can reach them"
+    if errors or referrer is None or organisation is None or contact is None:
+        return data, None, errors
+    return data, ReferralDetails(referrer, organisation, contact, phone, email), {}
 
 
 @router.post("/referrals", response_model=None)
@@ -66,9 +139,11 @@ def create_referral(
     policy: Policy,
     form: Annotated[FormData, Depends(form_data)],
 ) -> Response:
-    """Register the referral; on a mistake the form comes back with the message next to the field."""
+    """Register the referral; every mistake comes back at once, next to its field, with what was typed."""
+    data, details, errors = _referral(form, dt.date.today())
     try:
-        data = _case_data(form)
+        if errors:
+            raise InvalidInput(_summary(errors), field=next(iter(errors)))
         try:
             case = Case.model_validate_json(json.dumps(data))
         except ValidationError as error:
@@ -77,27 +152,50 @@ def create_referral(
         if uow.patients.get_by_identifier(case.patient.identifier or "") is not None:
             raise InvalidInput("a patient with this identifier exists: open the chart instead", field="identifier")
         assessment = assess(case, policy)
-        recorded = record_assessment(
-            uow,
-            case,
-            assessment,
-            assessment_json(assessment),
-            actor=staff.actor.username,
-            source=staff.actor.source or "web",
-        )
+        actor, source = staff.actor.username, staff.actor.source or "web"
+        recorded = record_assessment(uow, case, assessment, assessment_json(assessment), actor=actor, source=source)
+        assert details is not None
+        record_referral_details(uow, recorded, details, actor=actor, source=source)
         uow.commit()
     except VertebroError as error:
         if error.status_code in (401, 403):
             raise
         uow.rollback()
         field = (error.field or "form").split(".")[-1].split("[")[0]
+        field = {"level": "levels", "age": "birth_date"}.get(field, field)  # the form's name for the fact
+        shown = errors or {field: error.message}
         return page(
             request,
             "referral.html",
             staff,
             error.status_code,
-            errors={field: error.message, "form": error.message},
+            errors={**shown, "form": error.message},
             values=form.raw,
             causes=CAUSES,
+            labels=LABELS,
         )
     return RedirectResponse(f"/patients/{recorded.patient_id}#case-{recorded.case_id}", status_code=303)
+
+
+LABELS = {
+    "identifier": "Patient identifier (MRN)",
+    "name": "Name",
+    "birth_date": "Date of birth",
+    "sex": "Sex",
+    "phone": "Patient's phone",
+    "email": "Patient's e-mail",
+    "referrer_name": "Referrer's name",
+    "referrer_organisation": "Referrer's organisation",
+    "referrer_contact": "Referrer's phone or e-mail",
+    "levels": "Fractured level(s)",
+    "cause": "Cause",
+    "onset_weeks": "Weeks since the pain began",
+    "nrs": "Pain now (0-10)",
+}
+
+
+def _summary(errors: dict[str, str]) -> str:
+    """One line naming every field with a problem (the flash above the form)."""
+    count = len(errors)
+    named = "; ".join(f"{LABELS.get(name, name)}: {message}" for name, message in errors.items())
+    return f"{count} {'answer needs' if count == 1 else 'answers need'} another look: {named}"
