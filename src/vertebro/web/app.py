@@ -141,11 +141,8 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from vertebro.web.calendar.endpoints import router as calendar_router
     from vertebro.web.chart.endpoints import router as chart_router
     from vertebro.web.documents.endpoints import router as documents_router
-<<<<<<< HEAD
     from vertebro.web.inbox.endpoints import router as inbox_router
-=======
     from vertebro.web.portal.intake import router as portal_intake_router
->>>>>>> wt/intake
     from vertebro.web.portal.me import router as portal_me_router
     from vertebro.web.portal.messages import router as portal_messages_router
     from vertebro.web.portal.public import router as portal_public_router
@@ -175,12 +172,9 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         cds_router(case_from_resources),
         portal_public_router,
         portal_me_router,
-<<<<<<< HEAD
         portal_messages_router,
         inbox_router,
-=======
         portal_intake_router,
->>>>>>> wt/intake
         portal_staff_router,
     )
     for router in routers:

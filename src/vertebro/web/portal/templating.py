@@ -14,12 +14,9 @@ from vertebro.clinical.clinic import Clinic
 from vertebro.education.content import DISCLAIMER as PATIENT_DISCLAIMER
 from vertebro.education.dates import date_time, long_date
 from vertebro.errors import VertebroError
-<<<<<<< HEAD
 from vertebro.messaging.repository import ThreadRepository
 from vertebro.web.deps import current_policy
-=======
 from vertebro.intake.answers import DATE_HINT
->>>>>>> wt/intake
 from vertebro.web.portal.deps import SignedInPatient
 from vertebro.web.templating import TEMPLATES
 
