@@ -14,9 +14,9 @@ from vertebro.clinical.clinic import Clinic
 from vertebro.education.content import DISCLAIMER as PATIENT_DISCLAIMER
 from vertebro.education.dates import date_time, long_date
 from vertebro.errors import VertebroError
+from vertebro.intake.answers import DATE_HINT
 from vertebro.messaging.repository import ThreadRepository
 from vertebro.web.deps import current_policy
-from vertebro.intake.answers import DATE_HINT
 from vertebro.web.portal.deps import SignedInPatient
 from vertebro.web.templating import TEMPLATES
 
