@@ -74,21 +74,30 @@ def remember_policy(app: Any, value: ClinicPolicy) -> None:
     app.state.clinic_policy = LoadedPolicy(value, time.monotonic())
 
 
-async def fresh_clinic_settings(request: Request, uow: UoW) -> None:
+def _read_policy(app: Any) -> ClinicPolicy | None:
+    """Return the policy with the stored clinic settings, read in a short unit of work of its own; None when the
+    database cannot answer (down, or not migrated)."""
+    try:
+        with UnitOfWork(app.state.session_factory) as uow:
+            return stored_policy(uow, app.state.policy)
+    except SQLAlchemyError:
+        return None
+
+
+async def fresh_clinic_settings(request: Request) -> None:
     """Re-read the stored clinic settings when the copy is older than ``CLINIC_REFRESH_SECONDS`` (every route).
 
-    Runs in the request's own unit of work (no second connection). A database that cannot answer (down, or
-    not migrated) keeps the last settings read: the route itself reports the database's state.
+    The read has its own short unit of work, closed before the route runs: routes open theirs from different
+    dependencies (``/fhir`` has its own), and a unit of work held open across the request beside the route's
+    would be a second transaction for the length of the request. A database that cannot answer keeps the last
+    settings read: the route itself reports the database's state.
     """
     loaded: LoadedPolicy | None = getattr(request.app.state, "clinic_policy", None)
     if loaded is not None and time.monotonic() - loaded.loaded_at < CLINIC_REFRESH_SECONDS:
         return
-    try:
-        value = await run_in_threadpool(stored_policy, uow, request.app.state.policy)
-    except SQLAlchemyError:
-        await run_in_threadpool(uow.rollback)
-        return
-    remember_policy(request.app, value)
+    value = await run_in_threadpool(_read_policy, request.app)
+    if value is not None:
+        remember_policy(request.app, value)
 
 
 async def policy(request: Request) -> ClinicPolicy:
