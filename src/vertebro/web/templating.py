@@ -14,6 +14,7 @@ from jinja2 import pass_context
 from vertebro.clinical.allergens import allergy_labels
 from vertebro.clinical.clock import zone_of
 from vertebro.web.deps import Staff
+from vertebro.web.flash import flash_of
 from vertebro.web.safety_forms import YES_NO_FACTS
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().with_name("templates")))
@@ -51,7 +52,15 @@ TEMPLATES.env.globals["allergy_words"] = lambda entries: ", ".join(allergy_label
 
 
 def page(request: Request, template: str, staff: Staff | None, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page with the layout's context (the user, role and CSRF token)."""
+    """Render a page with the layout's context (the user, role and CSRF token).
+
+    Without a message of its own (``flash``), a page shows the success message its address asks for
+    (``?done=<code>``, web.flash): every redirect after a change gets one the same way.
+    """
+    if not context.get("flash"):
+        done = flash_of(request)
+        if done is not None:
+            context.update(flash=done.text, flash_kind="ok", done=done)
     return TEMPLATES.TemplateResponse(
         request,
         template,
