@@ -114,6 +114,11 @@ class Staff:
     def action(self, name: str) -> None:
         self.page.get_by_role("button", name=name, exact=True).click()
 
+    def confirm(self) -> None:
+        """Press the confirmation page's "Yes, ..." button (accept, decline and discharge ask first)."""
+        expect(self.page.get_by_role("heading", level=1)).to_contain_text("?")
+        self.page.get_by_role("button", name=re.compile(r"^Yes, ")).click()
+
 
 def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]], browser: Browser) -> None:
     base, secrets = server
@@ -152,13 +157,15 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     expect(panel.locator("summary", has_text="Fractures and morphometry")).to_be_visible()
     radiologist.shot("02-chart-assessment")
     radiologist.action("Accept")
+    radiologist.confirm()
     expect(radiologist.page.locator(".state").first).to_have_text("eligible")
 
     # incomplete checklist: preparation is refused and the screen says what is missing
     nurse.open_patient("E2E-1")
     expect(nurse.page.get_by_text("Not ready to book")).to_be_visible()
-    nurse.action("Complete preparation")
-    expect(nurse.page.get_by_role("status")).to_contain_text("checklist: name of the driver home")
+    # the step is shown disabled with every reason, not as a live button that reloads with an error
+    expect(nurse.page.get_by_role("button", name="Complete preparation", exact=True)).to_be_disabled()
+    expect(nurse.page.locator("ul.refusals").first).to_contain_text("checklist: name of the driver home")
     expect(nurse.page.locator(".state").first).to_have_text("eligible")
     nurse.shot("03-refused-incomplete-checklist")
 
@@ -267,6 +274,7 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     page.get_by_label("Aldrete score").fill("10")
     page.get_by_label(re.compile("Radiologist's override")).fill("reviewed: transfer to the spinal ward by ambulance")
     page.get_by_role("button", name="Discharge and issue the aftercare plan").click()
+    radiologist.confirm()
     expect(page.locator(".state").first).to_have_text("discharged")
     expect(page.locator("p.override")).to_contain_text("transfer to the spinal ward")
     radiologist.shot("07-discharged-by-override")
