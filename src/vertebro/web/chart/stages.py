@@ -160,7 +160,7 @@ def _cited(source_id: str) -> Cited:
     found = SOURCES.get(source_id)
     if found is None:
         return Cited(source_id, source_id, None, "unknown")
-    label = found.citation.split(".")[0][:80]
+    label = found.citation if len(found.citation) <= 110 else found.citation[:107].rsplit(" ", 1)[0] + "…"
     year = f" ({found.year})" if found.year else ""
     return Cited(source_id, f"{label}{year}", source_url(source_id), found.confirmation.value)
 
