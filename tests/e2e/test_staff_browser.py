@@ -19,10 +19,12 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.serving import chromium, serve, staffed_database
 from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
-from vertebro.pathway.machine import Role
+from vertebro.clinical.policy import DEFAULT_POLICY
+from vertebro.pathway.machine import Action, Role
 from vertebro.store import workflow
 from vertebro.store.db import UnitOfWork
 from vertebro.store.service import record_assessment
+from vertebro.store.workflow import Actor
 
 pytestmark = pytest.mark.e2e
 
@@ -39,12 +41,12 @@ ROLES = {
 _ = yaml  # case files in this suite are built from the unit builders
 
 
-def _store_case(uow: UnitOfWork, identifier: str, name: str) -> None:
+def _store_case(uow: UnitOfWork, identifier: str, name: str) -> int:
     data = case_data({"patient": {"identifier": identifier, "name": name}, "sedation_planned": True})
     data.pop("procedure_date")
     case = Case.model_validate_json(json.dumps(data))
     a = assess(case)
-    record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e")
+    return record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e").case_id
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     def fill(uow: UnitOfWork) -> None:
         workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
         _store_case(uow, "E2E-1", "Erin Example")
-        _store_case(uow, "E2E-2", "Sam Second")
+        second = _store_case(uow, "E2E-2", "Sam Second")
+        uow.session.flush()
+        # accepted already: its preparation checklist is the form two users edit at once (only the current stage
+        # of a case has forms, decision 0033)
+        for action, role in ((Action.START_SCREENING, Role.COORDINATOR), (Action.ACCEPT, Role.RADIOLOGIST)):
+            workflow.take_action(uow, second, action, Actor("e2e", role), DEFAULT_POLICY, expected_version=None)
 
     url, secrets = staffed_database(tmp_path_factory.mktemp("e2e"), ROLES, PASSWORD, fill)
     with serve(url) as base:

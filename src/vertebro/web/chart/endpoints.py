@@ -238,7 +238,7 @@ def _submit(
             errors=errors,
             values=form.raw,
             section=section,
-            flash=None,
+            flash=error.message,
             error_case=case_id,
         )
     code = done if done in MESSAGES else section
