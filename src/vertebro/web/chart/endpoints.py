@@ -400,7 +400,7 @@ def save_checklist(
             arrival_time_told=form.checked("arrival_time_told"),
         )
         sedation = problems.check(lambda: form.tristate("sedation_planned"))
-        labs = {
+        labs: dict[str, float | str | None] = {
             "inr": problems.check(lambda: form.number("inr", 0.5, 15)),
             "platelets": problems.check(lambda: form.number("platelets", 0, 2000)),
             "taken_on": None,
