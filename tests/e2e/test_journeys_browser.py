@@ -165,6 +165,11 @@ class Member:
     def action(self, name: str) -> None:
         self.page.get_by_role("button", name=name, exact=True).click()
 
+    def confirm(self) -> None:
+        """Press the confirmation page's "Yes, ..." button (accept, decline and discharge ask first)."""
+        expect(self.page.get_by_role("heading", level=1)).to_contain_text("?")
+        self.page.get_by_role("button", name=re.compile(r"^Yes, ")).click()
+
     def state(self) -> Any:
         return self.page.locator(".state").first
 
@@ -364,6 +369,7 @@ def test_single_level_vertebroplasty_with_sedation(staff: dict[Role, Member]) ->
     expect(page.get_by_role("table", name="Each guideline profile")).to_be_visible()
     radiologist.shot("02-screening", axe=True)
     radiologist.action("Accept")
+    radiologist.confirm()
     expect(radiologist.state()).to_have_text("eligible")
 
     # the nurse's checklist: sedation, so a driver and an adult for the night
@@ -406,6 +412,7 @@ def test_single_level_vertebroplasty_with_sedation(staff: dict[Role, Member]) ->
     nurse.page.get_by_label("Aldrete score").fill("10")
     nurse.page.get_by_label("Driver (name, confirmed present)").fill("Dana Driver")
     nurse.page.get_by_role("button", name="Discharge and issue the aftercare plan").click()
+    nurse.confirm()
     expect(nurse.state()).to_have_text("discharged")
     nurse.shot("04-discharged", axe=True)
     sheet = nurse.pdf("discharge")
@@ -439,6 +446,7 @@ def test_three_levels_staged_on_warfarin_and_clopidogrel_wait_for_the_prescriber
     coordinator.action("Start screening")
     radiologist.open_patient("JR-STAGED")
     radiologist.action("Accept")
+    radiologist.confirm()
     expect(radiologist.state()).to_have_text("eligible")
 
     # the nurse's checklist is complete, yet the case is not ready: the prescriber's decisions are missing
@@ -474,7 +482,8 @@ def test_three_levels_staged_on_warfarin_and_clopidogrel_wait_for_the_prescriber
     page.get_by_label("Payer").fill("Medicare")
     page.get_by_label("Pre-approval").select_option("approved")
     page.get_by_role("button", name="Save insurance").click()
-    coordinator.action("Complete preparation")
+    # the step is shown disabled with every reason, not as a live button that reloads with an error
+    expect(page.get_by_role("button", name="Complete preparation", exact=True)).to_be_disabled()
     expect(coordinator.state()).to_have_text("eligible")
     expect(page.locator(f"#case-{case_id}")).to_contain_text("prescriber's decision on clopidogrel recorded")
     page.goto(f"{coordinator.base}/calendar?case_id={case_id}")
@@ -575,7 +584,9 @@ def test_a_pregnant_patient_is_declined_for_conservative_care(staff: dict[Role, 
     expect(case).to_contain_text("Recommendation: conservative care · levels L1")
     profiles = page.get_by_role("table", name="Each guideline profile")
     for profile in ("acr", "nice-ta279", "medicare-lcd", "nass-auc"):
-        expect(profiles.get_by_role("row").filter(has_text=profile)).to_contain_text("contraindicated")
+        # each profile's row, found by its header (the row's cells also cite sources such as "acr-vcf-2018")
+        row = profiles.get_by_role("row").filter(has=page.locator("th", has_text=f"({profile})"))
+        expect(row).to_contain_text("contraindicated")
     expect(case).not_to_contain_text("Recommendation: vertebroplasty")
     expect(case).not_to_contain_text("Recommendation: kyphoplasty")
     radiologist.shot("20-pregnant-screening", axe=True)
@@ -587,6 +598,7 @@ def test_a_pregnant_patient_is_declined_for_conservative_care(staff: dict[Role, 
         "pregnant: conservative care until after delivery"
     )
     radiologist.action("Decline")
+    radiologist.confirm()
     expect(radiologist.state()).to_have_text("declined")
     radiologist.shot("21-pregnant-declined")
     # no preparation sheet for a procedure: the handout is refused with the reason
@@ -608,6 +620,8 @@ def test_a_cement_leak_with_a_complication_and_an_early_discharge(staff: dict[Ro
     coordinator.action("Start screening")
     radiologist.open_patient("JR-LEAK")
     radiologist.action("Accept")
+    radiologist.confirm()
+    expect(radiologist.state()).to_have_text("eligible")
     nurse.open_patient("JR-LEAK")
     _checklist(nurse, sedation=True, driver="Lia Driver", companion="Lou Companion")
     coordinator.open_patient("JR-LEAK")
@@ -655,6 +669,7 @@ def test_a_cement_leak_with_a_complication_and_an_early_discharge(staff: dict[Ro
     page.get_by_label("Driver (name, confirmed present)").fill("Lia Driver")
     page.get_by_label(re.compile("Radiologist's override")).fill(OVERRIDE)
     page.get_by_role("button", name="Discharge and issue the aftercare plan").click()
+    radiologist.confirm()
     expect(radiologist.state()).to_have_text("discharged")
     expect(page.locator("p.override")).to_contain_text(OVERRIDE)
     radiologist.shot("31-discharged-by-override", axe=True)

@@ -253,6 +253,7 @@ def test_patient_portal_from_request_to_the_two_week_chart(
     safety.get_by_role("button", name="Save safety facts and re-assess").click()
     expect(radiologist.get_by_text("Every safety fact is recorded.")).to_be_visible()
     radiologist.get_by_role("button", name="Accept", exact=True).click()
+    radiologist.get_by_role("button", name=re.compile(r"^Yes, accept case")).click()  # the confirmation page
     expect(radiologist.locator(".state").first).to_have_text("eligible")
     nurse = staff_page(browser, base, Role.NURSE, secrets[Role.NURSE])
     open_patient(nurse, base, reference)
@@ -336,6 +337,7 @@ def test_patient_portal_from_request_to_the_two_week_chart(
         radiologist.get_by_label(criterion).check()
     radiologist.get_by_label(re.compile("Radiologist's override")).fill("observed throughout; stable, going home now")
     radiologist.get_by_role("button", name="Discharge and issue the aftercare plan").click()
+    radiologist.get_by_role("button", name=re.compile(r"^Yes, discharge case")).click()  # the confirmation page
     expect(radiologist.locator(".state").first).to_have_text("discharged")
     open_patient(nurse, base, reference)
     nurse.get_by_role("button", name="Start follow up", exact=True).click()

@@ -19,10 +19,12 @@ from playwright.sync_api import Browser, Page, expect
 from tests.e2e.serving import chromium, serve, staffed_database
 from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
-from vertebro.pathway.machine import Role
+from vertebro.clinical.policy import DEFAULT_POLICY
+from vertebro.pathway.machine import Action, Role
 from vertebro.store import workflow
 from vertebro.store.db import UnitOfWork
 from vertebro.store.service import record_assessment
+from vertebro.store.workflow import Actor
 
 pytestmark = pytest.mark.e2e
 
@@ -39,12 +41,12 @@ ROLES = {
 _ = yaml  # case files in this suite are built from the unit builders
 
 
-def _store_case(uow: UnitOfWork, identifier: str, name: str) -> None:
+def _store_case(uow: UnitOfWork, identifier: str, name: str) -> int:
     data = case_data({"patient": {"identifier": identifier, "name": name}, "sedation_planned": True})
     data.pop("procedure_date")
     case = Case.model_validate_json(json.dumps(data))
     a = assess(case)
-    record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e")
+    return record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e").case_id
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +56,12 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
     def fill(uow: UnitOfWork) -> None:
         workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 21)
         _store_case(uow, "E2E-1", "Erin Example")
-        _store_case(uow, "E2E-2", "Sam Second")
+        second = _store_case(uow, "E2E-2", "Sam Second")
+        uow.session.flush()
+        # accepted already: its preparation checklist is the form two users edit at once (only the current stage
+        # of a case has forms, decision 0033)
+        for action, role in ((Action.START_SCREENING, Role.COORDINATOR), (Action.ACCEPT, Role.RADIOLOGIST)):
+            workflow.take_action(uow, second, action, Actor("e2e", role), DEFAULT_POLICY, expected_version=None)
 
     url, secrets = staffed_database(tmp_path_factory.mktemp("e2e"), ROLES, PASSWORD, fill)
     with serve(url) as base:
@@ -114,6 +121,11 @@ class Staff:
     def action(self, name: str) -> None:
         self.page.get_by_role("button", name=name, exact=True).click()
 
+    def confirm(self) -> None:
+        """Press the confirmation page's "Yes, ..." button (accept, decline and discharge ask first)."""
+        expect(self.page.get_by_role("heading", level=1)).to_contain_text("?")
+        self.page.get_by_role("button", name=re.compile(r"^Yes, ")).click()
+
 
 def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]], browser: Browser) -> None:
     base, secrets = server
@@ -156,13 +168,15 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     expect(panel.locator("summary", has_text="Fractures and morphometry")).to_be_visible()
     radiologist.shot("02-chart-assessment")
     radiologist.action("Accept")
+    radiologist.confirm()
     expect(radiologist.page.locator(".state").first).to_have_text("eligible")
 
     # incomplete checklist: preparation is refused and the screen says what is missing
     nurse.open_patient("E2E-1")
     expect(nurse.page.get_by_text("Not ready to book")).to_be_visible()
-    nurse.action("Complete preparation")
-    expect(nurse.page.get_by_role("status")).to_contain_text("checklist: name of the driver home")
+    # the step is shown disabled with every reason, not as a live button that reloads with an error
+    expect(nurse.page.get_by_role("button", name="Complete preparation", exact=True)).to_be_disabled()
+    expect(nurse.page.locator("ul.refusals").first).to_contain_text("checklist: name of the driver home")
     expect(nurse.page.locator(".state").first).to_have_text("eligible")
     nurse.shot("03-refused-incomplete-checklist")
 
@@ -271,6 +285,7 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     page.get_by_label("Aldrete score").fill("10")
     page.get_by_label(re.compile("Radiologist's override")).fill("reviewed: transfer to the spinal ward by ambulance")
     page.get_by_role("button", name="Discharge and issue the aftercare plan").click()
+    radiologist.confirm()
     expect(page.locator(".state").first).to_have_text("discharged")
     expect(page.locator("p.override")).to_contain_text("transfer to the spinal ward")
     radiologist.shot("07-discharged-by-override")

@@ -4,6 +4,8 @@
 requested -> screening -> (declined | eligible) -> prepared -> scheduled -> in_procedure
           -> monitoring -> discharged -> follow_up -> closed
 ```
+A decision (eligible or declined) can be undone back to screening by the radiologist who took it, within
+``UNDO_WINDOW`` and before the next step (decision 0033); no other step has an undo.
 Every action has a guard that looks at a :class:`CaseSnapshot` (pure data, no database) and either
 allows it or says, in plain words, everything that is still missing. The store records the transition
 and its audit entry in one transaction.
@@ -11,8 +13,12 @@ and its audit entry in one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass, field
 from enum import StrEnum
+
+# How long the radiologist who accepted or declined a case may undo it (decision 0033).
+UNDO_WINDOW = dt.timedelta(minutes=10)
 
 
 class State(StrEnum):
@@ -55,6 +61,7 @@ class Action(StrEnum):
     DISCHARGE = "discharge"
     START_FOLLOW_UP = "start_follow_up"
     CLOSE = "close"
+    UNDO_DECISION = "undo_decision"
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,8 +99,33 @@ TRANSITIONS: dict[Action, Transition] = {
             State.CLOSED,
             frozenset({Role.SERVICE_LEAD, Role.RADIOLOGIST}),
         ),
+        Transition(Action.UNDO_DECISION, frozenset({State.ELIGIBLE, State.DECLINED}), State.SCREENING, _CLINICAL),
     )
 }
+# The actions that reverse another one: the chart offers them only while they are allowed (decision 0033).
+UNDO_ACTIONS = frozenset({Action.UNDO_DECISION})
+
+# Who records what on a case outside the transitions: the routes admit these roles and the chart derives its
+# forms and its "who can" notes from them (one permission map).
+RECORD_ROLES: dict[str, frozenset[Role]] = {
+    "imaging facts": _CLINICAL,
+    "safety facts": _DESK | _CLINICAL,
+    "pre-procedure checklist": _DESK,
+    "insurance": _DESK,
+    "booking": _DESK,
+    "prescriber decisions": _CARE,
+    "procedure record": _CLINICAL,
+    "observations": _CARE,
+    "discharge": _CARE,
+    "follow-up questionnaires": _DESK | _CLINICAL,
+    "complications": _CARE,
+}
+
+
+def who_can(roles: frozenset[Role]) -> str:
+    """Return the roles in words, e.g. "the coordinator or nurse" (the chart's "who can" notes)."""
+    names = sorted(r.value.replace("_", " ") for r in roles)
+    return "the " + (" or ".join(names) if len(names) < 3 else ", ".join(names[:-1]) + " or " + names[-1])
 
 
 @dataclass(frozen=True, slots=True)
@@ -117,6 +149,9 @@ class CaseSnapshot:
     override_reason: str | None = None
     aftercare_issued: bool = False
     closing_reason: str | None = None
+    # how long ago the case was decided (None: no decision recorded) and whether the actor is who decided
+    decided_ago: dt.timedelta | None = None
+    decided_by_actor: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
 
@@ -167,6 +202,20 @@ def _guard(action: Action, s: CaseSnapshot) -> list[str]:
         refusals.append("the aftercare plan has not been issued")
     if action is Action.CLOSE and s.state is State.FOLLOW_UP and not s.closing_reason:
         refusals.append("record why the follow-up is closed (completed at 12 months, or another reason)")
+    if action is Action.UNDO_DECISION:
+        refusals.extend(_undo_refusals(s))
+    return refusals
+
+
+def _undo_refusals(s: CaseSnapshot) -> list[str]:
+    minutes = int(UNDO_WINDOW.total_seconds() // 60)
+    if s.decided_ago is None:
+        return ["no decision is recorded to undo"]
+    refusals = []
+    if not s.decided_by_actor:
+        refusals.append("only the radiologist who took the decision can undo it")
+    if s.decided_ago > UNDO_WINDOW:
+        refusals.append(f"the decision can only be undone within {minutes} minutes: decide again with a reason instead")
     return refusals
 
 

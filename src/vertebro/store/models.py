@@ -251,6 +251,10 @@ class CaseWorkflow(Base):
     decision_category: Mapped[str | None] = mapped_column(String(32))  # default profile's verdict when decided
     default_profile: Mapped[str | None] = mapped_column(String(32))  # whose verdict default_category is
     channel: Mapped[str] = mapped_column(String(8), default="staff", server_default="staff")  # portal, staff, fhir
+    # what another role must record before the case can go on (pathway.handover, decision 0033), from the latest
+    # assessment: the roles ("nurse,radiologist") for the worklist's "for you", and the words
+    handover_roles: Mapped[str | None] = mapped_column(String(64))
+    handover: Mapped[str | None] = mapped_column(String(500))
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now, onupdate=utc_now)
     version: Mapped[int] = mapped_column(Integer)
 

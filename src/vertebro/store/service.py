@@ -20,6 +20,7 @@ from vertebro.clinical.assessment import Assessment as ClinicalAssessment
 from vertebro.clinical.facts import Case as CaseFacts
 from vertebro.clinical.levels import level_index
 from vertebro.errors import Conflict, InvalidInput
+from vertebro.pathway.handover import fact_handovers, stored_handover
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import Assessment, Case, CaseWorkflow, Fracture, Patient
 
@@ -240,12 +241,15 @@ def _case_row(patient_id: int, new: NewCase) -> Case:
 
 
 def _workflow_row(case_id: int, new: NewCase) -> CaseWorkflow:
+    roles, handover = stored_handover(fact_handovers(new.assessment))
     return CaseWorkflow(
         case_id=case_id,
         state="requested",
         treatment=new.treatment,
         default_category=new.default_category,
         default_profile=new.default_profile,
+        handover_roles=roles,
+        handover=handover,
     )
 
 

@@ -51,6 +51,26 @@ class WorklistEntry:
     newest_fracture_weeks: float | None = None  # the most recent fracture's age at the request (unknown: None)
     intake_started: bool = False
     intake_sent: bool = False
+    handover_roles: str | None = None  # what another role must record first (pathway.handover), e.g. "radiologist"
+    handover: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class ForRole:
+    """The worklist's "for you" of one role: the states whose next step it takes, and the states in which a
+    hand-over naming it (``case_workflows.handover_roles``) puts a case on its list too (decision 0033)."""
+
+    role: str
+    own_states: tuple[str, ...]
+    handover_states: tuple[str, ...]
+
+    def condition(self) -> ColumnElement[bool]:
+        """The SQL condition selecting the cases waiting for this role."""
+        named = CaseWorkflow.handover_roles.like(f"%{like_literal(self.role)}%", escape=LIKE_ESCAPE)
+        return or_(
+            CaseWorkflow.state.in_(self.own_states),
+            and_(CaseWorkflow.state.in_(self.handover_states), named),
+        )
 
 
 # The worklist's sort keys (whitelisted: the key typed in a URL never reaches SQL as text).
@@ -105,8 +125,9 @@ class WorkflowRepository:
         offset: int = 0,
         sort: str = "updated",
         descending: bool = True,
+        for_role: ForRole | None = None,
     ) -> list[WorklistEntry]:
-        """Return worklist entries filtered by state and search, sorted by a whitelisted key, in one query.
+        """Return worklist entries filtered by state, search and "for you", sorted by a whitelisted key, in one query.
 
         The search matches a date of birth (YYYY-MM-DD or DD/MM/YYYY), the identifier, or every word of a
         name in any order ("surname forename" finds "Forename Surname").
@@ -151,6 +172,8 @@ class WorkflowRepository:
                 newest,
                 intake.id.is_not(None),
                 intake.submitted_at.is_not(None),
+                CaseWorkflow.handover_roles,
+                CaseWorkflow.handover,
             )
             .join(Case, Case.id == CaseWorkflow.case_id)
             .join(Patient, Patient.id == Case.patient_id)
@@ -161,9 +184,15 @@ class WorkflowRepository:
         )
         if state:
             statement = statement.where(CaseWorkflow.state == state)
+        if for_role is not None:
+            statement = statement.where(for_role.condition())
         if query and query.strip():
             statement = statement.where(_matches(query))
         return [WorklistEntry(*row) for row in self.session.execute(statement)]
+
+    def count_for(self, for_role: ForRole) -> int:
+        """Return how many cases wait for a role (the count beside the worklist's "for you")."""
+        return int(self.session.scalar(select(func.count()).select_from(CaseWorkflow).where(for_role.condition())) or 0)
 
     def mark_channel(self, case_ids: list[int], channel: str) -> None:
         """Record where cases came from (``portal``, ``staff`` or ``fhir``) in one UPDATE."""

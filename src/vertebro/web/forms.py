@@ -8,14 +8,55 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import ClassVar, TypeVar
 
 from fastapi import Request
 
 from vertebro.errors import InvalidInput
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
+T = TypeVar("T")
+
+
+class InvalidFields(InvalidInput):
+    """Several fields of one form are wrong: every problem, by field, so the page can list them all at once."""
+
+    status_code: ClassVar[int] = 422
+
+    def __init__(self, problems: dict[str, str]) -> None:
+        first = next(iter(problems))
+        super().__init__("; ".join(f"{name}: {message}" for name, message in problems.items()), field=first)
+        self.problems = dict(problems)
+
+
+@dataclass
+class Problems:
+    """Collects the problems of a form's fields so that all of them are reported at once (GOV.UK style).
+
+    ``value = problems.check(lambda: form.number("inr", 0.5, 15))`` returns the parsed value, or None after
+    noting the field's problem; ``raise_any()`` raises :class:`InvalidFields` with every problem noted.
+    """
+
+    found: dict[str, str] = field(default_factory=dict)
+
+    def check(self, parse: Callable[[], T]) -> T | None:
+        """Return what ``parse`` returns, or None when it refuses the input (the problem is noted)."""
+        try:
+            return parse()
+        except InvalidInput as error:
+            self.found.setdefault(error.field or "form", error.message)
+            return None
+
+    def add(self, name: str, message: str) -> None:
+        """Note a problem found by a check across fields."""
+        self.found.setdefault(name, message)
+
+    def raise_any(self) -> None:
+        """Raise :class:`InvalidFields` when any problem was noted."""
+        if self.found:
+            raise InvalidFields(self.found)
 
 
 @dataclass(frozen=True, slots=True)

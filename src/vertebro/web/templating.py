@@ -18,6 +18,7 @@ from vertebro.clinical.clock import zone_of
 from vertebro.messaging.repository import ThreadRepository
 from vertebro.messaging.service import INBOX_ROLES
 from vertebro.web.deps import Staff, current_policy
+from vertebro.web.flash import flash_of
 from vertebro.web.safety_forms import YES_NO_FACTS
 
 TEMPLATES = Jinja2Templates(directory=str(Path(__file__).resolve().with_name("templates")))
@@ -71,7 +72,15 @@ def inbox_count(staff: Staff | None) -> Callable[[], int | None]:
 
 
 def page(request: Request, template: str, staff: Staff | None, status_code: int = 200, **context: Any) -> HTMLResponse:
-    """Render a page with the layout's context (the user, role, CSRF token and the inbox's unread count)."""
+    """Render a page with the layout's context (the user, role, CSRF token and the inbox's unread count).
+
+    Without a message of its own (``flash``), a page shows the success message its address asks for
+    (``?done=<code>``, web.flash): every redirect after a change gets one the same way.
+    """
+    if not context.get("flash"):
+        done = flash_of(request)
+        if done is not None:
+            context.update(flash=done.text, flash_kind="ok", done=done)
     return TEMPLATES.TemplateResponse(
         request,
         template,

@@ -84,8 +84,10 @@ def submit(
     changes: dict[str, str | list[str] | None],
     *,
     button: tuple[str, str] | None = None,
+    confirm: bool = True,
 ) -> Response:
-    """Open the chart, fill the form posting to ``action`` (None unticks or empties a field), press the button."""
+    """Open the chart, fill the form posting to ``action`` (None unticks or empties a field), press the button;
+    when the step asks for a confirmation, confirm it (``confirm=False`` stops at the confirmation page)."""
     page = client.get(chart_url)
     assert page.status_code == 200, page.text[:300]
     fields = [(name, value) for name, value in form_fields(page.text, action) if name not in changes]
@@ -95,9 +97,18 @@ def submit(
         fields.extend((name, v) for v in ([value] if isinstance(value, str) else value))
     if button is not None:
         fields.append(button)
-    return client.post(
+    response = client.post(
         action,
         content=urlencode(fields),
         headers={"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": ""},
         follow_redirects=False,
     )
+    if confirm and response.status_code == 200 and 'name="confirmed" value="yes"' in response.text:
+        # a step with a confirmation (decision 0033): the user reads the page and presses its confirm button
+        return client.post(
+            action,
+            content=urlencode(form_fields(response.text, action)),
+            headers={"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": ""},
+            follow_redirects=False,
+        )
+    return response

@@ -120,8 +120,11 @@ def kind_of(action: str) -> str:
 
 def valid_input(kind: str) -> dict[str, str | list[str]]:
     """What a user types into a form before pressing its button (the rest stays as rendered)."""
-    if kind in ("actions/accept", "actions/decline"):
-        return {"reason": "Discussed with the patient and the referrer; the imaging was reviewed again."}
+    if kind in ("actions/accept", "actions/decline"):  # typed, then confirmed on the confirmation page
+        return {
+            "reason": "Discussed with the patient and the referrer; the imaging was reviewed again.",
+            "confirmed": "yes",
+        }
     if kind == "actions/close":
         return {"reason": "Completed at 12 months with no concerns."}
     if kind == "booking/cancel":
@@ -132,7 +135,7 @@ def valid_input(kind: str) -> dict[str, str | list[str]]:
     if kind == "observations":
         return dict(CALM)
     if kind == "discharge":
-        return {**discharge_ticks(), "aldrete": "10", "override_reason": OVERRIDE}
+        return {**discharge_ticks(), "aldrete": "10", "override_reason": OVERRIDE, "confirmed": "yes"}
     if kind.startswith("follow-ups/"):
         return {"nrs": "3", "odi_percent": "30", "rdq": "8"}
     if kind == "complications":

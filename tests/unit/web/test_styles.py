@@ -11,7 +11,9 @@ from vertebro.registry.schemas import Course, Rate, TimePoint
 from vertebro.web.registry import charts
 
 CSS = (Path(__file__).resolve().parents[3] / "src" / "vertebro" / "web" / "static" / "app.css").read_text()
-CHART = (Path(__file__).resolve().parents[3] / "src" / "vertebro" / "web" / "templates" / "chart.html").read_text()
+_TEMPLATES = Path(__file__).resolve().parents[3] / "src" / "vertebro" / "web" / "templates"
+# the chart and the partials it includes by stage (decision 0033)
+CHART = "".join(p.read_text() for p in [_TEMPLATES / "chart.html", *sorted(_TEMPLATES.glob("_chart_*.html"))])
 
 
 def _luminance(hex_colour: str) -> float:

@@ -43,6 +43,7 @@ from vertebro.store.workflow.chart import (
     case_view,
     chart,
     documentation_missing,
+    for_role,
     worklist,
 )
 from vertebro.store.workflow.followups import plan_follow_ups, record_follow_up
@@ -90,6 +91,7 @@ __all__ = [
     "ensure_calendar",
     "facts_of",
     "feasibility_now",
+    "for_role",
     "free_slots",
     "load_workflow",
     "plan_follow_ups",

@@ -10,7 +10,8 @@ from vertebro.clinical.recommendation import AUGMENTATION
 from vertebro.clinical.recovery import monitoring_minutes
 from vertebro.errors import NotFound
 from vertebro.pathway.checklist import Confirmations, missing_items
-from vertebro.pathway.machine import CaseSnapshot, State, Verdict, available
+from vertebro.pathway.handover import BEFORE_PROCEDURE, states_for
+from vertebro.pathway.machine import CaseSnapshot, Role, State, Verdict, available
 from vertebro.pathway.monitoring import MonitoringStatus, monitoring_status
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
@@ -36,7 +37,7 @@ from vertebro.store.workflow.base import (
     record_audit,
     start_allowed,
 )
-from vertebro.store.workflow_repository import WorklistEntry
+from vertebro.store.workflow_repository import ForRole, WorklistEntry
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,6 +94,7 @@ def case_snapshot(view_parts: dict[str, Any]) -> CaseSnapshot:
     discharge: Discharge | None = view_parts["discharge"]
     procedure: ProcedureRecord | None = view_parts["procedure"]
     holds_ok = view_parts.get("holds_completable", True)
+    actor: Actor | None = view_parts.get("actor")
     return CaseSnapshot(
         state=State(workflow.state),
         recommended_augmentation=assessment.recommendation.treatment in AUGMENTATION,
@@ -109,6 +111,8 @@ def case_snapshot(view_parts: dict[str, Any]) -> CaseSnapshot:
         aftercare_issued=bool(discharge and discharge.aftercare_issued),
         closing_reason=view_parts.get("closing_reason"),
         monitoring_concerns=view_parts["monitoring"].concerns if view_parts.get("monitoring") else (),
+        decided_ago=None if workflow.decided_at is None else utc_now() - workflow.decided_at,
+        decided_by_actor=actor is not None and workflow.decided_by == actor.username,
     )
 
 
@@ -145,6 +149,7 @@ def view_of_workflow(
     booked = state in BOOKED_OR_LATER
     treated = state in TREATED_OR_LATER
     parts: dict[str, Any] = {
+        "actor": actor,
         "workflow": workflow,
         "facts": facts,
         "assessment": assessment,
@@ -201,9 +206,17 @@ def worklist(
     limit: int,
     sort: str = "updated",
     descending: bool = True,
+    for_you: bool = False,
 ) -> list[WorklistEntry]:
-    """Return the worklist (filtered by state and search, sorted) and audit each patient shown as read."""
-    entries = uow.workflows.worklist(state=state, query=query, limit=limit, sort=sort, descending=descending)
+    """Return the worklist (filtered by state, search and "for you", sorted) and audit each patient shown as read."""
+    entries = uow.workflows.worklist(
+        state=state,
+        query=query,
+        limit=limit,
+        sort=sort,
+        descending=descending,
+        for_role=for_role(actor.role) if for_you else None,
+    )
     uow.audit.append_reads(
         actor=actor.username,
         patient_ids=sorted({e.patient_id for e in entries}),
@@ -211,3 +224,13 @@ def worklist(
         source=actor.source,
     )
     return entries
+
+
+def for_role(role: Role) -> ForRole:
+    """Return the worklist's "for you" of a role: the states whose next step it takes (pathway.handover.NEXT_STEP,
+    from the permission map) and the cases before the procedure whose hand-over names it."""
+    return ForRole(
+        role.value,
+        tuple(sorted(s.value for s in states_for(role))),
+        tuple(sorted(s.value for s in BEFORE_PROCEDURE)),
+    )

@@ -12,6 +12,7 @@ from vertebro.clinical import Assessment, Case, ClinicPolicy, assess, assessment
 from vertebro.clinical.validation import validation_problems
 from vertebro.errors import InvalidInput
 from vertebro.pathway.checklist import Confirmations
+from vertebro.pathway.handover import fact_handovers, stored_handover
 from vertebro.pathway.machine import Action, evaluate
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
@@ -40,6 +41,7 @@ BOOKING_ACTIONS = {
 def store_assessment(uow: UnitOfWork, workflow: CaseWorkflow, facts: Case, policy: ClinicPolicy) -> Assessment:
     assessment = assess(facts, policy)
     default = assessment.default_verdict
+    result = assessment_json(assessment)
     uow.assessments.add(
         StoredAssessment(
             case_id=workflow.case_id,
@@ -47,9 +49,10 @@ def store_assessment(uow: UnitOfWork, workflow: CaseWorkflow, facts: Case, polic
             default_profile=default.profile,
             default_category=default.category.value,
             treatment=assessment.recommendation.treatment.value,
-            result=assessment_json(assessment),
+            result=result,
         )
     )
+    workflow.handover_roles, workflow.handover = stored_handover(fact_handovers(result))
     workflow.treatment = assessment.recommendation.treatment.value
     workflow.default_category = default.category.value
     workflow.default_profile = default.profile
@@ -138,6 +141,20 @@ def take_action(
     before = workflow.state
     workflow.state = verdict.target.value
     workflow.updated_at = utc_now()
+    if action is Action.UNDO_DECISION:  # the decision and its undo both stay in the audit log (decision 0033)
+        record_audit(
+            uow,
+            actor,
+            "undo",
+            "case",
+            case_id,
+            workflow.case.patient_id,
+            decision=workflow.decision,
+            decided_at=None if workflow.decided_at is None else workflow.decided_at.isoformat(),
+            reason=workflow.decision_reason,
+        )
+        workflow.decision = workflow.decided_by = workflow.decided_at = None
+        workflow.decision_reason = workflow.decision_category = None
     if action in (Action.ACCEPT, Action.DECLINE):
         workflow.decision = "accept" if action is Action.ACCEPT else "decline"
         workflow.decided_by = actor.username

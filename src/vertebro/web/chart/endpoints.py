@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -15,18 +16,21 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.clinical.news2 import Consciousness
 from vertebro.dicom import chart as dicom_chart
-from vertebro.errors import InvalidInput, NotFound, VertebroError
+from vertebro.errors import NotFound, VertebroError
 from vertebro.ids import RecordId
 from vertebro.intake.answers import PORTAL_WORDS
 from vertebro.pathway.checklist import Confirmations
-from vertebro.pathway.machine import TRANSITIONS, Action, Role
+from vertebro.pathway.handover import fact_handovers, waiting_on
+from vertebro.pathway.machine import RECORD_ROLES, TRANSITIONS, UNDO_ACTIONS, UNDO_WINDOW, Action, Role, State, who_can
 from vertebro.pathway.monitoring import NeuroCheck, ObservationSet
 from vertebro.store import workflow as svc
 from vertebro.store.models import LEAKAGE, TECHNIQUES
 from vertebro.store.portal.cases import from_the_portal
-from vertebro.web.chart import care_forms
+from vertebro.store.workflow.booking import cancel_reason
+from vertebro.web.chart import care_forms, stages
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
-from vertebro.web.forms import FormData, form_data
+from vertebro.web.flash import MESSAGES, done_url, flash_of
+from vertebro.web.forms import FormData, InvalidFields, Problems, form_data
 from vertebro.web.referrals.endpoints import CAUSES
 from vertebro.web.safety_forms import safety_patch
 from vertebro.web.templating import page
@@ -36,6 +40,10 @@ Form = Annotated[FormData, Depends(form_data)]
 
 DESK = (Role.COORDINATOR, Role.NURSE)
 CARE = (Role.NURSE, Role.RADIOLOGIST)
+# Steps that ask for a confirmation before they are taken (decision 0033); cancelling a booking has its own
+# confirmation box on its form.
+CONFIRMED_ACTIONS = frozenset({Action.ACCEPT, Action.DECLINE})
+UNDO_MINUTES = int(UNDO_WINDOW.total_seconds() // 60)
 # the states in which the chart asks what the room's modality reported (decision 0023)
 DICOM_STATES = frozenset({"scheduled", "in_procedure", "monitoring", "discharged", "follow_up", "closed"})
 
@@ -52,6 +60,7 @@ def _chart(
     values: dict[str, str] | None = None,
     section: str | None = None,
     flash: str | None = None,
+    error_case: int | None = None,
 ) -> HTMLResponse:
     chart = svc.chart(uow, patient_id, staff.actor, policy)
     portal = from_the_portal(uow, [view.workflow.case_id for view in chart.cases])
@@ -64,6 +73,35 @@ def _chart(
     modality = dicom_chart.modality_reports(  # what the procedure room's modality reported (decision 0023)
         uow, [v.workflow.case_id for v in chart.cases if v.workflow.state in DICOM_STATES]
     )
+    asked = request.query_params.get("case", "")
+    asked_stage = request.query_params.get("stage")
+    tabs = {
+        view.workflow.case_id: stages.tabs(
+            view.workflow.state, asked_stage if asked == str(view.workflow.case_id) else None
+        )
+        for view in chart.cases
+    }
+    waiting = {
+        view.workflow.case_id: waiting_on(State(view.workflow.state), fact_handovers(view.assessment_data))
+        for view in chart.cases
+    }
+    evidence = {view.workflow.case_id: stages.evidence(view.assessment_data) for view in chart.cases}
+    undo = {
+        view.workflow.case_id: verdict
+        for view in chart.cases
+        for verdict in view.actions
+        if verdict.action in UNDO_ACTIONS and verdict.allowed
+    }
+    done = flash_of(request)
+    flash_undo = None
+    if done is not None and done.case_id in undo and done.code in ("accept", "decline"):
+        view = next(v for v in chart.cases if v.workflow.case_id == done.case_id)
+        flash_undo = {
+            "action": f"/cases/{done.case_id}/actions/{Action.UNDO_DECISION.value}",
+            "version": view.workflow.version,
+            "label": f"Undo the {done.code}",
+            "note": f"possible for {UNDO_MINUTES} minutes after the decision",
+        }
     return page(
         request,
         "chart.html",
@@ -75,6 +113,7 @@ def _chart(
         section=section,
         flash=flash,
         flash_kind="error" if errors else "ok",
+        error_case=error_case,
         leakage=LEAKAGE,
         causes=CAUSES,
         portal=portal,
@@ -89,6 +128,16 @@ def _chart(
         modality_prefill=dicom_chart.prefill,
         dose_review=dicom_chart.chart_review,
         transitions=TRANSITIONS,
+        record_roles=RECORD_ROLES,
+        who_can=who_can,
+        tabs=tabs,
+        waiting=waiting,
+        evidence=evidence,
+        cited_sources=stages.cited_sources,
+        undo=undo,
+        undo_minutes=UNDO_MINUTES,
+        flash_undo=flash_undo,
+        confirmed_actions=CONFIRMED_ACTIONS,
     )
 
 
@@ -131,6 +180,17 @@ def case_reasons(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Confirmation:
+    """What the confirmation page of a step says before it is taken (decision 0033)."""
+
+    title: str
+    points: tuple[str, ...]
+    button: str
+    primary: bool = True
+    warning: str | None = None
+
+
 def _submit(
     request: Request,
     uow: UoW,
@@ -141,20 +201,33 @@ def _submit(
     section: str,
     work: Callable[[], Any],
     done: str,
+    confirm: Callable[[], Confirmation] | None = None,
 ) -> Response:
-    """Run one change; on success redirect to the chart, on failure show it again with the message."""
+    """Run one change; on success redirect to the chart with its success message, on failure show the chart
+    again with every problem listed and the values typed.
+
+    With ``confirm``, a form not yet confirmed (no ``confirmed=yes``) is run and rolled back: a step that would
+    be refused shows its problems at once, a step that would succeed shows its confirmation page first.
+    """
     workflow = uow.workflows.get(case_id)
     if workflow is None:
         raise NotFound(f"no case {case_id}", field="case_id")
     patient_id = workflow.case.patient_id
     try:
         work()
+        if confirm is not None and form.raw.get("confirmed") != "yes":
+            question = confirm()
+            uow.rollback()
+            return _confirmation(request, staff, case_id, patient_id, form, section, question)
         uow.commit()
     except VertebroError as error:
         if error.status_code in (401, 403, 404):
             raise
         uow.rollback()
         field = error.field or "form"
+        problems = error.problems if isinstance(error, InvalidFields) else {field: error.message}
+        errors = {f"{section}.{name}": message for name, message in problems.items()}
+        errors[section] = error.message if len(problems) == 1 else f"{len(problems)} answers need a change"
         return _chart(
             request,
             uow,
@@ -162,12 +235,39 @@ def _submit(
             policy,
             patient_id,
             status=error.status_code,
-            errors={f"{section}.{field}": error.message, section: error.message},
+            errors=errors,
             values=form.raw,
             section=section,
             flash=error.message,
+            error_case=case_id,
         )
-    return RedirectResponse(f"/patients/{patient_id}?done={done}#case-{case_id}-{section}", status_code=303)
+    code = done if done in MESSAGES else section
+    return RedirectResponse(
+        done_url(f"/patients/{patient_id}", code, case_id, f"case-{case_id}-{section}"), status_code=303
+    )
+
+
+def _confirmation(
+    request: Request,
+    staff: Staff,
+    case_id: int,
+    patient_id: int,
+    form: FormData,
+    section: str,
+    question: Confirmation,
+) -> HTMLResponse:
+    """The confirmation page: what the step will do, the answers carried as hidden fields, confirm or go back."""
+    carried = [(k, v) for k, values in form.lists.items() if k not in ("csrf_token", "confirmed") for v in values]
+    return page(
+        request,
+        "confirm.html",
+        staff,
+        question=question,
+        action=request.url.path,
+        carried=carried,
+        back=f"/patients/{patient_id}#case-{case_id}-{section}",
+        cid=case_id,
+    )
 
 
 @router.post("/cases/{case_id}/actions/{action}")
@@ -199,15 +299,35 @@ def take_action(
         form,
         "actions",
         lambda: svc.take_action(
-            uow,
-            case_id,
-            action,
-            staff.actor,
-            policy,
-            expected_version=form.version(),
-            reason=form.text("reason", 2000),
+            uow, case_id, action, staff.actor, policy, expected_version=form.version(), reason=form.text("reason", 2000)
         ),
         action.value,
+        confirm=(lambda: _decision_question(uow, case_id, action, form.text("reason", 2000)))
+        if action in CONFIRMED_ACTIONS
+        else None,
+    )
+
+
+def _decision_question(uow: UoW, case_id: int, action: Action, reason: str | None) -> Confirmation:
+    """The confirmation of an accept or decline: the case, the recommendation, the reason and the undo window."""
+    workflow = uow.workflows.get(case_id)
+    treatment = (workflow.treatment if workflow is not None else None) or "not assessed"
+    verb = "Accept" if action is Action.ACCEPT else "Decline"
+    against = (action is Action.ACCEPT) != (treatment in ("vertebroplasty", "kyphoplasty"))
+    points = [
+        f"The rules recommend: {treatment.replace('_', ' ')}.",
+        "The case moves to preparation (the desk's pre-procedure call)."
+        if action is Action.ACCEPT
+        else "The case leaves the path: it is not prepared or booked.",
+        f"Your reason: {reason}" if reason else "No written reason.",
+        f"You can undo it for {UNDO_MINUTES} minutes; after that, decide again with a written reason.",
+    ]
+    return Confirmation(
+        title=f"{verb} case {case_id}?",
+        points=tuple(points),
+        button=f"Yes, {verb.lower()} case {case_id}",
+        primary=action is Action.ACCEPT,
+        warning="This goes against the rules' recommendation." if against else None,
     )
 
 
@@ -216,19 +336,21 @@ def update_facts(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["imaging facts"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
     """Imaging facts for one level, entered by the radiologist; the case is re-assessed."""
 
     def work() -> None:
+        problems = Problems()
         level = form.required_text("level", 3).upper()
         fracture: dict[str, Any] = {"level": level}
         if form.text("cause", 32) is not None:
-            fracture["cause"] = form.choice("cause", CAUSES)
+            fracture["cause"] = problems.check(lambda: form.choice("cause", CAUSES))
         if form.text("imaging_date", 10) is not None:
-            fracture["imaging_date"] = form.day("imaging_date").isoformat()
+            day = problems.check(lambda: form.day("imaging_date"))
+            fracture["imaging_date"] = None if day is None else day.isoformat()
         for name in (
             "mri_edema",
             "bone_scan_uptake",
@@ -240,15 +362,15 @@ def update_facts(
             "posterior_wall_intact",
             "unstable",
         ):
-            fracture[name] = form.tristate(name)
-        fracture["height_loss_percent"] = form.number("height_loss_percent", 0, 99.9)
-        anterior = form.number("anterior", 0.1, 80)
-        middle = form.number("middle", 0.1, 80)
-        posterior = form.number("posterior", 0.1, 80)
-        if any(v is not None for v in (anterior, middle, posterior)):
-            if None in (anterior, middle, posterior):
-                raise InvalidInput("give all three heights, or none", field="anterior")
-            fracture["heights_mm"] = {"anterior": anterior, "middle": middle, "posterior": posterior}
+            fracture[name] = problems.check(lambda name=name: form.tristate(name))  # type: ignore[misc]
+        fracture["height_loss_percent"] = problems.check(lambda: form.number("height_loss_percent", 0, 99.9))
+        heights = {h: problems.check(lambda h=h: form.number(h, 0.1, 80)) for h in ("anterior", "middle", "posterior")}  # type: ignore[misc]
+        given = [h for h in heights if form.raw.get(h, "").strip()]
+        if given and len(given) < 3:
+            problems.add(next(h for h in heights if h not in given), "give all three heights, or none")
+        problems.raise_any()
+        if given:
+            fracture["heights_mm"] = heights
         svc.update_facts(uow, case_id, {"fractures": [fracture]}, staff.actor, policy, expected_version=form.version())
 
     return _submit(request, uow, staff, policy, case_id, form, "facts", work, "facts")
@@ -259,33 +381,38 @@ def save_checklist(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(*DESK))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["pre-procedure checklist"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
     """The pre-procedure call's checklist."""
 
     def work() -> None:
+        problems = Problems()
         confirmations = Confirmations(
             medications_reviewed=form.checked("medications_reviewed"),
             holds_explained=form.checked("holds_explained"),
             allergies_reviewed=form.checked("allergies_reviewed"),
-            pregnancy_test_negative=form.tristate("pregnancy_test_negative"),
+            pregnancy_test_negative=problems.check(lambda: form.tristate("pregnancy_test_negative")),
             fasting_explained=form.checked("fasting_explained"),
-            driver_name=form.text("driver_name", 200),
-            companion_name=form.text("companion_name", 200),
+            driver_name=problems.check(lambda: form.text("driver_name", 200)),
+            companion_name=problems.check(lambda: form.text("companion_name", 200)),
             arrival_time_told=form.checked("arrival_time_told"),
         )
+        sedation = problems.check(lambda: form.tristate("sedation_planned"))
+        labs: dict[str, float | str | None] = {
+            "inr": problems.check(lambda: form.number("inr", 0.5, 15)),
+            "platelets": problems.check(lambda: form.number("platelets", 0, 2000)),
+            "taken_on": None,
+        }
+        if form.text("labs_taken_on", 10):
+            taken = problems.check(lambda: form.day("labs_taken_on"))
+            labs["taken_on"] = None if taken is None else taken.isoformat()
+        problems.raise_any()
         svc.save_checklist(uow, case_id, confirmations, staff.actor, expected_version=form.version())
         changes: dict[str, Any] = {}
-        sedation = form.tristate("sedation_planned")
         if sedation is not None:
             changes["sedation_planned"] = sedation
-        labs = {
-            "inr": form.number("inr", 0.5, 15),
-            "platelets": form.number("platelets", 0, 2000),
-            "taken_on": form.day("labs_taken_on").isoformat() if form.text("labs_taken_on", 10) else None,
-        }
         if any(value is not None for value in labs.values()):
             changes["labs"] = {k: v for k, v in labs.items() if v is not None}
         if changes:
@@ -299,7 +426,7 @@ def save_insurance(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(*DESK))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["insurance"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
@@ -330,7 +457,7 @@ def book(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(*DESK))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["booking"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
@@ -361,7 +488,7 @@ def cancel_booking(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(*DESK))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["booking"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
@@ -374,16 +501,26 @@ def cancel_booking(
         case_id,
         form,
         "booking",
-        lambda: svc.cancel_booking(
-            uow,
-            case_id,
-            reason=form.raw.get("reason"),
-            confirmed=form.checked("confirm"),
-            actor=staff.actor,
-            policy=policy,
-            expected_version=form.version(),
-        ),
+        lambda: _cancel(uow, case_id, form, staff, policy),
         "cancelled",
+    )
+
+
+def _cancel(uow: UoW, case_id: int, form: FormData, staff: Staff, policy: Policy) -> None:
+    """Cancel a booking: the reason and the confirmation box are checked together, then the booking service."""
+    problems = Problems()
+    problems.check(lambda: cancel_reason(form.raw.get("reason")))
+    if not form.checked("confirm"):
+        problems.add("confirm", "tick the box to confirm that the booking is to be cancelled")
+    problems.raise_any()
+    svc.cancel_booking(
+        uow,
+        case_id,
+        reason=form.raw.get("reason"),
+        confirmed=form.checked("confirm"),
+        actor=staff.actor,
+        policy=policy,
+        expected_version=form.version(),
     )
 
 
@@ -415,7 +552,7 @@ def record_procedure(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(Role.RADIOLOGIST))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["procedure record"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
@@ -473,7 +610,7 @@ def record_observation(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(*CARE))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["observations"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
@@ -490,7 +627,7 @@ def discharge(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(*CARE))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["discharge"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
@@ -516,6 +653,15 @@ def discharge(
             override_reason=form.text("override_reason", 2000),
         ),
         "discharged",
+        confirm=lambda: Confirmation(
+            title=f"Discharge case {case_id}?",
+            points=(
+                "The aftercare plan is issued and the patient goes home.",
+                "A discharge cannot be undone here: a problem afterwards is recorded as a complication, "
+                "and the patient is brought back through the clinic.",
+            ),
+            button=f"Yes, discharge case {case_id}",
+        ),
     )
 
 
@@ -525,7 +671,7 @@ def record_follow_up(
     case_id: RecordId,
     visit: Annotated[str, Path(pattern="^(2w|3m|12m)$")],
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["follow-up questionnaires"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
@@ -538,15 +684,7 @@ def record_follow_up(
         case_id,
         form,
         "follow-up",
-        lambda: svc.record_follow_up(
-            uow,
-            case_id,
-            visit=visit,
-            nrs=form.required_integer("nrs", 0, 10),
-            odi_percent=form.number("odi_percent", 0, 100),
-            rdq=form.integer("rdq", 0, 24),
-            actor=staff.actor,
-        ),
+        lambda: _follow_up(uow, case_id, visit, form, staff),
         "follow-up",
     )
 
@@ -556,7 +694,7 @@ def record_complication(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(*CARE))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["complications"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
@@ -569,16 +707,33 @@ def record_complication(
         case_id,
         form,
         "complications",
-        lambda: svc.record_complication(
-            uow,
-            case_id,
-            kind=form.choice("kind", svc.COMPLICATION_KINDS),
-            occurred_on=form.day("occurred_on"),
-            serious=form.checked("serious"),
-            notes=form.text("notes", 2000),
-            actor=staff.actor,
-        ),
+        lambda: _complication(uow, case_id, form, staff),
         "complication",
+    )
+
+
+def _follow_up(uow: UoW, case_id: int, visit: str, form: FormData, staff: Staff) -> None:
+    """Record a follow-up's scores; every score out of its range is named at once."""
+    problems = Problems()
+    nrs = problems.check(lambda: form.required_integer("nrs", 0, 10))
+    odi = problems.check(lambda: form.number("odi_percent", 0, 100))
+    rdq = problems.check(lambda: form.integer("rdq", 0, 24))
+    problems.raise_any()
+    assert nrs is not None  # required: a problem was raised otherwise
+    svc.record_follow_up(uow, case_id, visit=visit, nrs=nrs, odi_percent=odi, rdq=rdq, actor=staff.actor)
+
+
+def _complication(uow: UoW, case_id: int, form: FormData, staff: Staff) -> None:
+    """Record a complication; the kind, the date and the notes are checked together."""
+    problems = Problems()
+    kind = problems.check(lambda: form.choice("kind", svc.COMPLICATION_KINDS))
+    day = problems.check(lambda: form.day("occurred_on"))
+    notes = problems.check(lambda: form.text("notes", 2000))
+    problems.raise_any()
+    assert kind is not None
+    assert day is not None
+    svc.record_complication(
+        uow, case_id, kind=kind, occurred_on=day, serious=form.checked("serious"), notes=notes, actor=staff.actor
     )
 
 
@@ -587,7 +742,7 @@ def save_safety_facts(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["safety facts"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
@@ -607,7 +762,7 @@ def record_prescriber_decision(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(*CARE))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["prescriber decisions"]))],
     policy: Policy,
     form: Form,
 ) -> Response:
@@ -633,7 +788,7 @@ def record_creatinine_clearance(
     request: Request,
     case_id: RecordId,
     uow: UoW,
-    staff: Annotated[Staff, Depends(allow(*CARE))],
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["prescriber decisions"]))],
     policy: Policy,
     form: Form,
 ) -> Response:

@@ -42,15 +42,21 @@ def worklist(
     q: Annotated[str | None, Query(max_length=100)] = None,
     sort: Annotated[str | None, Query(max_length=32)] = None,
     order: Annotated[str | None, Query(max_length=4)] = None,
+    waiting: Annotated[str | None, Query(alias="for", max_length=8)] = None,
 ) -> HTMLResponse:
-    """Cases by state with counts, sorted by a whitelisted column; every patient shown is audited as read."""
+    """Cases by state with counts, sorted by a whitelisted column; every patient shown is audited as read.
+
+    ``?for=you`` keeps the cases waiting for the signed-in role: the next step is its own, or a hand-over names
+    it (e.g. the radiologist for a missing MRI date; decision 0033)."""
+    for_you = waiting == "you"
     chosen = state if state in {s.value for s in State} else None
     key = sort if sort in WORKLIST_SORTS else "updated"
     descending = order != "asc"
     entries = workflow.worklist(
-        uow, staff.actor, state=chosen, query=q, limit=PAGE_SIZE, sort=key, descending=descending
+        uow, staff.actor, state=chosen, query=q, limit=PAGE_SIZE, sort=key, descending=descending, for_you=for_you
     )
     counts = uow.workflows.state_counts()
+    waiting_count = uow.workflows.count_for(workflow.for_role(staff.role))
     uow.commit()
     return page(
         request,
@@ -67,4 +73,6 @@ def worklist(
         profile_names=PROFILE_NAMES,
         profile_titles=PROFILE_TITLES,
         channels=CHANNELS,
+        for_you=for_you,
+        waiting_count=waiting_count,
     )
