@@ -1,0 +1,43 @@
+"""Where each fact of a case read from FHIR came from: ``case_fact_sources`` (a new, empty table, one row per case
+read from FHIR; decision 0031).
+
+Existing cases get no row: their sources were not kept, and the chart says so for a case imported from FHIR
+before this change rather than guessing them. The downgrade drops the table.
+
+Revision ID: 7a0d1e2f0460
+Revises: 7a0d1e2f0410
+Create Date: 2026-12-05 21:30:00+00:00
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+from sqlalchemy.dialects import postgresql
+
+revision: str = "7a0d1e2f0460"
+down_revision: str | Sequence[str] | None = "7a0d1e2f0410"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+JSON_DOCUMENT = sa.JSON().with_variant(postgresql.JSONB(), "postgresql")
+
+
+def upgrade() -> None:
+    """Add the fact sources table."""
+    op.create_table(
+        "case_fact_sources",
+        sa.Column("case_id", sa.BigInteger(), nullable=False),
+        sa.Column("via", sa.String(length=32), nullable=False),
+        sa.Column("document", JSON_DOCUMENT, nullable=False),
+        sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(["case_id"], ["cases.id"], name=op.f("fk_case_fact_sources_case_id_cases")),
+        sa.PrimaryKeyConstraint("case_id", name=op.f("pk_case_fact_sources")),
+    )
+
+
+def downgrade() -> None:
+    """Drop the fact sources table."""
+    op.drop_table("case_fact_sources")
