@@ -679,6 +679,7 @@ class FhirExportJob(Base):
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     output: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)  # resource type -> count
+    ignored: Mapped[list[Any] | None] = mapped_column(JSONDocument)  # kick-off parameters not implemented, ignored
     error: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)

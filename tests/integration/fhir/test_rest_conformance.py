@@ -356,3 +356,20 @@ def test_json_patch_with_if_match(signed_in: Callable[[Role], TestClient], store
     _outcome(deleted, 405, "")
     assert "PATCH" in deleted.headers["allow"]
     assert "DELETE" not in deleted.headers["allow"]
+
+
+def test_conditional_update_and_delete_answer_405_with_an_operation_outcome(
+    signed_in: Callable[[Role], TestClient],
+) -> None:
+    """http.html 3.1.0.4.3 and 3.1.0.7.1: a server that does not support conditional update or delete says so
+    with 405 (its CapabilityStatement says conditionalUpdate false, conditionalDelete not-supported)."""
+    client = signed_in(Role.COORDINATOR)
+    client.post("/fhir/Patient", json=_patient("R-C1"))
+    update = client.put("/fhir/Patient", params={"identifier": "R-C1"}, json=_patient("R-C1"))
+    _outcome(update, 405, "")
+    assert "PUT" not in update.headers["allow"]
+    _outcome(client.delete("/fhir/Patient", params={"identifier": "R-C1"}), 405, "")
+    _outcome(client.patch("/fhir/Patient", params={"identifier": "R-C1"}, json=[]), 405, "")
+    patient = client.get("/fhir/metadata").json()["rest"][0]["resource"][0]
+    assert (patient["conditionalUpdate"], patient["conditionalDelete"]) == (False, "not-supported")
+    assert "delete" not in {i["code"] for i in patient["interaction"]}
