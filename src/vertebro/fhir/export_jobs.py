@@ -277,15 +277,19 @@ def ignored_outcomes(uow: UnitOfWork, user: FhirUser, job_id: str) -> str:
             "expression": [name],
         }
         lines.append(json.dumps({"resourceType": "OperationOutcome", "issue": [issue]}, separators=(",", ":")))
+    _audit_download(uow, user, job, IGNORED_FILE)
+    return "\n".join(lines) + "\n"
+
+
+def _audit_download(uow: UnitOfWork, user: FhirUser, job: FhirExportJob, file_name: str) -> None:
     uow.audit.append(
         actor=user.actor.username,
         action="export_downloaded",
         entity_type="fhir_export",
         entity_id=job.id,
-        detail={"file": IGNORED_FILE},
+        detail={"file": file_name},
         source=user.actor.source,
     )
-    return "\n".join(lines) + "\n"
 
 
 def file_of(uow: UnitOfWork, user: FhirUser, job_id: str, file_name: str, export_dir: Path) -> Path:
@@ -298,12 +302,5 @@ def file_of(uow: UnitOfWork, user: FhirUser, job_id: str, file_name: str, export
     if not path.is_file():
         raise InvalidInput(f"the file {file_name} of export job {job_id} is gone: request the export again")
     user.grant.require(match.group(1), "read")
-    uow.audit.append(
-        actor=user.actor.username,
-        action="export_downloaded",
-        entity_type="fhir_export",
-        entity_id=job.id,
-        detail={"file": file_name},
-        source=user.actor.source,
-    )
+    _audit_download(uow, user, job, file_name)
     return path
