@@ -79,9 +79,10 @@ def _documented(resource_type: str) -> dict[str, Any]:
             schema = {"type": "string", "enum": ["json", "application/json", "application/fhir+json"]}
         elif name == "_sort":
             keys = service.sort_keys(resource_type)
-            schema = {"type": "string", "pattern": rf"^(-?({'|'.join(keys)}))(,-?({'|'.join(keys)}))*$"}
+            # an empty value is ignored (R4 search 3.1.1.1.2), as for every parameter
+            schema = {"type": "string", "pattern": rf"^((-?({'|'.join(keys)}))(,-?({'|'.join(keys)}))*)?$"}
         elif name == "_revinclude":
-            schema = {"type": "string", "enum": list(service.REVINCLUDE)}
+            schema = {"type": "string", "pattern": rf"^({'|'.join(service.REVINCLUDE)})?$"}
         elif name == "_include":
             elements = service.PATIENT_ELEMENTS.get(resource_type, ())
             schema = {"type": "string", "enum": ["*", *(f"{resource_type}:{e}" for e in elements)]}
@@ -208,6 +209,7 @@ def unsupported_type(resource_type: str) -> FhirResponse:
 
 @router.post("/{resource_type}", response_class=FhirResponse, include_in_schema=False)
 @router.put("/{resource_type}/{resource_id}", response_class=FhirResponse, include_in_schema=False)
+@router.patch("/{resource_type}/{resource_id}", response_class=FhirResponse, include_in_schema=False)
 def unsupported_write(request: Request, resource_type: str) -> FhirResponse:
     """Answer a write of a type vertebro does not accept with an OperationOutcome (405)."""
     allowed = allowed_methods(request.app.openapi(), request.url.path)

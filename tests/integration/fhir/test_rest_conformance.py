@@ -352,6 +352,8 @@ def test_json_patch_with_if_match(signed_in: Callable[[Role], TestClient], store
     condition = client.get("/fhir/Condition", params={"patient": other}).json()["entry"][0]["resource"]
     derived = client.patch(f"/fhir/Condition/{condition['id']}", json=replace[:0], headers=current)
     _outcome(derived, 405, "")
+    _outcome(client.patch("/fhir/Patient/%C2%84", json=replace, headers=current), 400, "/fhir/Patient/")  # not an id
+    _outcome(client.patch("/fhir/Procedure/p1-1", json=replace, headers=current), 405, "Procedure cannot be written")
     deleted = client.delete(f"/fhir/Patient/{pid}")
     _outcome(deleted, 405, "")
     assert "PATCH" in deleted.headers["allow"]
