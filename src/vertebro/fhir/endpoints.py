@@ -77,12 +77,15 @@ def _documented(resource_type: str) -> dict[str, Any]:
             schema = {"type": "string", "pattern": DATE_VALUE}
         elif name == "_format":
             schema = {"type": "string", "enum": ["json", "application/json", "application/fhir+json"]}
-        elif name == "_sort":
-            keys = service.sort_keys(resource_type)
-            # an empty value is ignored (R4 search 3.1.1.1.2), as for every parameter
-            schema = {"type": "string", "pattern": rf"^((-?({'|'.join(keys)}))(,-?({'|'.join(keys)}))*)?$"}
-        elif name == "_revinclude":
-            schema = {"type": "string", "pattern": rf"^({'|'.join(service.REVINCLUDE)})?$"}
+        elif name in ("_sort", "_revinclude"):
+            # any text: a key or path not supported is refused under handling=strict, else ignored (R4 search
+            # 3.1.1.1.2), so the document names what is used rather than restricting the value
+            supported = service.sort_keys(resource_type) if name == "_sort" else service.REVINCLUDE
+            description = f"used: {', '.join(supported)}" + (" (- before a key: descending)" if name == "_sort" else "")
+            parameters.append(
+                {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+            )
+            continue
         elif name == "_include":
             elements = service.PATIENT_ELEMENTS.get(resource_type, ())
             schema = {"type": "string", "enum": ["*", *(f"{resource_type}:{e}" for e in elements)]}

@@ -94,6 +94,8 @@ def chosen(parameters: Parameters, name: str, supported: Sequence[str], *, prefe
     Under ``Prefer: handling=strict`` any other value is a 400 naming it; otherwise it is dropped from the
     parameters used, so that the self link shows only what was used (R4 search 3.1.1.5.1 and 3.1.1.1.2).
     """
+    if name == "_sort" and len(parameters.values(name)) > 1:
+        raise InvalidResource("_sort takes one value (a comma list of keys)", field="_sort")
     kept: list[str] = []
     for group in parameters.values(name):
         for value in group:
