@@ -69,7 +69,9 @@ def parse(items: Iterable[tuple[str, str]], supported: Sequence[str], *, prefer:
         if value == "" and name not in ("_count", "_after", "_offset"):  # R4 search 3.1.1.1.2: ignored
             result.ignored.append(name)
             continue
-        if name in supported:
+        if name == "_summary" and name in supported:  # one code, never a list: "a,b" is a value not supported
+            result.used.setdefault(name, []).append([value])
+        elif name in supported:
             result.used.setdefault(name, []).append([v.replace("\\,", ",") for v in _SPLIT.split(value)])
         elif strict(prefer):
             raise InvalidResource(

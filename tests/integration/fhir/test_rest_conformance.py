@@ -375,3 +375,15 @@ def test_conditional_update_and_delete_answer_405_with_an_operation_outcome(
     patient = client.get("/fhir/metadata").json()["rest"][0]["resource"][0]
     assert (patient["conditionalUpdate"], patient["conditionalDelete"]) == (False, "not-supported")
     assert "delete" not in {i["code"] for i in patient["interaction"]}
+
+
+def test_a_summary_with_a_comma_is_a_value_not_supported(signed_in: Callable[[Role], TestClient]) -> None:
+    """search.html 3.1.1.5.8: _summary takes one code; a comma in it makes no list, only a value not supported
+    (ignored, or refused under handling=strict), as any other unknown _summary value."""
+    client = signed_in(Role.NURSE)
+    lenient = client.get("/fhir/Patient", params={"_summary": "true,count"})
+    assert lenient.status_code == 200, lenient.text
+    assert "_summary" not in _link(lenient.json(), "self")  # type: ignore[operator]
+    strict = client.get("/fhir/Patient", params={"_summary": "true,count"}, headers=STRICT_PREFER)
+    _outcome(strict, 400, "_summary=true,count is not supported here")
+    assert client.get("/fhir/Patient", params={"_summary": "count"}).json()["type"] == "searchset"
