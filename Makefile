@@ -33,6 +33,7 @@ test: $(DEV) system-deps lint typecheck architecture pytest
 system-deps:
 	bash scripts/ensure-system-packages.sh
 	bash scripts/ensure-postgres.sh
+	bash scripts/ensure-node-tools.sh
 
 lint: $(DEV)
 	$(BIN)/ruff check src tests bench

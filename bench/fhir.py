@@ -4,7 +4,8 @@
 
 Setup (not timed) stores N synthetic assessed cases in a fresh SQLite database. Timed: ``export_ndjson``
 of every record; ``import_resources`` of those files into a second empty database (reading each patient
-back into a case, re-assessing it and storing it); and ``fhir.resources.R4B`` parsing a sample of the
+back into a case, re-assessing it and storing it, with the reading report of each case as ``vertebro fhir import``
+stores it unless ``--reader case``); and ``fhir.resources.R4B`` parsing a sample of the
 exported resources (a sample spread over every type, each model class built before timing). Targets: export
 >= 20,000 resources/s, import >= 2,000 resources/s. The machine's load average is printed with the figures.
 """
@@ -24,6 +25,7 @@ from vertebro.clinical import Case, assess, assessment_json
 from vertebro.fhir.bulk import export_ndjson
 from vertebro.fhir.importer import import_resources, read_resources
 from vertebro.intake.fhir_bundle import case_from_resources, fracture_of
+from vertebro.intake.fhir_bundle import read_resources as read_with_sources
 from vertebro.pathway.machine import Role
 from vertebro.store import migrate
 from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
@@ -45,6 +47,13 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--patients", type=int, default=10_000)
     parser.add_argument("--sample", type=int, default=2_000, help="resources parsed by fhir.resources")
+    parser.add_argument(
+        "--reader",
+        choices=("cli", "case"),
+        default="cli",
+        help="cli: what `vertebro fhir import` runs (the reading report, fact sources stored with each case); "
+        "case: the bare case reader (the figures before decision 0031)",
+    )
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
@@ -65,7 +74,12 @@ def main() -> None:
         with _database(folder, "target") as uow:
             start, cpu = time.perf_counter(), time.process_time()
             summary = import_resources(
-                uow, entries, reader=case_from_resources, actor="bench", source="bench", fracture=fracture_of
+                uow,
+                entries,
+                reader=read_with_sources if args.reader == "cli" else case_from_resources,
+                actor="bench",
+                source="bench",
+                fracture=fracture_of,
             )
             uow.commit()
             import_seconds, import_cpu = time.perf_counter() - start, time.process_time() - cpu
@@ -82,7 +96,10 @@ def main() -> None:
             get_fhir_model_class(kind).model_validate_json(text)
         parse_rate = len(sample) / (time.perf_counter() - start)
     export_rate, import_rate = exported / export_seconds, len(entries) / import_seconds
-    print(f"patients: {args.patients}, resources exported: {exported} ({len(summary.created)} patients re-imported)")
+    print(
+        f"patients: {args.patients}, resources exported: {exported} ({len(summary.created)} patients re-imported, "
+        f"reader: {args.reader})"
+    )
     print(f"export:  {export_rate:10,.0f} resources/s  (target 20,000)  {export_seconds:.2f} s, {export_cpu:.2f} s CPU")
     print(f"import:  {import_rate:10,.0f} resources/s  (target  2,000)  {import_seconds:.2f} s, {import_cpu:.2f} s CPU")
     print(f"fhir.resources R4B parse: {parse_rate:10,.0f} resources/s")

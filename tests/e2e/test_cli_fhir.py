@@ -72,3 +72,26 @@ def test_importing_resources_written_by_others_never_crashes(tmp_path: Path, fol
     for line in result.stdout.splitlines():
         if line.startswith("rejected "):
             assert ": " in line.removeprefix("rejected ")  # every rejection says why
+
+
+def test_a_bundle_assessed_and_saved_keeps_where_each_fact_came_from(tmp_path: Path) -> None:
+    """``vertebro assess BUNDLE --save`` stores the reading report with the case (decision 0031): the chart can
+    show each fact's resource and code, and what was ignored and why."""
+    from sqlalchemy import create_engine, text
+
+    env = _database(tmp_path, "assessed")
+    bundle = Path(__file__).resolve().parents[1] / "fixtures" / "fhir-uscore" / "01-osteoporotic-l1-warfarin.json"
+    saved = run("assess", str(bundle), "--save", "--format", "json", env=env)
+    assert saved.returncode == 0, saved.stderr
+    engine = create_engine(env["VERTEBRO_DATABASE_URL"])
+    with engine.connect() as connection:
+        rows = connection.execute(text("SELECT via, document FROM case_fact_sources")).all()
+    engine.dispose()
+    assert len(rows) == 1
+    via, document = rows[0][0], json.loads(rows[0][1])
+    assert via == "fhir-assess"
+    facts = {fact["path"]: fact for fact in document["facts"]}
+    assert facts["labs.platelets"]["resources"] == [{"reference": "Observation/uc1-plt", "code": "LOINC 777-3"}]
+    assert facts["labs.platelets"]["value"] == 210.0
+    assert {"resource": "Observation/uc1-plt-old", "reason": "status entered-in-error"} in document["ignored"]
+    assert "red_flags.cancer_history" in document["not_recorded"]

@@ -15,8 +15,11 @@ import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
 
 from tests.e2e.serving import chromium, serve, staffed_database
+from tests.e2e.test_staff_browser import AXE, WCAG_TAGS
 from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
+from vertebro.fhir.importer import bundle_entries, import_resources
+from vertebro.intake.fhir_bundle import fracture_of, read_resources
 from vertebro.pathway.machine import Role
 from vertebro.store import workflow
 from vertebro.store.db import UnitOfWork
@@ -28,6 +31,7 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 PASSWORD = "correct horse battery"
 ROLES = {Role.COORDINATOR: "polish.coordinator", Role.SERVICE_LEAD: "polish.lead"}
 PHONE = {"width": 390, "height": 844}
+USCORE = Path(__file__).resolve().parents[1] / "fixtures" / "fhir-uscore" / "01-osteoporotic-l1-warfarin.json"
 DESKTOP = {"width": 1366, "height": 900}
 _LAST_STEP: dict[Role, int] = {}
 
@@ -48,6 +52,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         workflow.ensure_calendar(uow, ("Room 1", "Room 2"), dt.date.today() + dt.timedelta(days=1), 14)
         _store_case(uow, "POLISH-0001", "Maximiliane Wilhelmina Oberhausen-Schwarzenberg")
         _store_case(uow, "POLISH-0002", "Sam Second")
+        bundle = json.loads(USCORE.read_text(encoding="utf-8"))  # a case read from FHIR: the chart shows its sources
+        entries = list(bundle_entries(bundle))
+        import_resources(uow, entries, reader=read_resources, actor="e2e", source="e2e", fracture=fracture_of)
 
     url, secrets = staffed_database(tmp_path_factory.mktemp("polish"), ROLES, PASSWORD, fill)
     with serve(url) as base:
@@ -146,3 +153,27 @@ def test_the_favicon_and_a_styled_404_with_a_way_back(server: tuple[str, dict[Ro
     expect(page.get_by_role("heading", name="Not found")).to_be_visible()
     expect(page.get_by_role("link", name="Back to the worklist")).to_be_visible()
     assert page.evaluate("getComputedStyle(document.body).fontFamily").startswith("system-ui")  # app.css applied
+
+
+def test_where_the_facts_came_from_fits_a_phone_and_passes_axe(
+    server: tuple[str, dict[Role, str]], staff: tuple[dict[Role, Page], list[str]]
+) -> None:
+    """The chart of a case imported from FHIR, its sources opened: no horizontal overflow at 390 px, no WCAG 2.1
+    A/AA violation (axe-core), each fact's resource and code visible."""
+    base, _ = server
+    page = staff[0][Role.COORDINATOR]
+    page.set_viewport_size(DESKTOP)
+    page.goto(base + "/")
+    chart = page.get_by_role("link", name="MRN-uc1").get_attribute("href")
+    assert chart
+    page.set_viewport_size(PHONE)
+    page.goto(base + chart.split("#")[0])
+    section = page.locator("section.fact-sources")
+    expect(section.get_by_role("heading", name="Where the facts came from")).to_be_visible()
+    section.get_by_text("Each fact with the resource it came from").click()
+    expect(section.get_by_role("cell", name="LOINC 777-3")).to_be_visible()
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "phone-chart-fact-sources.png"), full_page=True)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    result = AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    assert [(v["id"], v["nodes"][0]["target"]) for v in result.response["violations"]] == []

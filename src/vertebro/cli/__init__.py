@@ -150,7 +150,10 @@ def assess_command(
         from vertebro.cli.boundary import save_assessment
 
         try:
-            save_assessment(settings.database_url, case, assessment, data, actor=_actor(actor), source="cli")
+            sources = None if reading is None else ("fhir-assess", reading.fact_sources())
+            save_assessment(
+                settings.database_url, case, assessment, data, actor=_actor(actor), source="cli", fact_sources=sources
+            )
         except VertebroError as exc:
             raise _fail([str(exc)], "not saved") from None
     if output is OutputFormat.JSON:

@@ -28,10 +28,19 @@ def unit_of_work(database_url: str) -> Iterator[UnitOfWork]:
 
 
 def save_assessment(
-    database_url: str, case: Case, assessment: Assessment, data: dict[str, Any], *, actor: str, source: str
+    database_url: str,
+    case: Case,
+    assessment: Assessment,
+    data: dict[str, Any],
+    *,
+    actor: str,
+    source: str,
+    fact_sources: tuple[str, dict[str, Any]] | None = None,
 ) -> service.RecordedCase:
-    """Record one case with its assessment and commit (all or nothing)."""
+    """Record one case with its assessment (and, read from FHIR, where its facts came from) and commit."""
     with unit_of_work(database_url) as uow:
-        recorded = service.record_assessment(uow, case, assessment, data, actor=actor, source=source)
+        recorded = service.record_assessment(
+            uow, case, assessment, data, actor=actor, source=source, fact_sources=fact_sources
+        )
         uow.commit()
         return recorded

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.service import DATA_PARAMETERS, PATIENT_DATA_TYPES, PATIENT_ELEMENTS
+from vertebro.fhir.service import DATA_PARAMETERS, PATIENT_DATA_TYPES, PATIENT_ELEMENTS, REVINCLUDE
 from vertebro.fhir.writes import WRITABLE_TYPES
 
 # The search parameters each type supports, from the tables the search code runs on (R4 names and types).
@@ -15,7 +15,7 @@ PATIENT_SEARCH = (
     ("gender", "token"),
 )
 READ = ("read", "search-type")
-WRITE = ("vread", "create", "update", "history-instance", "history-type")
+WRITE = ("vread", "create", "update", "patch", "history-instance", "history-type")
 EXPORT = "http://hl7.org/fhir/uv/bulkdata/OperationDefinition/"
 SECURITY_SERVICE = "http://terminology.hl7.org/CodeSystem/restful-security-service"
 OAUTH_URIS = "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris"
@@ -36,6 +36,7 @@ def _resource(kind: str, search: tuple[tuple[str, str], ...]) -> Resource:
     }
     if kind in PATIENT_ELEMENTS:
         entry["searchInclude"] = [f"{kind}:{e}" for e in PATIENT_ELEMENTS[kind]]
+        entry["searchRevInclude"] = list(REVINCLUDE)
     return entry
 
 
@@ -73,9 +74,11 @@ def capability_statement(base_url: str, software_version: str) -> Resource:
                 "documentation": (
                     "Resources are derived from vertebro's records on each request (read-only: change the case "
                     "in vertebro), except Patients and the Conditions and Observations written through this "
-                    f"server ({', '.join(WRITABLE_TYPES)}: create, update with If-Match, vread, history). "
+                    f"server ({', '.join(WRITABLE_TYPES)}: create, update and JSON Patch with If-Match, vread, "
+                    "history; no delete: 405). "
                     "Clinical data searches need the patient (or subject) parameter; every search takes _count "
-                    "(0: the total only), _summary=count and _elements, and is paged with next links; unsupported "
+                    "(0: the total only), _summary=count and _elements, and is paged with next links; _sort takes _id "
+                    "and, on a patient's data, the type's date parameters (- for descending); unsupported "
                     "parameters are refused under Prefer: handling=strict, else ignored and left out of the self "
                     "link. Bulk Data $export is asynchronous "
                     "(Prefer: respond-async); Group ids are state-<workflow state>. Authentication: a bearer "

@@ -77,6 +77,15 @@ def _documented(resource_type: str) -> dict[str, Any]:
             schema = {"type": "string", "pattern": DATE_VALUE}
         elif name == "_format":
             schema = {"type": "string", "enum": ["json", "application/json", "application/fhir+json"]}
+        elif name in ("_sort", "_revinclude"):
+            # any text: a key or path not supported is refused under handling=strict, else ignored (R4 search
+            # 3.1.1.1.2), so the document names what is used rather than restricting the value
+            supported = service.sort_keys(resource_type) if name == "_sort" else service.REVINCLUDE
+            description = f"used: {', '.join(supported)}" + (" (- before a key: descending)" if name == "_sort" else "")
+            parameters.append(
+                {"name": name, "in": "query", "required": False, "schema": schema, "description": description}
+            )
+            continue
         elif name == "_include":
             elements = service.PATIENT_ELEMENTS.get(resource_type, ())
             schema = {"type": "string", "enum": ["*", *(f"{resource_type}:{e}" for e in elements)]}
@@ -120,6 +129,7 @@ def patient_search(request: Request, uow: UoW, user: Clinical) -> FhirResponse:
     birth date (with prefixes: ``ge1940``); comma lists are OR, repeats AND; keyset paging (``next`` link)."""
     prefer = request.headers.get("prefer")
     parameters = search.parse(request.query_params.multi_items(), service.PATIENT_PARAMETERS, prefer=prefer)
+    search.chosen(parameters, "_sort", service.PATIENT_SORT, prefer=prefer)  # the page order already
     page = service.search_patients(
         uow, user, parameters, count=_count(parameters), after_id=_page_start(parameters, "_after")
     )
@@ -155,14 +165,19 @@ def _search_route(resource_type: str) -> None:
             parameters,
             count=_count(parameters),
             offset=_page_start(parameters, "_offset"),
+            sort=search.chosen(parameters, "_sort", service.sort_keys(resource_type), prefer=prefer),
+            revinclude=search.chosen(parameters, "_revinclude", service.REVINCLUDE, prefer=prefer),
         )
         uow.commit()
         return FhirResponse(_searchset(request, parameters, page, "_offset"))
 
     names = ", ".join(n for n in service.DATA_PARAMETERS[resource_type])
+    keys = ", ".join(service.sort_keys(resource_type))
     search_type.__doc__ = (
         f"Search {resource_type} of one patient ({names}; dates take prefixes such as ge2024-01-01, comma lists "
-        f"are OR); paged with a `next` link; `_include={resource_type}:patient` adds the Patient."
+        f"are OR); paged with a `next` link; `_include={resource_type}:patient` adds the Patient, "
+        f"`_revinclude=Provenance:target` the Provenance of the page; `_sort` by {keys} "
+        "(`-` for descending)."
     )
     router.add_api_route(
         f"/{resource_type}",
@@ -197,6 +212,7 @@ def unsupported_type(resource_type: str) -> FhirResponse:
 
 @router.post("/{resource_type}", response_class=FhirResponse, include_in_schema=False)
 @router.put("/{resource_type}/{resource_id}", response_class=FhirResponse, include_in_schema=False)
+@router.patch("/{resource_type}/{resource_id}", response_class=FhirResponse, include_in_schema=False)
 def unsupported_write(request: Request, resource_type: str) -> FhirResponse:
     """Answer a write of a type vertebro does not accept with an OperationOutcome (405)."""
     allowed = allowed_methods(request.app.openapi(), request.url.path)

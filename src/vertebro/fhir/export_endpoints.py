@@ -33,6 +33,7 @@ class ExportQuery:
     since: str | None
     output_format: str | None
     prefer: str | None
+    ignored: tuple[str, ...] = ()  # kick-off parameters not implemented, ignored (reported in the manifest)
 
 
 def export_query(
@@ -55,7 +56,8 @@ NOT_IMPLEMENTED = ("_typeFilter", "_elements", "includeAssociatedData")
 _VALUE_KEYS = ("valueString", "valueInstant", "valueDateTime", "valueCode", "valueBoolean", "valueReference")
 
 
-def _check_unsupported(names: list[str], prefer: str | None) -> None:
+def _check_unsupported(names: list[str], prefer: str | None) -> tuple[str, ...]:
+    """Refuse ``patient``, and the parameters not implemented under handling=strict; return those ignored."""
     if "patient" in names:
         raise InvalidResource(
             "the patient parameter is not supported: export a Group (state-<workflow state>) or every patient",
@@ -66,6 +68,7 @@ def _check_unsupported(names: list[str], prefer: str | None) -> None:
         raise InvalidResource(
             f"{', '.join(unsupported)} not supported by this server (Prefer: handling=strict)", field=unsupported[0]
         )
+    return tuple(dict.fromkeys(unsupported))
 
 
 def _from_parameters(body: Any, prefer: str | None) -> ExportQuery:
@@ -81,13 +84,13 @@ def _from_parameters(body: Any, prefer: str | None) -> ExportQuery:
         value = next((parameter[k] for k in _VALUE_KEYS if k in parameter), None)
         if isinstance(value, str):
             values.setdefault(parameter["name"], []).append(value)
-    _check_unsupported(names, prefer)
+    ignored = _check_unsupported(names, prefer)
     for name in ("_since", "_outputFormat"):
         if len(values.get(name, [])) > 1:
             raise InvalidResource(f"{name} is given more than once", field=f"Parameters.parameter.{name}")
     types = ",".join(values["_type"]) if "_type" in values else None
     since = values.get("_since", [None])[0]
-    return ExportQuery(types, since, values.get("_outputFormat", [None])[0], prefer)
+    return ExportQuery(types, since, values.get("_outputFormat", [None])[0], prefer, ignored)
 
 
 def _export_dir(request: Request) -> Path:
@@ -98,10 +101,11 @@ def _export_dir(request: Request) -> Path:
 def _kick_off(
     request: Request, uow: UoW, user: Clinical, query: ExportQuery, level: str, group: str | None
 ) -> Response:
+    ignored = query.ignored
     if request.method == "GET":
-        _check_unsupported(list(request.query_params.keys()), query.prefer)
+        ignored = _check_unsupported(list(request.query_params.keys()), query.prefer)
     export = export_jobs.ExportRequest(
-        level, str(request.url), query.types, query.since, query.output_format, query.prefer, group
+        level, str(request.url), query.types, query.since, query.output_format, query.prefer, group, ignored
     )
     job = export_jobs.kick_off(uow, user, export)
     queue: export_jobs.ExportQueue | None = getattr(request.app.state, "job_queue", None)
@@ -190,7 +194,12 @@ def export_cancel(request: Request, uow: UoW, user: Writer, job_id: str) -> Resp
 
 @router.get("/$export-file/{job_id}/{file_name}", response_class=FhirResponse)
 def export_file(request: Request, uow: UoW, user: Clinical, job_id: str, file_name: str) -> Response:
-    """One NDJSON file of a complete export (only for the member of staff who requested it)."""
+    """One NDJSON file of a complete export (only for the member of staff who requested it); the manifest's
+    ``error`` file (OperationOutcome.ndjson) names the kick-off parameters the export ignored."""
+    if file_name == export_jobs.IGNORED_FILE:
+        text = export_jobs.ignored_outcomes(uow, user, job_id)
+        uow.commit()
+        return Response(text, media_type="application/fhir+ndjson")
     path = export_jobs.file_of(uow, user, job_id, file_name, _export_dir(request))
     uow.commit()
     return FileResponse(path, media_type="application/fhir+ndjson")

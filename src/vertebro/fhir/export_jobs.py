@@ -10,6 +10,7 @@ A job whose row has not moved for :data:`STALE_AFTER` (the server stopped) is re
 from __future__ import annotations
 
 import datetime as dt
+import json
 import logging
 import re
 import secrets
@@ -56,6 +57,7 @@ class ExportRequest:
     output_format: str | None
     prefer: str | None
     group_id: str | None = None
+    ignored: tuple[str, ...] = ()  # kick-off parameters not implemented, ignored (not under handling=strict)
 
 
 def group_members(repository: FhirRepository, group_id: str) -> list[int]:
@@ -112,6 +114,7 @@ def kick_off(uow: UnitOfWork, user: FhirUser, request: ExportRequest) -> FhirExp
         status="queued",
         total=repository.count_patients(members) if since is None else 0,
         output={},
+        ignored=list(request.ignored) or None,
     )
     repository.add_job(job)
     uow.audit.append(
@@ -258,8 +261,45 @@ def manifest(job: FhirExportJob, base_url: str) -> dict[str, object]:
             {"type": kind, "url": f"{base_url}/$export-file/{job.id}/{kind}.ndjson", "count": count}
             for kind, count in sorted(job.output.items())
         ],
-        "error": [],
+        "error": [{"type": "OperationOutcome", "url": f"{base_url}/$export-file/{job.id}/{IGNORED_FILE}"}]
+        if job.ignored
+        else [],
     }
+
+
+IGNORED_FILE = "OperationOutcome.ndjson"
+
+
+def ignored_outcomes(uow: UnitOfWork, user: FhirUser, job_id: str) -> str:
+    """Return the NDJSON file of the caller's complete job naming each kick-off parameter it ignored, one
+    OperationOutcome (warning, not-supported) each, as the manifest's ``error`` lists it (Bulk Data IG 2.0.0:
+    a server that processed a request with unsupported parameters says so there); 404 when none was ignored."""
+    job = job_of(uow, user, job_id)
+    if job.status != "complete" or not job.ignored:
+        raise NotFound(f"export job {job_id} has no file {IGNORED_FILE!r}", field="file_name")
+    lines = []
+    for name in job.ignored:
+        issue = {
+            "severity": "warning",
+            "code": "not-supported",
+            "diagnostics": f"{name} was ignored: this server does not implement it, so the export is not narrowed "
+            "by it (send Prefer: handling=strict to have such a request refused)",
+            "expression": [name],
+        }
+        lines.append(json.dumps({"resourceType": "OperationOutcome", "issue": [issue]}, separators=(",", ":")))
+    _audit_download(uow, user, job, IGNORED_FILE)
+    return "\n".join(lines) + "\n"
+
+
+def _audit_download(uow: UnitOfWork, user: FhirUser, job: FhirExportJob, file_name: str) -> None:
+    uow.audit.append(
+        actor=user.actor.username,
+        action="export_downloaded",
+        entity_type="fhir_export",
+        entity_id=job.id,
+        detail={"file": file_name},
+        source=user.actor.source,
+    )
 
 
 def file_of(uow: UnitOfWork, user: FhirUser, job_id: str, file_name: str, export_dir: Path) -> Path:
@@ -272,12 +312,5 @@ def file_of(uow: UnitOfWork, user: FhirUser, job_id: str, file_name: str, export
     if not path.is_file():
         raise InvalidInput(f"the file {file_name} of export job {job_id} is gone: request the export again")
     user.grant.require(match.group(1), "read")
-    uow.audit.append(
-        actor=user.actor.username,
-        action="export_downloaded",
-        entity_type="fhir_export",
-        entity_id=job.id,
-        detail={"file": file_name},
-        source=user.actor.source,
-    )
+    _audit_download(uow, user, job, file_name)
     return path

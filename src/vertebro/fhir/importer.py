@@ -19,7 +19,7 @@ import json
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from vertebro.clinical import Case, assess, assessment_json
 from vertebro.errors import VertebroError
@@ -58,6 +58,10 @@ class Reading(Protocol):
 
     @property
     def ignored(self) -> list[tuple[str, str]]: ...
+
+    def fact_sources(self) -> dict[str, Any]:
+        """Where each fact came from (``vertebro-fact-sources/1``), stored with the case for the chart."""
+        ...
 
 
 CaseReader = Callable[[list[Resource]], Case] | Callable[[list[Resource]], Reading]
@@ -297,15 +301,19 @@ class _Batch:
             return None
         try:
             ignored: list[tuple[str, str]] = []
-            facts = [
+            reads = [
                 _read(self.reader, [group.patient, *rs], ignored)
                 for _, rs in sorted(group.cases.items(), key=lambda c: _order(c[0]))
             ]
-            if len({(c.patient.identifier, c.patient.name, c.patient.birth_date, c.patient.sex) for c in facts}) != 1:
+            people = {
+                (r.case.patient.identifier, r.case.patient.name, r.case.patient.birth_date, r.case.patient.sex)
+                for r in reads
+            }
+            if len(people) != 1:
                 return None
             checked: list[NewCase] = []
             documents: list[dict[str, Any]] = []
-            for case in facts:
+            for case, sources in reads:
                 document = case.model_dump(mode="json")
                 if document in documents:
                     continue
@@ -319,6 +327,7 @@ class _Batch:
                         actor=self.actor,
                         source=self.source,
                         facts=document,
+                        fact_sources=sources,
                     )
                 )
         except (ValueError, VertebroError):
@@ -365,13 +374,20 @@ class _Batch:
             self.progress(1)
 
 
-def _read(reader: CaseReader, resources: list[Resource], ignored: list[tuple[str, str]]) -> Case:
+def _read(reader: CaseReader, resources: list[Resource], ignored: list[tuple[str, str]]) -> _Read:
     """Read a case; the resources the reader ignored (with the reason) are added to ``ignored``."""
     result = reader(resources)
     if isinstance(result, Case):
-        return result
+        return _Read(result, None)
     ignored.extend(result.ignored)
-    return result.case
+    return _Read(result.case, ("fhir-import", result.fact_sources()))
+
+
+class _Read(NamedTuple):
+    """A case read from FHIR and, when the reader reports them, where its facts came from (decision 0031)."""
+
+    case: Case
+    sources: tuple[str, dict[str, Any]] | None
 
 
 def _tally(summary: ImportSummary, ignored: list[tuple[str, str]]) -> None:
@@ -399,24 +415,26 @@ def _import_patient(
     savepoint = uow.session.begin_nested()
     try:
         ignored: list[tuple[str, str]] = []
-        facts = [
+        reads = [
             _read(reader, [patient, *resources], ignored)
             for _, resources in sorted(cases.items(), key=lambda c: _order(c[0]))
         ]
-        if not facts and not conditions:
-            facts = [_read(reader, [patient], ignored)]
+        if not reads and not conditions:
+            reads = [_read(reader, [patient], ignored)]
         for condition in conditions:
             check_bindings(condition)
-        identifier = facts[0].patient.identifier if facts else patient_fields(patient).identifier
+        identifier = reads[0].case.patient.identifier if reads else patient_fields(patient).identifier
         existing = uow.patients.get_by_identifier(identifier) if identifier else None
         known = _stored_facts(uow, existing) if existing is not None else []
         added = 0
-        for case in facts:
+        for case, sources in reads:
             document = case.model_dump(mode="json")
             if document in known:
                 continue
             assessment = assess(case)
-            recorded = record_assessment(uow, case, assessment, assessment_json(assessment), actor=actor, source=source)
+            recorded = record_assessment(
+                uow, case, assessment, assessment_json(assessment), actor=actor, source=source, fact_sources=sources
+            )
             uow.workflows.mark_channel([recorded.case_id], "fhir")
             known.append(document)
             added += 1

@@ -69,7 +69,9 @@ def parse(items: Iterable[tuple[str, str]], supported: Sequence[str], *, prefer:
         if value == "" and name not in ("_count", "_after", "_offset"):  # R4 search 3.1.1.1.2: ignored
             result.ignored.append(name)
             continue
-        if name in supported:
+        if name == "_summary" and name in supported:  # one code, never a list: "a,b" is a value not supported
+            result.used.setdefault(name, []).append([value])
+        elif name in supported:
             result.used.setdefault(name, []).append([v.replace("\\,", ",") for v in _SPLIT.split(value)])
         elif strict(prefer):
             raise InvalidResource(
@@ -85,6 +87,33 @@ def parse(items: Iterable[tuple[str, str]], supported: Sequence[str], *, prefer:
         del result.used["_summary"]
         result.ignored.append("_summary")
     return result
+
+
+def chosen(parameters: Parameters, name: str, supported: Sequence[str], *, prefer: str | None) -> list[str]:
+    """Return the values of a result parameter that takes a list (``_sort`` keys, ``_revinclude`` paths) that
+    ``supported`` names (a ``-`` before a ``_sort`` key, descending, is allowed whatever the key).
+
+    Under ``Prefer: handling=strict`` any other value is a 400 naming it; otherwise it is dropped from the
+    parameters used, so that the self link shows only what was used (R4 search 3.1.1.5.1 and 3.1.1.1.2).
+    """
+    if name == "_sort" and len(parameters.values(name)) > 1:
+        raise InvalidResource("_sort takes one value (a comma list of keys)", field="_sort")
+    kept: list[str] = []
+    for group in parameters.values(name):
+        for value in group:
+            if value.removeprefix("-" if name == "_sort" else "") in supported:
+                kept.append(value)
+            elif strict(prefer):
+                raise InvalidResource(
+                    f"{name}={value!r} is not supported here (supported: {', '.join(supported) or 'none'})",
+                    field=name,
+                )
+    if kept:
+        parameters.used[name] = [kept]
+    elif name in parameters.used:
+        del parameters.used[name]
+        parameters.ignored.append(name)
+    return kept
 
 
 def count(parameters: Parameters, default: int, maximum: int) -> int:

@@ -60,8 +60,11 @@ PATIENT_PARAMETERS = (
     "birthdate",
     "gender",
     "_after",
+    "_sort",
     *search.RESULT_PARAMETERS,
 )
+PATIENT_SORT = ("_id",)  # the keyset order of the pages; a descending or other order is not offered
+REVINCLUDE = ("Provenance:target",)  # who signed or decided what (Provenance.target), on a patient's data
 _SUBJECT = {"patient": ("reference", ()), "subject": ("reference", ())}
 _PATIENT = {"patient": ("reference", ())}
 # The R4 search parameters vertebro supports on each type: name -> (kind, the elements it reads).
@@ -274,7 +277,51 @@ def search_parameters(resource_type: str) -> tuple[str, ...]:
     """Return the search parameters vertebro supports on a type (the spec's, and the result parameters)."""
     if resource_type == "Patient":
         return PATIENT_PARAMETERS
-    return ("_id", *DATA_PARAMETERS[resource_type], "_include", "_offset", *search.RESULT_PARAMETERS)
+    return (
+        "_id",
+        *DATA_PARAMETERS[resource_type],
+        "_include",
+        "_revinclude",
+        "_sort",
+        "_offset",
+        *search.RESULT_PARAMETERS,
+    )
+
+
+def sort_keys(resource_type: str) -> tuple[str, ...]:
+    """Return the ``_sort`` keys a type's search takes: ``_id`` and, for a patient's data, its date parameters
+    (each ascending, or descending with ``-``; a resource without the date sorts last either way)."""
+    if resource_type == "Patient":
+        return PATIENT_SORT
+    return ("_id", *(n for n, (kind, _) in DATA_PARAMETERS[resource_type].items() if kind == "date"))
+
+
+def _sorted(resources: list[Resource], resource_type: str, keys: list[str]) -> list[Resource]:
+    """Return the resources in the ``_sort`` order (stable: the record's order breaks ties)."""
+    ordered = list(resources)
+    for key in reversed(keys):  # the last key first: a stable sort then keeps it within the earlier keys
+        name, descending = key.removeprefix("-"), key.startswith("-")
+        if name == "_id":
+            ordered.sort(key=lambda r: str(r["id"]), reverse=descending)
+            continue
+        elements = DATA_PARAMETERS[resource_type][name][1]
+        dated = [(r, _date_range(r, elements)) for r in ordered]
+        present = [(r, d) for r, d in dated if d is not None]
+        present.sort(key=lambda pair: (pair[1].low, pair[1].high), reverse=descending)
+        ordered = [r for r, _ in present] + [r for r, d in dated if d is None]
+    return ordered
+
+
+def _revincluded(resources: list[Resource], page: list[Resource]) -> list[Resource]:
+    """The Provenance resources of the record whose target is a resource on the page (``Provenance:target``)."""
+    keys = {f"{r['resourceType']}/{r['id']}" for r in page}
+    return [
+        r
+        for r in resources
+        if r["resourceType"] == "Provenance"
+        and r not in page
+        and any(t.get("reference") in keys for t in r.get("target", []) if isinstance(t, dict))
+    ]
 
 
 def search_type(
@@ -285,9 +332,12 @@ def search_type(
     *,
     count: int,
     offset: int,
+    sort: list[str] | None = None,
+    revinclude: list[str] | None = None,
 ) -> SearchPage:
-    """Return a page of a patient's resources of one type matching every parameter, and the resources
-    ``_include`` asks for (the Patient, for ``Type:patient``, ``Type:subject`` or ``*``).
+    """Return a page of a patient's resources of one type matching every parameter, in the ``sort`` order
+    (:func:`sort_keys`), and the resources ``_include`` asks for (the Patient, for ``Type:patient``,
+    ``Type:subject`` or ``*``) and ``revinclude`` asks for (``Provenance:target``: the Provenance of the page).
 
     A patient (``patient`` or ``subject``) is required: vertebro does not search across every patient's data.
     """
@@ -305,6 +355,8 @@ def search_type(
     user.grant.require(resource_type, "read", patient_id)
     if wanted:
         user.grant.require("Patient", "read", patient_id)
+    if revinclude:
+        user.grant.require("Provenance", "read", patient_id)
     tests: list[Callable[[Resource], bool]] = []
     for name, (kind, elements) in defined.items():
         for group in parameters.values(name):
@@ -318,8 +370,10 @@ def search_type(
     if resource_type == "AuditEvent":  # not part of the record ($everything, export): read from the audit log
         resources = [resources[0], *_audit_events(uow, user, patient_id, ids=None, interaction="search-type")]
     found = [r for r in resources if r["resourceType"] == resource_type and all(t(r) for t in tests)]
-    page = found[offset : offset + count]
+    page = _sorted(found, resource_type, sort or [])[offset : offset + count]
     included = [r for r in resources if r["resourceType"] == "Patient"] if wanted and page else []
+    if revinclude and page:
+        included += _revincluded(resources, page)
     more = offset + count < len(found) and count > 0
     return SearchPage(page, included, len(found), offset + count if more else None)
 

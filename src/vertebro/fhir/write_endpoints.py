@@ -1,4 +1,4 @@
-"""Routes of /fhir writes (create, update with If-Match), vread, history and transaction/batch Bundles.
+"""Routes of /fhir writes (create, update and JSON Patch with If-Match), vread, history and transaction/batch Bundles.
 
 ``transaction`` (``POST /fhir``) is registered by :mod:`vertebro.fhir.endpoints` (a path equal to the prefix).
 """
@@ -21,6 +21,7 @@ from vertebro.ids import FhirId
 router = APIRouter(route_class=FhirRoute)
 
 FhirBody = Annotated[Any, Body(media_type="application/fhir+json")]
+PatchBody = Annotated[Any, Body(media_type=writes.JSON_PATCH)]
 
 
 def http_date(instant: str) -> str:
@@ -114,6 +115,19 @@ def _write_routes(resource_type: str) -> None:
         uow.commit()
         return _written(written, _base(request), 200)
 
+    def patch(
+        request: Request,
+        uow: UoW,
+        user: Writer,
+        resource_id: FhirId,
+        body: PatchBody,
+        if_match: Annotated[str | None, Header()] = None,
+    ) -> FhirResponse:
+        content_type = request.headers.get("content-type")
+        written = writes.patch(uow, user, resource_type, resource_id, body, if_match, content_type=content_type)
+        uow.commit()
+        return _written(written, _base(request), 200)
+
     def type_history(
         request: Request,
         uow: UoW,
@@ -147,6 +161,10 @@ def _write_routes(resource_type: str) -> None:
 
     create.__doc__ = f"Create a {resource_type} (201, Location and ETag of version 1)."
     update.__doc__ = f"Update a {resource_type}: If-Match with the version's ETag is required (428), 412 if stale."
+    patch.__doc__ = (
+        f"Patch a {resource_type} with a JSON Patch (application/json-patch+json): If-Match is required (428), "
+        "412 if stale, 422 if the patch cannot be applied."
+    )
     type_history.__doc__ = f"Every version of {resource_type} written, newest first (`_since`, `_count`)."
     read.__doc__ = f"Read the current version of one {resource_type} (ETag of its version)."
     instance_history.__doc__ = f"Every kept version of one {resource_type}, newest first."
@@ -157,6 +175,7 @@ def _write_routes(resource_type: str) -> None:
         (f"{path}/_history", type_history, "GET", "history_type"),
         (f"{path}/{{resource_id:fhirid}}", read, "GET", "read"),
         (f"{path}/{{resource_id:fhirid}}", update, "PUT", "update"),
+        (f"{path}/{{resource_id:fhirid}}", patch, "PATCH", "patch"),
         (f"{path}/{{resource_id:fhirid}}/_history", instance_history, "GET", "history_instance"),
         (f"{path}/{{resource_id:fhirid}}/_history/{{version_id}}", vread, "GET", "vread"),
     ]

@@ -23,12 +23,15 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qsl
 
+import jsonpatch
+import jsonpointer
+
 from vertebro.errors import Conflict, InvalidInput, NotFound, PreconditionFailed, PreconditionRequired
 from vertebro.fhir import search, service
 from vertebro.fhir.auth import FhirUser
 from vertebro.fhir.codes import maps, system
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.errors import InvalidResource, NotAllowed
+from vertebro.fhir.errors import InvalidResource, NotAllowed, UnsupportedMediaType
 from vertebro.fhir.patient import PatientProblem, patient_fields, patient_resource
 from vertebro.fhir.repository import FhirRepository
 from vertebro.ids import record_id
@@ -375,3 +378,51 @@ def _check_version(key: str, current: int, expected: int) -> None:
             f'{key} is at version {current}, If-Match named version {expected}: read it again (ETag W/"{current}")',
             field="If-Match",
         )
+
+
+JSON_PATCH = "application/json-patch+json"
+
+
+def patch(
+    uow: UnitOfWork,
+    user: FhirUser,
+    resource_type: str,
+    resource_id: str,
+    operations: Any,
+    if_match: str | None,
+    *,
+    content_type: str | None,
+) -> Written:
+    """Apply a JSON Patch (RFC 6902, FHIR R4 http.html#patch) to the current version and write the result as
+    :func:`update` does: If-Match is required (428) and checked (412); a patch that cannot be applied, or that
+    changes the type or id, is 422 naming the operation; FHIRPath Patch (a Parameters body) is 415."""
+    check_writable(resource_type)
+    media = (content_type or "").split(";")[0].strip().lower()
+    if media != JSON_PATCH:
+        raise UnsupportedMediaType(
+            f"Content-Type {content_type!r}: PATCH takes a JSON Patch ({JSON_PATCH}); FHIRPath Patch is not supported",
+            field="Content-Type",
+        )
+    expected = expected_version(if_match)
+    if not isinstance(operations, list) or not all(isinstance(o, dict) for o in operations):
+        raise InvalidResource("a JSON Patch is a JSON array of operations (RFC 6902)", field="body")
+    current = service.read(uow, user, resource_type, resource_id)
+    version = (current.get("meta") or {}).get("versionId")
+    if version is not None and str(version) != str(expected):
+        raise PreconditionFailed(
+            f"{resource_type}/{resource_id} is at version {version}, not {expected}: read it again", field="If-Match"
+        )
+    try:
+        patched = jsonpatch.apply_patch(current, operations)
+    except (jsonpatch.JsonPatchException, jsonpointer.JsonPointerException, TypeError, KeyError, ValueError) as e:
+        raise InvalidInput(
+            f"the JSON Patch cannot be applied to {resource_type}/{resource_id}: {e}", field="body"
+        ) from e
+    if (
+        not isinstance(patched, dict)
+        or patched.get("resourceType") != resource_type
+        or patched.get("id") != resource_id
+    ):
+        raise InvalidInput("a JSON Patch may not change resourceType or id", field="body")
+    patched.pop("meta", None)
+    return update(uow, user, resource_type, resource_id, patched, if_match)

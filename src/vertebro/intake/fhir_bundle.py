@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
 from typing import Any
@@ -28,6 +28,8 @@ from vertebro.intake import fhir_standard as std
 from vertebro.intake.case_file import CaseFileError, parse_case
 from vertebro.intake.fhir_standard import Report
 from vertebro.intake.units import UnitError, convert
+from vertebro.store.fact_sources import FORMAT as FACT_SOURCES_FORMAT
+from vertebro.store.fact_sources import value_at
 
 Resource = dict[str, Any]
 CODES_PACKAGE = "vertebro.fhir.codes"
@@ -692,6 +694,31 @@ class Reading:
     missing: list[str]
     ignored: list[tuple[str, str]]
     conflicts: list[str]
+    codes: dict[str, str] = field(default_factory=dict)  # Type/id -> its code as "System code" (the first coding)
+
+    def fact_sources(self) -> dict[str, Any]:
+        """Return the reading report as a ``vertebro-fact-sources/1`` document, stored with the case so that the
+        chart shows, per fact, the value read, the resources it came from with their codes, what was not
+        recorded, what was ignored and why (decision 0031)."""
+        document = self.case.model_dump(mode="json")
+        facts = [
+            {
+                "path": path,
+                "value": value_at(document, path),
+                "source": source,
+                "resources": [
+                    {"reference": ref, "code": self.codes[ref] or None} for ref in _references(source, self.codes)
+                ],
+            }
+            for path, source in sorted(self.sources.items())
+        ]
+        return {
+            "format": FACT_SOURCES_FORMAT,
+            "facts": facts,
+            "not_recorded": list(self.missing),
+            "ignored": [{"resource": where, "reason": why} for where, why in self.ignored],
+            "conflicts": list(self.conflicts),
+        }
 
     def lines(self) -> list[str]:
         """Return the reading report as text lines (for ``vertebro assess`` on a Bundle)."""
@@ -701,6 +728,51 @@ class Reading:
         out += [f"Conflict: {conflict}" for conflict in self.conflicts]
         out += [f"Ignored {where}: {why}" for where, why in self.ignored]
         return out
+
+
+SYSTEM_NAMES = {
+    "http://snomed.info/sct": "SNOMED CT",
+    "http://loinc.org": "LOINC",
+    "http://hl7.org/fhir/sid/icd-10-cm": "ICD-10-CM",
+    "http://hl7.org/fhir/sid/icd-10": "ICD-10",
+    "http://www.nlm.nih.gov/research/umls/rxnorm": "RxNorm",
+    "http://terminology.hl7.org/CodeSystem/v3-ActCode": "ActCode",
+    "http://www.ama-assn.org/go/cpt": "CPT",
+}
+CODE_ELEMENTS = ("code", "medicationCodeableConcept", "class", "serviceType", "vaccineCode")
+
+
+def code_of(resource: Resource) -> str | None:
+    """Return a resource's code as the chart shows it, ``System code`` (its first coding with a code)."""
+    for element in CODE_ELEMENTS:
+        concept = resource.get(element)
+        if isinstance(concept, list):
+            concept = concept[0] if concept else None
+        if not isinstance(concept, dict):
+            continue
+        codings = [concept] if "code" in concept else [c for c in concept.get("coding") or [] if isinstance(c, dict)]
+        for coding in codings:
+            if coding.get("code"):
+                system = str(coding.get("system") or "no system")
+                return f"{SYSTEM_NAMES.get(system, system)} {coding['code']}"
+    return None
+
+
+def _references(source: str, known: dict[str, str]) -> list[str]:
+    """The ``Type/id`` labels a source names, in the order named (ids may hold dots: matched against the known)."""
+    found = [(source.find(label), label) for label in known if _names(source, label)]
+    return [label for _, label in sorted(found)]
+
+
+def _names(source: str, label: str) -> bool:
+    start = source.find(label)
+    while start >= 0:
+        end = start + len(label)
+        before_ok = start == 0 or source[start - 1] in " (+<"
+        if before_ok and (end == len(source) or source[end] in ". )"):
+            return True
+        start = source.find(label, start + 1)
+    return False
 
 
 def _missing(case: Case) -> list[str]:
@@ -731,7 +803,8 @@ def read_resources(resources: list[Resource], *, as_of: dt.date | None = None) -
         case = parse_case(json.dumps(document), yaml_syntax=False)
     except CaseFileError as error:
         raise CaseFileError([_located(problem, report.sources) for problem in error.problems]) from None
-    return Reading(case, dict(report.sources), _missing(case), list(report.ignored), list(report.conflicts))
+    codes = {_label(r): code_of(r) or "" for r in resources if r.get("resourceType") and r.get("id")}
+    return Reading(case, dict(report.sources), _missing(case), list(report.ignored), list(report.conflicts), codes)
 
 
 def read_bundle(bundle: Resource, *, as_of: dt.date | None = None) -> Reading:

@@ -81,6 +81,23 @@ class Case(Base):
     __mapper_args__ = {"version_id_col": version}  # noqa: RUF012
 
 
+class CaseFactSources(Base):
+    """Where each fact of a case read from FHIR came from (resource, element, code), what the reading left out
+    and why, and the conflicts it found: the reading report of ``intake.fhir_bundle`` (decision 0031).
+
+    ``document`` is ``vertebro-fact-sources/1``: ``facts`` (path, value as read, source, resources with their
+    codes), ``not_recorded``, ``ignored`` (resource, reason) and ``conflicts``. Written once, when the case is
+    stored; the value as read lets the chart tell a fact changed since from one still as the resource said.
+    """
+
+    __tablename__ = "case_fact_sources"
+
+    case_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("cases.id"), primary_key=True)
+    via: Mapped[str] = mapped_column(String(32))  # fhir-import, fhir-assess
+    document: Mapped[dict[str, Any]] = mapped_column(JSONDocument)
+    recorded_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
 class Fracture(Base):
     """One fractured vertebra of a case; a level appears at most once per case."""
 
@@ -671,6 +688,7 @@ class FhirExportJob(Base):
     done: Mapped[int] = mapped_column(Integer, default=0)
     total: Mapped[int] = mapped_column(Integer, default=0)
     output: Mapped[dict[str, Any]] = mapped_column(JSONDocument, default=dict)  # resource type -> count
+    ignored: Mapped[list[Any] | None] = mapped_column(JSONDocument)  # kick-off parameters not implemented, ignored
     error: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)

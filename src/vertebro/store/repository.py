@@ -18,7 +18,7 @@ from vertebro.errors import Conflict
 from vertebro.metrics import AUDIT_WRITE_FAILURES
 from vertebro.store.base import utc_now
 from vertebro.store.context import current_request_id
-from vertebro.store.models import Assessment, AuditEntry, Case, Patient
+from vertebro.store.models import Assessment, AuditEntry, Case, CaseFactSources, Patient
 
 
 class PatientRepository:
@@ -76,6 +76,13 @@ class CaseRepository:
             select(Case).where(Case.id == case_id).options(joinedload(Case.patient), selectinload(Case.fractures))
         )
         return self.session.scalars(statement).one_or_none()
+
+    def fact_sources(self, case_ids: list[int]) -> dict[int, CaseFactSources]:
+        """Return the stored FHIR fact sources of these cases, by case id (cases not read from FHIR have none)."""
+        if not case_ids:
+            return {}
+        rows = self.session.scalars(select(CaseFactSources).where(CaseFactSources.case_id.in_(case_ids)))
+        return {row.case_id: row for row in rows}
 
     def list_for_patient(self, patient_id: int) -> list[Case]:
         """Return a patient's cases, oldest first, with fractures loaded."""

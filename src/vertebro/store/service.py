@@ -22,6 +22,7 @@ from vertebro.clinical.levels import level_index
 from vertebro.errors import Conflict, InvalidInput
 from vertebro.pathway.handover import fact_handovers, stored_handover
 from vertebro.store.db import UnitOfWork
+from vertebro.store.fact_sources import new_row
 from vertebro.store.models import Assessment, Case, CaseWorkflow, Fracture, Patient
 
 GENANT_GRADES = range(4)
@@ -65,6 +66,7 @@ class NewCase:
     default_category: str
     treatment: str
     grades: dict[str, int | None]
+    fact_sources: tuple[str, dict[str, Any]] | None = None  # (via, vertebro-fact-sources/1) of a case read from FHIR
 
 
 def new_case(
@@ -79,10 +81,12 @@ def new_case(
     treatment: str,
     genant_by_level: Mapping[str, int | None],
     facts: dict[str, Any] | None = None,
+    fact_sources: tuple[str, dict[str, Any]] | None = None,
 ) -> NewCase:
     """Check what :func:`record_case` would store and return it (nothing is written).
 
-    ``facts`` is ``case.model_dump(mode="json")`` when the caller has it already. Raises
+    ``facts`` is ``case.model_dump(mode="json")`` when the caller has it already; ``fact_sources`` is where each
+    fact of a case read from FHIR came from (``store.fact_sources``, decision 0031). Raises
     :class:`~vertebro.errors.InvalidInput` as :func:`record_case` does.
     """
     if case.patient.identifier is None:
@@ -105,7 +109,19 @@ def new_case(
         default_category=default_category,
         treatment=treatment,
         grades=_genant_grades(case, genant_by_level),
+        fact_sources=_checked_sources(fact_sources),
     )
+
+
+def _checked_sources(fact_sources: tuple[str, dict[str, Any]] | None) -> tuple[str, dict[str, Any]] | None:
+    if fact_sources is None:
+        return None
+    via, document = fact_sources
+    try:
+        new_row(0, via, document)
+    except ValueError as error:
+        raise InvalidInput(str(error), field="fact_sources") from None
+    return via, _json_document(document, "fact_sources")
 
 
 def record_case(
@@ -163,6 +179,7 @@ def store_case(uow: UnitOfWork, new: NewCase, *, actor: str, source: str | None)
         )
     case_row = uow.cases.add(_case_row(patient.id, new))
     uow.workflows.add(_workflow_row(case_row.id, new))
+    _add_fact_sources(uow, case_row.id, new)
     uow.audit.append(**_case_created(patient.id, case_row.id, new), actor=actor, source=source)
     assessment_row = uow.assessments.add(_assessment_row(case_row.id, new))
     uow.audit.append(**_assessment_created(patient.id, assessment_row, new), actor=actor, source=source)
@@ -207,6 +224,8 @@ def store_new_patients(
         session.add_all([_workflow_row(row.id, new) for row, new in zip(rows, cases, strict=True)])
         assessments.append([_assessment_row(row.id, new) for row, new in zip(rows, cases, strict=True)])
         session.add_all(assessments[-1])
+        for row, new in zip(rows, cases, strict=True):
+            _add_fact_sources(uow, row.id, new)
     session.flush()
     recorded: list[list[RecordedCase]] = []
     entries: list[dict[str, Any]] = []
@@ -218,6 +237,11 @@ def store_new_patients(
         recorded.append([RecordedCase(person.id, row.id, a.id, index == 0) for index, (row, a) in pairs])
     uow.audit.append_many(entries, actor=actor, source=source)
     return recorded
+
+
+def _add_fact_sources(uow: UnitOfWork, case_id: int, new: NewCase) -> None:
+    if new.fact_sources is not None:
+        uow.session.add(new_row(case_id, *new.fact_sources))
 
 
 def _case_row(patient_id: int, new: NewCase) -> Case:
@@ -402,9 +426,11 @@ def record_assessment(
     *,
     actor: str,
     source: str | None,
+    fact_sources: tuple[str, dict[str, Any]] | None = None,
 ) -> RecordedCase:
-    """Record a case with its clinical assessment (``document`` is its JSON form); not committed."""
-    checked = assessed_case(case, assessment, document, actor=actor, source=source)
+    """Record a case with its clinical assessment (``document`` is its JSON form) and, for a case read from FHIR,
+    where its facts came from (``fact_sources``: via, document); not committed."""
+    checked = assessed_case(case, assessment, document, actor=actor, source=source, fact_sources=fact_sources)
     return store_case(uow, checked, actor=actor, source=source)
 
 
@@ -416,6 +442,7 @@ def assessed_case(
     actor: str,
     source: str | None,
     facts: dict[str, Any] | None = None,
+    fact_sources: tuple[str, dict[str, Any]] | None = None,
 ) -> NewCase:
     """Check a case with its clinical assessment for storing (:func:`new_case`); nothing is written."""
     default = assessment.default_verdict
@@ -432,4 +459,5 @@ def assessed_case(
             f.level: None if f.morphometry is None else f.morphometry.genant_grade for f in assessment.fractures
         },
         facts=facts,
+        fact_sources=fact_sources,
     )

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
 from collections.abc import Callable
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -64,3 +65,30 @@ def test_unsupported_export_parameters_are_refused_when_strict(exporter: TestCli
     refused = exporter.post("/fhir/Patient/$export", json=one, headers=ASYNC)
     assert refused.status_code == 400
     assert refused.json()["issue"][0]["diagnostics"].startswith("the patient parameter is not supported")
+
+
+def test_ignored_parameters_are_named_in_the_manifest(exporter: TestClient, stored_case: Callable[..., int]) -> None:
+    """Bulk Data IG 2.0.0 (complete status): a server that processed a request with parameters it does not support
+    says so in the manifest's ``error`` files, one OperationOutcome per parameter; a request it used whole has none."""
+    stored_case("BX-2")
+    kick_off = exporter.get(
+        "/fhir/$export?_type=Patient&_elements=id&_typeFilter=Patient%3Fgender%3Dmale", headers=ASYNC
+    )
+    assert kick_off.status_code == 202, kick_off.text
+    manifest = exporter.get(kick_off.headers["content-location"]).json()
+    assert [e["type"] for e in manifest["error"]] == ["OperationOutcome"]
+    errors = exporter.get(manifest["error"][0]["url"])
+    assert errors.status_code == 200
+    assert errors.headers["content-type"].startswith("application/fhir+ndjson")
+    outcomes = [json.loads(line) for line in errors.text.splitlines()]
+    assert [o["issue"][0]["expression"] for o in outcomes] == [["_elements"], ["_typeFilter"]]
+    assert all(o["issue"][0]["code"] == "not-supported" for o in outcomes)
+    body = {"resourceType": "Parameters", "parameter": [{"name": "includeAssociatedData", "valueCode": "_all"}]}
+    posted = exporter.post("/fhir/Patient/$export", json=body, headers=ASYNC)
+    named = exporter.get(exporter.get(posted.headers["content-location"]).json()["error"][0]["url"]).text
+    assert "includeAssociatedData was ignored" in named
+    whole = exporter.get("/fhir/$export?_type=Patient", headers=ASYNC)
+    plain = exporter.get(whole.headers["content-location"]).json()
+    assert plain["error"] == []
+    job = whole.headers["content-location"].rsplit("/", 1)[1]
+    assert exporter.get(f"/fhir/$export-file/{job}/OperationOutcome.ndjson").status_code == 404

@@ -61,6 +61,8 @@ def test_every_listed_interaction_search_parameter_include_and_operation_works(
             assert bundle["type"] == "searchset", (kind, name)
         for include in resource.get("searchInclude", []):
             _ok(client.get(f"/fhir/{kind}", params={**subject, "_include": include}, headers=STRICT))
+        for include in resource.get("searchRevInclude", []):
+            _ok(client.get(f"/fhir/{kind}", params={**subject, "_revinclude": include}, headers=STRICT))
         codes = {i["code"] for i in resource.get("interaction", [])}
         if "search-type" in codes:
             _ok(client.get(f"/fhir/{kind}", params=subject))
@@ -74,7 +76,12 @@ def test_every_listed_interaction_search_parameter_include_and_operation_works(
             written = _ok(created)
             key = f"{kind}/{written['id']}"
             if "update" in codes:
-                _ok(client.put(f"/fhir/{key}", json=written, headers={"If-Match": created.headers["etag"]}))
+                updated = client.put(f"/fhir/{key}", json=written, headers={"If-Match": created.headers["etag"]})
+                _ok(updated)
+            if "patch" in codes:
+                operations = [{"op": "add", "path": "/language", "value": "en"}]
+                headers = {"If-Match": updated.headers["etag"], "Content-Type": "application/json-patch+json"}
+                _ok(client.patch(f"/fhir/{key}", json=operations, headers=headers))
             if "vread" in codes:
                 _ok(client.get(f"/fhir/{key}/_history/1"))
             if "history-instance" in codes:

@@ -16,6 +16,8 @@ from tests.unit.fhir.validation import problems
 from vertebro.pathway.machine import Role
 
 MRN = "http://hospital.example.org/mrn"
+STRICT_PREFER = {"Prefer": "handling=strict"}
+PATCH = "application/json-patch+json"
 
 
 def _patient(identifier: str, **extra: Any) -> dict[str, Any]:
@@ -198,7 +200,7 @@ def test_negotiation_authentication_and_http_dates(client: TestClient, signed_in
     modified = parsedate_to_datetime(created.headers["last-modified"])
     assert abs(modified - dt.datetime.now(dt.UTC)) < dt.timedelta(minutes=5)
     _outcome(writer.delete(f"/fhir/Patient/{created.json()['id']}"), 405, "")
-    _outcome(writer.patch(f"/fhir/Patient/{created.json()['id']}", json=[]), 405, "")
+    _outcome(writer.patch(f"/fhir/Patient/{created.json()['id']}", json=[]), 415, "Content-Type")  # not JSON Patch
 
 
 def test_conditional_create_and_system_history(signed_in: Callable[[Role], TestClient]) -> None:
@@ -248,3 +250,140 @@ def test_bundles_answer_searches_refuse_duplicate_full_urls_and_name_each_path_o
     refused = client.post("/fhir", json=bad_url)
     _outcome(refused, 400, "Bundle.entry[0]: request.url")
     assert refused.json()["issue"][0]["expression"] == ["Bundle.entry[0].request.url"]
+
+
+def _pain(pid: str, day: str | None) -> dict[str, Any]:
+    resource: dict[str, Any] = {
+        "resourceType": "Observation",
+        "status": "final",
+        "code": {"coding": [{"system": "http://loinc.org", "code": "72514-3"}]},
+        "subject": {"reference": f"Patient/{pid}"},
+        "valueInteger": 5,
+    }
+    if day is not None:
+        resource["effectiveDateTime"] = day
+    return resource
+
+
+def test_sort_by_date_and_id_and_refuse_other_keys(signed_in: Callable[[Role], TestClient]) -> None:
+    """search.html 3.1.1.5.3 (_sort: a comma list of keys, - for descending); 3.1.1.1.2 (what is not used is
+    refused under handling=strict, else left out of the self link)."""
+    client = signed_in(Role.COORDINATOR)
+    pid = client.post("/fhir/Patient", json=_patient("R-S1")).json()["id"]
+    ids = {}
+    for day in ("2026-03-02", "2026-01-15", None, "2026-02-20"):
+        ids[day] = client.post("/fhir/Observation", json=_pain(pid, day)).json()["id"]
+    ascending = client.get("/fhir/Observation", params={"patient": pid, "_sort": "date"}).json()
+    assert _ids(ascending) == [ids["2026-01-15"], ids["2026-02-20"], ids["2026-03-02"], ids[None]]  # undated last
+    assert _link(ascending, "self").endswith("_sort=date")  # type: ignore[union-attr]
+    descending = client.get("/fhir/Observation", params={"patient": pid, "_sort": "-date", "_count": "2"}).json()
+    assert _ids(descending) == [ids["2026-03-02"], ids["2026-02-20"]]
+    following = client.get(_link(descending, "next")).json()  # type: ignore[arg-type]
+    assert _ids(following) == [ids["2026-01-15"], ids[None]]  # the order holds across pages
+    by_id = client.get("/fhir/Observation", params={"patient": pid, "_sort": "-_id"}).json()
+    assert _ids(by_id) == sorted(ids.values(), reverse=True)
+    lenient = client.get("/fhir/Observation", params={"patient": pid, "_sort": "code"})
+    assert lenient.status_code == 200
+    assert "_sort" not in _link(lenient.json(), "self")  # type: ignore[operator]
+    strict = client.get(
+        "/fhir/Observation", params={"patient": pid, "_sort": "date,code"}, headers={"Prefer": "handling=strict"}
+    )
+    _outcome(strict, 400, "_sort='code' is not supported here (supported: _id, date)")
+    patients = client.get("/fhir/Patient", params={"_sort": "_id", "identifier": "R-S1"}).json()
+    assert _ids(patients) == [pid]
+    _outcome(client.get("/fhir/Patient?_sort=-birthdate", headers={"Prefer": "handling=strict"}), 400, "_sort=")
+
+
+def test_revinclude_adds_the_provenance_of_the_page(
+    signed_in: Callable[[Role], TestClient], stored_case: Callable[..., int]
+) -> None:
+    """search.html 3.1.1.5.4 (_revinclude=Provenance:target): the Provenance whose target is on the page, as
+    included entries; another path is refused under handling=strict."""
+    from tests.integration.web.journey import case_in
+
+    case_in("eligible", signed_in, stored_case, "R-P1")  # the radiologist's decision: a Provenance of the referral
+    client = signed_in(Role.RADIOLOGIST)
+    pid = _patient_id(client, "R-P1")
+    found = client.get(
+        "/fhir/ServiceRequest", params={"patient": pid, "_revinclude": "Provenance:target"}, headers=STRICT_PREFER
+    ).json()
+    referrals = {f"ServiceRequest/{i}" for i in _ids(found)}
+    included = [e for e in found["entry"] if e["search"]["mode"] == "include"]
+    assert included, found
+    for entry in included:
+        assert entry["resource"]["resourceType"] == "Provenance"
+        assert {t["reference"] for t in entry["resource"]["target"]} & referrals
+    plain = client.get("/fhir/ServiceRequest", params={"patient": pid}).json()
+    assert all(e["search"]["mode"] == "match" for e in plain["entry"])
+    other = client.get(
+        "/fhir/ServiceRequest", params={"patient": pid, "_revinclude": "AuditEvent:entity"}, headers=STRICT_PREFER
+    )
+    _outcome(other, 400, "_revinclude='AuditEvent:entity' is not supported here")
+
+
+def test_json_patch_with_if_match(signed_in: Callable[[Role], TestClient], stored_case: Callable[..., int]) -> None:
+    """http.html 3.1.0.6 (patch): a JSON Patch applied to the current version, If-Match required (428) and checked
+    (412), a patch that cannot be applied is 422, FHIRPath Patch (Parameters) is 415; DELETE is 405."""
+    client = signed_in(Role.COORDINATOR)
+    created = client.post("/fhir/Patient", json=_patient("R-J1"))
+    pid, etag = created.json()["id"], created.headers["etag"]
+    replace = [{"op": "replace", "path": "/birthDate", "value": "1944-02-04"}]
+    _outcome(client.patch(f"/fhir/Patient/{pid}", json=replace, headers={"Content-Type": PATCH}), 428, "")
+    patched = client.patch(f"/fhir/Patient/{pid}", json=replace, headers={"Content-Type": PATCH, "If-Match": etag})
+    assert patched.status_code == 200, patched.text
+    assert patched.json()["birthDate"] == "1944-02-04"
+    assert patched.headers["etag"] == 'W/"2"'
+    assert client.get(f"/fhir/Patient/{pid}").json()["birthDate"] == "1944-02-04"
+    stale = client.patch(f"/fhir/Patient/{pid}", json=replace, headers={"Content-Type": PATCH, "If-Match": etag})
+    _outcome(stale, 412, "")
+    current = {"Content-Type": PATCH, "If-Match": 'W/"2"'}
+    failed_test = [{"op": "test", "path": "/gender", "value": "male"}, *replace]
+    _outcome(client.patch(f"/fhir/Patient/{pid}", json=failed_test, headers=current), 422, "the JSON Patch cannot")
+    new_id = [{"op": "replace", "path": "/id", "value": "999"}]
+    _outcome(client.patch(f"/fhir/Patient/{pid}", json=new_id, headers=current), 422, "a JSON Patch may not")
+    _outcome(client.patch(f"/fhir/Patient/{pid}", json={"op": "x"}, headers=current), 400, "a JSON Patch is")
+    fhirpath = {"resourceType": "Parameters", "parameter": []}
+    as_fhir = {"Content-Type": "application/fhir+json", "If-Match": 'W/"2"'}
+    _outcome(client.patch(f"/fhir/Patient/{pid}", json=fhirpath, headers=as_fhir), 415, "Content-Type")
+    assert client.get(f"/fhir/Patient/{pid}").headers["etag"] == 'W/"2"'  # nothing refused was written
+    # a resource derived from a case record stays read-only
+    stored_case("R-J2")
+    other = _patient_id(client, "R-J2")
+    condition = client.get("/fhir/Condition", params={"patient": other}).json()["entry"][0]["resource"]
+    derived = client.patch(f"/fhir/Condition/{condition['id']}", json=replace[:0], headers=current)
+    _outcome(derived, 405, "")
+    _outcome(client.patch("/fhir/Patient/%C2%84", json=replace, headers=current), 400, "/fhir/Patient/")  # not an id
+    _outcome(client.patch("/fhir/Procedure/p1-1", json=replace, headers=current), 405, "Procedure cannot be written")
+    deleted = client.delete(f"/fhir/Patient/{pid}")
+    _outcome(deleted, 405, "")
+    assert "PATCH" in deleted.headers["allow"]
+    assert "DELETE" not in deleted.headers["allow"]
+
+
+def test_conditional_update_and_delete_answer_405_with_an_operation_outcome(
+    signed_in: Callable[[Role], TestClient],
+) -> None:
+    """http.html 3.1.0.4.3 and 3.1.0.7.1: a server that does not support conditional update or delete says so
+    with 405 (its CapabilityStatement says conditionalUpdate false, conditionalDelete not-supported)."""
+    client = signed_in(Role.COORDINATOR)
+    client.post("/fhir/Patient", json=_patient("R-C1"))
+    update = client.put("/fhir/Patient", params={"identifier": "R-C1"}, json=_patient("R-C1"))
+    _outcome(update, 405, "")
+    assert "PUT" not in update.headers["allow"]
+    _outcome(client.delete("/fhir/Patient", params={"identifier": "R-C1"}), 405, "")
+    _outcome(client.patch("/fhir/Patient", params={"identifier": "R-C1"}, json=[]), 405, "")
+    patient = client.get("/fhir/metadata").json()["rest"][0]["resource"][0]
+    assert (patient["conditionalUpdate"], patient["conditionalDelete"]) == (False, "not-supported")
+    assert "delete" not in {i["code"] for i in patient["interaction"]}
+
+
+def test_a_summary_with_a_comma_is_a_value_not_supported(signed_in: Callable[[Role], TestClient]) -> None:
+    """search.html 3.1.1.5.8: _summary takes one code; a comma in it makes no list, only a value not supported
+    (ignored, or refused under handling=strict), as any other unknown _summary value."""
+    client = signed_in(Role.NURSE)
+    lenient = client.get("/fhir/Patient", params={"_summary": "true,count"})
+    assert lenient.status_code == 200, lenient.text
+    assert "_summary" not in _link(lenient.json(), "self")  # type: ignore[operator]
+    strict = client.get("/fhir/Patient", params={"_summary": "true,count"}, headers=STRICT_PREFER)
+    _outcome(strict, 400, "_summary=true,count is not supported here")
+    assert client.get("/fhir/Patient", params={"_summary": "count"}).json()["type"] == "searchset"

@@ -31,7 +31,7 @@ def test_metadata_is_a_valid_capability_statement_without_sign_in(client: TestCl
     types = {r["type"] for r in statement["rest"][0]["resource"]}
     assert types >= FHIR_TYPES
     interactions = {r["type"]: {i["code"] for i in r.get("interaction", [])} for r in statement["rest"][0]["resource"]}
-    versioned = {"read", "search-type", "vread", "create", "update", "history-instance", "history-type"}
+    versioned = {"read", "search-type", "vread", "create", "update", "patch", "history-instance", "history-type"}
     assert {t for t, codes in interactions.items() if codes == versioned} == {"Patient", "Condition", "Observation"}
     for kind in FHIR_TYPES - {"Patient", "Condition", "Observation"}:
         assert interactions[kind] == {"read", "search-type"}, kind  # derived types: no writes or history claimed

@@ -160,6 +160,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
             ("POST", f"/fhir/{t}"),
             ("GET", f"/fhir/{t}/{{resource_id}}"),
             ("PUT", f"/fhir/{t}/{{resource_id}}"),
+            ("PATCH", f"/fhir/{t}/{{resource_id}}"),
             ("GET", f"/fhir/{t}/_history"),
             ("GET", f"/fhir/{t}/{{resource_id}}/_history"),
             ("GET", f"/fhir/{t}/{{resource_id}}/_history/{{version_id}}"),

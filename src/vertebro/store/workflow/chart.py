@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from vertebro.clinical import Assessment, Case, ClinicPolicy, assess, assessment_json
@@ -15,6 +15,7 @@ from vertebro.pathway.machine import CaseSnapshot, Role, State, Verdict, availab
 from vertebro.pathway.monitoring import MonitoringStatus, monitoring_status
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
+from vertebro.store.fact_sources import FactSourcesView, view_of
 from vertebro.store.models import (
     AuditEntry,
     Booking,
@@ -69,6 +70,7 @@ class Chart:
     patient: Patient
     cases: tuple[CaseView, ...]
     timeline: tuple[AuditEntry, ...]  # newest first, reads left out
+    fact_sources: dict[int, FactSourcesView] = field(default_factory=dict)  # by case id: cases read from FHIR
 
 
 def documentation_missing(facts: Case, assessment: Assessment) -> tuple[str, ...]:
@@ -194,7 +196,13 @@ def chart(uow: UnitOfWork, patient_id: int, actor: Actor, policy: ClinicPolicy) 
         raise NotFound(f"no patient {patient_id}", field="patient_id")
     views = tuple(view_of_workflow(uow, w, actor, policy, audit=False) for w in workflows)
     record_audit(uow, actor, "read", "patient", patient_id, patient_id, view="chart")
-    return Chart(patient, views, tuple(uow.audit.timeline(patient_id)))
+    stored = uow.cases.fact_sources([w.case_id for w in workflows])
+    sources = {
+        view.workflow.case_id: view_of(stored[view.workflow.case_id], view.facts.model_dump(mode="json"))
+        for view in views
+        if view.workflow.case_id in stored
+    }
+    return Chart(patient, views, tuple(uow.audit.timeline(patient_id)), sources)
 
 
 def worklist(
