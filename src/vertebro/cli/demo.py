@@ -15,6 +15,7 @@ from vertebro.clinical import assess, assessment_json
 from vertebro.config import Settings
 from vertebro.intake.case_file import read_case
 from vertebro.store import service
+from vertebro.store.base import clinic_today
 
 DEMO_CASES = Path(__file__).resolve().with_name("demo_cases")
 DEMO_ACTOR = "demo:loader"
@@ -26,8 +27,8 @@ _STYLE = {"appropriate": "green", "uncertain": "yellow", "not_appropriate": "red
 def load_demo(settings: Settings, console: Console) -> int:
     """Assess and store every demo case whose patient is not yet in the database; return how many."""
     files = sorted(DEMO_CASES.glob("*.yaml"))
-    today = dt.date.today()
     policy = settings.policy()
+    today = clinic_today(policy.time_zone)
     loaded = 0
     with unit_of_work(settings.database_url) as uow, Progress(console=console, transient=True) as progress:
         task = progress.add_task("Assessing demo patients", total=len(files))
@@ -119,7 +120,9 @@ def ensure_demo_staff(settings: Settings, console: Console) -> None:
             else:
                 secret = user.totp_secret or ""
             rows.append((role, username, password, secret))
-        added = workflow.ensure_calendar(uow, settings.rooms, dt.date.today(), 42, zone_name=settings.timezone)
+        added = workflow.ensure_calendar(
+            uow, settings.rooms, clinic_today(settings.timezone), 42, zone_name=settings.timezone
+        )
         uow.commit()
     table = Table(title="Demo logins (demo only: never use these accounts with real patients)", title_justify="left")
     for column in ("role", "username", "password", "TOTP secret (add to an authenticator app)"):

@@ -19,6 +19,7 @@ from rich.markup import escape
 from vertebro.config import Settings
 from vertebro.education.kinds import DocumentKind
 from vertebro.errors import VertebroError
+from vertebro.store.base import clinic_today
 
 EXIT_INVALID_INPUT = 2
 
@@ -81,7 +82,7 @@ def handout_command(
     policy = settings.policy()
     if timezone:  # the document's times are computed in this zone, as the chart's would be with the same setting
         policy = dataclasses.replace(policy, time_zone=timezone)
-    today = dt.date.today() if as_of is None else as_of.date()
+    today = clinic_today(policy.time_zone) if as_of is None else as_of.date()
     try:
         with unit_of_work(settings.database_url) as uow:
             record = read_record(uow, patient_id, kind, actor=_who(actor), source="cli")

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from vertebro.clinical import contraindications
 from vertebro.clinical import dose as _dose  # noqa: F401  (its radiation dose rules belong to the ruleset)
 from vertebro.clinical import news2 as _news2  # noqa: F401  (its monitoring rules belong to the ruleset)
-from vertebro.clinical.clock import shifted
+from vertebro.clinical.clock import shifted, zone_of
 from vertebro.clinical.facts import Case
 from vertebro.clinical.findings import (
     CaseFindings,
@@ -89,10 +89,10 @@ def disagreement(verdicts: dict[str, ProfileVerdict]) -> Disagreement | None:
 def assess(case: Case, policy: ClinicPolicy = DEFAULT_POLICY, as_of: dt.date | None = None) -> Assessment:
     """Return the full assessment of a case under every profile, with plans dated from the procedure.
 
-    ``as_of`` is the date the assessment is made (defaults to today); it decides whether holds can
-    still be completed before the procedure date.
+    ``as_of`` is the date the assessment is made (defaults to today in the clinic's zone, ``policy.time_zone``,
+    never the server's); it decides whether holds can still be completed before the procedure date.
     """
-    today = as_of or dt.date.today()
+    today = as_of or dt.datetime.now(zone_of(policy.time_zone)).date()
     findings = case_findings(case, policy, today)
     start = None
     if case.procedure_date is not None:

@@ -10,6 +10,8 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator, TypeEngine
 
+from vertebro.clinical.clock import zone_of
+
 NAMING_CONVENTION: dict[str, str] = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",
@@ -28,6 +30,11 @@ BigIntPK: TypeEngine[int] = BigInteger().with_variant(Integer(), "sqlite")
 def utc_now() -> dt.datetime:
     """Return the current time as a timezone-aware UTC datetime."""
     return dt.datetime.now(dt.UTC)
+
+
+def clinic_today(zone_name: str) -> dt.date:
+    """Return today's date in the clinic's time zone (``ClinicPolicy.time_zone``), never the server's."""
+    return utc_now().astimezone(zone_of(zone_name)).date()
 
 
 class UTCDateTime(TypeDecorator[dt.datetime]):

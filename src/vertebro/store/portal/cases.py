@@ -193,15 +193,19 @@ def send_follow_up(
     raw: dict[str, Any],
     answers: dict[str, Any],
     expected_version: int | None,
+    today: dt.date,
 ) -> FollowUp:
-    """Record a follow-up questionnaire in the follow-up record staff use (NRS, ODI, RDQ); audited."""
+    """Record a follow-up questionnaire in the follow-up record staff use (NRS, ODI, RDQ); audited.
+
+    ``today`` is the clinic's date (the questionnaire opens on its first day in the clinic's zone).
+    """
     own_workflow(uow, actor, case_id)
     follow_up = uow.records.follow_up(case_id, visit)
     if follow_up is None:
         raise NotFound(f"no {VISIT_WORDS.get(visit, visit)} questionnaire is planned for you", field="visit")
     if follow_up.completed_at is not None:
         raise Conflict("this questionnaire was already answered; thank you", field="form")
-    if follow_up.due_from > dt.date.today():
+    if follow_up.due_from > today:
         raise Conflict(f"this questionnaire opens on {follow_up.due_from:%d %B %Y}", field="form")
     response = _response(uow, case_id, VISITS[visit], expected_version)
     response.answers = {"raw": raw, "answers": answers}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from vertebro.clinical.clock import zone_of
 from vertebro.errors import NotFound
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
@@ -18,8 +19,10 @@ from vertebro.store.workflow.base import (
 from vertebro.store.workflow.chart import CaseView
 
 
-def plan_follow_ups(uow: UnitOfWork, view: CaseView) -> None:
-    start = view.discharge.discharged_at.date() if view.discharge else dt.date.today()
+def plan_follow_ups(uow: UnitOfWork, view: CaseView, zone_name: str) -> None:
+    """Plan the 2-week, 3-month and 12-month follow-ups from the discharge day (the clinic's date, ``zone_name``)."""
+    discharged = view.discharge.discharged_at if view.discharge else utc_now()
+    start = discharged.astimezone(zone_of(zone_name)).date()
     for visit, (lo, hi) in {"2w": (14, 28), "3m": (84, 105), "12m": (358, 386)}.items():
         if uow.records.follow_up(view.workflow.case_id, visit) is None:
             uow.records.add(

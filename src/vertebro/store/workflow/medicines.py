@@ -15,6 +15,7 @@ from typing import Literal
 
 from vertebro.clinical import Assessment, ClinicPolicy
 from vertebro.errors import InvalidInput
+from vertebro.store.base import clinic_today
 from vertebro.store.db import UnitOfWork
 from vertebro.store.workflow.base import Actor, check_version, facts_of, load_workflow, record_audit
 from vertebro.store.workflow.steps import apply_facts
@@ -87,7 +88,7 @@ def record_prescriber_decision(
     if answer.decision is not None:
         if answer.agreed_on is None:
             raise InvalidInput("give the date the prescriber agreed", field="agreed_on")
-        if answer.agreed_on > (today or dt.date.today()):
+        if answer.agreed_on > (today or clinic_today(policy.time_zone)):
             raise InvalidInput("the date the prescriber agreed cannot be in the future", field="agreed_on")
         med["prescriber_decision"] = {
             "decision": answer.decision,

@@ -172,7 +172,7 @@ def take_action(
             against_recommendation=against,
         )
     if action is Action.START_FOLLOW_UP:
-        plan_follow_ups(uow, view)
+        plan_follow_ups(uow, view, policy.time_zone)
     uow.session.flush()
     record_audit(
         uow, actor, "transition", "case", case_id, workflow.case.patient_id, **{"from": before, "to": workflow.state}

@@ -6,7 +6,6 @@ the chart is shown again with the message next to the field and the values that 
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
@@ -24,6 +23,7 @@ from vertebro.pathway.handover import fact_handovers, waiting_on
 from vertebro.pathway.machine import RECORD_ROLES, TRANSITIONS, UNDO_ACTIONS, UNDO_WINDOW, Action, Role, State, who_can
 from vertebro.pathway.monitoring import NeuroCheck, ObservationSet
 from vertebro.store import workflow as svc
+from vertebro.store.base import clinic_today
 from vertebro.store.models import LEAKAGE, TECHNIQUES
 from vertebro.store.portal.cases import from_the_portal
 from vertebro.store.workflow.booking import cancel_reason
@@ -119,7 +119,7 @@ def _chart(
         portal=portal,
         feasibility=feasibility,
         portal_words=PORTAL_WORDS,
-        today=dt.date.today().isoformat(),
+        today=clinic_today(policy.time_zone).isoformat(),
         procedure_values=care_forms.procedure_form_values,
         selected_leaks=care_forms.selected_leaks,
         observation_words=care_forms.observation_words,

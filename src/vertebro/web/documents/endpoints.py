@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
@@ -13,6 +12,7 @@ from vertebro.education.kinds import DocumentKind
 from vertebro.education.pdf import html_to_pdf
 from vertebro.errors import NotFound
 from vertebro.ids import RecordId
+from vertebro.store.base import clinic_today
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 
 router = APIRouter()
@@ -32,7 +32,7 @@ def document(
         raise NotFound(f"no patient {patient_id}", field="patient_id")
     record = read_record(uow, patient.identifier, kind, actor=staff.actor.username, source=staff.actor.source or "web")
     uow.commit()
-    rendered = personal_document(record, kind, policy, as_of=dt.date.today())
+    rendered = personal_document(record, kind, policy, as_of=clinic_today(policy.time_zone))
     filename = f"vertebro-{kind.value}-{patient.identifier}.pdf"
     return Response(
         html_to_pdf(rendered.html),

@@ -11,7 +11,6 @@ The whole form can still be posted at once to ``/intake`` (save or send), for sc
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -25,6 +24,7 @@ from vertebro.ids import RecordId
 from vertebro.intake import answers as intake
 from vertebro.intake import steps as flow
 from vertebro.intake.questionnaires import FunctionQuestionnaires
+from vertebro.store.base import clinic_today
 from vertebro.store.portal import cases
 from vertebro.store.records import own_case_record
 from vertebro.web.deps import Policy, UoW
@@ -204,7 +204,7 @@ def _save_or_send(
     sending: bool,
     done: list[str] | None = None,
 ) -> Response:
-    today = dt.date.today()
+    today = clinic_today(policy.time_zone)
     checked = intake.check_intake(raw, context.function, today=today, sending=sending)
     try:
         if sending and checked.ok:
@@ -366,7 +366,7 @@ def save_step(
     asked_before = set(form.raw.get("shown", "").split())
     asked_now = flow.visible(page, raw, context)
     newly_asked = [name for name in asked_now if name not in asked_before] if "shown" in form.raw else []
-    errors = {} if go != "next" else flow.check_step(page, raw, context, today=dt.date.today())
+    errors = {} if go != "next" else flow.check_step(page, raw, context, today=clinic_today(policy.time_zone))
     errors = {k: v for k, v in errors.items() if k not in newly_asked}  # a question just shown is not a mistake
     finished = go == "next" and not errors and not newly_asked
     done = [s for s in draft.done if s != page.slug] + ([page.slug] if finished else [])

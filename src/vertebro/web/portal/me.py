@@ -23,6 +23,7 @@ from vertebro.ids import RecordId
 from vertebro.intake import answers as intake
 from vertebro.intake.questionnaires import FunctionQuestionnaires
 from vertebro.pathway.machine import State
+from vertebro.store.base import clinic_today
 from vertebro.store.portal import accounts, cases
 from vertebro.store.portal.appointments import appointment_event
 from vertebro.store.portal.ical import calendar_text
@@ -73,7 +74,9 @@ def my_page(request: Request, uow: UoW, patient: CurrentPatient, policy: Policy)
         if request.query_params.get("asked")
         else None
     )
-    return portal_page(request, "me.html", patient, cases=mine, path=PATH, today=dt.date.today(), flash=flash)
+    return portal_page(
+        request, "me.html", patient, cases=mine, path=PATH, today=clinic_today(policy.time_zone), flash=flash
+    )
 
 
 @router.post("/logout")
@@ -102,7 +105,7 @@ def _own_record(uow: UoW, patient: CurrentPatient, case_id: int, view: str, **de
 def _plan(request: Request, uow: UoW, patient: CurrentPatient, policy: Policy, case_id: int) -> dict[str, Any]:
     record = _own_record(uow, patient, case_id, "portal:plan")
     case = stored_case(record)
-    today = dt.date.today()
+    today = clinic_today(policy.time_zone)
     assessment = assess(case, policy, today)
     plan: dict[str, Any] = {"preparation": None, "aftercare": None, "not_ready": None}
     try:
@@ -137,7 +140,7 @@ def document(
     if kind is DocumentKind.PROCEDURE_REPORT:
         raise NotFound("the procedure report is sent to your doctor; ask us for a copy", field="kind")
     record = with_procedure(uow, _own_record(uow, patient, case_id, "portal:document", kind=kind.value))
-    rendered = personal_document(record, kind, policy, as_of=dt.date.today(), clinic=_clinic(request))
+    rendered = personal_document(record, kind, policy, as_of=clinic_today(policy.time_zone), clinic=_clinic(request))
     uow.commit()
     return Response(
         html_to_pdf(rendered.html),
@@ -169,7 +172,7 @@ def ask_to_change(
             error.status_code,
             cases=mine,
             path=PATH,
-            today=dt.date.today(),
+            today=clinic_today(policy.time_zone),
             flash=flash,
             flash_kind="warn",
         )
@@ -221,7 +224,7 @@ def _follow_up_page(
         version=version,
         flash=flash,
         function=_function(request),
-        today=dt.date.today(),
+        today=clinic_today(current_policy(request.app).time_zone),
     )
 
 
@@ -251,7 +254,14 @@ def send_follow_up(
     try:
         if sending and checked.ok:
             cases.send_follow_up(
-                uow, patient.actor, case_id, visit, raw=raw, answers=checked.answers, expected_version=version
+                uow,
+                patient.actor,
+                case_id,
+                visit,
+                raw=raw,
+                answers=checked.answers,
+                expected_version=version,
+                today=clinic_today(policy.time_zone),
             )
         else:
             version = cases.save_draft(

@@ -6,7 +6,6 @@ that does not exist. Every page read and every message is audited (decision 0035
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -15,8 +14,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vertebro.errors import NotFound, VertebroError
 from vertebro.ids import RecordId
 from vertebro.messaging import service
+from vertebro.store.base import clinic_today
 from vertebro.store.portal import cases
-from vertebro.web.deps import Policy, UoW
+from vertebro.web.deps import Policy, UoW, current_policy
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.portal.deps import CurrentPatient
 from vertebro.web.portal.templating import portal_page
@@ -131,7 +131,7 @@ def _thread_page(
         body_max=service.BODY_MAX,
         nav="messages",
         flash="Your message is with the team. We will tell you by e-mail or text when they reply." if sent else None,
-        today=dt.date.today(),
+        today=clinic_today(current_policy(request.app).time_zone),
     )
 
 

@@ -18,6 +18,7 @@ from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.intake.answers import DATE_PROBLEM, REQUEST_WHERE, read_day, request_levels
 from vertebro.messaging.outbox import deliver_pending, outbox_from_settings
 from vertebro.store import credentials, staff_service
+from vertebro.store.base import clinic_today
 from vertebro.store.db import UnitOfWork
 from vertebro.store.portal import accounts
 from vertebro.store.portal.outbox import queue_activation, queue_password_reset, queue_request_received
@@ -196,7 +197,7 @@ def send_request(
     request: Request, uow: UoW, policy: Policy, form: Annotated[FormData, Depends(form_data)]
 ) -> HTMLResponse:
     """Open the request: the patient gets a reference number and a one-time activation link."""
-    today = dt.date.today()
+    today = clinic_today(policy.time_zone)
     new, errors = _request_fields(form, today)
     if new is not None and (reference := accounts.request_already_sent(uow, new.form_id)) is not None:
         uow.commit()

@@ -20,6 +20,7 @@ from vertebro.clinical.validation import validation_problems
 from vertebro.errors import InvalidInput, VertebroError
 from vertebro.intake.answers import read_day
 from vertebro.pathway.machine import Role
+from vertebro.store.base import clinic_today
 from vertebro.store.referral import ReferralDetails, record_referral_details
 from vertebro.store.service import record_assessment
 from vertebro.web.deps import Policy, Staff, UoW, allow
@@ -140,7 +141,7 @@ def create_referral(
     form: Annotated[FormData, Depends(form_data)],
 ) -> Response:
     """Register the referral; every mistake comes back at once, next to its field, with what was typed."""
-    data, details, errors = _referral(form, dt.date.today())
+    data, details, errors = _referral(form, clinic_today(policy.time_zone))
     try:
         if errors:
             raise InvalidInput(_summary(errors), field=next(iter(errors)))
