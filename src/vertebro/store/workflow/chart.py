@@ -7,7 +7,7 @@ from typing import Any
 
 from vertebro.clinical import Assessment, Case, ClinicPolicy, assess, assessment_json
 from vertebro.clinical.recommendation import AUGMENTATION
-from vertebro.clinical.recovery import monitoring_minutes
+from vertebro.clinical.recovery import ObservationSchedule, monitoring_minutes, observation_schedule
 from vertebro.errors import NotFound
 from vertebro.pathway.checklist import Confirmations, missing_items
 from vertebro.pathway.machine import CaseSnapshot, State, Verdict, available
@@ -59,6 +59,7 @@ class CaseView:
     complications: tuple[Complication, ...]
     documentation_missing: tuple[str, ...]
     monitoring: MonitoringStatus | None = None
+    schedule: ObservationSchedule | None = None  # the observation checks while monitored (decision 0034)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,6 +128,19 @@ def monitoring_of(
     )
 
 
+def schedule_of(
+    procedure: ProcedureRecord | None, observations: tuple[Observation, ...], policy: ClinicPolicy
+) -> ObservationSchedule | None:
+    """Return the observation checks after the recorded end of the procedure (recovery.observation_schedule), or
+    None while the end is not recorded."""
+    if procedure is None or procedure.ended_at is None:
+        return None
+    levels = len(procedure.levels)
+    planned = monitoring_minutes(max(levels, 1), bool(procedure.sedation), policy)
+    taken = tuple(o.taken_at for o in observations if o.kind == "vitals")
+    return observation_schedule(procedure.ended_at, planned, taken, utc_now(), policy)
+
+
 def case_view(uow: UnitOfWork, case_id: int, actor: Actor, policy: ClinicPolicy, *, audit: bool = True) -> CaseView:
     """Return one case as the chart shows it (assessed now with the current ruleset); audits the read."""
     return view_of_workflow(uow, load_workflow(uow, case_id), actor, policy, audit=audit)
@@ -158,6 +172,7 @@ def view_of_workflow(
     observations = tuple(uow.records.observations(case_id)) if treated else ()
     if state is State.MONITORING:
         parts["monitoring"] = monitoring_of(parts["procedure"], observations, policy)
+        parts["schedule"] = schedule_of(parts["procedure"], observations, policy)
     snapshot = case_snapshot(parts)
     if audit:
         record_audit(uow, actor, "read", "case", case_id, workflow.case.patient_id)
@@ -178,6 +193,7 @@ def view_of_workflow(
         complications=tuple(uow.records.complications(case_id)) if treated else (),
         documentation_missing=documentation_missing(facts, assessment),
         monitoring=parts.get("monitoring"),
+        schedule=parts.get("schedule"),
     )
 
 
