@@ -281,6 +281,7 @@ class ObservationSchedule:
     checks: tuple[ObservationCheck, ...]
     next_due: dt.datetime | None
     overdue: tuple[dt.datetime, ...]
+    policy_words: str
 
 
 def observation_times(
@@ -339,4 +340,9 @@ def observation_schedule(
         checks.append(ObservationCheck(due, status, recorded))
     next_due = next((c.due_at for c in checks if c.status in ("due", "planned")), None)
     overdue = tuple(c.due_at for c in checks if c.status == "overdue")
-    return ObservationSchedule(tuple(checks), next_due, overdue)
+    words = (
+        f"every {policy.observation_early_every_minutes} minutes for the first "
+        f"{policy.observation_early_for_minutes} minutes, then every {policy.observation_later_every_minutes} "
+        f"minutes until the monitoring time ends; overdue {policy.observation_grace_minutes} minutes after the due time"
+    )
+    return ObservationSchedule(tuple(checks), next_due, overdue, words)

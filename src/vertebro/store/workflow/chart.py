@@ -9,7 +9,7 @@ from vertebro.clinical import Assessment, Case, ClinicPolicy, assess, assessment
 from vertebro.clinical.recommendation import AUGMENTATION
 from vertebro.clinical.recovery import ObservationSchedule, monitoring_minutes, observation_schedule
 from vertebro.errors import NotFound
-from vertebro.pathway.checklist import Confirmations, missing_items
+from vertebro.pathway.checklist import Confirmations, holds_not_dated, missing_items
 from vertebro.pathway.machine import CaseSnapshot, State, Verdict, available
 from vertebro.pathway.monitoring import MonitoringStatus, monitoring_status
 from vertebro.store.base import utc_now
@@ -60,6 +60,7 @@ class CaseView:
     documentation_missing: tuple[str, ...]
     monitoring: MonitoringStatus | None = None
     schedule: ObservationSchedule | None = None  # the observation checks while monitored (decision 0034)
+    holds_undated: tuple[str, ...] = ()  # why "holds and restart dates explained" cannot be ticked yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -194,6 +195,7 @@ def view_of_workflow(
         documentation_missing=documentation_missing(facts, assessment),
         monitoring=parts.get("monitoring"),
         schedule=parts.get("schedule"),
+        holds_undated=holds_not_dated(facts, assessment),
     )
 
 

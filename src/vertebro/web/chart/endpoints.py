@@ -280,7 +280,7 @@ def save_checklist(
             companion_name=form.text("companion_name", 200),
             arrival_time_told=form.checked("arrival_time_told"),
         )
-        svc.save_checklist(uow, case_id, confirmations, staff.actor, expected_version=form.version())
+        svc.save_checklist(uow, case_id, confirmations, staff.actor, expected_version=form.version(), policy=policy)
         changes: dict[str, Any] = {}
         sedation = form.tristate("sedation_planned")
         if sedation is not None:
