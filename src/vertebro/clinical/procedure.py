@@ -203,10 +203,11 @@ def timer_reading(
     """
     if mixed_at is None:
         return TimerReading(0.0, 0.0, NOT_STARTED, None, False, False)
-    since = max((now - mixed_at).total_seconds(), 0.0)
+    now = now.astimezone(dt.UTC)  # real time: aware times of one zone would subtract as wall-clock times
+    since = max((now - mixed_at.astimezone(dt.UTC)).total_seconds(), 0.0)
     held = max(paused_seconds, 0.0)
     if paused_at is not None:
-        held += max((now - paused_at).total_seconds(), 0.0)
+        held += max((now - paused_at.astimezone(dt.UTC)).total_seconds(), 0.0)
     elapsed = max(since - held, 0.0) / 60.0
     for phase in timeline.phases:
         if phase.start_min <= elapsed < phase.end_min:

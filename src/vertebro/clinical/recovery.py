@@ -302,7 +302,8 @@ def observation_times(
         at += policy.observation_early_every_minutes if early else policy.observation_later_every_minutes
     if minutes[-1] != planned_minutes and planned_minutes > 0:
         minutes.append(planned_minutes)
-    return tuple(procedure_end + dt.timedelta(minutes=m) for m in minutes)
+    start = procedure_end.astimezone(dt.UTC)  # elapsed time: aware arithmetic in a zone would add wall-clock time
+    return tuple(start + dt.timedelta(minutes=m) for m in minutes)
 
 
 def observation_schedule(
@@ -321,6 +322,7 @@ def observation_schedule(
     """
     if now.tzinfo is None or any(t.tzinfo is None for t in taken):
         raise ValueError("now and the observation times must be aware")
+    now = now.astimezone(dt.UTC)
     times = observation_times(procedure_end, planned_minutes, policy)
     grace = dt.timedelta(minutes=policy.observation_grace_minutes)
     ordered = sorted(taken)
