@@ -84,7 +84,10 @@ def holds_not_dated(case: Case, assessment: Assessment) -> tuple[str, ...]:
         if hold.action is HoldAction.CONTINUE:
             continue
         for item in hold.outstanding:
-            reasons.append(f"the {item} is recorded" if item.startswith("prescriber") else f"{item} is recorded")
+            if item.startswith("prescriber"):
+                reasons.append(f"the {item} is recorded")
+            else:
+                reasons.append(f"the {item} is recorded (for the {hold.drug} hold)")
         if hold.action is HoldAction.CHECK:
             reasons.append(f"{hold.drug} is checked with the prescriber")
     return tuple(reasons)

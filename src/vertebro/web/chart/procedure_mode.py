@@ -109,6 +109,7 @@ def _mode_page(
         cid=case_id,
         role=staff.role.value,
         timeline=timeline,
+        phases=[{"name": p.name, "start_min": p.start_min, "end_min": p.end_min} for p in timeline.phases],
         timers=timers,
         warn_minutes=policy.cement_warning_minutes,
         errors=errors or {},
