@@ -70,7 +70,8 @@ def test_properties_of_any_reading(minutes: float, held: float) -> None:
     assert reading.phase in ("mixing", "waiting", "working", "setting", "set")
     if reading.warning:
         assert reading.phase == "working"
-        assert reading.phase_left_min is not None and reading.phase_left_min <= 1.0
+        assert reading.phase_left_min is not None
+        assert reading.phase_left_min <= 1.0
 
 
 @given(first=st.floats(min_value=0, max_value=40), later=st.floats(min_value=0, max_value=40))
