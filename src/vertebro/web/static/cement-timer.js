@@ -132,7 +132,7 @@
     var body = new FormData(this.form);
     body.append("action", event.submitter.value);
     event.submitter.disabled = true;
-    fetch(this.form.action, { method: "POST", body: body, headers: { "Accept": "application/json" }, credentials: "same-origin" })
+    fetch(this.form.getAttribute("action"), { method: "POST", body: body, headers: { "Accept": "application/json" }, credentials: "same-origin" })
       .then(function (response) {
         return response.json().then(function (data) { return { ok: response.ok, data: data }; });
       })
