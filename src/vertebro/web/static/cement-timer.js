@@ -83,8 +83,9 @@
     box.querySelector(".timer-time").textContent = mmss(seconds);
     box.querySelector(".timer-phase").textContent = name + (left !== null ? ", " + mmss(left) + " left" : "");
     box.querySelector(".timer-paused").hidden = !this.paused;
-    var sinceOut = box.querySelector(".timer-since");
-    if (sinceOut) { sinceOut.textContent = mmss(since); }
+    box.querySelector(".timer-since").textContent = mmss(since);
+    box.querySelector(".timer-hint").hidden = this.started;
+    box.querySelector(".timer-real").hidden = !this.started;
     var marker = box.querySelector(".bar-now");
     if (marker) {
       var total = this.phases.length ? this.phases[this.phases.length - 1].end_min : 0;
