@@ -260,6 +260,7 @@ def test_the_chart_shows_the_next_observation_check_and_the_overdue_ones(
     # Checks at 0, 15 and 30 minutes after the end have passed without a set: three overdue; the next at 45.
     assert "3 checks overdue" in page
     assert "Next observation check due" in page
+    assert "3 observation checks overdue" in nurse.get("/?state=monitoring").text  # and on the worklist
     calm = {
         "systolic": "128",
         "diastolic": "78",

@@ -45,6 +45,7 @@ from vertebro.store.workflow.chart import (
     case_view,
     chart,
     documentation_missing,
+    overdue_checks,
     worklist,
 )
 from vertebro.store.workflow.followups import plan_follow_ups, record_follow_up
@@ -96,6 +97,7 @@ __all__ = [
     "feasibility_now",
     "free_slots",
     "load_workflow",
+    "overdue_checks",
     "plan_follow_ups",
     "record_audit",
     "record_complication",

@@ -142,6 +142,18 @@ def schedule_of(
     return observation_schedule(procedure.ended_at, planned, taken, utc_now(), policy)
 
 
+def overdue_checks(uow: UnitOfWork, case_ids: list[int], policy: ClinicPolicy) -> dict[int, int]:
+    """Return how many observation checks are overdue for each monitored case given (recovery.observation_schedule);
+    cases without one are left out. Two queries per case: the worklist shows few monitored cases at a time."""
+    counts: dict[int, int] = {}
+    for case_id in case_ids:
+        observations = tuple(uow.records.observations(case_id))
+        schedule = schedule_of(uow.records.procedure(case_id), observations, policy)
+        if schedule is not None and schedule.overdue:
+            counts[case_id] = len(schedule.overdue)
+    return counts
+
+
 def case_view(uow: UnitOfWork, case_id: int, actor: Actor, policy: ClinicPolicy, *, audit: bool = True) -> CaseView:
     """Return one case as the chart shows it (assessed now with the current ruleset); audits the read."""
     return view_of_workflow(uow, load_workflow(uow, case_id), actor, policy, audit=audit)
