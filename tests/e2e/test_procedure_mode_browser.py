@@ -29,13 +29,13 @@ pytestmark = pytest.mark.e2e
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e" / "procedure-mode"
 PASSWORD = "correct horse battery"
-ROLES = {Role.RADIOLOGIST: "mode.radiologist"}
+ROLES = {Role.RADIOLOGIST: "mode.radiologist", Role.NURSE: "mode.nurse"}
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, int]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str], int]]:
     """A server with one case in the procedure room (booked for today, no sedation)."""
     made: list[int] = []
 
@@ -60,7 +60,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
 
     url, secrets = staffed_database(tmp_path_factory.mktemp("mode"), ROLES, PASSWORD, fill)
     with serve(url) as base:
-        yield base, secrets[Role.RADIOLOGIST], made[0]
+        yield base, secrets, made[0]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,7 @@ def browser() -> Iterator[Browser]:
         yield b
 
 
-def _signed_in(browser: Browser, base: str, secret: str, problems: list[str]) -> Page:
+def _signed_in(browser: Browser, base: str, role: Role, secret: str, problems: list[str]) -> Page:
     page = browser.new_context(viewport=DESKTOP).new_page()
 
     def console(message: ConsoleMessage) -> None:
@@ -80,7 +80,7 @@ def _signed_in(browser: Browser, base: str, secret: str, problems: list[str]) ->
     page.on("console", console)
     page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
     page.goto(base + "/login")
-    page.get_by_label("Username").fill(ROLES[Role.RADIOLOGIST])
+    page.get_by_label("Username").fill(ROLES[role])
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Continue").click()
     page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
@@ -89,10 +89,10 @@ def _signed_in(browser: Browser, base: str, secret: str, problems: list[str]) ->
     return page
 
 
-def test_the_cement_timer_in_procedure_mode(server: tuple[str, str, int], browser: Browser) -> None:
-    base, secret, case_id = server
+def test_the_cement_timer_in_procedure_mode(server: tuple[str, dict[Role, str], int], browser: Browser) -> None:
+    base, secrets, case_id = server
     problems: list[str] = []
-    page = _signed_in(browser, base, secret, problems)
+    page = _signed_in(browser, base, Role.RADIOLOGIST, secrets[Role.RADIOLOGIST], problems)
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.goto(f"{base}/cases/{case_id}/procedure-mode")
     timer = page.locator("#timer-L1")
@@ -156,3 +156,26 @@ def test_the_cement_timer_in_procedure_mode(server: tuple[str, str, int], browse
     csp = [p for p in problems if "Content Security Policy" in p or "Content-Security-Policy" in p]
     assert csp == []
     assert problems == []
+
+
+def test_the_nurses_checklist_puts_each_label_on_the_row_of_its_input(
+    server: tuple[str, dict[Role, str], int], browser: Browser
+) -> None:
+    base, secrets, case_id = server
+    problems: list[str] = []
+    page = _signed_in(browser, base, Role.NURSE, secrets[Role.NURSE], problems)
+    page.goto(f"{base}/cases/{case_id}/procedure-mode")
+    page.get_by_role("link", name="back to the chart").click()
+    form = page.locator(f'form[action="/cases/{case_id}/checklist"]')
+    for label in ("INR", "Labs taken on", "Driver home (name)"):
+        name = form.get_by_text(label, exact=True).bounding_box()
+        field = form.get_by_label(label, exact=True).bounding_box()
+        assert name is not None
+        assert field is not None
+        assert name["x"] + name["width"] <= field["x"], label  # the label before its input
+        middle = name["y"] + name["height"] / 2
+        assert field["y"] <= middle <= field["y"] + field["height"], label  # on the same row
+    page.screenshot(path=str(ARTIFACTS / "05-checklist-desktop.png"), full_page=True)
+    page.set_viewport_size(PHONE)
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
+    assert [p for p in problems if "Content Security Policy" in p] == []

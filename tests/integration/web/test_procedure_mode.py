@@ -219,6 +219,9 @@ def test_several_leak_sites_are_stored_shown_again_and_exported(
     signed = submit(radiologist, mode, action, complete, button=("sign", "1"))
     assert signed.status_code == 303, signed.text[:800]
     assert sorted(_level(session_factory, case_id).leaks or []) == sorted(leaks)
+    signed_mode = radiologist.get(mode).text  # a signed record: no timer button, no form
+    assert 'class="timer-actions"' not in signed_mode
+    assert f'action="{action}"' not in signed_mode
 
     chart = radiologist.get(f"/patients/{patient_id}").text
     assert "venous, epidural, disc (symptomatic)" in chart

@@ -51,7 +51,7 @@
       since_mixing_s: parseFloat(box.dataset.since || "0")
     }, false);
     var self = this;
-    this.form.addEventListener("submit", function (event) { self.submit(event); });
+    if (this.form) { this.form.addEventListener("submit", function (event) { self.submit(event); }); }
   }
 
   Timer.prototype.load = function (state, announce) {
