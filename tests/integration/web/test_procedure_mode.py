@@ -15,7 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from tests.integration.web.chart_forms import submit
 from tests.integration.web.test_care_forms import _local, in_the_room
 from tests.integration.web.test_workflow import act
+from vertebro.clinical.policy import DEFAULT_POLICY
 from vertebro.pathway.machine import Role
+from vertebro.store import workflow as svc
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import AuditEntry, ProcedureLevel, ProcedureRecord
 
@@ -125,6 +127,10 @@ def test_the_cement_timer_is_stored_on_the_level_and_never_restarts(
 ) -> None:
     case_id = stored_case("MODE-2")
     patient_id = in_the_room(session_factory, case_id, dt.date.today())
+    with UnitOfWork(session_factory) as uow:  # sedation is planned for this one
+        actor = svc.Actor("test", R, "test")
+        svc.update_facts(uow, case_id, {"sedation_planned": True}, actor, DEFAULT_POLICY, expected_version=None)
+        uow.commit()
     mode = f"/cases/{case_id}/procedure-mode"
     radiologist = _browser(signed_in(R))
     token = _token(radiologist, mode)
@@ -141,6 +147,13 @@ def test_the_cement_timer_is_stored_on_the_level_and_never_restarts(
     assert not state["paused"]
     mixed = _level(session_factory, case_id).cement_mixed_at
     assert mixed is not None  # the first timer action saved a draft with the planned level
+    with UnitOfWork(session_factory) as uow:  # ... and the plan's sedation and technique, as the form shows them
+        record = uow.session.scalars(select(ProcedureRecord).where(ProcedureRecord.case_id == case_id)).one()
+        facts = svc.facts_of(svc.load_workflow(uow, case_id).case)
+        view = svc.case_view(uow, case_id, svc.Actor("test", R, "test"), DEFAULT_POLICY, audit=False)
+        assert facts.sedation_planned is True
+        assert record.sedation is True
+        assert record.technique == view.assessment.recommendation.treatment.value
 
     again = _timer(radiologist, case_id, "start", token).json()
     assert _level(session_factory, case_id).cement_mixed_at == mixed  # a second click does not restart

@@ -428,14 +428,16 @@ def cement_timer(
     *,
     planned_levels: tuple[str, ...],
     actor: Actor,
+    planned_technique: str = "vertebroplasty",
 ) -> ProcedureLevel:
     """Start, pause or resume the cement timer of one level, or record its injection's start or end (decision 0034).
 
     The times are stored on the level, so the timer reads the same after a save or a reload. Every action is
     idempotent: a second "start" never restarts the timer (the cement was mixed once), a second "injection start"
-    keeps the first time. Before any draft exists, the first timer action saves one with the planned levels
-    (approach and guidance as the form's first choices, to be checked in the record). A signed record no longer
-    changes. Audited as an update of the procedure record.
+    keeps the first time. Before any draft exists, the first timer action saves one with the planned levels,
+    technique and sedation (approach and guidance as the form's first choices, to be checked in the record), just
+    as the form would before anything is typed. A signed record no longer changes. Audited as an update of the
+    procedure record.
     """
     if action not in TIMER_ACTIONS:
         raise InvalidInput(f"action: use one of {', '.join(TIMER_ACTIONS)}", field="action")
@@ -450,7 +452,13 @@ def cement_timer(
         if level not in planned_levels:
             raise InvalidInput(f"{level} is not a planned level ({', '.join(planned_levels)})", field="level")
         record = ProcedureRecord(
-            case_id=case_id, operator=actor.username, started_at=now, start_recorded=False, levels=[]
+            case_id=case_id,
+            operator=actor.username,
+            started_at=now,
+            start_recorded=False,
+            technique=planned_technique if planned_technique in TECHNIQUES else "vertebroplasty",
+            sedation=facts_of(workflow.case).sedation_planned is True,
+            levels=[],
         )
         uow.records.add(record)
         _apply_levels(

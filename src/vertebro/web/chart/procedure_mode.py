@@ -169,6 +169,7 @@ def cement_timer(
             form.raw.get("action", ""),
             planned_levels=planned_levels(view),
             actor=staff.actor,
+            planned_technique=view.assessment.recommendation.treatment.value,
         )
         uow.commit()
     except (InvalidInput, Conflict) as error:
