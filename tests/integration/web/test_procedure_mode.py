@@ -313,3 +313,12 @@ def test_holds_explained_cannot_be_ticked_before_the_hold_has_dates(
     assert "the hold and restart dates cannot be explained yet" in refused.text
     # Labels sit in the two-column form (one row each on a wide screen).
     assert f'action="/cases/{case_id}/checklist" class="form-rows"' in chart
+
+
+def test_the_timer_route_documents_its_json_answer(client: TestClient) -> None:
+    paths = client.get("/openapi.json").json()["paths"]
+    timer = paths["/cases/{case_id}/procedure/levels/{level}/timer"]["post"]["responses"]
+    assert "application/json" in timer["200"]["content"]
+    assert "phase" in timer["200"]["content"]["application/json"]["schema"]["properties"]
+    assert {"303", "403", "409", "422"} <= set(timer)
+    assert "text/html" in paths["/cases/{case_id}/procedure-mode"]["get"]["responses"]["200"]["content"]

@@ -142,7 +142,34 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-@router.post("/cases/{case_id}/procedure/levels/{level}/timer", response_model=None)
+TIMER_ANSWER = {
+    200: {
+        "description": "The level's timer after the action, for the page's script (sent when it accepts JSON)",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["level", "started", "elapsed_s", "since_mixing_s", "phase", "paused", "times"],
+                    "properties": {
+                        "level": {"type": "string"},
+                        "started": {"type": "boolean"},
+                        "elapsed_s": {"type": "integer"},
+                        "since_mixing_s": {"type": "integer"},
+                        "phase": {"type": "string"},
+                        "warning": {"type": "boolean"},
+                        "paused": {"type": "boolean"},
+                        "paused_s": {"type": "integer"},
+                        "times": {"type": "object"},
+                        "times_text": {"type": "object"},
+                    },
+                }
+            }
+        },
+    }
+}
+
+
+@router.post("/cases/{case_id}/procedure/levels/{level}/timer", response_model=None, responses=TIMER_ANSWER)
 def cement_timer(
     request: Request,
     case_id: Annotated[RecordId, Path()],
