@@ -142,7 +142,7 @@ def wants_json(request: Request) -> bool:
     return "application/json" in request.headers.get("accept", "")
 
 
-TIMER_ANSWER = {
+TIMER_ANSWER: dict[int | str, dict[str, Any]] = {
     200: {
         "description": "The level's timer after the action, for the page's script (sent when it accepts JSON)",
         "content": {
