@@ -14,6 +14,7 @@ from pathlib import Path
 import pyotp
 import pytest
 from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from sqlalchemy import select
 
 from tests.e2e.serving import chromium, serve, staffed_database
 from tests.e2e.test_staff_browser import AXE, WCAG_TAGS
@@ -22,7 +23,8 @@ from vertebro.clinical import Case, assess, assessment_json
 from vertebro.clinical.policy import DEFAULT_POLICY
 from vertebro.pathway.machine import Role
 from vertebro.store import workflow
-from vertebro.store.db import UnitOfWork
+from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
+from vertebro.store.models import ProcedureLevel, ProcedureRecord
 from vertebro.store.service import record_assessment
 
 pytestmark = pytest.mark.e2e
@@ -31,36 +33,44 @@ ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e" / "pr
 PASSWORD = "correct horse battery"
 ROLES = {Role.RADIOLOGIST: "mode.radiologist", Role.NURSE: "mode.nurse"}
 PHONE = {"width": 390, "height": 844}
+DATABASE: list[str] = []  # the server's database, to move a timer's mixing time back (minutes pass in seconds)
 DESKTOP = {"width": 1366, "height": 900}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str], int]]:
-    """A server with one case in the procedure room (booked for today, no sedation)."""
+    """A server with two cases in the procedure room (booked for today, no sedation)."""
     made: list[int] = []
 
     def fill(uow: UnitOfWork) -> None:
-        data = case_data({"patient": {"identifier": "MODE-0001", "name": "Rita Roomtimer"}})
-        data.pop("procedure_date")
-        case = Case.model_validate_json(json.dumps(data))
-        a = assess(case)
-        recorded = record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e")
-        uow.session.flush()
-        actor = workflow.Actor("e2e", Role.RADIOLOGIST, "e2e")
-        workflow.update_facts(
-            uow,
-            recorded.case_id,
-            {"procedure_date": dt.date.today().isoformat(), "sedation_planned": False},
-            actor,
-            DEFAULT_POLICY,
-            expected_version=None,
-        )
-        workflow.load_workflow(uow, recorded.case_id, for_update=True).state = "in_procedure"
-        made.append(recorded.case_id)
+        for identifier, name in (("MODE-0001", "Rita Roomtimer"), ("MODE-0002", "Walt Warning")):
+            _in_the_room(uow, identifier, name, made)
 
     url, secrets = staffed_database(tmp_path_factory.mktemp("mode"), ROLES, PASSWORD, fill)
+    DATABASE.append(url)
     with serve(url) as base:
         yield base, secrets, made[0]
+
+
+def _in_the_room(uow: UnitOfWork, identifier: str, name: str, made: list[int]) -> None:
+    """Store a case booked for today without sedation, in the procedure room."""
+    data = case_data({"patient": {"identifier": identifier, "name": name}})
+    data.pop("procedure_date")
+    case = Case.model_validate_json(json.dumps(data))
+    a = assess(case)
+    recorded = record_assessment(uow, case, a, assessment_json(a), actor="e2e", source="e2e")
+    uow.session.flush()
+    actor = workflow.Actor("e2e", Role.RADIOLOGIST, "e2e")
+    workflow.update_facts(
+        uow,
+        recorded.case_id,
+        {"procedure_date": dt.date.today().isoformat(), "sedation_planned": False},
+        actor,
+        DEFAULT_POLICY,
+        expected_version=None,
+    )
+    workflow.load_workflow(uow, recorded.case_id, for_update=True).state = "in_procedure"
+    made.append(recorded.case_id)
 
 
 @pytest.fixture(scope="module")
@@ -179,3 +189,42 @@ def test_the_nurses_checklist_puts_each_label_on_the_row_of_its_input(
     page.set_viewport_size(PHONE)
     assert page.evaluate("document.scrollingElement.scrollWidth") <= PHONE["width"]
     assert [p for p in problems if "Content Security Policy" in p] == []
+
+
+def test_the_alert_comes_before_the_working_time_ends(
+    server: tuple[str, dict[Role, str], int], browser: Browser
+) -> None:
+    base, secrets, first = server
+    case_id = first + 1
+    problems: list[str] = []
+    page = _signed_in(browser, base, Role.RADIOLOGIST, secrets[Role.RADIOLOGIST], problems)
+    page.goto(f"{base}/cases/{case_id}/procedure-mode")
+    timer = page.locator("#timer-L1")
+    timer.get_by_role("button", name="Start at mixing").click()
+    expect(timer.locator(".time-mixed")).not_to_have_text("not recorded")
+    # Eight minutes cannot pass in a test: the mixing time moves back so that the alert is 4 seconds away.
+    phases = json.loads(timer.get_attribute("data-phases") or "[]")
+    working_end = next(p["end_min"] for p in phases if p["name"] == "working") * 60
+    engine = make_engine(DATABASE[0])
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        record = uow.session.scalars(select(ProcedureRecord).where(ProcedureRecord.case_id == case_id)).one()
+        row = uow.session.scalars(select(ProcedureLevel).where(ProcedureLevel.procedure_id == record.id)).one()
+        row.cement_mixed_at = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=working_end - 60 - 4)
+        uow.commit()
+    engine.dispose()
+    page.reload()
+    timer = page.locator("#timer-L1")
+    expect(timer).to_have_attribute("data-phase", "working")
+    expect(timer.locator(".timer-warning")).to_be_hidden()
+    page.evaluate(
+        """() => { window.spoken = []; const region = document.getElementById('timer-announce');
+        new MutationObserver(() => { if (region.textContent) { window.spoken.push(region.textContent); } })
+          .observe(region, {childList: true, characterData: true, subtree: true}); }"""
+    )
+    expect(timer.locator(".timer-warning")).to_be_visible(timeout=15000)
+    expect(timer).to_have_attribute("data-warning", "1")
+    assert timer.evaluate("box => getComputedStyle(box).borderTopWidth") == "6px"  # the thick red frame
+    page.wait_for_function("window.spoken.length > 0")
+    assert page.evaluate("window.spoken") == ["L1: working time ends in under 1 minute"]
+    page.screenshot(path=str(ARTIFACTS / "06-alert.png"), full_page=True)
+    assert problems == []
