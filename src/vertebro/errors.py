@@ -58,3 +58,14 @@ class NotMigrated(VertebroError):
     """The database schema is not at the revision this code expects (503)."""
 
     status_code: ClassVar[int] = 503
+
+
+class InvalidFields(InvalidInput):
+    """Several inputs are wrong at once (422): ``problems`` maps each field to its message, in form order.
+
+    A form shows every message beside its field and all of them in one summary, instead of one at a time.
+    """
+
+    def __init__(self, message: str, problems: dict[str, str]) -> None:
+        super().__init__(message, field=next(iter(problems), None))
+        self.problems = dict(problems)

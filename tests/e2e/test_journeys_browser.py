@@ -455,12 +455,14 @@ def test_three_levels_staged_on_warfarin_and_clopidogrel_wait_for_the_prescriber
     checklist = nurse.page.locator("form[action$='/checklist']")
     for label in (
         "Medication list reviewed",
-        "Holds and restart dates explained",
         "Allergies reviewed",
         "Fasting times explained",
         "Arrival time (15 minutes early) told",
     ):
         checklist.get_by_label(label).check()
+    # no hold date exists yet, so none can be explained (decision 0034)
+    expect(checklist.get_by_label("Holds and restart dates explained")).to_be_disabled()
+    expect(checklist).to_contain_text("Cannot be ticked yet")
     checklist.get_by_label("Sedation planned").select_option("yes")
     checklist.get_by_label("INR").fill("2.4")
     checklist.get_by_label("Platelets (x 10^9/L)").fill("230")
@@ -518,6 +520,9 @@ def test_three_levels_staged_on_warfarin_and_clopidogrel_wait_for_the_prescriber
     expect(prescriber).to_contain_text("recorded by jr.radiologist")
     radiologist.shot("12-staged-decisions-recorded", axe=True)
     nurse.open_patient("JR-STAGED")
+    checklist = nurse.page.locator("form[action$='/checklist']")
+    checklist.get_by_label("Holds and restart dates explained").check()  # the dates exist now
+    checklist.get_by_role("button", name="Save checklist").click()
     expect(nurse.page.get_by_text("Checklist complete.")).to_be_visible()
 
     coordinator.open_patient("JR-STAGED")

@@ -211,8 +211,10 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     expect(nurse.page.locator(".state").first).to_have_text("in procedure")
 
     radiologist.open_patient("E2E-1")
-    radiologist.page.get_by_role("button", name="Start timer at mixing").click()
-    expect(radiologist.page.locator(".timer-out")).to_contain_text("mixing phase")
+    radiologist.page.get_by_role("link", name="Open procedure mode").click()  # the cement timer (decision 0034)
+    radiologist.page.get_by_role("button", name="Start at mixing").click()
+    expect(radiologist.page.locator(".timer-phase").first).to_contain_text("mixing")
+    radiologist.page.get_by_role("link", name="back to the chart").click()
     page = radiologist.page
     page.get_by_label("Approach").select_option("bipedicular")
     page.get_by_label("Contrast injected").check()

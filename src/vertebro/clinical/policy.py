@@ -48,6 +48,14 @@ class ClinicPolicy:
     # who patients call and where they come; on every message and document (decision 0026)
     clinic: Clinic = field(default_factory=Clinic)
     no_driving_days: int = 2  # recovery.driving: days without driving after the procedure, sedated or not
+    # recovery.observation_schedule (decision 0034): checks every 15 min for the first hour, then every 30 min
+    # until the planned monitoring time ends; a check is overdue 5 minutes after it was due (local policy).
+    observation_early_every_minutes: int = 15
+    observation_early_for_minutes: int = 60
+    observation_later_every_minutes: int = 30
+    observation_grace_minutes: int = 5
+    # cement.working_time_warning (decision 0034): warn this long before the working phase ends (local policy)
+    cement_warning_minutes: float = 1.0
 
 
 DEFAULT_POLICY = ClinicPolicy()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from dataclasses import dataclass
 from functools import lru_cache
@@ -158,3 +159,59 @@ def procedure_plan(
         cement=cement_timeline(product, temperature),
         rules=(R_ROOM_TIME, R_CEMENT_PHASES, R_CEMENT_TEMPERATURE, product.rule),
     )
+
+
+R_CEMENT_WARNING = rule(
+    "cement.working_time_warning",
+    "The cement timer warns before the working (injectable) phase ends, by default 1 minute before "
+    "(clinic policy); injecting into the setting phase is not advised by the cement's instructions.",
+    "local-policy",
+    "palacos-ifu",
+)
+
+NOT_STARTED = "not started"
+SET = "set"
+
+
+@dataclass(frozen=True, slots=True)
+class TimerReading:
+    """Where one level's cement timer stands: its clock (pauses left out), the real time since mixing, the phase."""
+
+    elapsed_min: float
+    since_mixing_min: float
+    phase: str
+    phase_left_min: float | None
+    warning: bool
+    paused: bool
+
+
+def timer_reading(
+    timeline: CementTimeline,
+    *,
+    mixed_at: dt.datetime | None,
+    paused_at: dt.datetime | None,
+    paused_seconds: float,
+    now: dt.datetime,
+    warn_minutes: float,
+) -> TimerReading:
+    """Return the phase of a cement timer started at ``mixed_at`` (cement.phases, cement.working_time_warning).
+
+    The timer's clock is the time since mixing less the time spent paused (the pauses so far, ``paused_seconds``,
+    and one in progress since ``paused_at``); the real time since mixing is returned beside it, because the
+    cement keeps setting while the timer is paused. The warning is on in the working phase when at most
+    ``warn_minutes`` of it remain. Times are aware; a timer not started reads "not started".
+    """
+    if mixed_at is None:
+        return TimerReading(0.0, 0.0, NOT_STARTED, None, False, False)
+    now = now.astimezone(dt.UTC)  # real time: aware times of one zone would subtract as wall-clock times
+    since = max((now - mixed_at.astimezone(dt.UTC)).total_seconds(), 0.0)
+    held = max(paused_seconds, 0.0)
+    if paused_at is not None:
+        held += max((now - paused_at.astimezone(dt.UTC)).total_seconds(), 0.0)
+    elapsed = max(since - held, 0.0) / 60.0
+    for phase in timeline.phases:
+        if phase.start_min <= elapsed < phase.end_min:
+            left = phase.end_min - elapsed
+            warning = phase.name == "working" and left <= warn_minutes
+            return TimerReading(elapsed, since / 60.0, phase.name, left, warning, paused_at is not None)
+    return TimerReading(elapsed, since / 60.0, SET, None, False, paused_at is not None)

@@ -253,3 +253,98 @@ def recovery_plan(
             R_RED_FLAGS,
         ),
     )
+
+
+R_OBSERVATION_SCHEDULE = rule(
+    "recovery.observation_schedule",
+    "Observation sets (vital signs with NEWS2, and the leg neurological check) at the end of the procedure, "
+    "every 15 min for the first hour, then every 30 min until the planned monitoring time ends (beyond the "
+    "second hour: clinic policy); a check not recorded 5 minutes after it was due is overdue (clinic policy).",
+    "postop-orders",
+    "local-policy",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationCheck:
+    """One planned observation check: when it is due and whether a set was recorded for it."""
+
+    due_at: dt.datetime
+    status: str  # "done", "overdue", "due" or "planned"
+    recorded_at: dt.datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class ObservationSchedule:
+    """The planned checks after a procedure, the next one due and the overdue ones."""
+
+    checks: tuple[ObservationCheck, ...]
+    next_due: dt.datetime | None
+    overdue: tuple[dt.datetime, ...]
+    policy_words: str
+
+
+def observation_times(
+    procedure_end: dt.datetime, planned_minutes: int, policy: ClinicPolicy
+) -> tuple[dt.datetime, ...]:
+    """Return when each observation set is due (recovery.observation_schedule), as aware times.
+
+    Counted in elapsed time from the recorded end of the procedure (aware), so a clock change does not move a
+    check; the last check is at the end of the planned monitoring time.
+    """
+    if procedure_end.tzinfo is None:
+        raise ValueError("procedure_end must be an aware time")
+    minutes: list[int] = []
+    at = 0
+    while at <= planned_minutes:
+        minutes.append(at)
+        early = at < policy.observation_early_for_minutes
+        at += policy.observation_early_every_minutes if early else policy.observation_later_every_minutes
+    if minutes[-1] != planned_minutes and planned_minutes > 0:
+        minutes.append(planned_minutes)
+    start = procedure_end.astimezone(dt.UTC)  # elapsed time: aware arithmetic in a zone would add wall-clock time
+    return tuple(start + dt.timedelta(minutes=m) for m in minutes)
+
+
+def observation_schedule(
+    procedure_end: dt.datetime,
+    planned_minutes: int,
+    taken: tuple[dt.datetime, ...],
+    now: dt.datetime,
+    policy: ClinicPolicy,
+) -> ObservationSchedule:
+    """Return each planned check with its status, the next check due and the overdue ones
+    (recovery.observation_schedule).
+
+    A set recorded from ``grace`` minutes before a check until ``grace`` minutes before the next one counts for
+    that check (one set counts once). A check without a set is "planned" before its time, "due" until ``grace``
+    minutes after it, then "overdue" (a missed check stays overdue: it is listed for the nurse). All times aware.
+    """
+    if now.tzinfo is None or any(t.tzinfo is None for t in taken):
+        raise ValueError("now and the observation times must be aware")
+    now = now.astimezone(dt.UTC)
+    times = observation_times(procedure_end, planned_minutes, policy)
+    grace = dt.timedelta(minutes=policy.observation_grace_minutes)
+    ordered = sorted(taken)
+    checks: list[ObservationCheck] = []
+    for index, due in enumerate(times):
+        opens = due - grace
+        closes = times[index + 1] - grace if index + 1 < len(times) else None
+        recorded = next((t for t in ordered if t >= opens and (closes is None or t < closes)), None)
+        if recorded is not None:
+            status = "done"
+        elif now < due:
+            status = "planned"
+        elif now <= due + grace:
+            status = "due"
+        else:
+            status = "overdue"
+        checks.append(ObservationCheck(due, status, recorded))
+    next_due = next((c.due_at for c in checks if c.status in ("due", "planned")), None)
+    overdue = tuple(c.due_at for c in checks if c.status == "overdue")
+    words = (
+        f"every {policy.observation_early_every_minutes} minutes for the first "
+        f"{policy.observation_early_for_minutes} minutes, then every {policy.observation_later_every_minutes} "
+        f"minutes until the monitoring time ends; overdue {policy.observation_grace_minutes} minutes after the due time"
+    )
+    return ObservationSchedule(tuple(checks), next_due, overdue, words)

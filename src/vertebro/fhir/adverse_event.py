@@ -8,12 +8,17 @@ from vertebro.store.models import Complication, ProcedureLevel, ProcedureRecord
 
 
 def leakage_event(procedure: ProcedureRecord, level: ProcedureLevel, patient_id: int, procedure_id: str) -> Resource:
-    """Return the AdverseEvent of a symptomatic cement leakage at one level, pointing at its Procedure."""
+    """Return the AdverseEvent of a symptomatic cement leakage at one level (every leak site seen), pointing at its
+    Procedure."""
+    sites = tuple(dict.fromkeys(s for s in (level.leaks or [level.leakage]) if s != "none"))
     return {
         "resourceType": "AdverseEvent",
         "id": f"{procedure_id}-leak",
         "actuality": "actual",
-        "event": concept(local("leakage", level.leakage), text=f"Symptomatic cement leakage at {level.level}"),
+        "event": concept(
+            *(local("leakage", site) for site in sites),
+            text=f"Symptomatic cement leakage at {level.level} ({', '.join(sites)})",
+        ),
         "subject": reference("Patient", patient_id),
         "date": procedure.started_at.isoformat(),
         "seriousness": concept({"system": system("adverse-event-seriousness"), "code": "serious"}),

@@ -6,6 +6,7 @@ type decides the ``value[x]`` element. Facts of one fracture carry the vertebral
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from vertebro.fhir.codes import coding, local, maps, system
@@ -83,10 +84,17 @@ def genant_observation(resource_id: str, patient_id: int, case_id: int, level: s
 
 
 def cement_observation(
-    resource_id: str, patient_id: int, procedure_id: str, level: str, volume_ml: float, leakage: str
+    resource_id: str,
+    patient_id: int,
+    procedure_id: str,
+    level: str,
+    volume_ml: float,
+    leaks: tuple[str, ...],
+    injected: tuple[dt.datetime | None, dt.datetime | None] = (None, None),
 ) -> Resource:
-    """Return the Observation of the cement injected at one level (volume, and leakage as a component)."""
-    return {
+    """Return the Observation of the cement injected at one level: the volume, one leakage component per leak site
+    seen (or one "none"), and the injection's start and end as the effective period when the timer recorded them."""
+    resource: Resource = {
         "resourceType": "Observation",
         "id": resource_id,
         "partOf": [reference("Procedure", procedure_id)],
@@ -99,7 +107,12 @@ def cement_observation(
         "component": [
             {
                 "code": concept(coding("local|cement-leakage")),
-                "valueCodeableConcept": concept(local("leakage", leakage)),
+                "valueCodeableConcept": concept(local("leakage", site)),
             }
+            for site in (leaks or ("none",))
         ],
     }
+    start, end = injected
+    if start is not None:
+        resource["effectivePeriod"] = {"start": start.isoformat(), **({"end": end.isoformat()} if end else {})}
+    return resource

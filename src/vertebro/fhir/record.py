@@ -36,12 +36,19 @@ def record_resources(record: PatientRecord) -> list[Resource]:
         resources.extend(procedure_resources(procedure, patient_id))
         for level in procedure.levels:
             pid = procedure_level_id(procedure, level)
+            sites = tuple(dict.fromkeys(s for s in (level.leaks or [level.leakage]) if s != "none"))
             resources.append(
                 cement_observation(
-                    f"{pid}-cement", patient_id, pid, level.level, level.cement_volume_ml or 0.0, level.leakage
+                    f"{pid}-cement",
+                    patient_id,
+                    pid,
+                    level.level,
+                    level.cement_volume_ml or 0.0,
+                    sites,
+                    (level.injection_started_at, level.injection_ended_at),
                 )
             )
-            if level.leakage_symptomatic and level.leakage != "none":
+            if level.leakage_symptomatic and sites:
                 resources.append(leakage_event(procedure, level, patient_id, pid))
         if procedure.signed_by and procedure.signed_at:
             targets = [procedure_level_id(procedure, level) for level in procedure.levels]

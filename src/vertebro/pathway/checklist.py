@@ -69,3 +69,25 @@ def missing_items(case: Case, assessment: Assessment, done: Confirmations) -> tu
     if not done.arrival_time_told:
         missing.append("arrival time (15 minutes early) told to the patient")
     return tuple(missing)
+
+
+def holds_not_dated(case: Case, assessment: Assessment) -> tuple[str, ...]:
+    """Return why "holds and restart dates explained" cannot be confirmed yet (nothing when it can; decision 0034).
+
+    The patient can only be told dates that exist: the medicine list must be reviewed, and every medicine to hold
+    must have its plan complete (no prescriber's decision or fact outstanding, nothing left to check).
+    """
+    if case.medications is None:
+        return ("the medicine list is reviewed (safety facts)",)
+    reasons: list[str] = []
+    for hold in assessment.preparation.medication_holds:
+        if hold.action is HoldAction.CONTINUE:
+            continue
+        for item in hold.outstanding:
+            if item.startswith("prescriber"):
+                reasons.append(f"the {item} is recorded")
+            else:
+                reasons.append(f"the {item} is recorded (for the {hold.drug} hold)")
+        if hold.action is HoldAction.CHECK:
+            reasons.append(f"{hold.drug} is checked with the prescriber")
+    return tuple(reasons)

@@ -435,6 +435,12 @@ class ProcedureLevel(Base):
     leakage: Mapped[str] = mapped_column(String(16))  # the first leak site, or "none"
     leaks: Mapped[list[Any] | None] = mapped_column(JSONDocument)  # every leak site (LEAKAGE values)
     leakage_symptomatic: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The cement timer of this level (decision 0034): mixing start, pauses, and the injection's start and end.
+    cement_mixed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    timer_paused_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    timer_paused_seconds: Mapped[int | None] = mapped_column(Integer)
+    injection_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    injection_ended_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
 
     procedure: Mapped[ProcedureRecord] = relationship(back_populates="levels", lazy="raise")
 

@@ -140,6 +140,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from vertebro.web.api.endpoints import router as api_router
     from vertebro.web.calendar.endpoints import router as calendar_router
     from vertebro.web.chart.endpoints import router as chart_router
+    from vertebro.web.chart.procedure_mode import router as procedure_mode_router
     from vertebro.web.documents.endpoints import router as documents_router
     from vertebro.web.inbox.endpoints import router as inbox_router
     from vertebro.web.portal.intake import router as portal_intake_router
@@ -158,6 +159,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         ops_router,
         worklist_router,
         chart_router,
+        procedure_mode_router,
         api_router,
         auth_router,
         referrals_router,

@@ -29,8 +29,10 @@ from vertebro.store.workflow.booking import (
 from vertebro.store.workflow.care import (
     COMPLICATION_KINDS,
     DISCHARGE_CRITERIA,
+    TIMER_ACTIONS,
     LevelRecord,
     RadiationDose,
+    cement_timer,
     discharge,
     record_complication,
     record_observation,
@@ -44,6 +46,7 @@ from vertebro.store.workflow.chart import (
     chart,
     documentation_missing,
     for_role,
+    overdue_checks,
     worklist,
 )
 from vertebro.store.workflow.followups import plan_follow_ups, record_follow_up
@@ -69,6 +72,7 @@ __all__ = [
     "INSURANCE_CLEARED",
     "SLOT_MINUTES",
     "THROMBOTIC_RISKS",
+    "TIMER_ACTIONS",
     "TREATED_OR_LATER",
     "Actor",
     "CaseView",
@@ -83,6 +87,7 @@ __all__ = [
     "cancel_booking",
     "case_snapshot",
     "case_view",
+    "cement_timer",
     "chart",
     "check_version",
     "confirmations_of",
@@ -94,6 +99,7 @@ __all__ = [
     "for_role",
     "free_slots",
     "load_workflow",
+    "overdue_checks",
     "plan_follow_ups",
     "record_audit",
     "record_complication",

@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from vertebro.clinical import ClinicPolicy
-from vertebro.errors import Conflict, InvalidInput
+from vertebro.errors import Conflict, InvalidFields, InvalidInput
 from vertebro.pathway.machine import Action, Role, State, evaluate
 from vertebro.pathway.monitoring import ObservationSet
 from vertebro.store.base import utc_now
@@ -79,27 +79,53 @@ def signing_problems(
     now: dt.datetime,
 ) -> list[str]:
     """Return every reason the record cannot be signed yet (all at once), or nothing."""
-    problems: list[str] = []
+    return [
+        message
+        for _, message in signing_problems_by_field(
+            levels,
+            started_at=started_at,
+            ended_at=ended_at,
+            dose=dose,
+            booked_on=booked_on,
+            date_change_reason=date_change_reason,
+            now=now,
+        )
+    ]
+
+
+def signing_problems_by_field(
+    levels: list[LevelRecord],
+    *,
+    started_at: dt.datetime | None,
+    ended_at: dt.datetime | None,
+    dose: RadiationDose,
+    booked_on: dt.date | None,
+    date_change_reason: str | None,
+    now: dt.datetime,
+) -> list[tuple[str, str]]:
+    """Return (form field, reason) for every reason the record cannot be signed yet, all at once (decision 0018)."""
+    problems: list[tuple[str, str]] = []
     if started_at is None:
-        problems.append("record the start time")
+        problems.append(("started_at", "record the start time"))
     if ended_at is None:
-        problems.append("record the end time")
+        problems.append(("ended_at", "record the end time"))
     for moment, what in ((started_at, "start"), (ended_at, "end")):
         if moment is not None and moment > now + dt.timedelta(minutes=5):
-            problems.append(f"the {what} time is in the future")
+            problems.append((f"{what}ed_at", f"the {what} time is in the future"))
     for level in levels:
         if not level.cement_product:
-            problems.append(f"{level.level}: record the cement product")
+            problems.append((f"{level.level}.cement_product", f"{level.level}: record the cement product"))
         if level.cement_volume_ml is None:
-            problems.append(f"{level.level}: record the cement volume")
+            problems.append((f"{level.level}.cement_volume_ml", f"{level.level}: record the cement volume"))
     fluoroscopy = any(lv.guidance == "fluoroscopy" for lv in levels)
     ct = any(lv.guidance == "ct" for lv in levels)
     if fluoroscopy and dose.fluoroscopy_minutes is None:
-        problems.append("record the fluoroscopy time")
+        problems.append(("fluoroscopy_minutes", "record the fluoroscopy time"))
     if fluoroscopy and dose.dap_gy_cm2 is None and dose.air_kerma_mgy is None:
-        problems.append("record the dose: dose-area product (Gy·cm²) or reference air kerma (mGy)")
+        problems.append(("dap_gy_cm2", "record the dose: dose-area product (Gy·cm²) or reference air kerma (mGy)"))
     if ct and (dose.ctdivol_mgy is None or dose.dlp_mgy_cm is None):
-        problems.append("CT guided a level: record the CTDIvol (mGy) and the DLP (mGy·cm)")
+        field = "ctdivol_mgy" if dose.ctdivol_mgy is None else "dlp_mgy_cm"
+        problems.append((field, "CT guided a level: record the CTDIvol (mGy) and the DLP (mGy·cm)"))
     if (
         started_at is not None
         and booked_on is not None
@@ -107,8 +133,11 @@ def signing_problems(
         and not date_change_reason
     ):
         problems.append(
-            f"the procedure date {_local_day(started_at).isoformat()} differs from the booked date "
-            f"{booked_on.isoformat()}: give the reason (the aftercare dates then follow the procedure date)"
+            (
+                "date_change_reason",
+                f"the procedure date {_local_day(started_at).isoformat()} differs from the booked date "
+                f"{booked_on.isoformat()}: give the reason (the aftercare dates then follow the procedure date)",
+            )
         )
     return problems
 
@@ -181,7 +210,7 @@ def record_procedure(
     now = utc_now()
     facts = facts_of(workflow.case)
     if sign:
-        problems = signing_problems(
+        problems = signing_problems_by_field(
             levels,
             started_at=started_at,
             ended_at=ended_at,
@@ -191,7 +220,10 @@ def record_procedure(
             now=now,
         )
         if problems:
-            raise InvalidInput("not signed: " + "; ".join(problems), field="sign")
+            by_field: dict[str, str] = {}
+            for name, message in problems:
+                by_field[name] = f"{by_field[name]}; {message}" if name in by_field else message
+            raise InvalidFields("not signed: " + "; ".join(m for _, m in problems), by_field)
     if record is None:
         record = ProcedureRecord(case_id=case_id, operator=actor.username, started_at=started_at or now, levels=[])
         uow.records.add(record)
@@ -383,3 +415,90 @@ def record_complication(
     uow.records.add(complication)
     record_audit(uow, actor, "create", "complication", complication.id, workflow.case.patient_id, kind=kind)
     return complication
+
+
+TIMER_ACTIONS = ("start", "pause", "resume", "injection_start", "injection_end")
+
+
+def cement_timer(
+    uow: UnitOfWork,
+    case_id: int,
+    level: str,
+    action: str,
+    *,
+    planned_levels: tuple[str, ...],
+    actor: Actor,
+    planned_technique: str = "vertebroplasty",
+) -> ProcedureLevel:
+    """Start, pause or resume the cement timer of one level, or record its injection's start or end (decision 0034).
+
+    The times are stored on the level, so the timer reads the same after a save or a reload. Every action is
+    idempotent: a second "start" never restarts the timer (the cement was mixed once), a second "injection start"
+    keeps the first time. Before any draft exists, the first timer action saves one with the planned levels,
+    technique and sedation (approach and guidance as the form's first choices, to be checked in the record), just
+    as the form would before anything is typed. A signed record no longer changes. Audited as an update of the
+    procedure record.
+    """
+    if action not in TIMER_ACTIONS:
+        raise InvalidInput(f"action: use one of {', '.join(TIMER_ACTIONS)}", field="action")
+    workflow = load_workflow(uow, case_id, for_update=True)
+    if workflow.state != State.IN_PROCEDURE.value:
+        raise Conflict(f"the case is {workflow.state}: the cement timer runs during the procedure", field="state")
+    record = uow.records.procedure(case_id)
+    if record is not None and record.signed_at is not None:
+        raise Conflict("the procedure record is signed and can no longer change", field="procedure")
+    now = utc_now()
+    if record is None:
+        if level not in planned_levels:
+            raise InvalidInput(f"{level} is not a planned level ({', '.join(planned_levels)})", field="level")
+        record = ProcedureRecord(
+            case_id=case_id,
+            operator=actor.username,
+            started_at=now,
+            start_recorded=False,
+            technique=planned_technique if planned_technique in TECHNIQUES else "vertebroplasty",
+            sedation=facts_of(workflow.case).sedation_planned is True,
+            levels=[],
+        )
+        uow.records.add(record)
+        _apply_levels(
+            record,
+            [LevelRecord(lv, "unipedicular", "fluoroscopy", False, None, None, "none", False) for lv in planned_levels],
+        )
+        uow.session.flush()
+    row = next((lv for lv in record.levels if lv.level == level), None)
+    if row is None:
+        recorded = ", ".join(lv.level for lv in record.levels)
+        raise InvalidInput(f"{level} is not a level of this procedure record ({recorded})", field="level")
+    _timer_step(row, action, now)
+    uow.session.flush()
+    record_audit(
+        uow, actor, "update", "procedure", record.id, workflow.case.patient_id, level=level, cement_timer=action
+    )
+    return row
+
+
+def _timer_step(row: ProcedureLevel, action: str, now: dt.datetime) -> None:
+    """Apply one timer action to a level's stored times (refusing one that makes no sense yet)."""
+    if action == "start":
+        if row.cement_mixed_at is None:
+            row.cement_mixed_at = now
+            row.timer_paused_seconds = 0
+        return
+    if row.cement_mixed_at is None:
+        raise InvalidInput(f"{row.level}: start the cement timer at mixing first", field="action")
+    if action == "pause":
+        if row.timer_paused_at is None:
+            row.timer_paused_at = now
+    elif action == "resume":
+        if row.timer_paused_at is not None:
+            held = int((now - row.timer_paused_at).total_seconds())
+            row.timer_paused_seconds = (row.timer_paused_seconds or 0) + max(held, 0)
+            row.timer_paused_at = None
+    elif action == "injection_start":
+        if row.injection_started_at is None:
+            row.injection_started_at = now
+    elif row.injection_started_at is None:
+        raise InvalidInput(f"{row.level}: record the start of the injection first", field="action")
+    elif row.injection_ended_at is None:
+        row.injection_ended_at = now

@@ -7,9 +7,9 @@ from typing import Any
 
 from vertebro.clinical import Assessment, Case, ClinicPolicy, assess, assessment_json
 from vertebro.clinical.recommendation import AUGMENTATION
-from vertebro.clinical.recovery import monitoring_minutes
+from vertebro.clinical.recovery import ObservationSchedule, monitoring_minutes, observation_schedule
 from vertebro.errors import NotFound
-from vertebro.pathway.checklist import Confirmations, missing_items
+from vertebro.pathway.checklist import Confirmations, holds_not_dated, missing_items
 from vertebro.pathway.handover import BEFORE_PROCEDURE, states_for
 from vertebro.pathway.machine import CaseSnapshot, Role, State, Verdict, available
 from vertebro.pathway.monitoring import MonitoringStatus, monitoring_status
@@ -61,6 +61,8 @@ class CaseView:
     complications: tuple[Complication, ...]
     documentation_missing: tuple[str, ...]
     monitoring: MonitoringStatus | None = None
+    schedule: ObservationSchedule | None = None  # the observation checks while monitored (decision 0034)
+    holds_undated: tuple[str, ...] = ()  # why "holds and restart dates explained" cannot be ticked yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +135,31 @@ def monitoring_of(
     )
 
 
+def schedule_of(
+    procedure: ProcedureRecord | None, observations: tuple[Observation, ...], policy: ClinicPolicy
+) -> ObservationSchedule | None:
+    """Return the observation checks after the recorded end of the procedure (recovery.observation_schedule), or
+    None while the end is not recorded."""
+    if procedure is None or procedure.ended_at is None:
+        return None
+    levels = len(procedure.levels)
+    planned = monitoring_minutes(max(levels, 1), bool(procedure.sedation), policy)
+    taken = tuple(o.taken_at for o in observations if o.kind == "vitals")
+    return observation_schedule(procedure.ended_at, planned, taken, utc_now(), policy)
+
+
+def overdue_checks(uow: UnitOfWork, case_ids: list[int], policy: ClinicPolicy) -> dict[int, int]:
+    """Return how many observation checks are overdue for each monitored case given (recovery.observation_schedule);
+    cases without one are left out. Two queries per case: the worklist shows few monitored cases at a time."""
+    counts: dict[int, int] = {}
+    for case_id in case_ids:
+        observations = tuple(uow.records.observations(case_id))
+        schedule = schedule_of(uow.records.procedure(case_id), observations, policy)
+        if schedule is not None and schedule.overdue:
+            counts[case_id] = len(schedule.overdue)
+    return counts
+
+
 def case_view(uow: UnitOfWork, case_id: int, actor: Actor, policy: ClinicPolicy, *, audit: bool = True) -> CaseView:
     """Return one case as the chart shows it (assessed now with the current ruleset); audits the read."""
     return view_of_workflow(uow, load_workflow(uow, case_id), actor, policy, audit=audit)
@@ -165,6 +192,7 @@ def view_of_workflow(
     observations = tuple(uow.records.observations(case_id)) if treated else ()
     if state is State.MONITORING:
         parts["monitoring"] = monitoring_of(parts["procedure"], observations, policy)
+        parts["schedule"] = schedule_of(parts["procedure"], observations, policy)
     snapshot = case_snapshot(parts)
     if audit:
         record_audit(uow, actor, "read", "case", case_id, workflow.case.patient_id)
@@ -185,6 +213,8 @@ def view_of_workflow(
         complications=tuple(uow.records.complications(case_id)) if treated else (),
         documentation_missing=documentation_missing(facts, assessment),
         monitoring=parts.get("monitoring"),
+        schedule=parts.get("schedule"),
+        holds_undated=holds_not_dated(facts, assessment),
     )
 
 

@@ -9,9 +9,10 @@ from typing import Any
 from pydantic import ValidationError
 
 from vertebro.clinical import Assessment, Case, ClinicPolicy, assess, assessment_json
+from vertebro.clinical.policy import DEFAULT_POLICY
 from vertebro.clinical.validation import validation_problems
 from vertebro.errors import InvalidInput
-from vertebro.pathway.checklist import Confirmations
+from vertebro.pathway.checklist import Confirmations, holds_not_dated
 from vertebro.pathway.handover import fact_handovers, stored_handover
 from vertebro.pathway.machine import Action, evaluate
 from vertebro.store.base import utc_now
@@ -26,6 +27,7 @@ from vertebro.store.workflow.base import (
     Actor,
     TransitionRefused,
     check_version,
+    facts_of,
     load_workflow,
     record_audit,
 )
@@ -181,11 +183,27 @@ def take_action(
 
 
 def save_checklist(
-    uow: UnitOfWork, case_id: int, confirmations: Confirmations, actor: Actor, *, expected_version: int | None
+    uow: UnitOfWork,
+    case_id: int,
+    confirmations: Confirmations,
+    actor: Actor,
+    *,
+    expected_version: int | None,
+    policy: ClinicPolicy = DEFAULT_POLICY,
 ) -> CaseWorkflow:
-    """Record the pre-procedure call's confirmations."""
+    """Record the pre-procedure call's confirmations.
+
+    "Holds and restart dates explained" is refused while a hold has no dates yet (pathway.checklist.holds_not_dated).
+    """
     workflow = load_workflow(uow, case_id, for_update=True)
     check_version(workflow, expected_version)
+    if confirmations.holds_explained:
+        facts = facts_of(workflow.case)
+        undated = holds_not_dated(facts, assess(facts, policy))
+        if undated:
+            raise InvalidInput(
+                "the hold and restart dates cannot be explained yet: " + "; ".join(undated), field="holds_explained"
+            )
     workflow.checklist = dataclasses.asdict(confirmations)
     workflow.updated_at = utc_now()
     uow.session.flush()

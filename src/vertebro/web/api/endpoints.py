@@ -359,7 +359,9 @@ def put_checklist(
     match: IfMatch = None,
 ) -> Response:
     """Record the pre-procedure call's confirmations."""
-    svc.save_checklist(uow, case_id, Confirmations(**body.model_dump()), staff.actor, expected_version=if_match(match))
+    svc.save_checklist(
+        uow, case_id, Confirmations(**body.model_dump()), staff.actor, expected_version=if_match(match), policy=policy
+    )
     uow.commit()
     return _case_out(uow, case_id, staff, policy)
 

@@ -28,6 +28,7 @@ from vertebro.store.models import LEAKAGE, TECHNIQUES
 from vertebro.store.portal.cases import from_the_portal
 from vertebro.store.workflow.booking import cancel_reason
 from vertebro.web.chart import care_forms, stages
+from vertebro.web.chart.procedure_mode import collect, raise_problems, submit_from_mode, typed_values
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.flash import MESSAGES, done_url, flash_of
 from vertebro.web.forms import FormData, InvalidFields, Problems, form_data
@@ -57,7 +58,7 @@ def _chart(
     *,
     status: int = 200,
     errors: dict[str, str] | None = None,
-    values: dict[str, str] | None = None,
+    values: dict[str, Any] | None = None,
     section: str | None = None,
     flash: str | None = None,
     error_case: int | None = None,
@@ -236,7 +237,7 @@ def _submit(
             patient_id,
             status=error.status_code,
             errors=errors,
-            values=form.raw,
+            values=typed_values(form),
             section=section,
             flash=error.message,
             error_case=case_id,
@@ -409,7 +410,7 @@ def save_checklist(
             taken = problems.check(lambda: form.day("labs_taken_on"))
             labs["taken_on"] = None if taken is None else taken.isoformat()
         problems.raise_any()
-        svc.save_checklist(uow, case_id, confirmations, staff.actor, expected_version=form.version())
+        svc.save_checklist(uow, case_id, confirmations, staff.actor, expected_version=form.version(), policy=policy)
         changes: dict[str, Any] = {}
         if sedation is not None:
             changes["sedation_planned"] = sedation
@@ -524,26 +525,35 @@ def _cancel(uow: UoW, case_id: int, form: FormData, staff: Staff, policy: Policy
     )
 
 
-def procedure_levels(form: FormData) -> list[svc.LevelRecord]:
-    """The levels of the procedure form; product and volume may be empty in a draft (signing requires them)."""
+def procedure_levels(form: FormData, problems: dict[str, str] | None = None) -> list[svc.LevelRecord]:
+    """The levels of the procedure form; product and volume may be empty in a draft (signing requires them).
+
+    With ``problems``, every unreadable value is noted there (and read as empty) instead of stopping at the first.
+    """
+    found: dict[str, str] = {} if problems is None else problems
     levels = []
     for level in form.all("level"):
         prefix = f"{level}."
         leaks = tuple(site for site in form.lists.get(prefix + "leaks", []) if site in LEAKAGE and site != "none")
-        leakage = form.choice(prefix + "leakage", LEAKAGE) if form.raw.get(prefix + "leakage") else "none"
+        leakage = collect(
+            found, lambda p=prefix: form.choice(p + "leakage", LEAKAGE) if form.raw.get(p + "leakage") else "none"
+        )
+        leakage = leakage or "none"
         levels.append(
             svc.LevelRecord(
                 level=level,
-                approach=form.choice(prefix + "approach", ("unipedicular", "bipedicular")),
-                guidance=form.choice(prefix + "guidance", ("fluoroscopy", "ct")),
+                approach=collect(found, lambda p=prefix: form.choice(p + "approach", ("unipedicular", "bipedicular"))),
+                guidance=collect(found, lambda p=prefix: form.choice(p + "guidance", ("fluoroscopy", "ct"))),
                 contrast=form.checked(prefix + "contrast"),
-                cement_product=form.text(prefix + "cement_product", 64),
-                cement_volume_ml=form.number(prefix + "cement_volume_ml", 0.1, 20),
+                cement_product=collect(found, lambda p=prefix: form.text(p + "cement_product", 64)),
+                cement_volume_ml=collect(found, lambda p=prefix: form.number(p + "cement_volume_ml", 0.1, 20)),
                 leakage=leaks[0] if leaks else leakage,
                 leakage_symptomatic=form.checked(prefix + "leakage_symptomatic"),
                 leaks=leaks or ((leakage,) if leakage != "none" else ()),
             )
         )
+    if problems is None:
+        raise_problems(found)
     return levels
 
 
@@ -556,34 +566,56 @@ def record_procedure(
     policy: Policy,
     form: Form,
 ) -> Response:
-    """The procedure record, level by level; 'sign' signs it and starts monitoring."""
+    """The procedure record, level by level; 'sign' signs it and starts monitoring.
+
+    Every mistake in the form is listed at once, each beside its field; a draft saves at any point (decision 0018).
+    Posted from procedure mode (``view=procedure-mode``), the answer is procedure mode again (decision 0034).
+    """
 
     def work() -> None:
         sign = form.raw.get("sign") == "1"
+        problems: dict[str, str] = {}
+        levels = procedure_levels(form, problems)
+        technique = collect(
+            problems, lambda: form.choice("technique", TECHNIQUES) if form.raw.get("technique") else "vertebroplasty"
+        )
+        started_at = collect(problems, lambda: form.optional_moment("started_at"))
+        ended_at = collect(problems, lambda: form.optional_moment("ended_at"))
+        complications = collect(problems, lambda: form.text("complications", 2000)) or ""
+        notes = collect(problems, lambda: form.text("notes", 4000))
+        reason = collect(problems, lambda: form.text("date_change_reason", 500))
+        dose = {
+            name: collect(problems, lambda n=name, h=high: form.number(n, 0, h))
+            for name, high in (
+                ("fluoroscopy_minutes", 600),
+                ("dap_gy_cm2", 100000),
+                ("air_kerma_mgy", 100000),
+                ("ctdivol_mgy", 10000),
+                ("dlp_mgy_cm", 100000),
+            )
+        }
+        version = collect(problems, form.version)
+        raise_problems(problems)
         svc.record_procedure(
             uow,
             case_id,
-            levels=procedure_levels(form),
+            levels=levels,
             sedation=form.checked("sedation"),
-            technique=form.choice("technique", TECHNIQUES) if form.raw.get("technique") else "vertebroplasty",
-            started_at=form.optional_moment("started_at"),
-            ended_at=form.optional_moment("ended_at"),
-            complications=[c.strip() for c in (form.text("complications", 2000) or "").split(";")],
-            notes=form.text("notes", 4000),
+            technique=technique,
+            started_at=started_at,
+            ended_at=ended_at,
+            complications=[c.strip() for c in complications.split(";")],
+            notes=notes,
             sign=sign,
             actor=staff.actor,
             policy=policy,
-            expected_version=form.version(),
-            dose=svc.RadiationDose(
-                fluoroscopy_minutes=form.number("fluoroscopy_minutes", 0, 600),
-                dap_gy_cm2=form.number("dap_gy_cm2", 0, 100000),
-                air_kerma_mgy=form.number("air_kerma_mgy", 0, 100000),
-                ctdivol_mgy=form.number("ctdivol_mgy", 0, 10000),
-                dlp_mgy_cm=form.number("dlp_mgy_cm", 0, 100000),
-            ),
-            date_change_reason=form.text("date_change_reason", 500),
+            expected_version=version,
+            dose=svc.RadiationDose(**dose),
+            date_change_reason=reason,
         )
 
+    if form.raw.get("view") == "procedure-mode":
+        return submit_from_mode(request, uow, staff, policy, case_id, form, work)
     return _submit(request, uow, staff, policy, case_id, form, "procedure", work, "procedure")
 
 

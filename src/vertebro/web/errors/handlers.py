@@ -88,7 +88,8 @@ async def domain_error(request: Request, error: Exception) -> Response:
         outcome = operation_outcome(error.status_code, error.message, expression=error.field)
         return FhirResponse(outcome, status_code=error.status_code)
     if wants_json(request):
-        return json_error(ErrorOut(detail=error.message, field=error.field), error.status_code)
+        listed = [Problem(field=f, problem=m) for f, m in getattr(error, "problems", {}).items()]
+        return json_error(ErrorOut(detail=error.message, field=error.field, problems=listed), error.status_code)
     if request.url.path.startswith("/portal"):
         return portal_error(request, error)
     if error.status_code == 401:

@@ -12,7 +12,7 @@ from vertebro.clinical.profiles import PROFILE_NAMES, PROFILE_TITLES
 from vertebro.pathway.machine import State
 from vertebro.store import workflow
 from vertebro.store.workflow_repository import WORKLIST_SORTS
-from vertebro.web.deps import CLINICAL_STAFF, Staff, UoW, allow
+from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.templating import page
 
 router = APIRouter()
@@ -38,6 +38,7 @@ def worklist(
     request: Request,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
+    policy: Policy,
     state: Annotated[str | None, Query(max_length=32)] = None,
     q: Annotated[str | None, Query(max_length=100)] = None,
     sort: Annotated[str | None, Query(max_length=32)] = None,
@@ -57,6 +58,7 @@ def worklist(
     )
     counts = uow.workflows.state_counts()
     waiting_count = uow.workflows.count_for(workflow.for_role(staff.role))
+    overdue = workflow.overdue_checks(uow, [e.case_id for e in entries if e.state == State.MONITORING.value], policy)
     uow.commit()
     return page(
         request,
@@ -75,4 +77,5 @@ def worklist(
         channels=CHANNELS,
         for_you=for_you,
         waiting_count=waiting_count,
+        overdue=overdue,
     )
