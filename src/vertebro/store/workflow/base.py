@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from vertebro.clinical import Case, ClinicPolicy, Feasibility, start_feasibility
+from vertebro.clinical.clock import zone_of
 from vertebro.errors import NotFound, PreconditionFailed, VertebroError
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.machine import Role, State, Verdict
@@ -95,9 +96,10 @@ def feasibility_now(facts: Case, policy: ClinicPolicy, now: dt.datetime | None =
     """Return the constraints on a case's procedure start at ``now`` (default: this moment), in the clinic's zone.
 
     The one place the calendar, the booking service, the API and the planner get them from
-    (rule booking.feasible_start; the calendar is kept in the machine's local zone, the clinic's).
+    (rule booking.feasible_start). Calendar days are the clinic's (``policy.time_zone``, VERTEBRO_TIMEZONE), so
+    the calendar, which shows that zone, and the booking service judge every start on the same days.
     """
-    return start_feasibility(facts, policy, now or utc_now())
+    return start_feasibility(facts, policy, now or utc_now(), zone_of(policy.time_zone))
 
 
 def recorded_start(facts: Case, policy: ClinicPolicy) -> dt.datetime | None:
