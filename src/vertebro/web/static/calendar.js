@@ -18,6 +18,20 @@
   var query = "start=" + encodeURIComponent(data.start) + "&days=" + encodeURIComponent(data.days);
   var counter = 0;
 
+  // FullCalendar's icon font (a data: URL) only draws its own toolbar's arrows, which this page does not use;
+  // the CSP (font-src falls back to 'self') would refuse it, so its @font-face rule is taken out before drawing.
+  document.querySelectorAll("style[data-fullcalendar]").forEach(function (style) {
+    var sheet = style.sheet;
+    if (!sheet) {
+      return;
+    }
+    for (var i = sheet.cssRules.length - 1; i >= 0; i--) {
+      if (sheet.cssRules[i].type === CSSRule.FONT_FACE_RULE) {
+        sheet.deleteRule(i);
+      }
+    }
+  });
+
   function getJson(url) {
     return fetch(url, { headers: { Accept: "application/json" }, credentials: "same-origin" }).then(function (r) {
       if (!r.ok) {
@@ -212,6 +226,7 @@
   function mount(bookings, feed) {
     var view = data.view === "day" ? "timeGridDay" : "timeGridWeek";
     var hosts = app.querySelectorAll(".fc-host");
+    var narrow = window.matchMedia("(max-width: 700px)").matches;
     app.hidden = false;
     document.querySelectorAll(".slot-fallback").forEach(function (el) { el.hidden = true; });
     hosts.forEach(function (host) {
@@ -232,7 +247,7 @@
         eventTimeFormat: { hour: "2-digit", minute: "2-digit", hour12: false },
         dayHeaderFormat: view === "timeGridDay"
           ? { weekday: "long", day: "numeric", month: "long" }
-          : { weekday: "short", day: "numeric", month: "short" },
+          : (narrow ? { weekday: "short", day: "numeric" } : { weekday: "short", day: "numeric", month: "short" }),
         nowIndicator: false,
         editable: canBook,
         eventDurationEditable: false,
