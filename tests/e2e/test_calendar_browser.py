@@ -182,7 +182,8 @@ def test_the_calendar_shows_bookings_greys_out_with_reasons_books_and_moves(
         box = event.bounding_box()
         lane = page.locator(f".fc-host[data-room='Room 1'] td.fc-timegrid-slot-lane[data-time='{hour}']")
         target = lane.bounding_box()
-        assert box and target
+        assert box
+        assert target
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8)
         page.mouse.down()
         page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 30, steps=5)

@@ -277,9 +277,7 @@ class BookingRepository:
         """Return the levels of each case's first session, from its newest stored assessment (empty if none)."""
         if not case_ids:
             return {}
-        newest = (
-            select(func.max(Assessment.id)).where(Assessment.case_id.in_(case_ids)).group_by(Assessment.case_id)
-        )
+        newest = select(func.max(Assessment.id)).where(Assessment.case_id.in_(case_ids)).group_by(Assessment.case_id)
         statement = select(Assessment.case_id, Assessment.result).where(Assessment.id.in_(newest))
         levels: dict[int, tuple[str, ...]] = {}
         for case_id, result in self.session.execute(statement):

@@ -61,18 +61,22 @@ def state(session_factory: sessionmaker[Session], case_id: int) -> tuple[Any, ..
         rows = [(b.id, b.status, b.room, b.starts_at, b.ends_at) for b in bookings]
         held = sorted(
             uow.session.scalars(
-                select(SlotReservation.slot_id).join(Booking, Booking.id == SlotReservation.booking_id).where(
-                    Booking.case_id == case_id
-                )
+                select(SlotReservation.slot_id)
+                .join(Booking, Booking.id == SlotReservation.booking_id)
+                .where(Booking.case_id == case_id)
             )
         )
         audit = uow.session.scalar(
-            select(AuditEntry.id).where(AuditEntry.action.in_(("book", "cancel", "move"))).order_by(AuditEntry.id.desc())
+            select(AuditEntry.id)
+            .where(AuditEntry.action.in_(("book", "cancel", "move")))
+            .order_by(AuditEntry.id.desc())
         )
         return rows, held, audit
 
 
-def move_form(client: TestClient, case_id: int, start: dt.datetime, room: str = "Room 1", version: str | None = None) -> Any:
+def move_form(
+    client: TestClient, case_id: int, start: dt.datetime, room: str = "Room 1", version: str | None = None
+) -> Any:
     fields = {"version": version or version_of(client, case_id), "room": room, "starts_at": start.isoformat()}
     return browser_post(client, f"/cases/{case_id}/booking/move", fields)
 
@@ -190,7 +194,8 @@ def test_a_move_that_breaks_a_hold_is_refused_with_the_drug_and_date_and_nothing
         old = uow.session.get(Booking, before[0][-1][0])
         assert old is not None
         assert old.status == "cancelled"
-        assert old.cancel_reason and old.cancel_reason.startswith("moved in the calendar to Room 2")
+        assert old.cancel_reason
+        assert old.cancel_reason.startswith("moved in the calendar to Room 2")
         assert uow.session.scalars(select(AuditEntry).where(AuditEntry.action == "move")).all()
     assert coordinator.get(f"/api/cases/{case_id}").json()["state"] == "scheduled"
 

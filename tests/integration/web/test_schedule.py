@@ -165,7 +165,9 @@ def test_the_plan_grid_shows_the_bookings_it_does_not_place(
     with UnitOfWork(session_factory) as uow:
         late = prepare(uow, "WEB-E3")
         start = dt.datetime.combine(tuesday, dt.time(15, 0)).astimezone()
-        workflow.book(uow, late, room="Room 2", starts_at=start, actor=COORDINATOR, policy=POLICY, expected_version=None)
+        workflow.book(
+            uow, late, room="Room 2", starts_at=start, actor=COORDINATOR, policy=POLICY, expected_version=None
+        )
         uow.commit()
     page = lead.get(f"/schedule/plans/{plan_id}")
     assert page.status_code == 200

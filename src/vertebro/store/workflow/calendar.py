@@ -81,9 +81,7 @@ def calendar_bookings(
     ]
 
 
-def slot_offers(
-    slots: list[tuple[Slot, int | None]], minutes: int, feasibility: Feasibility | None
-) -> list[SlotOffer]:
+def slot_offers(slots: list[tuple[Slot, int | None]], minutes: int, feasibility: Feasibility | None) -> list[SlotOffer]:
     """Return every slot with whether a case needing ``minutes`` of room time may start there (rule
     booking.feasible_start): a free run of consecutive slots in one room must cover the minutes, and the
     feasibility function must allow the start. Without a case (``feasibility`` None) nothing is bookable.
@@ -109,9 +107,7 @@ def slot_offers(
                     reasons.append("open the calendar from a case to book")
                 else:
                     reasons.extend(feasibility.refusals(slot.starts_at))
-            offers.append(
-                SlotOffer(slot.room, slot.starts_at, slot.ends_at, booking_id, not reasons, tuple(reasons))
-            )
+            offers.append(SlotOffer(slot.room, slot.starts_at, slot.ends_at, booking_id, not reasons, tuple(reasons)))
     offers.sort(key=lambda offer: (offer.starts_at, offer.room))
     return offers
 
