@@ -173,10 +173,34 @@ def test_the_calendar_shows_bookings_greys_out_with_reasons_books_and_moves(
     assert "Room 2" in dialogs[-1]
     expect(page.locator(f"#case-{ids['apixaban']}-booking")).to_contain_text("Booked: Room 2")
 
+    if EARLIEST.weekday() in (1, 2, 3, 4):  # the week of the earliest date has a working day before it
+        # dragged to that Monday, confirmed: the server refuses, naming the drug and date; the booking stays
+        page.goto(f"{base}/calendar?start={EARLIEST.isoformat()}")
+        alma = page.locator(".fc-host[data-room='Room 2'] .booking", has_text="Alma Apixaban")
+        expect(alma).to_be_visible()
+        before = alma.inner_text()
+        alma.scroll_into_view_if_needed()
+        monday = page.locator(".fc-host[data-room='Room 2'] .fc-col-header-cell").first.bounding_box()
+        box = alma.bounding_box()
+        assert monday
+        assert box
+        page.once("dialog", accept)
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + 8)
+        page.mouse.down()
+        page.mouse.move(box["x"] + box["width"] / 2 - 20, box["y"] + 20, steps=5)
+        page.mouse.move(monday["x"] + monday["width"] / 2, box["y"] + 8, steps=10)
+        page.mouse.up()
+        expect(page.locator("#cal-error")).to_contain_text("apixaban")
+        expect(page.locator("#cal-error")).to_contain_text(_long(EARLIEST))
+        expect(alma).to_have_text(before)  # put back where it was
+        page.reload()
+        expect(page.locator(".fc-host[data-room='Room 2'] .booking", has_text="Alma Apixaban")).to_have_text(before)
+
     # drag a booking two hours later: declining the confirmation moves nothing, accepting moves it
     page.goto(f"{base}/calendar?view=day&start={BOOKED_DAY.isoformat()}")
     event = page.locator(".fc-host[data-room='Room 1'] .booking").first
     expect(event).to_contain_text("09:00")
+    event.scroll_into_view_if_needed()
 
     def drag_to(hour: str) -> None:
         box = event.bounding_box()

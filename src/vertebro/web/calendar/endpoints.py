@@ -24,7 +24,7 @@ from vertebro.ids import RecordId
 from vertebro.pathway.machine import Role
 from vertebro.store import workflow as svc
 from vertebro.store.db import UnitOfWork
-from vertebro.web.calendar.schemas import CalendarEvent, SlotFeed, SlotOut, event_of, wall_clock_text
+from vertebro.web.calendar.schemas import CalendarEvent, MoveOut, SlotFeed, SlotOut, event_of, wall_clock_text
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.templating import page
@@ -274,7 +274,10 @@ def move_form(
     return _move_page(request, uow, staff, policy, case_id)
 
 
-@router.post("/cases/{case_id}/booking/move")
+@router.post(
+    "/cases/{case_id}/booking/move",
+    responses={200: {"model": MoveOut, "description": "Moved (to a client that accepts JSON; a form gets a 303)"}},
+)
 def move(
     request: Request,
     case_id: RecordId,
@@ -305,20 +308,17 @@ def move(
         uow.commit()
     except VertebroError as error:
         uow.rollback()
-        if error.status_code in (401, 403) or (error.status_code == 404 and error.field != "booking"):
-            raise
-        if wants_json:
-            return JSONResponse({"detail": error.message, "field": error.field}, status_code=error.status_code)
+        if wants_json or error.status_code in (401, 403) or (error.status_code == 404 and error.field != "booking"):
+            raise  # the app's handler answers it: ErrorOut ({"detail", "field"}) to a script, a page otherwise
         return _move_page(
             request, uow, staff, policy, case_id, status=error.status_code, error=error.message, values=form.raw
         )
     local = booking.starts_at.astimezone(zone)
     if wants_json:
-        return JSONResponse(
-            {
-                "detail": f"Moved to {booking.room} at {policy.clinic.moment(booking.starts_at)}.",
-                "booking_id": booking.id,
-                "start": wall_clock_text(booking.starts_at, zone),
-            }
+        moved = MoveOut(
+            detail=f"Moved to {booking.room} at {policy.clinic.moment(booking.starts_at)}.",
+            booking_id=booking.id,
+            start=wall_clock_text(booking.starts_at, zone),
         )
+        return JSONResponse(moved.model_dump())
     return RedirectResponse(f"/calendar?view=day&start={local.date().isoformat()}&done=moved", status_code=303)

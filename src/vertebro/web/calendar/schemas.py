@@ -64,6 +64,14 @@ class SlotFeed(BaseModel):
     slots: list[SlotOut]
 
 
+class MoveOut(BaseModel):
+    """A booking moved: what the calendar tells the user, the new booking and its clinic wall-clock start."""
+
+    detail: str
+    booking_id: int
+    start: str
+
+
 def event_of(booking: CalendarBooking, zone: dt.tzinfo, *, movable: bool) -> CalendarEvent:
     """Return a booking as a calendar event: 'Name (identifier) · L1 L2 · scheduled'."""
     who = booking.name or booking.identifier
