@@ -205,6 +205,8 @@
         return;
       }
       var s = props.slot;
+      el.setAttribute("data-room", s.room);
+      el.setAttribute("data-start", s.start);
       el.setAttribute("tabindex", "0");
       el.setAttribute("role", "button");
       el.setAttribute("aria-label", s.room + ", " + spoken(s.start) + (s.bookable && canBook ? ": book this start" : ": not bookable"));
