@@ -241,6 +241,12 @@ def test_without_javascript_the_move_form_moves_and_the_calendar_lists_the_booki
     assert "Patient CAL-6" in week.text
     assert f'href="/cases/{case_id}/booking/move"' in week.text
     assert "Times are the clinic's: Europe/London" in week.text
+    # opened for the booked case, the calendar offers no start to book (the booking is moved instead)
+    for_case = coordinator.get(f"/calendar?case_id={case_id}&start={first.date()}")
+    assert "This case is already booked" in for_case.text
+    assert 'name="starts_at"' not in for_case.text
+    feed = coordinator.get(f"/calendar/slots.json?start={first.date()}&case_id={case_id}").json()
+    assert feed["can_book"] is False
     form = coordinator.get(f"/cases/{case_id}/booking/move")
     assert form.status_code == 200
     assert 'name="day"' in form.text

@@ -108,6 +108,7 @@ def calendar(
     end = _local_midnight(first_day + dt.timedelta(days=days), zone)
     slots = svc.free_slots(uow, begin, days)
     bookings = svc.calendar_bookings(uow, begin, end, staff.actor)
+    already_booked = case_id is not None and uow.bookings.active_booking(case_id) is not None
     uow.commit()
     offers = svc.slot_offers(slots, minutes or svc.SLOT_MINUTES, feasible)
     by_day: dict[dt.date, dict[str, list[svc.SlotOffer]]] = {}
@@ -142,7 +143,9 @@ def calendar(
         rooms=request.app.state.settings.rooms,
         zone=zone,
         zone_abbreviation=begin.strftime("%Z"),
-        can_book=staff.role in DESK,
+        can_book=staff.role in DESK and not already_booked,
+        can_move=staff.role in DESK,
+        already_booked=already_booked,
         day_start=svc.DAY_START.isoformat(),
         day_end=svc.DAY_END.isoformat(),
         flash="The booking was moved; the patient's message and calendar file are queued." if done else None,
@@ -184,6 +187,7 @@ def slots_feed(
     zone = zone_of(policy.time_zone)
     view, feasible, minutes = _case_booking(uow, staff, policy, case_id)
     slots = svc.free_slots(uow, _local_midnight(start, zone), days)
+    already_booked = case_id is not None and uow.bookings.active_booking(case_id) is not None
     uow.commit()
     offers = svc.slot_offers(slots, minutes or svc.SLOT_MINUTES, feasible)
     earliest = feasible.earliest if feasible is not None else None
@@ -192,7 +196,7 @@ def slots_feed(
         case_id=case_id,
         version=view.workflow.version if view is not None else None,
         minutes=minutes,
-        can_book=staff.role in DESK and view is not None,
+        can_book=staff.role in DESK and view is not None and not already_booked,
         earliest=None if earliest is None else wall_clock_text(earliest, zone),
         earliest_text=None if earliest is None or feasible is None else feasible.describe(earliest),
         slots=[

@@ -29,6 +29,7 @@
     var data = app.dataset;
     var caseId = data.caseId;
     var canBook = data.canBook === "yes";
+    var canMove = data.canMove === "yes";
     var statusBox = document.getElementById("cal-status");
     var errorBox = document.getElementById("cal-error");
     var reasonBox = document.getElementById("slot-reason");
@@ -155,14 +156,19 @@
       if (!feed) {
         return [];
       }
-      return feed.slots.filter(function (s) { return s.room === room && !s.booked; }).map(function (s) {
+      return feed.slots.filter(function (s) { return s.room === room && !s.booked; }).map(function (free) {
+        // a start every rule allows is still not offered to a role that does not book, or for a booked case
+        var s = Object.assign({}, free, { bookable: free.bookable && canBook });
+        if (!s.bookable && !s.reasons.length) {
+          s.reasons = ["not offered here: the case is already booked (move its booking instead) or this role does not book"];
+        }
         return {
           id: "slot-" + room + "-" + s.start,
           title: s.bookable ? "Book" : "Not bookable",
           start: s.start,
           end: s.end,
           editable: false,
-          classNames: ["slot", s.bookable && canBook ? "slot-bookable" : "slot-refused"],
+          classNames: ["slot", s.bookable ? "slot-bookable" : "slot-refused"],
           extendedProps: { kind: "slot", slot: s }
         };
       });
@@ -174,7 +180,7 @@
       main.className = "ev-main";
       if (props.kind === "slot") {
         var s = props.slot;
-        main.textContent = s.start.slice(11, 16) + " " + (s.bookable && canBook ? "Book" : "not bookable");
+        main.textContent = s.start.slice(11, 16) + " " + (s.bookable ? "Book" : "not bookable");
         if (!s.bookable) {
           var why = document.createElement("span");
           why.className = "visually-hidden";
@@ -209,7 +215,7 @@
       el.setAttribute("data-start", s.start);
       el.setAttribute("tabindex", "0");
       el.setAttribute("role", "button");
-      el.setAttribute("aria-label", s.room + ", " + spoken(s.start) + (s.bookable && canBook ? ": book this start" : ": not bookable"));
+      el.setAttribute("aria-label", s.room + ", " + spoken(s.start) + (s.bookable ? ": book this start" : ": not bookable"));
       if (!s.bookable) {
         el.setAttribute("aria-disabled", "true");
         el.setAttribute("title", s.reasons.join("; "));
@@ -254,7 +260,7 @@
             ? { weekday: "long", day: "numeric", month: "long" }
             : (narrow ? { weekday: "short", day: "numeric" } : { weekday: "short", day: "numeric", month: "short" }),
           nowIndicator: false,
-          editable: canBook,
+          editable: canMove,
           eventDurationEditable: false,
           eventOverlap: function (still) { return still.extendedProps.kind === "slot"; },
           events: bookingEvents(bookings, room).concat(slotEvents(feed, room)),
