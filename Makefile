@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.installed-runtime
 DEV := $(VENV)/.installed-dev
 
-.PHONY: demo test lint typecheck architecture pytest bench system-deps seed-check clean
+.PHONY: demo test lint typecheck architecture pytest bench system-deps seed-check clean vendor-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,10 @@ system-deps:
 	bash scripts/ensure-system-packages.sh
 	bash scripts/ensure-postgres.sh
 	bash scripts/ensure-node-tools.sh
+
+## vendor-check: fetch the vendored FullCalendar release from npm again and check it is the pinned one
+vendor-check:
+	bash scripts/vendor-fullcalendar.sh
 
 lint: $(DEV)
 	$(BIN)/ruff check src tests bench

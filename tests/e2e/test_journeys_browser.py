@@ -217,13 +217,14 @@ def _book_first_slot(coordinator: Member) -> dt.datetime:
     """Book the first offered slot in Room 1 from the calendar; return its start."""
     page = coordinator.page
     page.get_by_role("link", name="Choose a slot in the calendar").click()
-    slot = page.locator("form button[aria-label^='Book Room 1']").first
-    label = slot.get_attribute("aria-label") or ""
-    booked = re.search(r"at (\d\d:\d\d) on (\d{4}-\d\d-\d\d)", label)
-    assert booked, label
+    # the calendar's grid (decision 0032): a bookable start is a button; booking asks for a confirmation
+    slot = page.locator(".fc-host[data-room='Room 1'] .slot-bookable").first
+    start = slot.get_attribute("data-start") or ""
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00", start), start
+    page.once("dialog", lambda dialog: dialog.accept())
     slot.click()
     expect(coordinator.state()).to_have_text("scheduled")
-    return dt.datetime.combine(dt.date.fromisoformat(booked.group(2)), dt.time.fromisoformat(booked.group(1)))
+    return dt.datetime.fromisoformat(start)
 
 
 def _checklist(nurse: Member, *, sedation: bool, driver: str = "", companion: str = "") -> None:
@@ -492,6 +493,8 @@ def test_three_levels_staged_on_warfarin_and_clopidogrel_wait_for_the_prescriber
     expect(page.locator("#earliest-start")).to_contain_text("No date can be booked yet")
     expect(page.locator(".constraints")).to_contain_text("decide with the prescriber")
     expect(page.locator("form button[aria-label^='Book']")).to_have_count(0)
+    expect(page.locator(".fc-host .slot-refused").first).to_be_visible()
+    expect(page.locator(".fc-host .slot-bookable")).to_have_count(0)
     coordinator.shot("11-staged-calendar-refused")
     # a booking posted anyway (a stale page, a second tab) is refused by the server
     monday = dt.date.today() + dt.timedelta(days=14 - dt.date.today().weekday())

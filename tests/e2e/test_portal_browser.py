@@ -282,14 +282,15 @@ def test_patient_portal_from_request_to_the_two_week_chart(
     expect(coordinator.locator(".state").first).to_have_text("prepared")
     coordinator.get_by_role("link", name="Choose a slot in the calendar").click()
     coordinator.get_by_role("link", name="Next week").click()
-    slot = coordinator.locator("form button[aria-label^='Book Room 1']").first
-    label = slot.get_attribute("aria-label") or ""
-    booked = re.search(r"at (\d\d:\d\d) on (\d{4}-\d\d-\d\d)", label)
-    assert booked, label
+    # the calendar's grid (decision 0032): a bookable start is a button; booking asks for a confirmation
+    slot = coordinator.locator(".fc-host[data-room='Room 1'] .slot-bookable").first
+    booked = slot.get_attribute("data-start") or ""
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:00", booked), booked
+    coordinator.once("dialog", lambda dialog: dialog.accept())
     slot.click()
     expect(coordinator.locator(".state").first).to_have_text("scheduled")
-    procedure_day = dt.date.fromisoformat(booked.group(2))
-    start = dt.datetime.combine(procedure_day, dt.time.fromisoformat(booked.group(1)))
+    start = dt.datetime.fromisoformat(booked)
+    procedure_day = start.date()
     arrival = start - dt.timedelta(minutes=15)
 
     # The patient sees the appointment (arrive 15 minutes early) and the plan with their own dates

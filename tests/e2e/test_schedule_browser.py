@@ -122,6 +122,8 @@ def test_the_service_lead_plans_compares_and_accepts(server: tuple[str, str], br
     expect(page.get_by_text("Status: accepted")).to_be_visible()
     _shot(page, "02-accepted-plan")
 
-    page.goto(base + f"/calendar?start={next_monday().isoformat()}")
+    page.goto(base + f"/calendar?start={next_monday().isoformat()}&view=list")
     expect(page.locator(".slots .busy").first).to_be_visible()
+    page.goto(base + f"/calendar?start={next_monday().isoformat()}")
+    expect(page.locator(".fc-host .booking").first).to_be_visible()
     context.close()

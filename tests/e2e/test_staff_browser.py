@@ -202,7 +202,9 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     expect(coordinator.page.locator(".state").first).to_have_text("prepared")
     coordinator.page.get_by_role("link", name="Choose a slot in the calendar").click()
     coordinator.shot("05-calendar")
-    coordinator.page.locator("form button[aria-label^='Book Room 1']").first.click()
+    # the calendar's grid (decision 0032): a bookable start is a button; booking asks for a confirmation
+    coordinator.page.once("dialog", lambda dialog: dialog.accept())
+    coordinator.page.locator(".fc-host[data-room='Room 1'] .slot-bookable").first.click()
     expect(coordinator.page.locator(".state").first).to_have_text("scheduled")
     expect(coordinator.page.get_by_text("Booked: Room 1")).to_be_visible()
 

@@ -291,6 +291,30 @@ class BookingRepository:
         )
         return int(self.session.scalar(statement) or 0)
 
+    def active_between(self, start: dt.datetime, end: dt.datetime) -> list[tuple[Booking, CaseWorkflow]]:
+        """Return the active bookings starting in [start, end), each with its case workflow, case and patient."""
+        statement = (
+            select(Booking, CaseWorkflow)
+            .join(CaseWorkflow, CaseWorkflow.case_id == Booking.case_id)
+            .where(Booking.status == "booked", Booking.starts_at >= start, Booking.starts_at < end)
+            .options(joinedload(CaseWorkflow.case).joinedload(Case.patient))
+            .order_by(Booking.starts_at, Booking.room)
+        )
+        return [(booking, workflow) for booking, workflow in self.session.execute(statement).unique()]
+
+    def first_session_levels(self, case_ids: list[int]) -> dict[int, tuple[str, ...]]:
+        """Return the levels of each case's first session, from its newest stored assessment (empty if none)."""
+        if not case_ids:
+            return {}
+        newest = select(func.max(Assessment.id)).where(Assessment.case_id.in_(case_ids)).group_by(Assessment.case_id)
+        statement = select(Assessment.case_id, Assessment.result).where(Assessment.id.in_(newest))
+        levels: dict[int, tuple[str, ...]] = {}
+        for case_id, result in self.session.execute(statement):
+            recommendation = (result or {}).get("recommendation") or {}
+            sessions = recommendation.get("sessions") or [recommendation.get("levels") or []]
+            levels[case_id] = tuple(str(level) for level in (sessions[0] if sessions else []))
+        return levels
+
     def release(self, booking: Booking) -> None:
         """Free the slots of a booking (the booking row stays, as history)."""
         self.session.execute(delete(SlotReservation).where(SlotReservation.booking_id == booking.id))

@@ -143,19 +143,31 @@ def test_the_calendar_greys_out_slots_before_the_earliest_date_and_a_form_bookin
     coordinator = signed_in(C)
     today = dt.date.today()
     earliest = today + dt.timedelta(days=5)
-    page = coordinator.get(f"/calendar?case_id={case_id}&start={(today + dt.timedelta(days=1)).isoformat()}")
+    # a working day between tomorrow and the earliest date: its free slots are greyed out, none is offered
+    too_soon = weekday_start(today + dt.timedelta(days=1)).date()
+    assert too_soon < earliest
+    day = coordinator.get(f"/calendar?case_id={case_id}&view=day&start={too_soon.isoformat()}")
+    assert day.status_code == 200
+    assert "Earliest feasible start for this case" in day.text
+    assert long_date(earliest) in day.text
+    assert "apixaban" in day.text
+    assert "too early for this case" in day.text
+    assert 'name="starts_at"' not in day.text
+    # the week (Monday first) of the earliest date offers starts, none before it
+    page = coordinator.get(f"/calendar?case_id={case_id}&start={earliest.isoformat()}")
     assert page.status_code == 200
-    assert "Earliest feasible start for this case" in page.text
-    assert long_date(earliest) in page.text
-    assert "apixaban" in page.text
-    assert "too early for this case" in page.text
     offered = [dt.datetime.fromisoformat(m) for m in re.findall(r'name="starts_at" value="([^"]+)"', page.text)]
     assert offered, "no slot offered in the week"
     assert all(m.date() >= earliest for m in offered)
+    # without a date the calendar opens on the week of the earliest date (the next week if that is a weekend)
     opened = coordinator.get(f"/calendar?case_id={case_id}")
-    first_day = re.search(r'<h2 id="day-(\d{4}-\d\d-\d\d)"', opened.text)
-    assert first_day
-    assert dt.date.fromisoformat(first_day.group(1)) >= earliest
+    shown = [dt.date.fromisoformat(d) for d in re.findall(r'<h2 id="day-(\d{4}-\d\d-\d\d)"', opened.text)]
+    assert shown
+    assert shown[0].weekday() == 0
+    assert weekday_start(earliest).date() in shown
+    opened_offers = re.findall(r'name="starts_at" value="([^"]+)"', opened.text)
+    assert opened_offers
+    assert all(dt.datetime.fromisoformat(m).date() >= earliest for m in opened_offers)
 
     patient_id = coordinator.get(f"/api/cases/{case_id}").json()["patient_id"]
     chart = coordinator.get(f"/patients/{patient_id}")

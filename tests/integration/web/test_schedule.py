@@ -14,7 +14,7 @@ from vertebro.pathway.machine import Role
 from vertebro.scheduling.plan import Plan
 from vertebro.store import workflow
 from vertebro.store.db import UnitOfWork
-from vertebro.store.models import SchedulePlan
+from vertebro.store.models import Case, SchedulePlan
 
 L, C = Role.SERVICE_LEAD, Role.COORDINATOR
 
@@ -152,3 +152,31 @@ def test_invalid_planner_input_names_the_field(signed_in: Callable[[Role], TestC
     )
     assert response.status_code == 422
     assert "two decimals" in response.text
+
+
+def test_the_plan_grid_shows_the_bookings_it_does_not_place(
+    signed_in: Callable[[Role], TestClient], session_factory: sessionmaker[Session]
+) -> None:
+    _prepared(session_factory, "WEB-E1", "WEB-E2")
+    lead = signed_in(L)
+    plan_id = _run(lead)
+    # booked after the plan was proposed: the plan does not place it, yet it holds Room 2 on Tuesday
+    tuesday = next_monday() + dt.timedelta(days=1)
+    with UnitOfWork(session_factory) as uow:
+        late = prepare(uow, "WEB-E3")
+        start = dt.datetime.combine(tuesday, dt.time(15, 0)).astimezone()
+        workflow.book(
+            uow, late, room="Room 2", starts_at=start, actor=COORDINATOR, policy=POLICY, expected_version=None
+        )
+        uow.commit()
+    page = lead.get(f"/schedule/plans/{plan_id}")
+    assert page.status_code == 200
+    calendar = page.text.split('class="plan-calendar"', 1)[1].split("</table>", 1)[0]
+    assert "booked, not in this plan" in calendar
+    assert "Patient WEB-E3" in calendar
+    assert "15:00–" in calendar
+    assert 'style="' not in page.text  # no inline style: the CSP refuses them
+    with UnitOfWork(session_factory) as uow:
+        patient_id = uow.session.get(Case, late).patient_id  # type: ignore[union-attr]
+        reads = [e for e in uow.audit.entries(action="read") if e.patient_id == patient_id]
+        assert any((e.detail or {}).get("purpose") == "schedule plan" for e in reads)  # the plan page showed it

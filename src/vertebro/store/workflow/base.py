@@ -96,7 +96,8 @@ def feasibility_now(facts: Case, policy: ClinicPolicy, now: dt.datetime | None =
     """Return the constraints on a case's procedure start at ``now`` (default: this moment), in the clinic's zone.
 
     The one place the calendar, the booking service, the API and the planner get them from
-    (rule booking.feasible_start). Days are the clinic's days (``ClinicPolicy.time_zone``), not the server's.
+    (rule booking.feasible_start). Calendar days are the clinic's (``policy.time_zone``, VERTEBRO_TIMEZONE), so
+    the calendar, which shows that zone, and the booking service judge every start on the same days.
     """
     return start_feasibility(facts, policy, now or utc_now(), zone_of(policy.time_zone))
 

@@ -1,24 +1,39 @@
-"""A simple booking calendar: rooms by day in 30-minute slots; booking happens from here."""
+"""The booking calendar (decision 0032): a day or a week (Monday first) per room, in the clinic's time zone.
+
+The page is rendered on the server as a list of each day's bookings and slots, with a form per bookable start
+(works without JavaScript); ``static/calendar.js`` turns it into one FullCalendar time grid per room, fed by
+two JSON feeds (the bookings, and the slots with the feasibility verdict for the case being booked). A booking
+is moved through one route, from the drag-and-drop confirmation or from a plain form.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
-import itertools
 import re
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BeforeValidator
 
+from vertebro.clinical import ClinicPolicy, Feasibility
+from vertebro.clinical.clock import zone_of
 from vertebro.clinical.procedure import room_minutes
+from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.ids import RecordId
+from vertebro.pathway.machine import Role
 from vertebro.store import workflow as svc
+from vertebro.store.db import UnitOfWork
+from vertebro.web.calendar.schemas import CalendarEvent, MoveOut, SlotFeed, SlotOut, event_of, wall_clock_text
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
+from vertebro.web.forms import FormData, form_data
 from vertebro.web.templating import page
 
 router = APIRouter()
-DAYS_SHOWN = 7
+Form = Annotated[FormData, Depends(form_data)]
+DESK = (Role.COORDINATOR, Role.NURSE)
+View = Literal["day", "week", "list"]
+MAX_FEED_DAYS = 14
 
 
 def _iso_date(value: object) -> object:
@@ -28,66 +43,286 @@ def _iso_date(value: object) -> object:
     return value
 
 
+IsoDate = Annotated[dt.date, BeforeValidator(_iso_date)]
+
+
+def working_day(day: dt.date) -> dt.date:
+    """Return ``day``, or the Monday after it when it falls on a weekend (the rooms work Monday to Friday)."""
+    return day + dt.timedelta(days=(7 - day.weekday()) % 7) if day.weekday() >= 5 else day
+
+
+def shown_days(view: View, anchor: dt.date) -> tuple[dt.date, int]:
+    """Return the first day shown and how many: a week runs Monday to Sunday, a day is one working day."""
+    day = working_day(anchor)
+    if view == "day":
+        return day, 1
+    return day - dt.timedelta(days=day.weekday()), 7
+
+
+def _local_midnight(day: dt.date, zone: dt.tzinfo) -> dt.datetime:
+    return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+
+
+def _clinic_today(policy: ClinicPolicy) -> dt.date:
+    return dt.datetime.now(zone_of(policy.time_zone)).date()
+
+
+def _case_booking(
+    uow: UnitOfWork, staff: Staff, policy: ClinicPolicy, case_id: int | None
+) -> tuple[svc.CaseView | None, Feasibility | None, int]:
+    """The case being booked (its read audited), its feasibility now and the room minutes it needs."""
+    if case_id is None:
+        return None, None, 0
+    view = svc.case_view(uow, case_id, staff.actor, policy)
+    sessions = view.assessment.recommendation.sessions
+    minutes = room_minutes(len(sessions[0]) if sessions else 1, policy)
+    return view, svc.feasibility_now(view.facts, policy), minutes
+
+
 @router.get("/calendar", response_class=HTMLResponse)
 def calendar(
     request: Request,
     uow: UoW,
     staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
     policy: Policy,
-    start: Annotated[dt.date | None, Query(), BeforeValidator(_iso_date)] = None,
+    start: Annotated[IsoDate | None, Query()] = None,
+    view: Annotated[View, Query()] = "week",
     case_id: Annotated[RecordId | None, Query()] = None,
+    done: Annotated[Literal["moved"] | None, Query()] = None,
 ) -> HTMLResponse:
-    """The rooms' slots for a week; with ``case_id``, free runs long enough for that case can be booked.
+    """A day or a week of the rooms (clinic time zone, weeks from Monday); with ``case_id``, its bookable starts.
 
     Only starts from which every hold can still be completed (and fasting and labs are in time) are offered
-    (rule booking.feasible_start); earlier free slots are shown greyed out, and the page names each drug or
-    step with the earliest feasible start. Without ``start`` the week opens at that earliest date.
+    (rule booking.feasible_start); other free slots are greyed out with the reason, and the page names each
+    drug or step with the earliest feasible start. Without ``start`` it opens at that earliest date.
     """
-    view = svc.case_view(uow, case_id, staff.actor, policy) if case_id else None
-    minutes = 0
-    feasible = None
-    if view is not None:
-        sessions = view.assessment.recommendation.sessions
-        minutes = room_minutes(len(sessions[0]) if sessions else 1, policy)
-        feasible = svc.feasibility_now(view.facts, policy)
-    first_day = start or dt.date.today() + dt.timedelta(days=1)
+    zone = zone_of(policy.time_zone)
+    case_view, feasible, minutes = _case_booking(uow, staff, policy, case_id)
     earliest = feasible.earliest if feasible is not None else None
-    if start is None and earliest is not None:
-        first_day = max(first_day, earliest.astimezone().date())
-    slots = svc.free_slots(uow, dt.datetime.combine(first_day, dt.time(0)).astimezone(), DAYS_SHOWN)
+    today = _clinic_today(policy)
+    anchor = start or today
+    if start is None and case_view is not None:
+        anchor = max(today + dt.timedelta(days=1), earliest.astimezone(zone).date() if earliest else today)
+    first_day, days = shown_days(view, anchor)
+    begin = _local_midnight(first_day, zone)
+    end = _local_midnight(first_day + dt.timedelta(days=days), zone)
+    slots = svc.free_slots(uow, begin, days)
+    bookings = svc.calendar_bookings(uow, begin, end, staff.actor)
+    already_booked = case_id is not None and uow.bookings.active_booking(case_id) is not None
     uow.commit()
-    days: dict[dt.date, dict[str, list[tuple[dt.datetime, int | None]]]] = {}
-    for slot, booking_id in slots:
-        local = slot.starts_at.astimezone()
-        days.setdefault(local.date(), {}).setdefault(slot.room, []).append((local, booking_id))
-    needed = max(1, -(-minutes // svc.SLOT_MINUTES)) if minutes else 1
-    bookable: set[tuple[str, dt.datetime]] = set()
-    too_early: set[tuple[str, dt.datetime]] = set()
-    for rooms in days.values():
-        for room, runs in rooms.items():
-            for i in range(len(runs) - needed + 1):
-                window = runs[i : i + needed]
-                contiguous = all(
-                    b[0] - a[0] == dt.timedelta(minutes=svc.SLOT_MINUTES) for a, b in itertools.pairwise(window)
-                )
-                if contiguous and all(booking is None for _, booking in window):
-                    if feasible is None or feasible.allows(window[0][0]):
-                        bookable.add((room, window[0][0]))
-                    else:
-                        too_early.add((room, window[0][0]))
+    offers = svc.slot_offers(slots, minutes or svc.SLOT_MINUTES, feasible)
+    by_day: dict[dt.date, dict[str, list[svc.SlotOffer]]] = {}
+    for offer in offers:
+        by_day.setdefault(offer.starts_at.astimezone(zone).date(), {}).setdefault(offer.room, []).append(offer)
+    bookings_by_day: dict[dt.date, list[svc.CalendarBooking]] = {}
+    for booking in bookings:
+        bookings_by_day.setdefault(booking.starts_at.astimezone(zone).date(), []).append(booking)
+    step = dt.timedelta(days=1 if view == "day" else 7)
+    previous = first_day - step
+    if view == "day":
+        while previous.weekday() >= 5:
+            previous -= dt.timedelta(days=1)
     return page(
         request,
         "calendar.html",
         staff,
-        days=days,
-        view=view,
+        days=by_day,
+        bookings_by_day=bookings_by_day,
+        view=case_view,
+        mode=view,
         minutes=minutes,
-        bookable=bookable,
-        too_early=too_early,
         feasible=feasible,
         earliest=earliest,
         first_day=first_day,
-        previous=first_day - dt.timedelta(days=DAYS_SHOWN),
-        following=first_day + dt.timedelta(days=DAYS_SHOWN),
+        day_count=days,
+        all_days=sorted(set(by_day) | set(bookings_by_day)),
+        shows_today=first_day <= today < first_day + dt.timedelta(days=days),
+        today=today,
+        previous=previous,
+        following=working_day(first_day + step),
         rooms=request.app.state.settings.rooms,
+        zone=zone,
+        zone_abbreviation=begin.strftime("%Z"),
+        can_book=staff.role in DESK and not already_booked,
+        can_move=staff.role in DESK,
+        already_booked=already_booked,
+        day_start=svc.DAY_START.isoformat(),
+        day_end=svc.DAY_END.isoformat(),
+        flash="The booking was moved; the patient's message and calendar file are queued." if done else None,
     )
+
+
+@router.get("/calendar/events.json", response_model=list[CalendarEvent])
+def events_feed(
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
+    policy: Policy,
+    start: Annotated[IsoDate, Query()],
+    days: Annotated[int, Query(ge=1, le=MAX_FEED_DAYS)] = 7,
+) -> list[CalendarEvent]:
+    """The active bookings of ``days`` days from ``start`` (clinic time zone): patient, levels, state, room.
+
+    Each patient shown is audited as read (purpose 'calendar'). Times are the clinic's wall-clock time
+    (``start``/``end``, no offset) and the moment itself (``starts_at``, with offset).
+    """
+    zone = zone_of(policy.time_zone)
+    begin = _local_midnight(start, zone)
+    bookings = svc.calendar_bookings(uow, begin, _local_midnight(start + dt.timedelta(days=days), zone), staff.actor)
+    uow.commit()
+    movable = staff.role in DESK
+    return [event_of(booking, zone, movable=movable) for booking in bookings]
+
+
+@router.get("/calendar/slots.json", response_model=SlotFeed)
+def slots_feed(
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*CLINICAL_STAFF))],
+    policy: Policy,
+    start: Annotated[IsoDate, Query()],
+    days: Annotated[int, Query(ge=1, le=MAX_FEED_DAYS)] = 7,
+    case_id: Annotated[RecordId | None, Query()] = None,
+) -> SlotFeed:
+    """Every slot of ``days`` days from ``start`` with the feasibility verdict for ``case_id`` (rule
+    booking.feasible_start): ``bookable`` only when every rule passes, otherwise each reason in words."""
+    zone = zone_of(policy.time_zone)
+    view, feasible, minutes = _case_booking(uow, staff, policy, case_id)
+    slots = svc.free_slots(uow, _local_midnight(start, zone), days)
+    already_booked = case_id is not None and uow.bookings.active_booking(case_id) is not None
+    uow.commit()
+    offers = svc.slot_offers(slots, minutes or svc.SLOT_MINUTES, feasible)
+    earliest = feasible.earliest if feasible is not None else None
+    return SlotFeed(
+        zone=policy.time_zone,
+        case_id=case_id,
+        version=view.workflow.version if view is not None else None,
+        minutes=minutes,
+        can_book=staff.role in DESK and view is not None and not already_booked,
+        earliest=None if earliest is None else wall_clock_text(earliest, zone),
+        earliest_text=None if earliest is None or feasible is None else feasible.describe(earliest),
+        slots=[
+            SlotOut(
+                room=o.room,
+                start=wall_clock_text(o.starts_at, zone),
+                end=wall_clock_text(o.ends_at, zone),
+                starts_at=o.starts_at.astimezone(zone).isoformat(),
+                booked=o.booking_id is not None,
+                bookable=o.bookable,
+                reasons=list(o.reasons),
+            )
+            for o in offers
+        ],
+    )
+
+
+def _move_target(form: FormData, zone: dt.tzinfo) -> tuple[str, dt.datetime]:
+    """The room and the aware start of a move: ``starts_at`` (ISO, clinic wall-clock if no offset), or a
+    ``day`` (YYYY-MM-DD) and a ``time`` (HH:MM) in the clinic's zone from the plain form."""
+    room = form.required_text("room", 32)
+    text = form.text("starts_at", 40)
+    if text is None:
+        day = form.day("day")
+        time_text = form.required_text("time", 5)
+        if not re.fullmatch(r"[0-9]{2}:[0-9]{2}", time_text):
+            raise InvalidInput("write the time as HH:MM", field="time")
+        text = f"{day.isoformat()}T{time_text}"
+    try:
+        moment = dt.datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidInput("write the start as YYYY-MM-DDTHH:MM", field="starts_at") from None
+    return room, moment if moment.tzinfo else moment.replace(tzinfo=zone)
+
+
+def _move_page(
+    request: Request,
+    uow: UnitOfWork,
+    staff: Staff,
+    policy: ClinicPolicy,
+    case_id: int,
+    *,
+    status: int = 200,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
+) -> HTMLResponse:
+    view = svc.case_view(uow, case_id, staff.actor, policy)
+    booking = uow.bookings.active_booking(case_id)
+    uow.commit()
+    if booking is None:
+        raise NotFound("this case has no booking to move", field="booking")
+    zone = zone_of(policy.time_zone)
+    local = booking.starts_at.astimezone(zone)
+    return page(
+        request,
+        "calendar_move.html",
+        staff,
+        status,
+        view=view,
+        booking=booking,
+        local=local,
+        zone_abbreviation=local.strftime("%Z"),
+        rooms=request.app.state.settings.rooms,
+        values=values or {"room": booking.room, "day": local.date().isoformat(), "time": f"{local:%H:%M}"},
+        flash=error,
+        flash_kind="error" if error else "ok",
+    )
+
+
+@router.get("/cases/{case_id}/booking/move", response_class=HTMLResponse)
+def move_form(
+    request: Request,
+    case_id: RecordId,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+) -> HTMLResponse:
+    """A plain form to move a case's booking to another day, time or room (the keyboard and no-script way)."""
+    return _move_page(request, uow, staff, policy, case_id)
+
+
+@router.post(
+    "/cases/{case_id}/booking/move",
+    responses={200: {"model": MoveOut, "description": "Moved (to a client that accepts JSON; a form gets a 303)"}},
+)
+def move(
+    request: Request,
+    case_id: RecordId,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*DESK))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """Move the case's booking (the posted form is the confirmation); the server re-checks every rule.
+
+    A refused move (a hold that could not be completed, a slot taken, a stale version) changes nothing and
+    says why: JSON ``{"detail", "field"}`` with the status for a script (``Accept: application/json``), the
+    form again with the message otherwise.
+    """
+    wants_json = "application/json" in request.headers.get("accept", "")
+    zone = zone_of(policy.time_zone)
+    try:
+        room, starts_at = _move_target(form, zone)
+        booking = svc.move_booking(
+            uow,
+            case_id,
+            room=room,
+            starts_at=starts_at,
+            actor=staff.actor,
+            policy=policy,
+            expected_version=form.version(),
+        )
+        uow.commit()
+    except VertebroError as error:
+        uow.rollback()
+        if wants_json or error.status_code in (401, 403) or (error.status_code == 404 and error.field != "booking"):
+            raise  # the app's handler answers it: ErrorOut ({"detail", "field"}) to a script, a page otherwise
+        return _move_page(
+            request, uow, staff, policy, case_id, status=error.status_code, error=error.message, values=form.raw
+        )
+    local = booking.starts_at.astimezone(zone)
+    if wants_json:
+        moved = MoveOut(
+            detail=f"Moved to {booking.room} at {policy.clinic.moment(booking.starts_at)}.",
+            booking_id=booking.id,
+            start=wall_clock_text(booking.starts_at, zone),
+        )
+        return JSONResponse(moved.model_dump())
+    return RedirectResponse(f"/calendar?view=day&start={local.date().isoformat()}&done=moved", status_code=303)

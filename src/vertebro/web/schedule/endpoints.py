@@ -13,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from vertebro.clinical.clock import zone_of
 from vertebro.errors import VertebroError
 from vertebro.ids import RecordId
 from vertebro.pathway.machine import Role
@@ -21,6 +22,7 @@ from vertebro.scheduling.instance import Weights
 from vertebro.scheduling.service import (
     AGE_BANDS,
     PlanningSetup,
+    PlanView,
     accept_plan,
     database_instance,
     move_session,
@@ -29,6 +31,7 @@ from vertebro.scheduling.service import (
     recent_plans,
     save_proposal,
 )
+from vertebro.store.workflow import CalendarBooking, calendar_bookings
 from vertebro.web.deps import Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.templating import page
@@ -126,6 +129,26 @@ def run_planner(
     return RedirectResponse(f"/schedule/plans/{row.id}", status_code=303)
 
 
+def _existing_bookings(
+    request: Request, uow: UoW, staff: Staff, view: PlanView
+) -> dict[tuple[dt.date, str], list[CalendarBooking]]:
+    """The calendar's active bookings on the plan's days that the plan does not place (its own cases are shown as
+    the plan places them), by day and room id, so the grid hides nothing that holds a room (decision 0032)."""
+    if not view.dates:
+        return {}
+    zone = zone_of(request.app.state.settings.timezone)
+    begin = dt.datetime.combine(min(view.dates), dt.time(0), tzinfo=zone)
+    end = dt.datetime.combine(max(view.dates) + dt.timedelta(days=1), dt.time(0), tzinfo=zone)
+    planned = {entry.case_id for entry in view.entries}
+    room_ids = {name: room_id for room_id, name in view.rooms.items()}
+    existing: dict[tuple[dt.date, str], list[CalendarBooking]] = {}
+    for booking in calendar_bookings(uow, begin, end, staff.actor, purpose="schedule plan"):
+        if booking.case_id in planned or booking.room not in room_ids:
+            continue
+        existing.setdefault((booking.starts_at.astimezone(zone).date(), room_ids[booking.room]), []).append(booking)
+    return existing
+
+
 def _plan_page(
     request: Request,
     uow: UoW,
@@ -138,6 +161,7 @@ def _plan_page(
     values: dict[str, str] | None = None,
 ) -> HTMLResponse:
     view = plan_view(uow, plan_id, staff.actor)
+    existing = _existing_bookings(request, uow, staff, view)
     uow.commit()
     return page(
         request,
@@ -145,6 +169,8 @@ def _plan_page(
         staff,
         status,
         view=view,
+        existing=existing,
+        zone=zone_of(request.app.state.settings.timezone),
         bands=AGE_BANDS,
         can_plan=staff.role is Role.SERVICE_LEAD,
         values=values or {},
