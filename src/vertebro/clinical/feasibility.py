@@ -108,7 +108,7 @@ class Feasibility:
 
 def _local_midnight(day: dt.date, zone: dt.tzinfo | None) -> dt.datetime:
     if zone is None:
-        return dt.datetime.combine(day, dt.time(0)).astimezone()
+        return dt.datetime.combine(day, dt.time(0), tzinfo=dt.UTC)  # no zone given: UTC, never the server's
     return dt.datetime.combine(day, dt.time(0), tzinfo=zone)
 
 
@@ -121,7 +121,7 @@ def start_feasibility(case: Case, policy: ClinicPolicy, now: dt.datetime, zone: 
     if now.tzinfo is None:
         raise ValueError("now must be timezone-aware")
     now = now.astimezone(dt.UTC)  # hours are elapsed time: aware arithmetic in a local zone is wall-clock
-    today = now.astimezone(zone).date()
+    today = now.astimezone(zone or dt.UTC).date()
     constraints: list[StartConstraint] = []
     holds = medication_holds(case, policy, None, None)
     for hold in holds:

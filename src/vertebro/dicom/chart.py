@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.clinical.dose import QUANTITIES, DoseReview, DoseValues, review_dose
 from vertebro.dicom.service import ModalityReport, modality_report
 from vertebro.store.db import UnitOfWork
@@ -18,11 +19,11 @@ def modality_reports(uow: UnitOfWork, case_ids: Iterable[int]) -> dict[int, Moda
     return {case_id: report for case_id, report in found.items() if report is not None}
 
 
-def _form_time(moment: dt.datetime | None) -> str:
-    return "" if moment is None else moment.astimezone().strftime("%Y-%m-%dT%H:%M")
+def _form_time(moment: dt.datetime | None, zone_name: str) -> str:
+    return "" if moment is None else moment.astimezone(zone_of(zone_name)).strftime("%Y-%m-%dT%H:%M")
 
 
-def prefill(report: ModalityReport | None) -> dict[str, str]:
+def prefill(report: ModalityReport | None, zone_name: str = DEFAULT_TIME_ZONE) -> dict[str, str]:
     """The procedure form's values the modality offers (times of a finished step, the dose), as form strings.
 
     The form shows one only where the radiologist typed nothing; saving the form is the confirmation.
@@ -31,8 +32,8 @@ def prefill(report: ModalityReport | None) -> dict[str, str]:
         return {}
     values: dict[str, str] = {}
     if report.status in ("COMPLETED", "DISCONTINUED"):
-        values["started_at"] = _form_time(report.started_at)
-        values["ended_at"] = _form_time(report.ended_at)
+        values["started_at"] = _form_time(report.started_at, zone_name)
+        values["ended_at"] = _form_time(report.ended_at, zone_name)
     for name in QUANTITIES:
         value = report.dose.value(name)
         if value is not None:

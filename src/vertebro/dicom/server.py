@@ -115,7 +115,14 @@ class DicomServices:
         attributes: Dataset = event.attribute_list
 
         def act(uow: UnitOfWork, calling_ae: str, source: str) -> Dataset:
-            service.create_step(uow, attributes, sop_instance_uid=uid, calling_ae=calling_ae, source=source)
+            service.create_step(
+                uow,
+                attributes,
+                sop_instance_uid=uid,
+                calling_ae=calling_ae,
+                source=source,
+                zone_name=self.settings.time_zone,
+            )
             return attributes
 
         status, result = self._run(event, f"MPPS N-CREATE {uid}", act, service.PROCESSING_FAILURE)
@@ -127,7 +134,9 @@ class DicomServices:
         modification: Dataset = event.modification_list
 
         def act(uow: UnitOfWork, calling_ae: str, source: str) -> Dataset:
-            service.update_step(uow, uid, modification, calling_ae=calling_ae, source=source)
+            service.update_step(
+                uow, uid, modification, calling_ae=calling_ae, source=source, zone_name=self.settings.time_zone
+            )
             return modification
 
         status, result = self._run(event, f"MPPS N-SET {uid}", act, service.PROCESSING_FAILURE)

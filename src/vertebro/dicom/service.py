@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pydicom.dataset import Dataset
 from pydicom.uid import generate_uid
 
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.clinical.dose import DoseValues
 from vertebro.dicom import matching
 from vertebro.dicom.repository import BookedProcedure, DicomRepository
@@ -57,8 +58,9 @@ def study_uid(booking_id: int) -> str:
     return str(generate_uid(entropy_srcs=["vertebro", "booking", str(booking_id)]))
 
 
-def _local(moment: dt.datetime) -> dt.datetime:
-    return moment.astimezone()
+def _local(moment: dt.datetime, zone_name: str) -> dt.datetime:
+    """A stored moment as the clinic's wall-clock time (DICOM dates and times carry no offset)."""
+    return moment.astimezone(zone_of(zone_name))
 
 
 def _description(booked: BookedProcedure) -> str:
@@ -69,7 +71,7 @@ def _description(booked: BookedProcedure) -> str:
 
 def scheduled_step(booked: BookedProcedure, settings: DicomSettings) -> Dataset:
     """The full worklist item of a booking (Modality Worklist Information Model attributes)."""
-    start = _local(booked.starts_at)
+    start = _local(booked.starts_at, settings.time_zone)
     accession = matching.accession_number(booked.booking_id)
     step = Dataset()
     step.ScheduledStationAETitle = settings.station_of(booked.room) or matching.station_ae_title(booked.room)
@@ -149,9 +151,10 @@ def worklist(
     starts_from = starts_before = None
     if dates is not None:
         low, high = dates
+        zone = zone_of(settings.time_zone)
         # a day of local time, widened by a day each side: the exact local-day test below decides
-        starts_from = None if low is None else dt.datetime.combine(low, dt.time.min).astimezone() - dt.timedelta(1)
-        starts_before = None if high is None else dt.datetime.combine(high, dt.time.max).astimezone() + dt.timedelta(1)
+        starts_from = None if low is None else dt.datetime.combine(low, dt.time.min, zone) - dt.timedelta(1)
+        starts_before = None if high is None else dt.datetime.combine(high, dt.time.max, zone) + dt.timedelta(1)
     booked = DicomRepository(uow.session).booked(
         starts_from=starts_from, starts_before=starts_before, identifier=exact_id
     )
@@ -160,7 +163,7 @@ def worklist(
     for entry in booked:
         item = scheduled_step(entry, settings)
         sps = item.ScheduledProcedureStepSequence[0]
-        start = _local(entry.starts_at)
+        start = _local(entry.starts_at, settings.time_zone)
         if not (
             matching.matches_date(dates, start.date())
             and matching.matches_time(times, start.time())
@@ -197,7 +200,7 @@ def _booking_for(repository: DicomRepository, accession: str, patient_id: str, s
     return booked
 
 
-def _moment(dataset: Dataset, date_key: str, time_key: str) -> dt.datetime | None:
+def _moment(dataset: Dataset, date_key: str, time_key: str, zone_name: str) -> dt.datetime | None:
     day, clock = _text(dataset, date_key), _text(dataset, time_key)
     if not day:
         return None
@@ -205,7 +208,7 @@ def _moment(dataset: Dataset, date_key: str, time_key: str) -> dt.datetime | Non
         local = dt.datetime.combine(matching.parse_date(day), matching.parse_time(clock) if clock else dt.time())
     except ValueError as error:
         raise Refusal(INVALID_ATTRIBUTE_VALUE, f"{date_key}/{time_key}: {error}") from error
-    return local.astimezone().astimezone(dt.UTC)
+    return local.replace(tzinfo=zone_of(zone_name)).astimezone(dt.UTC)
 
 
 def _mpps_dose(dataset: Dataset, step: ModalityStep) -> None:
@@ -223,7 +226,13 @@ def _mpps_dose(dataset: Dataset, step: ModalityStep) -> None:
 
 
 def create_step(
-    uow: UnitOfWork, dataset: Dataset, *, sop_instance_uid: str, calling_ae: str, source: str | None
+    uow: UnitOfWork,
+    dataset: Dataset,
+    *,
+    sop_instance_uid: str,
+    calling_ae: str,
+    source: str | None,
+    zone_name: str = DEFAULT_TIME_ZONE,
 ) -> ModalityStep:
     """Store a performed procedure step the modality started (MPPS N-CREATE, status IN PROGRESS).
 
@@ -249,7 +258,7 @@ def create_step(
         booking_id=booked.booking_id,
         calling_ae=calling_ae,
         status=status,
-        started_at=_moment(dataset, "PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime"),
+        started_at=_moment(dataset, "PerformedProcedureStepStartDate", "PerformedProcedureStepStartTime", zone_name),
         created_at=now,
         updated_at=now,
     )
@@ -269,7 +278,13 @@ def create_step(
 
 
 def update_step(
-    uow: UnitOfWork, sop_instance_uid: str, modification: Dataset, *, calling_ae: str, source: str | None
+    uow: UnitOfWork,
+    sop_instance_uid: str,
+    modification: Dataset,
+    *,
+    calling_ae: str,
+    source: str | None,
+    zone_name: str = DEFAULT_TIME_ZONE,
 ) -> ModalityStep:
     """Apply an MPPS N-SET: times, dose, and COMPLETED or DISCONTINUED (after which the step no longer changes)."""
     repository = DicomRepository(uow.session)
@@ -281,7 +296,7 @@ def update_step(
     status = _text(modification, "PerformedProcedureStepStatus") or step.status
     if status not in ("IN PROGRESS", "COMPLETED", "DISCONTINUED"):
         raise Refusal(INVALID_ATTRIBUTE_VALUE, f"unknown step status {status!r}")
-    ended = _moment(modification, "PerformedProcedureStepEndDate", "PerformedProcedureStepEndTime")
+    ended = _moment(modification, "PerformedProcedureStepEndDate", "PerformedProcedureStepEndTime", zone_name)
     if status != "IN PROGRESS" and ended is None:
         raise Refusal(MISSING_ATTRIBUTE, f"a {status} step needs its end date and time")
     if ended is not None and step.started_at is not None and ended < step.started_at:

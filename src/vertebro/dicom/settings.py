@@ -12,8 +12,10 @@ only; with ``VERTEBRO_DICOM_TLS_CA`` (PEM bundle) every modality must also prese
 
 from __future__ import annotations
 
-from pydantic import field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 
 MODALITIES = ("RF", "XA", "CT")
 
@@ -33,7 +35,7 @@ def _pairs(text: str) -> dict[str, str]:
 class DicomSettings(BaseSettings):
     """Where and as whom the DICOM services listen, and whom they accept."""
 
-    model_config = SettingsConfigDict(env_prefix="VERTEBRO_DICOM_", extra="ignore", frozen=True)
+    model_config = SettingsConfigDict(env_prefix="VERTEBRO_DICOM_", extra="ignore", frozen=True, populate_by_name=True)
 
     ae_title: str = "VERTEBRO"
     host: str = "127.0.0.1"
@@ -44,6 +46,8 @@ class DicomSettings(BaseSettings):
     tls_cert: str = ""  # PEM certificate (chain) of our AE; with tls_key: the port speaks TLS only
     tls_key: str = ""  # PEM private key of tls_cert
     tls_ca: str = ""  # PEM bundle: client certificates required and checked against it
+    # the clinic's zone (VERTEBRO_TIMEZONE, as the app's): DICOM dates and times are local times without an offset
+    time_zone: str = Field(default=DEFAULT_TIME_ZONE, validation_alias="VERTEBRO_TIMEZONE")
 
     @field_validator("ae_title")
     @classmethod
@@ -51,6 +55,12 @@ class DicomSettings(BaseSettings):
         value = value.strip()
         if not 0 < len(value) <= 16 or "\\" in value:
             raise ValueError("an AE title has 1 to 16 characters and no backslash")
+        return value
+
+    @field_validator("time_zone")
+    @classmethod
+    def _time_zone(cls, value: str) -> str:
+        zone_of(value)  # ValueError naming the unknown zone
         return value
 
     @field_validator("stations", "modalities")

@@ -291,7 +291,7 @@ def _document(resources: list[Resource], as_of: dt.date | None, report: Report) 
     Age comes from the local ``age`` Observation, else from ``Patient.birthDate`` on ``as_of`` (today).
     Raises :class:`~vertebro.intake.case_file.CaseFileError` naming the resource and path of each problem.
     """
-    today = as_of or dt.date.today()
+    today = as_of or dt.datetime.now(dt.UTC).date()  # only the age in years: the caller gives the clinic's date
     patients = [r for r in resources if r.get("resourceType") == "Patient"]
     if len(patients) != 1:
         raise CaseFileError([f"Bundle.entry: expected exactly one Patient, found {len(patients)}"])

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.clinical.news2 import Consciousness, News2, Risk, Vitals, news2
 
 
@@ -133,7 +134,12 @@ class MonitoringStatus:
 
 
 def monitoring_status(
-    *, now: dt.datetime, procedure_end: dt.datetime | None, planned_minutes: int, observations: list[dict[str, Any]]
+    *,
+    now: dt.datetime,
+    procedure_end: dt.datetime | None,
+    planned_minutes: int,
+    observations: list[dict[str, Any]],
+    zone_name: str = DEFAULT_TIME_ZONE,
 ) -> MonitoringStatus:
     """Return what stands in the way of discharge, in time order of the stored ``observations`` (values)."""
     concerns: list[str] = []
@@ -144,7 +150,7 @@ def monitoring_status(
         left = int((ends_at - now).total_seconds() // 60) + 1
         concerns.append(
             f"monitoring: the plan is {planned_minutes} minutes from the end of the procedure; "
-            f"about {left} minutes remain (until {ends_at.astimezone():%H:%M})"
+            f"about {left} minutes remain (until {ends_at.astimezone(zone_of(zone_name)):%H:%M})"
         )
     if not observations:
         concerns.append("no observations have been recorded during monitoring")

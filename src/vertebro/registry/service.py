@@ -218,9 +218,8 @@ def _completeness(rows: Rows) -> tuple[Completeness, ...]:
     return tuple(result)
 
 
-def dashboard(uow: UnitOfWork, cohort: Cohort, actor: Actor, *, today: dt.date | None = None) -> Dashboard:
+def dashboard(uow: UnitOfWork, cohort: Cohort, actor: Actor, *, today: dt.date) -> Dashboard:
     """Return every figure of the dashboard for a cohort (after bringing queued registry entries up to date)."""
-    today = today or dt.date.today()
     session = uow.session
     repository.refresh(session)
     rows = repository.summary(session, cohort, today)
@@ -249,9 +248,8 @@ def dashboard(uow: UnitOfWork, cohort: Cohort, actor: Actor, *, today: dt.date |
     )
 
 
-def overdue(uow: UnitOfWork, cohort: Cohort, actor: Actor, *, today: dt.date | None = None) -> list[OverdueLine]:
+def overdue(uow: UnitOfWork, cohort: Cohort, actor: Actor, *, today: dt.date) -> list[OverdueLine]:
     """Return the overdue questionnaires of a cohort (longest overdue first) and audit each patient shown."""
-    today = today or dt.date.today()
     lines = [
         OverdueLine(r.case_id, r.patient_id, r.identifier, r.name, r.visit, r.due_until)
         for r in repository.overdue(uow.session, cohort, today, limit=PATIENT_PAGE)
@@ -266,10 +264,9 @@ def overdue(uow: UnitOfWork, cohort: Cohort, actor: Actor, *, today: dt.date | N
 
 
 def figure_patients(
-    uow: UnitOfWork, cohort: Cohort, figure: str, actor: Actor, *, page: int = 0, today: dt.date | None = None
+    uow: UnitOfWork, cohort: Cohort, figure: str, actor: Actor, *, page: int = 0, today: dt.date
 ) -> tuple[int, list[PatientLine]]:
     """Return how many cases a figure counts and one page of their patients; every patient shown is audited."""
-    today = today or dt.date.today()
     clause = repository.figure_clause(figure, today)
     if clause is None:
         raise InvalidInput(f"unknown figure {figure!r}", field="figure")

@@ -10,25 +10,27 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 
 from fastapi import Request
 
+from vertebro import errors
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.errors import InvalidInput
+from vertebro.web.deps import current_policy
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 T = TypeVar("T")
 
 
-class InvalidFields(InvalidInput):
-    """Several fields of one form are wrong: every problem, by field, so the page can list them all at once."""
+class InvalidFields(errors.InvalidFields):
+    """Several fields of one form are wrong: every problem, by field, so the page can list them all at once.
 
-    status_code: ClassVar[int] = 422
+    The one error type of several problems (:class:`vertebro.errors.InvalidFields`), built from the problems alone.
+    """
 
     def __init__(self, problems: dict[str, str]) -> None:
-        first = next(iter(problems))
-        super().__init__("; ".join(f"{name}: {message}" for name, message in problems.items()), field=first)
-        self.problems = dict(problems)
+        super().__init__("; ".join(f"{name}: {message}" for name, message in problems.items()), problems)
 
 
 @dataclass
@@ -61,10 +63,14 @@ class Problems:
 
 @dataclass(frozen=True, slots=True)
 class FormData:
-    """The submitted form, kept as text so it can be shown again after a mistake."""
+    """The submitted form, kept as text so it can be shown again after a mistake.
+
+    ``zone_name`` is the clinic's time zone: a date and time typed without an offset is the clinic's wall-clock time.
+    """
 
     raw: dict[str, str]
     lists: dict[str, list[str]]
+    zone_name: str = DEFAULT_TIME_ZONE
 
     def text(self, name: str, max_length: int) -> str | None:
         """Return trimmed text, or None when empty."""
@@ -151,7 +157,10 @@ class FormData:
             raise InvalidInput("write the date as YYYY-MM-DD", field=name) from None
 
     def optional_moment(self, name: str) -> dt.datetime | None:
-        """Return a local date and time (YYYY-MM-DDTHH:MM) as an aware datetime, or None when empty."""
+        """Return a clinic date and time (YYYY-MM-DDTHH:MM) as an aware datetime, or None when empty.
+
+        Without an offset the time is the clinic's wall-clock time (``zone_name``), never the server's.
+        """
         value = self.text(name, 32)
         if value is None:
             return None
@@ -159,7 +168,7 @@ class FormData:
             moment = dt.datetime.fromisoformat(value)
         except ValueError:
             raise InvalidInput("write the time as YYYY-MM-DD HH:MM", field=name) from None
-        return moment if moment.tzinfo else moment.astimezone()
+        return moment if moment.tzinfo else moment.replace(tzinfo=zone_of(self.zone_name))
 
     def moment(self, name: str) -> dt.datetime:
         """Return a required local date and time as an aware datetime."""
@@ -182,4 +191,4 @@ async def form_data(request: Request) -> FormData:
         if isinstance(value, str):
             raw.setdefault(key, value)
             lists.setdefault(key, []).append(value)
-    return FormData(raw, lists)
+    return FormData(raw, lists, current_policy(request.app).time_zone)

@@ -7,6 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from vertebro.clinical import ClinicPolicy
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.errors import Conflict, InvalidFields, InvalidInput
 from vertebro.pathway.machine import Action, Role, State, evaluate
 from vertebro.pathway.monitoring import ObservationSet
@@ -64,8 +65,8 @@ class RadiationDose:
     dlp_mgy_cm: float | None = None
 
 
-def _local_day(moment: dt.datetime) -> dt.date:
-    return moment.astimezone().date()
+def _local_day(moment: dt.datetime, zone_name: str) -> dt.date:
+    return moment.astimezone(zone_of(zone_name)).date()
 
 
 def signing_problems(
@@ -77,6 +78,7 @@ def signing_problems(
     booked_on: dt.date | None,
     date_change_reason: str | None,
     now: dt.datetime,
+    zone_name: str = DEFAULT_TIME_ZONE,
 ) -> list[str]:
     """Return every reason the record cannot be signed yet (all at once), or nothing."""
     return [
@@ -89,6 +91,7 @@ def signing_problems(
             booked_on=booked_on,
             date_change_reason=date_change_reason,
             now=now,
+            zone_name=zone_name,
         )
     ]
 
@@ -102,8 +105,12 @@ def signing_problems_by_field(
     booked_on: dt.date | None,
     date_change_reason: str | None,
     now: dt.datetime,
+    zone_name: str = DEFAULT_TIME_ZONE,
 ) -> list[tuple[str, str]]:
-    """Return (form field, reason) for every reason the record cannot be signed yet, all at once (decision 0018)."""
+    """Return (form field, reason) for every reason the record cannot be signed yet, all at once (decision 0018).
+
+    The procedure's day is the clinic's (``zone_name``), compared with the booked day.
+    """
     problems: list[tuple[str, str]] = []
     if started_at is None:
         problems.append(("started_at", "record the start time"))
@@ -129,13 +136,13 @@ def signing_problems_by_field(
     if (
         started_at is not None
         and booked_on is not None
-        and _local_day(started_at) != booked_on
+        and _local_day(started_at, zone_name) != booked_on
         and not date_change_reason
     ):
         problems.append(
             (
                 "date_change_reason",
-                f"the procedure date {_local_day(started_at).isoformat()} differs from the booked date "
+                f"the procedure date {_local_day(started_at, zone_name).isoformat()} differs from the booked date "
                 f"{booked_on.isoformat()}: give the reason (the aftercare dates then follow the procedure date)",
             )
         )
@@ -218,6 +225,7 @@ def record_procedure(
             booked_on=facts.procedure_date,
             date_change_reason=reason,
             now=now,
+            zone_name=policy.time_zone,
         )
         if problems:
             by_field: dict[str, str] = {}
@@ -247,7 +255,7 @@ def record_procedure(
         record.signed_by = actor.username
         record.signed_at = now
         uow.session.flush()
-        local = started_at.astimezone()
+        local = started_at.astimezone(zone_of(policy.time_zone))
         changes: dict[str, object] = {}
         if facts.procedure_date != local.date():
             changes["procedure_date"] = local.date().isoformat()

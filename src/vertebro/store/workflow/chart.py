@@ -132,6 +132,7 @@ def monitoring_of(
         procedure_end=None if procedure is None else procedure.ended_at,
         planned_minutes=planned,
         observations=[o.value for o in observations if o.kind == "vitals"],
+        zone_name=policy.time_zone,
     )
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.clinical.news2 import Risk
 from vertebro.pathway.monitoring import NeuroCheck, neuro_of, risk_of_stored
 from vertebro.store.models import ProcedureRecord
@@ -17,23 +18,27 @@ NEURO_WORDS = {
 }
 
 
-def _local(moment: dt.datetime | None) -> str:
-    return "" if moment is None else moment.astimezone().strftime("%Y-%m-%dT%H:%M")
+def _local(moment: dt.datetime | None, zone_name: str) -> str:
+    """A stored moment as the clinic's wall-clock time in a datetime-local input (read back in the same zone)."""
+    return "" if moment is None else moment.astimezone(zone_of(zone_name)).strftime("%Y-%m-%dT%H:%M")
 
 
 def _number(value: float | None) -> str:
     return "" if value is None else f"{value:g}"
 
 
-def procedure_form_values(record: ProcedureRecord | None) -> dict[str, Any]:
-    """Return the procedure form's values from a saved draft, as the form posts them (empty without a draft)."""
+def procedure_form_values(record: ProcedureRecord | None, zone_name: str = DEFAULT_TIME_ZONE) -> dict[str, Any]:
+    """Return the procedure form's values from a saved draft, as the form posts them (empty without a draft).
+
+    Times are the clinic's wall-clock times (``zone_name``), as the form reads them back.
+    """
     if record is None:
         return {}
     values: dict[str, Any] = {
         "technique": record.technique,
         "sedation": "on" if record.sedation else "",
-        "started_at": _local(record.started_at) if record.start_recorded is not False else "",
-        "ended_at": _local(record.ended_at),
+        "started_at": _local(record.started_at, zone_name) if record.start_recorded is not False else "",
+        "ended_at": _local(record.ended_at, zone_name),
         "complications": "; ".join(str(c) for c in record.complications),
         "notes": record.notes or "",
         "date_change_reason": record.date_change_reason or "",

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -15,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.clinical.news2 import Consciousness
 from vertebro.dicom import chart as dicom_chart
-from vertebro.errors import NotFound, VertebroError
+from vertebro.errors import InvalidFields, NotFound, VertebroError
 from vertebro.ids import RecordId
 from vertebro.intake.answers import PORTAL_WORDS
 from vertebro.pathway.checklist import Confirmations
@@ -31,7 +32,7 @@ from vertebro.web.chart import care_forms, stages
 from vertebro.web.chart.procedure_mode import collect, raise_problems, submit_from_mode, typed_values
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.flash import MESSAGES, done_url, flash_of
-from vertebro.web.forms import FormData, InvalidFields, Problems, form_data
+from vertebro.web.forms import FormData, Problems, form_data
 from vertebro.web.referrals.endpoints import CAUSES
 from vertebro.web.safety_forms import safety_patch
 from vertebro.web.templating import page
@@ -121,12 +122,12 @@ def _chart(
         feasibility=feasibility,
         portal_words=PORTAL_WORDS,
         today=clinic_today(policy.time_zone).isoformat(),
-        procedure_values=care_forms.procedure_form_values,
+        procedure_values=partial(care_forms.procedure_form_values, zone_name=policy.time_zone),
         selected_leaks=care_forms.selected_leaks,
         observation_words=care_forms.observation_words,
         dose_fields=care_forms.DOSE_FIELDS,
         modality=modality,
-        modality_prefill=dicom_chart.prefill,
+        modality_prefill=partial(dicom_chart.prefill, zone_name=policy.time_zone),
         dose_review=dicom_chart.chart_review,
         transitions=TRANSITIONS,
         record_roles=RECORD_ROLES,

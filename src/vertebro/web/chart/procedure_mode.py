@@ -9,6 +9,7 @@ was typed in the record's form.
 from __future__ import annotations
 
 import datetime as dt
+from functools import partial
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Request
@@ -118,10 +119,10 @@ def _mode_page(
         flash=(errors or {}).get("procedure"),
         flash_kind="error" if errors else "ok",
         leakage=LEAKAGE,
-        procedure_values=care_forms.procedure_form_values,
+        procedure_values=partial(care_forms.procedure_form_values, zone_name=policy.time_zone),
         selected_leaks=care_forms.selected_leaks,
         modality=modality,
-        modality_prefill=dicom_chart.prefill,
+        modality_prefill=partial(dicom_chart.prefill, zone_name=policy.time_zone),
     )
 
 

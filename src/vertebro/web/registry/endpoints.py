@@ -26,7 +26,8 @@ from vertebro.registry.schemas import (
     VISIT_LABELS,
     Cohort,
 )
-from vertebro.web.deps import Staff, UoW, allow
+from vertebro.store.base import clinic_today
+from vertebro.web.deps import Staff, UoW, allow, current_policy
 from vertebro.web.registry import charts
 from vertebro.web.templating import page
 
@@ -79,10 +80,11 @@ def dashboard(
 ) -> HTMLResponse:
     """The outcomes dashboard for a cohort: every figure with its n, method, CI and published ranges."""
     cohort = _cohort(procedure_from, procedure_to, cause, age, levels, technique, operator, verdict)
-    board = service.dashboard(uow, cohort, staff.actor)
+    today = clinic_today(current_policy(request.app).time_zone)
+    board = service.dashboard(uow, cohort, staff.actor, today=today)
     dose_tables = service.dose_tables(uow)
     sees_patients = staff.role in SEES_PATIENTS
-    overdue = service.overdue(uow, cohort, staff.actor) if sees_patients else []
+    overdue = service.overdue(uow, cohort, staff.actor, today=today) if sees_patients else []
     uow.commit()
     link = _linker(staff, cohort)
     return page(
@@ -134,7 +136,9 @@ def figure_patients(
 ) -> HTMLResponse:
     """The patients counted in one figure of the dashboard (each one shown is audited as read)."""
     cohort = _cohort(procedure_from, procedure_to, cause, age, levels, technique, operator, verdict)
-    total, lines = service.figure_patients(uow, cohort, figure, staff.actor, page=page_number)
+    total, lines = service.figure_patients(
+        uow, cohort, figure, staff.actor, page=page_number, today=clinic_today(current_policy(request.app).time_zone)
+    )
     uow.commit()
     query = [("figure", figure), *cohort.query()]
     return page(

@@ -31,8 +31,9 @@ from vertebro.scheduling.service import (
     recent_plans,
     save_proposal,
 )
+from vertebro.store.base import clinic_today
 from vertebro.store.workflow import CalendarBooking, calendar_bookings
-from vertebro.web.deps import Policy, Staff, UoW, allow
+from vertebro.web.deps import Policy, Staff, UoW, allow, current_policy
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.templating import page
 
@@ -46,8 +47,8 @@ DEFAULT_TIME_LIMIT = 10.0
 DEFAULT_WEEKS = 2
 
 
-def _next_monday() -> dt.date:
-    today = dt.date.today()
+def _next_monday(zone_name: str) -> dt.date:
+    today = clinic_today(zone_name)
     return today + dt.timedelta(days=7 - today.weekday())
 
 
@@ -81,7 +82,7 @@ def _planning_page(
         plans=plans,
         values=values or {},
         weight_rows=weights_explained(Weights().model_dump()),
-        default_start=_next_monday().isoformat(),
+        default_start=_next_monday(current_policy(request.app).time_zone).isoformat(),
         default_weeks=DEFAULT_WEEKS,
         default_time_limit=DEFAULT_TIME_LIMIT,
         max_time_limit=WEB_TIME_LIMIT,
