@@ -12,8 +12,9 @@ from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
+import pyotp
 import pytest
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage, Page, expect, sync_playwright
 
 from vertebro.pathway.machine import Role
 from vertebro.store import migrate, staff_service
@@ -117,3 +118,45 @@ def chromium() -> Iterator[Browser]:
             yield b
         finally:
             b.close()
+
+
+_LAST_CODE_STEP: dict[str, int] = {}  # per username: a TOTP code is accepted once, so the next sign-in waits
+
+
+def signed_in_page(
+    browser: Browser,
+    base: str,
+    username: str,
+    password: str,
+    secret: str,
+    problems: list[str] | None = None,
+    viewport: Mapping[str, int] | None = None,
+) -> Page:
+    """Return a new page signed in as a member of staff (password, then a fresh TOTP code), as a person does.
+
+    With ``problems``, every console error or warning and every page error is noted there (the tests assert
+    none: CSP violations among them).
+    """
+    page = browser.new_context(viewport=dict(viewport or {"width": 1366, "height": 900})).new_page()
+    if problems is not None:
+        notes = problems
+
+        def console(message: ConsoleMessage) -> None:
+            if message.type in ("error", "warning"):
+                notes.append(f"{page.url}: {message.text}")
+
+        page.on("console", console)
+        page.on("pageerror", lambda error: notes.append(f"{page.url}: {error}"))
+    page.goto(base + "/login")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Continue").click()
+    step = int(time.time() // 30)
+    while step <= _LAST_CODE_STEP.get(username, -1):  # the last code was used: wait for the next one
+        time.sleep(1)
+        step = int(time.time() // 30)
+    _LAST_CODE_STEP[username] = step
+    page.get_by_label("Code").fill(pyotp.TOTP(secret).at(step * 30))
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=15000)
+    return page

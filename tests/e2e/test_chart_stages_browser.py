@@ -9,15 +9,13 @@ from __future__ import annotations
 import datetime as dt
 import json
 import re
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.serving import chromium, serve, staffed_database
+from tests.e2e.serving import chromium, serve, signed_in_page, staffed_database
 from tests.e2e.test_staff_browser import AXE, WCAG_TAGS
 from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
@@ -33,7 +31,6 @@ PASSWORD = "correct horse battery"
 ROLES = {Role.COORDINATOR: "stages.coordinator", Role.RADIOLOGIST: "stages.radiologist"}
 PHONE = {"width": 390, "height": 844}
 DESKTOP = {"width": 1366, "height": 900}
-_LAST_STEP: dict[Role, int] = {}
 
 
 def _store(uow: UnitOfWork, identifier: str, name: str, **fracture: object) -> None:
@@ -67,27 +64,8 @@ def browser() -> Iterator[Browser]:
 
 def _signed_in(browser: Browser, server: str, role: Role, problems: list[str]) -> tuple[Page, str]:
     base, secrets = server.split("|", 1)
-    page = browser.new_context(viewport=DESKTOP).new_page()
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(f"{page.url}: {message.text}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
-    page.goto(base + "/login")
-    page.get_by_label("Username").fill(ROLES[role])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    step = int(time.time() // 30)
-    while step <= _LAST_STEP.get(role, -1):  # a code is accepted once: wait for the next one
-        time.sleep(1)
-        step = int(time.time() // 30)
-    _LAST_STEP[role] = step
-    page.get_by_label("Code").fill(pyotp.TOTP(json.loads(secrets)[role.value]).at(step * 30))
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=15000)
-    return page, base
+    secret = json.loads(secrets)[role.value]
+    return signed_in_page(browser, base, ROLES[role], PASSWORD, secret, problems, DESKTOP), base
 
 
 def _check(page: Page, name: str) -> None:

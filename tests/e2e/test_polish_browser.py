@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import datetime as dt
 import json
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 
-from tests.e2e.serving import chromium, serve, staffed_database
+from tests.e2e.serving import chromium, serve, signed_in_page, staffed_database
 from tests.e2e.test_staff_browser import AXE, WCAG_TAGS
 from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
@@ -33,7 +31,6 @@ ROLES = {Role.COORDINATOR: "polish.coordinator", Role.SERVICE_LEAD: "polish.lead
 PHONE = {"width": 390, "height": 844}
 USCORE = Path(__file__).resolve().parents[1] / "fixtures" / "fhir-uscore" / "01-osteoporotic-l1-warfarin.json"
 DESKTOP = {"width": 1366, "height": 900}
-_LAST_STEP: dict[Role, int] = {}
 
 
 def _store_case(uow: UnitOfWork, identifier: str, name: str) -> None:
@@ -69,27 +66,7 @@ def browser() -> Iterator[Browser]:
 
 
 def _signed_in(browser: Browser, base: str, role: Role, secret: str, problems: list[str]) -> Page:
-    page = browser.new_context(viewport=DESKTOP).new_page()
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(f"{page.url}: {message.text}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
-    page.goto(base + "/login")
-    page.get_by_label("Username").fill(ROLES[role])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    step = int(time.time() // 30)
-    while step <= _LAST_STEP.get(role, -1):  # a code is accepted once: wait for the next one
-        time.sleep(1)
-        step = int(time.time() // 30)
-    _LAST_STEP[role] = step
-    page.get_by_label("Code").fill(pyotp.TOTP(secret).at(step * 30))
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=15000)
-    return page
+    return signed_in_page(browser, base, ROLES[role], PASSWORD, secret, problems, DESKTOP)
 
 
 @pytest.fixture(scope="module")

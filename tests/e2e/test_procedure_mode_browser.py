@@ -11,12 +11,11 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import pyotp
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, expect
+from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
-from tests.e2e.serving import chromium, serve, staffed_database
+from tests.e2e.serving import chromium, serve, signed_in_page, staffed_database
 from tests.e2e.test_staff_browser import AXE, WCAG_TAGS
 from tests.unit.clinical.builders import case_data
 from vertebro.clinical import Case, assess, assessment_json
@@ -81,22 +80,7 @@ def browser() -> Iterator[Browser]:
 
 
 def _signed_in(browser: Browser, base: str, role: Role, secret: str, problems: list[str]) -> Page:
-    page = browser.new_context(viewport=DESKTOP).new_page()
-
-    def console(message: ConsoleMessage) -> None:
-        if message.type in ("error", "warning"):
-            problems.append(f"{page.url}: {message.text}")
-
-    page.on("console", console)
-    page.on("pageerror", lambda error: problems.append(f"{page.url}: {error}"))
-    page.goto(base + "/login")
-    page.get_by_label("Username").fill(ROLES[role])
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Continue").click()
-    page.get_by_label("Code").fill(pyotp.TOTP(secret).now())
-    page.get_by_role("button", name="Sign in").click()
-    expect(page.get_by_role("button", name="Sign out")).to_be_visible(timeout=15000)
-    return page
+    return signed_in_page(browser, base, ROLES[role], PASSWORD, secret, problems, DESKTOP)
 
 
 def test_the_cement_timer_in_procedure_mode(server: tuple[str, dict[Role, str], int], browser: Browser) -> None:
