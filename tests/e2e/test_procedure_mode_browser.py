@@ -38,12 +38,13 @@ DESKTOP = {"width": 1366, "height": 900}
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str], int]]:
-    """A server with two cases in the procedure room (booked for today, no sedation)."""
+    """A server with two cases in the procedure room (booked for today, no sedation) and a third in preparation."""
     made: list[int] = []
 
     def fill(uow: UnitOfWork) -> None:
         for identifier, name in (("MODE-0001", "Rita Roomtimer"), ("MODE-0002", "Walt Warning")):
             _in_the_room(uow, identifier, name, made)
+        _in_the_room(uow, "MODE-0003", "Cora Checklist", made, state="eligible")
 
     url, secrets = staffed_database(tmp_path_factory.mktemp("mode"), ROLES, PASSWORD, fill)
     DATABASE.append(url)
@@ -51,8 +52,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
         yield base, secrets, made[0]
 
 
-def _in_the_room(uow: UnitOfWork, identifier: str, name: str, made: list[int]) -> None:
-    """Store a case booked for today without sedation, in the procedure room."""
+def _in_the_room(uow: UnitOfWork, identifier: str, name: str, made: list[int], state: str = "in_procedure") -> None:
+    """Store a case dated today without sedation, in the procedure room (or in ``state``)."""
     data = case_data({"patient": {"identifier": identifier, "name": name}})
     data.pop("procedure_date")
     case = Case.model_validate_json(json.dumps(data))
@@ -68,7 +69,7 @@ def _in_the_room(uow: UnitOfWork, identifier: str, name: str, made: list[int]) -
         DEFAULT_POLICY,
         expected_version=None,
     )
-    workflow.load_workflow(uow, recorded.case_id, for_update=True).state = "in_procedure"
+    workflow.load_workflow(uow, recorded.case_id, for_update=True).state = state
     made.append(recorded.case_id)
 
 
@@ -155,11 +156,12 @@ def test_the_cement_timer_in_procedure_mode(server: tuple[str, dict[Role, str], 
 def test_the_nurses_checklist_puts_each_label_on_the_row_of_its_input(
     server: tuple[str, dict[Role, str], int], browser: Browser
 ) -> None:
-    base, secrets, case_id = server
+    base, secrets, first = server
+    case_id = first + 2  # in preparation: the checklist is the stage's form (the chart by stage, decision 0033)
     problems: list[str] = []
     page = _signed_in(browser, base, Role.NURSE, secrets[Role.NURSE], problems)
-    page.goto(f"{base}/cases/{case_id}/procedure-mode")
-    page.get_by_role("link", name="back to the chart").click()
+    page.goto(f"{base}/?q=Checklist")  # the worklist's search, as the nurse finds the patient
+    page.get_by_role("link", name="MODE-0003").first.click()
     form = page.locator(f'form[action="/cases/{case_id}/checklist"]')
     for label in ("INR", "Labs taken on", "Driver home (name)"):
         name = form.get_by_text(label, exact=True).bounding_box()
