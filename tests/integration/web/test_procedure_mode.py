@@ -297,10 +297,15 @@ def test_the_chart_shows_the_next_observation_check_and_the_overdue_ones(
 
 
 def test_holds_explained_cannot_be_ticked_before_the_hold_has_dates(
-    signed_in: Callable[[Role], TestClient], stored_case: Callable[..., int]
+    signed_in: Callable[[Role], TestClient],
+    stored_case: Callable[..., int],
+    session_factory: sessionmaker[Session],
 ) -> None:
     # Apixaban without a creatinine clearance: the hold cannot be dated (asra.doac needs the kidney function).
     case_id = stored_case("MODE-5", medications=[{"name": "apixaban"}])
+    with UnitOfWork(session_factory) as uow:  # accepted: preparation is the chart's current stage (decision 0033)
+        svc.load_workflow(uow, case_id, for_update=True).state = "eligible"
+        uow.commit()
     nurse = _browser(signed_in(N))
     api_case = signed_in(C).get(f"/api/cases/{case_id}")
     patient_id = api_case.json()["patient_id"]
