@@ -12,7 +12,7 @@ import json
 from typing import Any
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from tests.unit.clinical.builders import AS_OF, assessed, base_case, category, rule_ids
@@ -317,8 +317,21 @@ def test_older_imaging_never_makes_a_verdict_more_favourable(data: dict[str, Any
         assert after[profile] <= before[profile], profile
 
 
+def _osteoporotic_t3_beside_metastatic_t8() -> dict[str, Any]:
+    """The case hypothesis found (CI, 2026-12-05): an osteoporotic T3 imaged 181 days before AS_OF with 10 % loss
+    beside a metastatic T8 imaged on AS_OF whose height loss is not recorded."""
+    data = base_case()
+    t3 = {**data["fractures"][0], "level": "T3", "onset_weeks": None, "height_loss_percent": 10.0}
+    t3["imaging_date"] = (AS_OF - dt.timedelta(days=181)).isoformat()
+    t8 = {**t3, "level": "T8", "cause": "metastasis", "height_loss_percent": None, "imaging_date": AS_OF.isoformat()}
+    data["fractures"] = [t3, t8]
+    data["patient"].update(age=50, pregnant=False)
+    return data
+
+
 @settings(max_examples=200, deadline=None)
 @given(data=cases(), older=st.integers(min_value=1, max_value=400))
+@example(data=_osteoporotic_t3_beside_metastatic_t8(), older=181)
 def test_older_imaging_never_makes_a_case_a_candidate(data: dict[str, Any], older: int) -> None:
     """With several levels, aged imaging turns unhealed levels into levels awaiting MRI, so the levels judged
     change; whatever the levels, a profile that did not call the case appropriate never does so afterwards."""
@@ -341,3 +354,19 @@ def test_an_out_of_range_level_is_never_planned(data: dict[str, Any]) -> None:
         for profile in INDICATION_PROFILES:
             assert a.profiles[profile].category.value in ("not_appropriate", "contraindicated"), profile
     assert all(r.effect is not Effect.SUPPORTS or r.rule.id != "levels.scope" for r in a.profiles[ACR].reasons)
+
+
+@pytest.mark.rule("acuity.imaging_current")
+def test_when_every_levels_imaging_is_too_old_no_profile_calls_the_case_appropriate() -> None:
+    """ACR-ASNR-ASSR-SIR-SNIS: an acute or subacute fracture "confirmed by MRI (oedema)"; the clinic's policy
+    counts MRI older than its limit as no longer showing it. When every level's MRI is too old, a current MRI
+    is missing and what the old one showed (walls, stability) cannot make a profile favourable (hazard H121)."""
+    data = _osteoporotic_t3_beside_metastatic_t8()
+    for fracture in data["fractures"]:
+        fracture["imaging_date"] = (AS_OF - dt.timedelta(days=DEFAULT_POLICY.imaging_max_age_days + 1)).isoformat()
+        fracture["height_loss_percent"] = 10.0
+    a = assess(Case.model_validate_json(json.dumps(data)), as_of=AS_OF)
+    for profile in INDICATION_PROFILES:
+        verdict = a.profiles[profile]
+        assert verdict.category is not Category.APPROPRIATE, profile
+        assert "current MRI at T3, T8" in verdict.missing, profile

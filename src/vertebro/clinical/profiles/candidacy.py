@@ -45,6 +45,10 @@ def apply_candidacy(builder: VerdictBuilder, ctx: Context) -> None:
             f"{f.level}: imaging of {taken.isoformat() if taken else 'unknown date'} is older than "
             f"{policy.imaging_max_age_days} days; new MRI needed",
         )
+    stale_targets = [f.level for f in findings.stale if f in findings.targets]
+    if findings.acuity_pending and stale_targets:
+        # every candidate level's imaging is too old: what it showed (acuity, walls, stability) is not current
+        builder.need(R_IMAGING_CURRENT, f"current MRI at {', '.join(stale_targets)}")
     for f in findings.awaiting_imaging:
         builder.note(R_TARGET_LEVELS, Effect.CAUTION, f"MRI needed at {f.level} before it can be treated")
     why = secondary_cause_suspected(ctx.case, findings, policy)

@@ -28,6 +28,10 @@ class Context:
         losses = [f.height_loss_percent for f in self.findings.targets if f.height_loss_percent is not None]
         return max(losses) if losses else None
 
+    def targets_without(self, attribute: str) -> list[str]:
+        """Return the candidate levels whose finding ``attribute`` is not recorded (unknown, never 'no')."""
+        return [f.level for f in self.findings.targets if getattr(f, attribute) is None]
+
     def any_target(self, flag: str) -> bool | None:
         """Return True if any candidate level has ``flag`` true, None if unknown everywhere it matters."""
         values = [getattr(f.fracture, flag) for f in self.findings.targets]

@@ -143,15 +143,19 @@ def _neoplastic(b: VerdictBuilder, ctx: Context) -> None:
             f"NRS {case.pain.nrs} is not above 6",
         )
     loss = ctx.max_height_loss()
-    if loss is None:
-        b.need(R_NEO_APPROPRIATE, "percent height loss")
-    elif loss >= 80.0:
+    if loss is not None and loss >= 80.0:
         b.cap(
             Category.UNCERTAIN,
             R_NEO_APPROPRIATE,
             Effect.CAUTION,
             f"height loss {loss:g} % (80 % or more)",
         )
+    unknown = ctx.targets_without("height_loss_percent")
+    if loss is None:
+        b.need(R_NEO_APPROPRIATE, "percent height loss")
+    elif unknown:
+        # every treated level must be under 80 %: a known loss at one level says nothing of another
+        b.need(R_NEO_APPROPRIATE, f"percent height loss at {', '.join(unknown)}")
     wall = [f.fracture.posterior_wall_intact for f in ctx.findings.targets]
     if any(w is False for w in wall):
         b.cap(

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from tests.unit.clinical.builders import assessed, category, rule_ids
+from tests.unit.clinical.builders import assessed, base_case, category, rule_ids
 from vertebro.clinical.verdicts import Effect
 
 NASS = "nass-auc"
@@ -203,3 +203,14 @@ def test_high_energy_trauma_is_outside_the_auc_and_not_appropriate() -> None:
     a = assessed(fracture={"cause": "high_energy_trauma"})
     assert category(a, NASS) == "not_appropriate"
     assert {"nass.scope", "scope.high_energy_trauma"} <= rule_ids(a, NASS)
+
+
+@pytest.mark.rule("nass.neoplastic_criteria")
+def test_a_known_height_loss_at_one_level_does_not_stand_for_an_unknown_one_at_another() -> None:
+    """NASS neoplastic AUC: appropriate with "< 80 % height loss" - of every level treated. An osteoporotic L1
+    with 30 % loss beside a metastatic T8 whose loss is not recorded leaves T8's loss missing (hazard H121)."""
+    t8 = {**base_case()["fractures"][0], "level": "T8", "cause": "metastasis", "height_loss_percent": None}
+    a = assessed({"fractures": [base_case()["fractures"][0], t8]})
+    verdict = a.profiles[NASS]
+    assert category(a, NASS) == "uncertain"
+    assert "percent height loss at T8" in verdict.missing
