@@ -50,7 +50,7 @@ architecture: $(DEV)
 	$(BIN)/lint-imports
 
 pytest: $(DEV)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadfile
 
 ## seed-check: no wording copied from the seed pages (needs ../shared/tools beside the checkout, as CI has it)
 seed-check:
