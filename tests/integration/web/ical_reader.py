@@ -71,15 +71,18 @@ def read_calendar(text: str) -> Component:
                 stack[-1].children.append(component)
             stack.append(component)
         elif prop.name == "END":
-            assert stack and stack[-1].name == prop.value, f"END:{prop.value} closes nothing"
+            assert stack, f"END:{prop.value} closes nothing"
+            assert stack[-1].name == prop.value, f"END:{prop.value} closes {stack[-1].name}"
             closed = stack.pop()
             if not stack:
                 root = closed
         else:
             assert stack, f"{prop.name} outside any component"
-            assert prop.name not in stack[-1].properties or prop.name in ("ATTENDEE",), f"{prop.name} twice"
+            assert prop.name not in stack[-1].properties, f"{prop.name} twice in {stack[-1].name}"
             stack[-1].properties[prop.name] = prop
-    assert root is not None and root.name == "VCALENDAR" and not stack
+    assert root is not None
+    assert root.name == "VCALENDAR"
+    assert not stack
     assert root.value("VERSION") == "2.0"
     assert root.value("PRODID")
     return root

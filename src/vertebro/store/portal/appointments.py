@@ -236,8 +236,8 @@ def queue_moved(uow: UnitOfWork, booking: Booking, patient_id: int, policy: Clin
         preparation = ""
     body = (
         "Your appointment has moved to a new time. It is not cancelled: please come at the new time.\n"
-        f"New time: {when}, {clinic.site} ({booking.room}). Please arrive by {arrive} to check in.\n"
-        f"Old time (no longer valid): {clinic.moment(moved.starts_at)}, {clinic.site} ({moved.room}).\n"
+        f"New time: {when}, in {booking.room}. Please arrive by {arrive} to check in.\n"
+        f"Old time (no longer valid): {clinic.moment(moved.starts_at)}, in {moved.room}.\n"
         f"Where: {clinic.place}.\n"
         f"{preparation}"
         f"Your whole preparation plan is in your patient portal: {clinic.portal_url}/portal\n"
