@@ -5,7 +5,8 @@ and the plain form): the patient's outbox gains exactly one message per move, "h
 new time and room in the clinic's zone, the preparation dates that change (the warfarin hold here), and a
 calendar file that updates the event the patient already has: the same UID, a higher SEQUENCE, METHOD:REQUEST,
 the clinic as organizer and the patient as attendee. A refused move sends nothing. A real cancellation still
-sends the cancellation, whose calendar file (METHOD:CANCEL) outranks every version sent before.
+sends the cancellation, whose calendar file (METHOD:CANCEL) outranks every version sent before. Accepting a
+schedule plan that moves a booking tells the patient the same way.
 """
 
 from __future__ import annotations
@@ -19,17 +20,20 @@ from zoneinfo import ZoneInfo
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.integration.scheduling.conftest import COORDINATOR, POLICY, next_monday, prepare
 from tests.integration.web.ical_reader import the_event
 from tests.integration.web.portal_helpers import new_patient
 from tests.integration.web.test_booking_safety import browser_post, long_date, version_of
 from tests.integration.web.test_portal_outbox import smtp_server  # noqa: F401 (the fixture)
 from tests.integration.web.test_portal_path import _send_intake, _staff_books
+from tests.integration.web.test_schedule import _plan, _run
 from tests.integration.web.test_workflow import act
 from vertebro.clinical.clinic import DEMO_ADDRESS, DEMO_SITE, Clinic
 from vertebro.messaging.outbox import SmtpOutbox, deliver_pending
 from vertebro.pathway.machine import Role
+from vertebro.store import workflow as svc
 from vertebro.store.db import UnitOfWork
-from vertebro.store.models import Booking, OutboxMessage
+from vertebro.store.models import Booking, OutboxMessage, PatientAccount
 
 CLINIC = Clinic()  # the settings' defaults: Europe/London, the demo clinic
 LONDON = ZoneInfo(CLINIC.time_zone)
@@ -199,3 +203,52 @@ def test_a_refused_move_changes_nothing_and_tells_the_patient_nothing(
     assert as_json.status_code == 409
     after = _appointment_messages(session_factory, case_id)
     assert [(m.id, m.kind) for m in after] == [(m.id, m.kind) for m in before]
+
+
+def test_accepting_a_plan_that_moves_a_booking_tells_the_patient_once_that_it_has_moved(
+    signed_in: Callable[[Role], TestClient], session_factory: sessionmaker[Session]
+) -> None:
+    tuesday = next_monday() + dt.timedelta(days=1)
+    booked_at = dt.datetime.combine(tuesday, dt.time(9, 0), tzinfo=LONDON)
+    with UnitOfWork(session_factory) as uow:
+        svc.ensure_calendar(uow, ("Room 1", "Room 2"), next_monday(), 7)
+        case_id = prepare(uow, "PLAN-M1")
+        workflow = uow.workflows.get(case_id)
+        assert workflow is not None
+        account = PatientAccount(
+            patient_id=workflow.case.patient_id, reference="VB-PLANM1", email="plan@example.org", active=True
+        )
+        uow.session.add(account)
+        uow.session.flush()
+        svc.book(
+            uow, case_id, room="Room 1", starts_at=booked_at, actor=COORDINATOR, policy=POLICY, expected_version=None
+        )
+        uow.commit()
+    lead = signed_in(Role.SERVICE_LEAD)
+    plan_id = _run(lead)
+    plan, version, _ = _plan(session_factory, plan_id)
+    (session,) = [s for s in plan.sessions if s.session == 0]
+    friday = next_monday() + dt.timedelta(days=4)
+    moved = lead.post(
+        f"/schedule/plans/{plan_id}/move",
+        data={"session": f"{session.case}/0", "date": friday.isoformat(), "time": "14:00", "room": "Room 2"}
+        | {"version": str(version)},
+    )
+    assert moved.status_code == 303, moved.text[:1000]
+    _, version, _ = _plan(session_factory, plan_id)
+    accepted = lead.post(f"/schedule/plans/{plan_id}/accept", data={"version": str(version)})
+    assert accepted.status_code == 303, accepted.text[:1000]
+
+    messages = _appointment_messages(session_factory, case_id)
+    assert [m.kind for m in messages] == ["appointment_booked", "appointment_changed"]  # never "cancelled"
+    target = dt.datetime.combine(friday, dt.time(14, 0), tzinfo=LONDON)
+    assert f"New time: {CLINIC.moment(target)}, in Room 2." in messages[1].body
+    assert f"Old time (no longer valid): {CLINIC.moment(booked_at)}, in Room 1." in messages[1].body
+    assert messages[0].attachment is not None
+    assert messages[1].attachment is not None
+    _, first = the_event(messages[0].attachment)
+    calendar, update = the_event(messages[1].attachment)
+    assert calendar.value("METHOD") == "REQUEST"
+    assert update.value("UID") == first.value("UID")
+    assert int(update.value("SEQUENCE")) == int(first.value("SEQUENCE")) + 1
+    assert update.value("DTSTART") == _utc(target)
