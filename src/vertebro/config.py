@@ -10,6 +10,8 @@ relative to the working directory; its folder is created when the engine is open
 ``VERTEBRO_CLINIC_NAME``, ``_PHONE``, ``_SITE``, ``_ADDRESS``, ``_HOURS`` and ``_OUT_OF_HOURS`` are how patients
 reach the team (defaults: a demo clinic with numbers reserved for drama; decision 0026); once the admin saves the
 clinic settings page, the stored values replace these and ``VERTEBRO_TIMEZONE`` (decision 0035).
+``VERTEBRO_CLINIC_TEAM_EMAIL`` is where the team is told that a patient's message waits (decision 0038; unset:
+no such e-mail), a clinic setting like the others.
 ``VERTEBRO_TIMEZONE`` is the clinic's time zone (default Europe/London): hold, fasting and restart times are in it.
 ``VERTEBRO_JOBS`` chooses where background jobs run (``auto``: a ``vertebro worker`` on PostgreSQL, the server
 process on SQLite); ``VERTEBRO_METRICS_TOKEN`` lets a Prometheus server read ``/metrics``.
@@ -34,6 +36,7 @@ from vertebro.clinical.clinic import (
     DEMO_PHONE,
     DEMO_SITE,
     Clinic,
+    plausible_email,
 )
 from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.clinical.policy import ClinicPolicy, DoacProtocol, IndicationProfileId
@@ -82,6 +85,7 @@ class Settings(BaseSettings):
     clinic_address: str = DEMO_ADDRESS
     clinic_hours: str = DEMO_HOURS
     clinic_out_of_hours: str | None = DEMO_OUT_OF_HOURS
+    clinic_team_email: str | None = None  # told "a patient message is waiting" (no name, no content); decision 0038
     smtp_host: str | None = None  # the outbox sends e-mail through this server; unset: messages wait in the queue
     smtp_port: int = 587
     smtp_starttls: bool = True
@@ -94,6 +98,13 @@ class Settings(BaseSettings):
     # empty: none, the client address is the connection's (decision 0020).
     trusted_proxies: str = ""
     timezone: str = DEFAULT_TIME_ZONE  # the clinic's time zone: every hold, fasting and restart time is in it
+
+    @field_validator("clinic_team_email")
+    @classmethod
+    def _team_address(cls, value: str | None) -> str | None:
+        if value and not plausible_email(value.strip()):
+            raise ValueError(f"{value!r} is not an e-mail address such as team@hospital.example")
+        return value.strip() if value else None
 
     @field_validator("timezone")
     @classmethod
@@ -130,4 +141,6 @@ class Settings(BaseSettings):
             out_of_hours=self.clinic_out_of_hours,
             time_zone=self.timezone,
             portal_url=self.portal_url,
+            team_email=self.clinic_team_email or None,
+            sender=self.smtp_from,
         )

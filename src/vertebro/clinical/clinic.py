@@ -9,6 +9,7 @@ Deployments set them with ``VERTEBRO_CLINIC_*`` (see :mod:`vertebro.config`).
 from __future__ import annotations
 
 import datetime as dt
+import re
 from dataclasses import dataclass
 
 from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
@@ -19,6 +20,14 @@ DEMO_ADDRESS = "Level 2, Example General Hospital, 1 Example Road, Exampletown E
 DEMO_PHONE = "01632 960 123"
 DEMO_HOURS = "Monday to Friday, 8:00 to 17:00"
 DEMO_OUT_OF_HOURS = "01632 960 999 (the hospital switchboard: ask for the on-call radiologist)"
+
+
+EMAIL_SHAPE = re.compile(r"[^@\s\"<>,;:]+@[^@\s\"<>,;:]+\.[^@\s\"<>,;:.]+")
+
+
+def plausible_email(text: str) -> bool:
+    """Return whether text is shaped like one e-mail address (name@domain.tld; no spaces, quotes or lists)."""
+    return len(text) <= 254 and EMAIL_SHAPE.fullmatch(text) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +43,8 @@ class Clinic:
     time_zone: str = DEFAULT_TIME_ZONE
     directions: str | None = None  # how to get there (entrance, parking, public transport), shown with the address
     portal_url: str = "http://127.0.0.1:8000"  # where patients reach the portal (links in messages)
+    team_email: str | None = None  # the team is told here that a patient's message waits (never what it says)
+    sender: str = "vertebro@localhost"  # the address messages come from: the organizer of the calendar files
 
     @property
     def call(self) -> str:

@@ -85,7 +85,7 @@ class SmtpOutbox:
                 maintype="text",
                 subtype="calendar",
                 filename="appointment.ics",
-                params={"method": "CANCEL" if "METHOD:CANCEL" in message.attachment else "PUBLISH"},
+                params={"method": calendar_method(message.attachment)},
             )
         with smtplib.SMTP(self.host, self.port, timeout=20) as server:
             if self.starttls:
@@ -93,6 +93,14 @@ class SmtpOutbox:
             if self.user:
                 server.login(self.user, self.password or "")
             server.send_message(mail)
+
+
+def calendar_method(ics: str) -> str:
+    """Return the iCalendar file's METHOD (REQUEST, CANCEL, PUBLISH), as the e-mail's ``text/calendar`` names it."""
+    for line in ics.splitlines():
+        if line.startswith("METHOD:"):
+            return line.removeprefix("METHOD:").strip()
+    return "PUBLISH"
 
 
 def outbox_from_settings(settings: Settings) -> Outbox:

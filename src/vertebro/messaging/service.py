@@ -4,7 +4,9 @@ A patient starts a thread from the portal (a subject, the text, optionally about
 reads the replies and answers; the team sees every thread in one inbox, assigns it to a colleague or a role,
 replies and marks it done. Every read and write is audited with the patient's id; a patient only ever reaches
 their own threads (another patient's thread is "not found", exactly like a missing one). When the team replies,
-the patient is told through the outbox that a message is waiting, with no word of what it says.
+the patient is told through the outbox that a message is waiting, with no word of what it says; when a patient
+writes and the conversation was not already waiting for the team, the team's address (a clinic setting) is told
+the same way, with neither the patient's name nor the message (decision 0038, hazard H123).
 Services never commit: the request does.
 """
 
@@ -22,7 +24,7 @@ from vertebro.store.db import UnitOfWork
 from vertebro.store.models import MessageThread, ThreadMessage
 from vertebro.store.portal.accounts import PatientActor, audit
 from vertebro.store.portal.cases import own_workflow
-from vertebro.store.portal.outbox import queue_message
+from vertebro.store.portal.outbox import queue_message, queue_team_notice
 from vertebro.store.workflow import Actor
 
 SUBJECT_MAX = 120
@@ -95,11 +97,12 @@ def _add_message(
 
 
 def start_thread(
-    uow: UnitOfWork, actor: PatientActor, *, subject: str, body: str, case_id: int | None
+    uow: UnitOfWork, actor: PatientActor, *, subject: str, body: str, case_id: int | None, clinic: Clinic
 ) -> MessageThread:
     """Open a thread to the team with its first message (unread by the team until someone opens it); audited.
 
-    ``case_id`` ties it to one of the patient's own appointments; another patient's case is "not found".
+    ``case_id`` ties it to one of the patient's own appointments; another patient's case is "not found". The
+    team's address, when the clinic has one, is told that a message waits (no name, no content).
     """
     _require({"subject": subject, "body": body}, with_subject=True)
     if case_id is not None:
@@ -116,7 +119,8 @@ def start_thread(
     repository.add(thread)
     uow.session.flush()
     message = _add_message(repository, thread, kind="patient", author=actor.name, name="You", body=body)
-    audit(uow, actor, "create", "message_thread", thread.id, message=message.id, case_id=case_id)
+    told = queue_team_notice(uow, clinic, thread_id=thread.id, message_id=message.id)
+    audit(uow, actor, "create", "message_thread", thread.id, message=message.id, case_id=case_id, team_told=told)
     return thread
 
 
@@ -145,16 +149,22 @@ def read_my_thread(uow: UnitOfWork, actor: PatientActor, thread_id: int) -> Thre
     return Thread(thread, tuple(ThreadRepository(uow.session).messages(thread.id)))
 
 
-def patient_reply(uow: UnitOfWork, actor: PatientActor, thread_id: int, body: str) -> ThreadMessage:
-    """Add the patient's answer to their thread (it opens again for the team, unread); audited."""
+def patient_reply(uow: UnitOfWork, actor: PatientActor, thread_id: int, body: str, *, clinic: Clinic) -> ThreadMessage:
+    """Add the patient's answer to their thread (it opens again for the team, unread); audited.
+
+    The team's address is told when the thread was not already waiting for the team: one e-mail per
+    conversation until someone opens it, not one per message.
+    """
     _require({"body": body}, with_subject=False)
     thread = own_thread(uow, actor, thread_id, for_update=True)
+    waiting = thread.status == "open" and thread.staff_unread
     thread.status = "open"
     thread.staff_unread = True
     message = _add_message(
         ThreadRepository(uow.session), thread, kind="patient", author=actor.name, name="You", body=body
     )
-    audit(uow, actor, "create", "thread_message", message.id, thread=thread.id)
+    told = not waiting and queue_team_notice(uow, clinic, thread_id=thread.id, message_id=message.id)
+    audit(uow, actor, "create", "thread_message", message.id, thread=thread.id, team_told=told)
     return message
 
 

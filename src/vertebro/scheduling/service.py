@@ -41,7 +41,7 @@ from vertebro.scheduling.solver import ProgressCallback, SolveOptions, solve
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import SchedulePlan
-from vertebro.store.workflow import Actor, TransitionRefused, book, cancel_booking, feasibility_now
+from vertebro.store.workflow import Actor, TransitionRefused, book, feasibility_now, reschedule
 from vertebro.store.workflow.booking import DAY_END, DAY_START, SLOT_MINUTES
 
 GRANULARITY = SLOT_MINUTES
@@ -647,8 +647,9 @@ def accept_plan(
 
     All or nothing: the caller commits only when every booking went through. A slot taken meanwhile
     (the database refuses a second reservation), or a case that can no longer be booked, fails the whole
-    acceptance with a message naming the session. Bookings that the plan moves are cancelled and made
-    again; unchanged ones are kept. Later stages are shown in the plan but booked after the first session.
+    acceptance with a message naming the session. Bookings that the plan moves are moved through the booking
+    service's ``reschedule`` (the patient told once that the appointment has moved, hazard H122); unchanged
+    ones are kept. Later stages are shown in the plan but booked after the first session.
     """
     row = stored_plan(uow, plan_id, for_update=True)
     _proposed(row, expected_version)
@@ -669,19 +670,20 @@ def accept_plan(
         if current is not None and current.room == room and current.starts_at == starts_at:
             continue
         try:
-            if current is not None:
-                cancel_booking(
+            if current is not None:  # accepting the plan is the confirmation; the patient is told once: moved
+                booking = reschedule(
                     uow,
                     case_id,
+                    room=room,
+                    starts_at=starts_at,
                     reason=f"moved by schedule plan {row.id}",
-                    confirmed=True,  # accepting the plan is the confirmation
                     actor=actor,
                     policy=policy,
-                    expected_version=None,
                 )
-            booking = book(
-                uow, case_id, room=room, starts_at=starts_at, actor=actor, policy=policy, expected_version=None
-            )
+            else:
+                booking = book(
+                    uow, case_id, room=room, starts_at=starts_at, actor=actor, policy=policy, expected_version=None
+                )
         except Conflict as error:
             raise Conflict(
                 f"{where}: that slot was booked by someone else after the plan was made. Nothing was booked; "

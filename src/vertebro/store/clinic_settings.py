@@ -18,7 +18,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from vertebro.clinical import ClinicPolicy
-from vertebro.clinical.clinic import Clinic
+from vertebro.clinical.clinic import Clinic, plausible_email
 from vertebro.errors import Conflict
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
@@ -47,6 +47,14 @@ FIELDS = (
     Field("out_of_hours", "Out-of-hours number", 200, False, "Whom to call when the team is closed"),
     Field("directions", "Directions", 1000, False, "Entrance, parking, public transport"),
     Field("time_zone", "Time zone", 64, True, "An IANA name such as Europe/London"),
+    Field(
+        "team_email",
+        "Team e-mail",
+        254,
+        False,
+        "The team's shared address: it is told when a patient's message is waiting, with no name and no content. "
+        "Patients never see it",
+    ),
 )
 PHONE_CHARACTERS = frozenset("0123456789 +-()")
 
@@ -78,6 +86,9 @@ def checked_values(form: Mapping[str, str]) -> tuple[dict[str, str | None], dict
     phone = values.get("phone")
     if phone and "phone" not in errors and (not set(phone) <= PHONE_CHARACTERS or sum(c.isdigit() for c in phone) < 3):
         errors["phone"] = "Phone number: digits, spaces, + - ( ) only, for example 01632 960 123"
+    team = values.get("team_email")
+    if team and "team_email" not in errors and not plausible_email(team):
+        errors["team_email"] = "Team e-mail: one address such as spinal.team@hospital.example (or leave it empty)"
     zone = values.get("time_zone")
     if zone and "time_zone" not in errors and zone not in known_zones():
         errors["time_zone"] = f"Time zone: {zone!r} is not a time zone name; use one such as Europe/London"
@@ -99,6 +110,7 @@ def stored_clinic(session: Session, defaults: Clinic) -> Clinic:
         out_of_hours=row.out_of_hours,
         directions=row.directions,
         time_zone=row.time_zone,
+        team_email=row.team_email,
     )
 
 

@@ -330,6 +330,10 @@ class Booking(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     cancelled_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     cancel_reason: Mapped[str | None] = mapped_column(String(500))
+    # The patient's calendar event (decision 0038): a booking made by a move keeps the moved one's UID, and each
+    # calendar file sent carries a higher SEQUENCE, so the patient's calendar updates the event it already holds.
+    calendar_uid: Mapped[str | None] = mapped_column(String(128))  # None: named after this booking's id
+    calendar_sequence: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class SlotReservation(Base):
@@ -1017,6 +1021,7 @@ class ClinicSettingsRow(Base):
     out_of_hours: Mapped[str | None] = mapped_column(String(200))
     directions: Mapped[str | None] = mapped_column(String(1000))
     time_zone: Mapped[str] = mapped_column(String(64))
+    team_email: Mapped[str | None] = mapped_column(String(254))  # told "a patient message is waiting" (no content)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
     updated_by: Mapped[str] = mapped_column(String(128))
     version: Mapped[int] = mapped_column(Integer)

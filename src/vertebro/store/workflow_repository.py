@@ -284,13 +284,6 @@ class BookingRepository:
         statement = select(Booking).where(Booking.case_id == case_id, Booking.status == "booked")
         return self.session.scalars(statement).one_or_none()
 
-    def cancelled_count(self, case_id: int) -> int:
-        """Return how many bookings of the case were cancelled (a new booking after one is a change of date)."""
-        statement = (
-            select(func.count()).select_from(Booking).where(Booking.case_id == case_id, Booking.status == "cancelled")
-        )
-        return int(self.session.scalar(statement) or 0)
-
     def active_between(self, start: dt.datetime, end: dt.datetime) -> list[tuple[Booking, CaseWorkflow]]:
         """Return the active bookings starting in [start, end), each with its case workflow, case and patient."""
         statement = (

@@ -9,6 +9,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, text
 
 from tests.integration.web.conftest import Account, csrf, sign_in
+from vertebro.clinical.clinic import Clinic
 from vertebro.config import Settings
 from vertebro.jobs.queue import DELIVER_TASK
 from vertebro.jobs.tasks import deliver_outbox
@@ -30,7 +31,9 @@ def _thread_and_nurse(engine: Engine) -> tuple[int, Account]:
         uow.session.add(account)
         uow.session.flush()
         actor = PatientActor(account.id, patient.id, account.reference)
-        thread = service.start_thread(uow, actor, subject="A question", body="Is Tuesday fine?", case_id=None)
+        thread = service.start_thread(
+            uow, actor, subject="A question", body="Is Tuesday fine?", case_id=None, clinic=Clinic()
+        )
         nurse = staff_service.create_user(
             uow,
             username="job.nurse",

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from pypdf import PdfReader
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.integration.web.ical_reader import calendar_properties
 from tests.integration.web.portal_helpers import csrf_of, new_patient
 from tests.integration.web.test_portal_path import _send_intake, _staff_books
 from tests.integration.web.test_workflow import act
@@ -22,19 +23,6 @@ from vertebro.pathway.machine import Role
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import Booking, OutboxMessage
 from vertebro.store.portal.reminders import queue_due_reminders
-
-
-def calendar_properties(text: str) -> dict[str, str]:
-    """Parse an iCalendar file's VEVENT properties (RFC 5545: CRLF lines, folded lines unfolded first)."""
-    assert "\r\n" in text
-    assert all(len(line.encode()) <= 75 for line in text.split("\r\n"))
-    lines = text.replace("\r\n ", "").split("\r\n")
-    assert lines[0] == "BEGIN:VCALENDAR"
-    assert lines[-2:] == ["END:VCALENDAR", ""]
-    event = lines[lines.index("BEGIN:VEVENT") + 1 : lines.index("END:VEVENT")]
-    properties = dict(line.split(":", 1) for line in event if not line.startswith(("BEGIN:VALARM", "END:VALARM")))
-    properties["METHOD"] = next(line.split(":", 1)[1] for line in lines if line.startswith("METHOD:"))
-    return properties
 
 
 def _messages(session_factory: sessionmaker[Session], reference: str) -> list[OutboxMessage]:
@@ -137,12 +125,15 @@ def test_booking_and_cancelling_send_the_appointment_with_its_calendar_file(
     later = dt.datetime.combine(procedure_day + dt.timedelta(days=1), dt.time(10, 0)).astimezone().isoformat()
     rebooked = act(coordinator, case_id, "POST", "/booking", {"room": "Room 2", "starts_at": later})
     assert rebooked.status_code == 200, rebooked.text
-    changed = [m for m in _messages(session_factory, patient["reference"]) if m.kind == "appointment_changed"]
-    assert len(changed) == 1
-    assert "has moved" in changed[0].body
-    assert changed[0].attachment is not None
-    moved = calendar_properties(changed[0].attachment)
-    assert moved["DTSTART"] == f"{_booking(session_factory, case_id).starts_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
+    # after a real cancellation a new booking is a new appointment (a new calendar event), not "moved"
+    kinds = [m.kind for m in _messages(session_factory, patient["reference"]) if m.kind.startswith("appointment_")]
+    assert kinds == ["appointment_booked", "appointment_cancelled", "appointment_booked"]
+    again = [m for m in _messages(session_factory, patient["reference"]) if m.kind == "appointment_booked"][-1]
+    assert "is booked" in again.body
+    assert again.attachment is not None
+    new_event = calendar_properties(again.attachment)
+    assert new_event["UID"] != event["UID"]
+    assert new_event["DTSTART"] == f"{_booking(session_factory, case_id).starts_at.astimezone(dt.UTC):%Y%m%dT%H%M%SZ}"
 
 
 def test_preparation_reminders_name_the_last_dose_and_the_day_before(

@@ -25,3 +25,17 @@ def test_every_problem_is_named_by_its_field() -> None:
 def test_optional_settings_may_be_left_empty_and_required_ones_not() -> None:
     _, errors = checked_values({})
     assert set(errors) == {f.name for f in FIELDS if f.required}
+
+
+def test_the_team_email_is_one_address_or_nothing() -> None:
+    """Decision 0038: the team's address gets "a patient message is waiting"; a list or a name is refused."""
+    for good in ("spinal.team@hospital.example", "ir-day-unit+inbox@nhs.example.uk"):
+        values, errors = checked_values({**clinic_values(Clinic()), "team_email": f" {good} "})
+        assert errors == {}
+        assert values["team_email"] == good
+    for bad in ("the team", "a@b", "a@b.example, c@d.example", "Team <team@h.example>", "a b@h.example", "@h.example"):
+        _, errors = checked_values({**clinic_values(Clinic()), "team_email": bad})
+        assert set(errors) == {"team_email"}, bad
+    values, errors = checked_values({**clinic_values(Clinic()), "team_email": ""})
+    assert errors == {}
+    assert values["team_email"] is None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import re
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -62,3 +63,22 @@ def test_a_cancellation_keeps_the_uid_and_has_no_alarm() -> None:
     assert "BEGIN:VALARM" not in cancelled
     assert "METHOD:CANCEL\r\n" in cancelled
     assert "STATUS:CANCELLED\r\n" in cancelled
+
+
+@given(st.text(max_size=120))
+def test_the_organizer_name_stays_one_quoted_parameter_whatever_the_clinic_is_called(name: str) -> None:
+    """RFC 5545 3.2: a quoted parameter value holds no double quote or control character, so ':' and ';' in the
+    clinic's name cannot end it early; an e-mailed file is an iTIP REQUEST with the patient as attendee."""
+    start = dt.datetime(2026, 3, 29, 9, 0, tzinfo=dt.UTC)
+    event = CalendarEvent("b-1@x", start, start + dt.timedelta(hours=1), "Hospital appointment", "Room 1", "Arrive")
+    sent = calendar_text(
+        dataclasses.replace(event, organizer=(name, "team@h.example"), attendee="p@q.example"), stamp=start
+    )
+    lines = sent.replace("\r\n ", "").split("\r\n")
+    assert "METHOD:REQUEST" in lines
+    (organizer,) = [line for line in lines if line.startswith("ORGANIZER")]
+    assert re.fullmatch(r'ORGANIZER;CN="[^"\x00-\x1f\x7f]*":mailto:team@h\.example', organizer)
+    assert "ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:p@q.example" in lines
+    plain = calendar_text(event, stamp=start)
+    assert "METHOD:PUBLISH\r\n" in plain  # the portal's download: a file to import, no organizer
+    assert "ORGANIZER" not in plain

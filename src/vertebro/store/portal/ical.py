@@ -3,8 +3,11 @@
 Written by hand (a few properties; no library earns its place for this): CRLF line ends, lines folded
 at 75 octets (RFC 5545 3.1), text escaped (3.3.11), times in UTC with the ``Z`` suffix (3.3.5, form #2),
 so no calendar has to know the clinic's zone to put the appointment at the right moment. The same
-``UID`` across booked, changed and cancelled versions, with a rising ``SEQUENCE``, lets the calendar
-replace or remove the entry it already holds (5546 semantics, ``METHOD:PUBLISH`` / ``CANCEL``).
+``UID`` across booked, moved and cancelled versions, with a rising ``SEQUENCE``, lets the calendar
+replace or remove the entry it already holds. A file sent by e-mail is an iTIP message (RFC 5546): it names
+the clinic as ``ORGANIZER`` and the patient as ``ATTENDEE``, and is ``METHOD:REQUEST`` (a new or moved
+appointment: the calendar adds it or updates the event with that UID) or ``METHOD:CANCEL`` (decision 0038);
+the file a patient downloads from the portal has neither and is ``METHOD:PUBLISH``.
 The summary names no condition or procedure: calendars are often shared or shown on a lock screen.
 """
 
@@ -38,6 +41,11 @@ def folded(line: str) -> str:
     return "\r\n ".join(pieces)
 
 
+def parameter(text: str) -> str:
+    """Return text as a quoted iCalendar parameter value (RFC 5545 3.2: no double quotes or control characters)."""
+    return '"' + "".join(c for c in text if c != '"' and ord(c) >= 32 and c != "\x7f") + '"'
+
+
 def utc_stamp(moment: dt.datetime) -> str:
     """Return an aware moment as an iCalendar UTC date-time ('20261208T093000Z')."""
     if moment.tzinfo is None:
@@ -57,6 +65,15 @@ class CalendarEvent:
     description: str
     sequence: int = 0
     cancelled: bool = False
+    organizer: tuple[str, str] | None = None  # (name, e-mail) of the clinic: with an attendee, an iTIP message
+    attendee: str | None = None  # the patient's e-mail address
+
+    @property
+    def method(self) -> str:
+        """Return the iCalendar METHOD: CANCEL, REQUEST (sent to an attendee), or PUBLISH (a plain file)."""
+        if self.cancelled:
+            return "CANCEL"
+        return "REQUEST" if self.organizer and self.attendee else "PUBLISH"
 
 
 def calendar_text(event: CalendarEvent, *, stamp: dt.datetime) -> str:
@@ -66,7 +83,7 @@ def calendar_text(event: CalendarEvent, *, stamp: dt.datetime) -> str:
         "VERSION:2.0",
         f"PRODID:{PRODUCT}",
         "CALSCALE:GREGORIAN",
-        f"METHOD:{'CANCEL' if event.cancelled else 'PUBLISH'}",
+        f"METHOD:{event.method}",
         "BEGIN:VEVENT",
         f"UID:{event.uid}",
         f"DTSTAMP:{utc_stamp(stamp)}",
@@ -78,6 +95,12 @@ def calendar_text(event: CalendarEvent, *, stamp: dt.datetime) -> str:
         f"LOCATION:{escaped(event.location)}",
         f"DESCRIPTION:{escaped(event.description)}",
     ]
+    if event.organizer and event.attendee:
+        name, address = event.organizer
+        lines += [
+            f"ORGANIZER;CN={parameter(name)}:mailto:{address}",
+            f"ATTENDEE;ROLE=REQ-PARTICIPANT;PARTSTAT=NEEDS-ACTION;RSVP=FALSE:mailto:{event.attendee}",
+        ]
     if not event.cancelled:
         lines += [
             "BEGIN:VALARM",

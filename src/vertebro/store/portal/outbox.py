@@ -72,6 +72,42 @@ def queue_message(
     )
 
 
+TEAM_NOTICE_KIND = "team_message_waiting"
+
+
+def queue_team_notice(uow: UnitOfWork, clinic: Clinic, *, thread_id: int, message_id: int) -> bool:
+    """Queue the e-mail telling the team that a patient's message waits (hazard H123); False when no team address
+    is set (nothing is queued) or it was queued before.
+
+    It names no patient and holds none of the message, not even its subject: only the inbox's address and the
+    conversation's reference, which mean something to a member of the team once signed in. It is the team's
+    e-mail, not the patient's: no patient is stored on it and it carries no patient signature.
+    """
+    if not clinic.team_email:
+        return False
+    return uow.portal.queue(
+        {
+            "patient_id": None,
+            "kind": TEAM_NOTICE_KIND,
+            "channel": "email",
+            "recipient": clinic.team_email,
+            "subject": "A patient's message is waiting in the inbox",
+            "body": (
+                f"A patient has sent a secure message to {clinic.name} through the patient portal. For privacy this "
+                "e-mail says neither who nor what: sign in to read it.\n"
+                f"Inbox: {clinic.portal_url}/inbox\n"
+                f"Reference: conversation {thread_id}\n"
+                f"Patients are told that the team reads messages in opening hours ({clinic.opening_hours}) and "
+                "that messages are not for urgent problems."
+            ),
+            "dedupe_key": f"team-notice:{message_id}",
+            "created_at": utc_now(),
+            "attempts": 0,
+            "attachment": None,
+        }
+    )
+
+
 def queue_request_received(uow: UnitOfWork, account: PatientAccount, clinic: Clinic) -> bool:
     """Queue the receipt of an appointment request: the reference number and what happens next."""
     return queue_message(

@@ -25,6 +25,7 @@ from vertebro.store.workflow.booking import (
     cancel_booking,
     ensure_calendar,
     free_slots,
+    reschedule,
 )
 from vertebro.store.workflow.calendar import (
     CalendarBooking,
@@ -120,6 +121,7 @@ __all__ = [
     "record_prescriber_decision",
     "record_procedure",
     "recorded_start",
+    "reschedule",
     "save_checklist",
     "save_insurance",
     "slot_offers",

@@ -1,4 +1,8 @@
-"""The booking calendar: slots, booking (never double, never before the holds allow) and cancelling."""
+"""The booking calendar: slots, booking (never double, never before the holds allow), moving and cancelling.
+
+Each tells the patient in its own transaction: booked, cancelled, or (a move) one "moved" message, never a
+cancellation followed by a booking (decision 0038, hazard H122).
+"""
 
 from __future__ import annotations
 
@@ -16,7 +20,7 @@ from vertebro.store.models import (
     Booking,
     Slot,
 )
-from vertebro.store.portal.appointments import Change, queue_appointment
+from vertebro.store.portal.appointments import Moved, calendar_uid, preparation_steps, queue_appointment, queue_moved
 from vertebro.store.workflow.base import (
     Actor,
     TransitionRefused,
@@ -55,13 +59,15 @@ def book(
     policy: ClinicPolicy,
     expected_version: int | None,
     now: dt.datetime | None = None,
+    notify: bool = True,
 ) -> Booking:
     """Book a case into consecutive slots of a room, re-plan its dates and move it to 'scheduled'.
 
     The start must be feasible now (rule booking.feasible_start: every hold completable, fasting and labs
     in time); a refusal names each drug or step with its earliest possible start. The pathway guard runs
     with the new date; the database refuses a slot another booking holds and a second active booking of
-    the case, so neither can ever be double-booked.
+    the case, so neither can ever be double-booked. The patient is sent "booked" unless ``notify`` is False
+    (:func:`reschedule` sends its own one message).
     """
     if starts_at.tzinfo is None:
         raise InvalidInput("give the start with its time zone", field="starts_at")
@@ -110,8 +116,8 @@ def book(
         uow, actor, "book", "booking", booking.id, workflow.case.patient_id, room=room, starts_at=starts_at.isoformat()
     )
     # the patient's message and calendar file, in this transaction: committed together or not at all
-    change: Change = "changed" if uow.bookings.cancelled_count(case_id) else "booked"
-    queue_appointment(uow, booking, workflow.case.patient_id, policy, change)
+    if notify:
+        queue_appointment(uow, booking, workflow.case.patient_id, policy, "booked")
     return booking
 
 
@@ -136,12 +142,14 @@ def cancel_booking(
     actor: Actor,
     policy: ClinicPolicy,
     expected_version: int | None,
+    notify: bool = True,
 ) -> Booking:
     """Cancel a case's booking with a written reason, after a confirmation: free its slots, move it to 'prepared'.
 
     Every entry point (chart, API, planner) cancels through here, so the booking, its slots and the
     case's state always change together; the audit entry holds the reason. The cancelled date is taken
-    off the case, so no document or plan keeps dating holds or fasting for it.
+    off the case, so no document or plan keeps dating holds or fasting for it. The patient is sent the
+    cancellation (its calendar file removes the event) unless ``notify`` is False: a move is no cancellation.
     """
     text = cancel_reason(reason)
     if not confirmed:
@@ -168,8 +176,57 @@ def cancel_booking(
     patient_id = workflow.case.patient_id
     record_audit(uow, actor, "cancel", "booking", booking.id, patient_id, reason=text, room=booking.room)
     record_audit(uow, actor, "transition", "case", case_id, patient_id, **{"from": before, "to": workflow.state})
-    queue_appointment(uow, booking, patient_id, policy, "cancelled")
+    if notify:
+        booking.calendar_sequence += 1  # the removal must outrank every version of the event already sent
+        queue_appointment(uow, booking, patient_id, policy, "cancelled")
     return booking
+
+
+def reschedule(
+    uow: UnitOfWork,
+    case_id: int,
+    *,
+    room: str,
+    starts_at: dt.datetime,
+    reason: str,
+    actor: Actor,
+    policy: ClinicPolicy,
+    now: dt.datetime | None = None,
+) -> Booking:
+    """Move a case's booking to ``starts_at`` in ``room`` and tell the patient once that it has moved (H122).
+
+    The old booking is cancelled with ``reason`` and the case booked again through :func:`cancel_booking` and
+    :func:`book` (every guard, the slots' primary key, the one-active-booking index), neither telling the
+    patient; the new booking keeps the old one's calendar event (UID) one version higher, and one message says
+    "moved" with both times and the preparation dates that change. All in the caller's transaction.
+    """
+    workflow = load_workflow(uow, case_id, for_update=True)
+    current = uow.bookings.active_booking(case_id)
+    if current is None:
+        raise NotFound("this case has no booking to move", field="booking")
+    today = wall_clock(now or utc_now(), policy.time_zone).date()
+    before = preparation_steps(facts_of(workflow.case), policy, today)
+    was_room, was_start = current.room, current.starts_at
+    uid, sequence = calendar_uid(current), current.calendar_sequence
+    cancel_booking(
+        uow, case_id, reason=reason, confirmed=True, actor=actor, policy=policy, expected_version=None, notify=False
+    )
+    moved = book(
+        uow,
+        case_id,
+        room=room,
+        starts_at=starts_at,
+        actor=actor,
+        policy=policy,
+        expected_version=None,
+        now=now,
+        notify=False,
+    )
+    moved.calendar_uid, moved.calendar_sequence = uid, sequence + 1
+    uow.session.flush()
+    after = preparation_steps(facts_of(workflow.case), policy, today)
+    queue_moved(uow, moved, workflow.case.patient_id, policy, Moved(was_room, was_start, before, after))
+    return moved
 
 
 def ensure_calendar(

@@ -17,7 +17,7 @@ from vertebro.errors import Conflict, InvalidInput, NotFound
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import Booking, Slot
 from vertebro.store.workflow.base import Actor, check_version, facts_of, feasibility_now, load_workflow, record_audit
-from vertebro.store.workflow.booking import SLOT_MINUTES, book, cancel_booking
+from vertebro.store.workflow.booking import SLOT_MINUTES, reschedule
 
 BOOKED = "booked by another case"
 
@@ -125,11 +125,13 @@ def move_booking(
 ) -> Booking:
     """Move a case's booking to another start or room (rule booking.feasible_start); return the new booking.
 
-    The new start is judged by the one feasibility function before anything changes; then the old booking is
-    cancelled with the reason "moved in the calendar to ..." and the case is booked again through the booking
-    service (its pathway guard, the slots' primary key, the one-active-booking index), all in the caller's
-    transaction: if any step refuses, the caller rolls back and nothing has changed. A stale ``expected_version``
-    (someone else changed or moved the case meanwhile) is refused (412) before anything is read further.
+    The new start is judged by the one feasibility function before anything changes; then the booking service
+    moves it (:func:`~vertebro.store.workflow.booking.reschedule`): the old booking cancelled with the reason
+    "moved in the calendar to ...", the case booked again through its pathway guard, the slots' primary key and
+    the one-active-booking index, and the patient sent one message that the appointment has moved (never
+    "cancelled": hazard H122), all in the caller's transaction: if any step refuses, the caller rolls back and
+    nothing has changed. A stale ``expected_version`` (someone else changed or moved the case meanwhile) is
+    refused (412) before anything is read further.
     """
     if starts_at.tzinfo is None:
         raise InvalidInput("give the start with its time zone", field="starts_at")
@@ -145,23 +147,14 @@ def move_booking(
     if refusals:
         raise Conflict(f"not moved to {where}: " + "; ".join(refusals), field="starts_at")
     old = current.id, current.room, current.starts_at
-    cancel_booking(
-        uow,
-        case_id,
-        reason=f"moved in the calendar to {where}",
-        confirmed=True,
-        actor=actor,
-        policy=policy,
-        expected_version=None,
-    )
-    moved = book(
+    moved = reschedule(
         uow,
         case_id,
         room=room,
         starts_at=starts_at,
+        reason=f"moved in the calendar to {where}",
         actor=actor,
         policy=policy,
-        expected_version=None,
         now=now,
     )
     record_audit(

@@ -16,7 +16,7 @@ from vertebro.ids import RecordId
 from vertebro.pathway.machine import Role
 from vertebro.store import staff_service
 from vertebro.store.clinic_settings import FIELDS, checked_values, clinic_values, save_clinic, stored_policy
-from vertebro.web.deps import Staff, UoW, allow, remember_policy
+from vertebro.web.deps import Staff, UoW, allow, current_policy, remember_policy
 from vertebro.web.forms import FormData, form_data
 from vertebro.web.templating import page
 
@@ -127,7 +127,13 @@ def change_role(
 
 
 def _clinic_page(
-    request: Request, staff: Staff, values: dict[str, str], errors: dict[str, str], status: int = 200
+    request: Request,
+    staff: Staff,
+    values: dict[str, str],
+    errors: dict[str, str],
+    status: int = 200,
+    *,
+    team_email: str | None,
 ) -> HTMLResponse:
     return page(
         request,
@@ -137,19 +143,21 @@ def _clinic_page(
         fields=FIELDS,
         values=values,
         errors=errors,
+        team_email=team_email,  # as stored: the page says when no one is told of patients' messages
         flash="The clinic settings are saved: patients see them now." if request.query_params.get("saved") else None,
     )
 
 
 @router.get("/admin/clinic", response_class=HTMLResponse)
 def clinic_settings(request: Request, uow: UoW, staff: Annotated[Staff, Depends(allow(Role.ADMIN))]) -> HTMLResponse:
-    """The clinic's name, site, address, phones, hours, directions and time zone, as patients see them."""
+    """The clinic's name, site, address, phones, hours, directions and time zone, as patients see them, and the
+    team's e-mail address (told that a patient's message waits; the page says so when none is set)."""
     policy = stored_policy(uow, request.app.state.policy)
     uow.audit.append(
         actor=staff.actor.username, action="read", entity_type="clinic_settings", entity_id=1, source=staff.actor.source
     )
     uow.commit()
-    return _clinic_page(request, staff, clinic_values(policy.clinic), {})
+    return _clinic_page(request, staff, clinic_values(policy.clinic), {}, team_email=policy.clinic.team_email)
 
 
 @router.post("/admin/clinic", response_model=None)
@@ -180,4 +188,4 @@ def save_clinic_settings(
             remember_policy(request.app, policy)  # this process at once; the others within 30 seconds
             return RedirectResponse("/admin/clinic?saved=1", status_code=303)
     shown = {f.name: form.raw.get(f.name, "") for f in FIELDS}
-    return _clinic_page(request, staff, shown, errors, status)
+    return _clinic_page(request, staff, shown, errors, status, team_email=current_policy(request.app).clinic.team_email)

@@ -148,7 +148,12 @@ def calendar(
         already_booked=already_booked,
         day_start=svc.DAY_START.isoformat(),
         day_end=svc.DAY_END.isoformat(),
-        flash="The booking was moved; the patient's message and calendar file are queued." if done else None,
+        flash=(
+            "The booking was moved. The patient is sent one message that it has moved (old and new time, any new "
+            "preparation dates) with a calendar update."
+            if done
+            else None
+        ),
     )
 
 

@@ -1,7 +1,9 @@
 """The patient's secure messages to the team: write one (optionally about an appointment), read the replies, answer.
 
 Only the patient's own threads are ever reached: another patient's thread id is answered 404, exactly like one
-that does not exist. Every page read and every message is audited (decision 0035).
+that does not exist. Every page read and every message is audited (decision 0035). Beside each form the patient is
+told when the team reads messages and whom to call when it cannot wait; a message sent tells the team's address
+(a clinic setting) that one is waiting, delivered at once like the team's replies (decision 0038, hazard H123).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
+from vertebro.clinical.clinic import Clinic
 from vertebro.errors import NotFound, VertebroError
 from vertebro.ids import RecordId
 from vertebro.messaging import service
@@ -18,6 +21,7 @@ from vertebro.store.base import clinic_today
 from vertebro.store.portal import cases
 from vertebro.web.deps import Policy, UoW, current_policy
 from vertebro.web.forms import FormData, form_data
+from vertebro.web.inbox.delivery import defer_delivery, deliver_now
 from vertebro.web.portal.deps import CurrentPatient
 from vertebro.web.portal.templating import portal_page
 
@@ -87,8 +91,14 @@ def send_message(request: Request, uow: UoW, patient: CurrentPatient, policy: Po
     if not errors:
         try:
             thread = service.start_thread(
-                uow, patient.actor, subject=values["subject"], body=values["body"], case_id=case_id
+                uow,
+                patient.actor,
+                subject=values["subject"],
+                body=values["body"],
+                case_id=case_id,
+                clinic=policy.clinic,
             )
+            deferred = _defer_team_notice(request, uow, policy)
             uow.commit()
         except NotFound:
             uow.rollback()
@@ -97,8 +107,20 @@ def send_message(request: Request, uow: UoW, patient: CurrentPatient, policy: Po
             uow.rollback()
             errors[error.field or "body"] = error.message
         else:
+            _deliver_team_notice(request, policy, deferred)
             return RedirectResponse(f"/portal/messages/{thread.id}?sent=1", status_code=303)
     return _new_page(request, uow, patient, policy, values=dict(form.raw), errors=errors, status=422)
+
+
+def _defer_team_notice(request: Request, uow: UoW, policy: Policy) -> bool:
+    """Before the commit: queue the delivery job of the team's notice where a worker runs jobs (False: none)."""
+    return bool(policy.clinic.team_email) and defer_delivery(request, uow)
+
+
+def _deliver_team_notice(request: Request, policy: Policy, deferred: bool) -> None:
+    """After the commit, without a job queue: deliver the team's notice now (a failure waits for the next run)."""
+    if policy.clinic.team_email and not deferred:
+        deliver_now(request)
 
 
 def _thread_page(
@@ -130,8 +152,16 @@ def _thread_page(
         errors=errors or {},
         body_max=service.BODY_MAX,
         nav="messages",
-        flash="Your message is with the team. We will tell you by e-mail or text when they reply." if sent else None,
+        flash=_sent_words(current_policy(request.app).clinic) if sent else None,
         today=clinic_today(current_policy(request.app).time_zone),
+    )
+
+
+def _sent_words(clinic: Clinic) -> str:
+    """What a patient is told once their message is sent: when it is read, and whom to call if it cannot wait."""
+    return (
+        f"Your message is with the team. They read messages in opening hours ({clinic.opening_hours}), not at once; "
+        f"we will tell you by e-mail or text when they reply. If it cannot wait, call {clinic.call}."
     )
 
 
@@ -142,12 +172,15 @@ def read_message(request: Request, thread_id: ThreadId, uow: UoW, patient: Curre
 
 
 @router.post("/messages/{thread_id}/reply", response_model=None)
-def answer(request: Request, thread_id: ThreadId, uow: UoW, patient: CurrentPatient, form: Form) -> Response:
+def answer(
+    request: Request, thread_id: ThreadId, uow: UoW, patient: CurrentPatient, policy: Policy, form: Form
+) -> Response:
     """Answer in the conversation (the team sees it as new)."""
     values, errors = service.checked_text(form.raw, with_subject=False)
     if not errors:
         try:
-            service.patient_reply(uow, patient.actor, thread_id, values["body"])
+            service.patient_reply(uow, patient.actor, thread_id, values["body"], clinic=policy.clinic)
+            deferred = _defer_team_notice(request, uow, policy)
             uow.commit()
         except VertebroError as error:
             uow.rollback()
@@ -155,5 +188,6 @@ def answer(request: Request, thread_id: ThreadId, uow: UoW, patient: CurrentPati
                 raise
             errors = {error.field or "body": error.message}
         else:
+            _deliver_team_notice(request, policy, deferred)
             return RedirectResponse(f"/portal/messages/{thread_id}?sent=1#latest", status_code=303)
     return _thread_page(request, uow, patient, thread_id, values=dict(form.raw), errors=errors, status=422)
