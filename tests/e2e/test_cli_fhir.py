@@ -9,6 +9,7 @@ import pytest
 
 from tests.e2e.test_cli import DEMO, run
 from tests.unit.fhir.validation import problems
+from vertebro.store.db import UnitOfWork, make_engine, make_session_factory
 
 pytestmark = pytest.mark.e2e
 
@@ -95,3 +96,28 @@ def test_a_bundle_assessed_and_saved_keeps_where_each_fact_came_from(tmp_path: P
     assert facts["labs.platelets"]["value"] == 210.0
     assert {"resource": "Observation/uc1-plt-old", "reason": "status entered-in-error"} in document["ignored"]
     assert "red_flags.cancer_history" in document["not_recorded"]
+
+
+def test_an_app_is_registered_with_its_web_origins_and_revoked_from_the_command_line(tmp_path: Path) -> None:
+    env = _database(tmp_path, "smart")
+    app = ["fhir", "register-app", "viewer", "--redirect-uri", "https://viewer.example/cb", "--scope", "user/*.read"]
+    refused = run(*app, "--origin", "https://viewer.example/app", env=env)
+    assert refused.returncode == 2
+    assert "is not a web origin: give scheme://host[:port] only" in refused.stderr
+    registered = run(*app, "--origin", "https://viewer.example", "--origin", "https://cdn.viewer.example", env=env)
+    assert registered.returncode == 0, registered.stderr
+    assert registered.stdout.splitlines() == [
+        "registered app viewer (public): user/*.read",
+        "web origins: https://cdn.viewer.example https://viewer.example",
+    ]
+    revoked = run("fhir", "revoke-client", "viewer", "--actor", "root", env=env)
+    assert revoked.returncode == 0, revoked.stderr
+    assert revoked.stdout.strip() == "revoked viewer: its tokens have ended"
+    unknown = run("fhir", "revoke-client", "nobody", env=env)
+    assert unknown.returncode == 2
+    assert "there is no registered client 'nobody'" in unknown.stderr
+    engine = make_engine(env["VERTEBRO_DATABASE_URL"])
+    with UnitOfWork(make_session_factory(engine)) as uow:
+        entries = uow.audit.entries(action="smart_client_revoked")
+    engine.dispose()
+    assert [(e.actor, e.detail["client_id"], e.detail["kind"]) for e in entries] == [("root", "viewer", "app")]

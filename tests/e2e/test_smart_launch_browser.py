@@ -110,7 +110,10 @@ def test_a_clinician_allows_an_app_and_the_browser_returns_to_it_with_a_code(
         "--name", "Chart viewer", env={"VERTEBRO_DATABASE_URL": url},
     )  # fmt: skip
     assert registered.returncode == 0, registered.stderr
-    assert registered.stdout.strip() == "registered app chart-viewer (public): user/*.read"
+    assert registered.stdout.splitlines() == [
+        "registered app chart-viewer (public): user/*.read",
+        "web origins: http://localhost:9100",
+    ]
     verifier = secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
     with serve(url, VERTEBRO_SECURE_COOKIES="false") as base:

@@ -135,10 +135,10 @@ def register_client_command(
 
 @fhir_app.command("revoke-client")
 def revoke_client_command(
-    client_id: Annotated[str, typer.Argument(help="The registered client id.")],
+    client_id: Annotated[str, typer.Argument(help="The registered client or app id.")],
     actor: Annotated[str | None, typer.Option(help="Who revokes it (audit log); default cli:<user>.")] = None,
 ) -> None:
-    """Deactivate a SMART Backend Services client: its tokens stop at once and /auth/token refuses it."""
+    """Revoke a SMART Backend Services client or app: every token it was given stops at once, it gets no new one."""
     from vertebro.cli.boundary import unit_of_work
     from vertebro.errors import VertebroError
     from vertebro.fhir.smart import revoke_client
@@ -150,7 +150,7 @@ def revoke_client_command(
     except VertebroError as error:
         typer.echo(str(error), err=True)
         raise typer.Exit(2) from None
-    typer.echo(f"revoked {client.client_id}")
+    typer.echo(f"revoked {client.client_id}: its tokens have ended")
 
 
 @fhir_app.command("register-app")
@@ -161,6 +161,13 @@ def register_app_command(
     name: Annotated[str, typer.Option(help="The app's name, shown to staff when they authorize it.")] = "",
     jwks: Annotated[
         Path | None, typer.Option(help="The public JWKS of a confidential app (private_key_jwt); none: a public app.")
+    ] = None,
+    origin: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="A web origin (scheme://host[:port]) the app runs on in a browser, allowed to call /fhir and "
+            "/auth/token (CORS); repeat for more. Default: the origins of its redirect URIs."
+        ),
     ] = None,
     actor: Annotated[str | None, typer.Option(help="Who registers it (audit log); default cli:<user>.")] = None,
 ) -> None:
@@ -188,6 +195,7 @@ def register_app_command(
                 scope=scope,
                 jwks=keys,
                 actor=_actor(actor),
+                origins=origin,
             )
             uow.commit()
     except VertebroError as error:
@@ -195,3 +203,4 @@ def register_app_command(
         raise typer.Exit(2) from None
     kind = "confidential" if app.jwks is not None else "public"
     typer.echo(f"registered app {app.client_id} ({kind}): {app.scope}")
+    typer.echo(f"web origins: {' '.join(app.allowed_origins or []) or 'none'}")

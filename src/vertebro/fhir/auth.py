@@ -3,6 +3,9 @@
 The same sessions as the app (a bearer token from ``POST /api/token`` or the staff session cookie),
 checked by :func:`vertebro.store.staff_service.signed_in`, or an access token of a SMART Backend Services
 client (:mod:`vertebro.fhir.smart`), whose actor is ``client:<client id>`` in the client's registered role.
+The token of a SMART app is a session of the member of staff who allowed it; on every request it is refused once
+the app is revoked (:func:`vertebro.fhir.smart_apps.app_still_allowed`), as a client's token is once the client is.
+A bearer token that is not valid is answered 401 with ``WWW-Authenticate: Bearer error="invalid_token"``.
 The fhir layer sits below web, so it cannot use ``web.deps``; this module repeats its two small dependencies.
 A token's SMART-style scopes (:mod:`vertebro.fhir.scopes`) come with the signed-in member of staff as a
 :class:`FhirUser`.
@@ -22,9 +25,11 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from vertebro.fhir.errors import InvalidToken
 from vertebro.fhir.responses import check_negotiation
 from vertebro.fhir.scopes import Grant, parse_scopes
 from vertebro.fhir.smart import client_actor, client_session
+from vertebro.fhir.smart_apps import app_still_allowed
 from vertebro.pathway.machine import Role
 from vertebro.store.db import UnitOfWork
 from vertebro.store.staff_service import Forbidden, NotAuthenticated, signed_in
@@ -59,23 +64,30 @@ def fhir_user(request: Request, uow: UoW) -> FhirUser:
     header = request.headers.get("authorization", "")
     bearer = header.lower().startswith("bearer ")
     token = header[7:].strip() if bearer else request.cookies.get(SESSION_COOKIE)
+    source = request.client.host if request.client else None
     web_session = signed_in(uow, token)
     if web_session is None and bearer:
         client = client_session(uow, token)
         if client is not None:  # a SMART Backend Services client (fhir.smart)
             check_negotiation(request)
-            source = request.client.host if request.client else None
             actor = Actor(client_actor(client.client_id), client.role, source)
             return FhirUser(actor, Grant(parse_scopes(client.scope)), True, "")
+    if web_session is not None and not app_still_allowed(uow, web_session, source):
+        web_session = None  # the token of an app revoked since it was issued: ended now, on this request
     if web_session is None:
-        uow.commit()  # keep a timeout's revocation and audit entry
+        uow.commit()  # keep a timeout's or a revoked app's ending and its audit entry
+        if bearer:  # RFC 6750 3.1: a token was sent and is not (or no longer) valid
+            raise InvalidToken(
+                "the access token is not valid: unknown, expired, ended, or its app or client was revoked; "
+                "ask the token endpoint (/auth/token) or POST /api/token for a new one"
+            )
         raise NotAuthenticated(
             "a bearer token (POST /api/token or the SMART token endpoint /auth/token) or a staff session is required"
         )
     role = Role(web_session.user.role)
     if role not in CLINICAL_ROLES:
         raise Forbidden(f"the {role.value} role cannot read patient data")
-    actor = Actor(web_session.user.username, role, request.client.host if request.client else None)
+    actor = Actor(web_session.user.username, role, source)
     scopes = parse_scopes(web_session.scope) if web_session.scope else None
     check_negotiation(request)  # 406/415 once the caller is known to be allowed in (401/403 first)
     return FhirUser(actor, Grant(scopes, web_session.launch_patient_id), bearer, web_session.csrf_token)

@@ -17,6 +17,13 @@ class InvalidResource(VertebroError):
     status_code: ClassVar[int] = 400
 
 
+class InvalidToken(VertebroError):
+    """A bearer token was sent but is not (or no longer) valid: unknown, expired, ended, or its SMART app or
+    client revoked (401, ``WWW-Authenticate: Bearer error="invalid_token"``, RFC 6750 section 3.1)."""
+
+    status_code: ClassVar[int] = 401
+
+
 class NotAllowed(VertebroError):
     """The interaction is not allowed on this resource, e.g. updating a derived resource (405)."""
 

@@ -14,7 +14,7 @@ from starlette.convertors import Convertor, register_url_convertor
 
 from vertebro.errors import VertebroError
 from vertebro.fhir.elements import Resource
-from vertebro.fhir.errors import NotAcceptable, UnsupportedMediaType, allowed_methods
+from vertebro.fhir.errors import InvalidToken, NotAcceptable, UnsupportedMediaType, allowed_methods
 from vertebro.fhir.operation_outcome import operation_outcome
 
 FHIR_JSON = "application/fhir+json"
@@ -112,6 +112,14 @@ def _negotiates(dependant: Dependant) -> bool:
     return any(getattr(d.call, "checks_negotiation", False) or _negotiates(d) for d in dependant.dependencies)
 
 
+def bearer_challenge(error: VertebroError) -> str:
+    """The ``WWW-Authenticate`` value of a 401: the realm, and ``error="invalid_token"`` when a bearer token was
+    sent but is not valid (RFC 6750 section 3.1; a request without credentials gets no error code)."""
+    if isinstance(error, InvalidToken):
+        return 'Bearer realm="vertebro FHIR", error="invalid_token", error_description="the access token is not valid"'
+    return 'Bearer realm="vertebro FHIR"'
+
+
 class FhirRoute(APIRoute):
     """A route whose errors (domain, validation, authentication) become OperationOutcome responses."""
 
@@ -130,7 +138,7 @@ class FhirRoute(APIRoute):
                 outcome = operation_outcome(error.status_code, error.message, expression=error.field)
                 headers = None
                 if error.status_code == 401:  # RFC 9110 section 11.6.1: say how to authenticate
-                    headers = {"WWW-Authenticate": 'Bearer realm="vertebro FHIR"'}
+                    headers = {"WWW-Authenticate": bearer_challenge(error)}
                 if error.status_code == 405:  # a path no documented operation matches is still readable (GET)
                     allow = allowed_methods(request.app.openapi(), request.url.path) or ["GET"]
                     headers = {"Allow": ", ".join(allow)}

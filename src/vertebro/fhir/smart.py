@@ -35,6 +35,7 @@ from vertebro.store import credentials
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import SmartAccessToken, SmartClient
+from vertebro.store.staff_service import IDLE_TIMEOUT
 
 ALGORITHMS = ("RS384", "ES384")
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
@@ -129,23 +130,68 @@ def register_client(
     return client
 
 
-def revoke_client(uow: UnitOfWork, *, client_id: str, actor: str) -> SmartClient:
-    """Deactivate a system client or an app (a key lost, a contract ended): a system client's tokens stop at once,
-    and neither gets new ones (an app's tokens are staff sessions: they end with their idle or hour limit)."""
+def revoke_client(uow: UnitOfWork, *, client_id: str, actor: str, source: str | None = None) -> SmartClient:
+    """Revoke a system client or an app (a key lost, a contract ended), audited: every token it was given ends at
+    once (a client's access tokens are deleted, an app's staff API sessions ended), its unused codes are deleted,
+    its queued or running ``$export`` jobs are cancelled, and it gets no new code or token. Revoking it again ends
+    whatever was issued in between (and is audited again)."""
     repository = SmartRepository(uow.session)
     client = repository.client(client_id.strip())
     if client is None:
         raise NotFound(f"there is no registered client {client_id!r}", field="client_id")
+    now = utc_now()
+    was_active = client.active
     client.active = False
-    ended = repository.delete_tokens(client.client_id)
+    ended = repository.delete_tokens(client.client_id) + repository.end_app_sessions(client.client_id, now)
+    repository.delete_codes(client.client_id)
+    stopped = repository.stop_exports(client_actor(client.client_id), now, "the client was revoked")
     uow.audit.append(
         actor=actor,
         action="smart_client_revoked",
         entity_type="smart_client",
         entity_id=client.id,
-        detail={"client_id": client.client_id, "tokens_ended": ended},
+        detail={
+            "client_id": client.client_id,
+            "kind": client.kind,
+            "was_active": was_active,
+            "tokens_ended": ended,
+            "exports_cancelled": stopped,
+        },
+        source=source,
     )
     return client
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredClient:
+    """A registered client or app as an administrator sees it, with how many of its tokens are live now."""
+
+    client: SmartClient
+    live_tokens: int
+
+    @property
+    def kind(self) -> str:
+        """What it is, in words."""
+        if self.client.kind == "system":
+            return "system client (Backend Services)"
+        return "confidential app" if self.client.jwks is not None else "public app"
+
+
+def registered_clients(uow: UnitOfWork, *, actor: str, source: str | None) -> list[RegisteredClient]:
+    """Return every registered client and app with its live tokens, for an administrator (the reading audited)."""
+    repository = SmartRepository(uow.session)
+    now = utc_now()
+    live = repository.live_tokens(now, now - IDLE_TIMEOUT)
+    clients = repository.clients()
+    uow.audit.append(
+        actor=actor,
+        action="read",
+        entity_type="smart_clients",
+        entity_id=None,
+        detail={"rows": len(clients)},
+        source=source,
+    )
+    return [RegisteredClient(c, live.get(c.client_id, 0) if c.active else 0) for c in clients]
 
 
 @dataclass(frozen=True, slots=True)
@@ -265,7 +311,10 @@ def issue_client_token(
     A refusal after the client is known is audited under the client's actor; the caller commits in both cases.
     """
     if grant_type != "client_credentials":
-        raise TokenError("unsupported_grant_type", "grant_type must be client_credentials")
+        raise TokenError(
+            "unsupported_grant_type",
+            "grant_type must be client_credentials or authorization_code (vertebro issues no refresh tokens)",
+        )
     if assertion_type != ASSERTION_TYPE:
         raise TokenError("invalid_request", f"client_assertion_type must be {ASSERTION_TYPE}")
     if not assertion:

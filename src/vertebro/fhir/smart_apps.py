@@ -9,6 +9,10 @@ code (one minute, one exchange, stored as its SHA-256) is exchanged at ``/auth/t
 client assertion of a confidential app) for a token that acts as that member of staff within the granted scopes:
 a staff API session (``web_sessions``, 1 hour, idle and role rules of staff sessions), so every /fhir check,
 role and audit applies unchanged. ``patient/`` scopes and launch context are not offered (no patient picker yet).
+
+The session records the app (``smart_client_id``): revoking the app ends every token it was given, and each /fhir
+request checks that the app is still active (decision 0039). No refresh token is issued. A browser-based app may
+call /fhir and ``/auth/token`` from its registered web origins only (CORS, :mod:`vertebro.web.smart.cors`).
 """
 
 from __future__ import annotations
@@ -46,11 +50,13 @@ APP_TOKEN_LIFETIME = dt.timedelta(hours=1)
 IGNORED_SCOPES = frozenset({"openid", "fhirUser", "profile", "offline_access", "online_access"})
 CHALLENGE = re.compile(r"^[A-Za-z0-9_-]{43}$")
 CLINICAL = frozenset({Role.COORDINATOR, Role.NURSE, Role.RADIOLOGIST, Role.SERVICE_LEAD})
+LOCAL_HOSTS = ("localhost", "127.0.0.1")
+DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def _redirect_uri_problem(uri: str) -> str | None:
     parts = urlsplit(uri)
-    local = parts.hostname in ("localhost", "127.0.0.1")
+    local = parts.hostname in LOCAL_HOSTS
     if parts.scheme != "https" and not (parts.scheme == "http" and local):
         return f"{uri!r} must be an https URL (http only for localhost)"
     if not parts.netloc or parts.fragment:
@@ -58,10 +64,54 @@ def _redirect_uri_problem(uri: str) -> str | None:
     return None
 
 
+def web_origin(url: str) -> str | None:
+    """Return the origin of a URL as browsers send it (``scheme://host[:port]``, lower case, no default port), or
+    None when it has none (RFC 6454)."""
+    try:
+        parts = urlsplit(url.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    scheme = parts.scheme.lower()
+    host = parts.hostname
+    if scheme not in DEFAULT_PORTS or not host:
+        return None
+    host = f"[{host}]" if ":" in host else host
+    return f"{scheme}://{host}" + (f":{port}" if port is not None and port != DEFAULT_PORTS[scheme] else "")
+
+
+def _origin(text: str) -> str:
+    """Return a registered origin in the form browsers send; InvalidInput naming the problem."""
+    parts = urlsplit(text.strip())
+    origin = web_origin(text)
+    extra = parts.username or parts.password or parts.query or parts.fragment or parts.path not in ("", "/")
+    if origin is None or extra:
+        raise InvalidInput(f"{text!r} is not a web origin: give scheme://host[:port] only", field="origin")
+    if parts.scheme.lower() != "https" and parts.hostname not in LOCAL_HOSTS:
+        raise InvalidInput(f"{text!r} must be an https origin (http only for localhost)", field="origin")
+    return origin
+
+
+def app_origins(origins: list[str] | None, redirect_uris: list[str]) -> list[str]:
+    """Return the web origins of an app: the ones given (checked), else those of its redirect URIs."""
+    if origins:
+        return sorted({_origin(o) for o in origins})
+    return sorted({o for uri in redirect_uris if (o := web_origin(uri)) is not None})
+
+
 def register_app(
-    uow: UnitOfWork, *, client_id: str, name: str, redirect_uris: list[str], scope: str, jwks: Any, actor: str
+    uow: UnitOfWork,
+    *,
+    client_id: str,
+    name: str,
+    redirect_uris: list[str],
+    scope: str,
+    jwks: Any,
+    actor: str,
+    origins: list[str] | None = None,
 ) -> SmartClient:
-    """Register an app staff may authorize: exact redirect URIs, allowed ``user/`` scopes, a JWKS if confidential."""
+    """Register an app staff may authorize: exact redirect URIs, allowed ``user/`` scopes, a JWKS if confidential,
+    and the web origins a browser-based app runs on (CORS; by default the origins of its redirect URIs)."""
     client_id = client_id.strip()
     if not client_id or len(client_id) > 128 or not all(c.isalnum() or c in "-._~" for c in client_id):
         raise InvalidInput("use 1 to 128 letters, digits or -._~", field="client_id")
@@ -78,6 +128,7 @@ def register_app(
         raise InvalidInput(f"an app gets user/ scopes only (no patient picker yet), not {refused}", field="scope")
     if jwks is not None:
         public_key_set(jwks)
+    allowed_origins = app_origins(origins, redirect_uris)
     repository = SmartRepository(uow.session)
     if repository.client(client_id) is not None:
         raise InvalidInput(f"client {client_id!r} is already registered", field="client_id")
@@ -88,6 +139,7 @@ def register_app(
             name=name.strip() or client_id,
             jwks=jwks,
             redirect_uris=list(redirect_uris),
+            allowed_origins=allowed_origins,
             scope=" ".join(s.text for s in scopes),
             role=None,
             active=True,
@@ -99,9 +151,43 @@ def register_app(
         action="smart_app_registered",
         entity_type="smart_client",
         entity_id=app.id,
-        detail={"client_id": client_id, "scope": app.scope, "confidential": jwks is not None},
+        detail={
+            "client_id": client_id,
+            "scope": app.scope,
+            "confidential": jwks is not None,
+            "origins": allowed_origins,
+        },
     )
     return app
+
+
+def allowed_origin(uow: UnitOfWork, origin: str) -> bool:
+    """Whether a browser's ``Origin`` is one registered with an active app (the only origins given CORS headers).
+
+    Compared exactly: browsers send the origin serialized as :func:`web_origin` stores it; ``null`` never matches.
+    """
+    return origin in SmartRepository(uow.session).app_origins()
+
+
+def app_still_allowed(uow: UnitOfWork, web_session: WebSession, source: str | None) -> bool:
+    """Whether a session may still be used: always for a member of staff's own; for an app's token, only while the
+    app is active. The token of an app revoked since (a revocation racing with the token's issue) is ended here,
+    on its first use, and the refusal audited."""
+    if web_session.smart_client_id is None:
+        return True
+    app = SmartRepository(uow.session).client(web_session.smart_client_id)
+    if app is not None and app.active:
+        return True
+    web_session.revoked_at = utc_now()
+    uow.audit.append(
+        actor=client_actor(web_session.smart_client_id),
+        action="smart_token_refused",
+        entity_type="smart_client",
+        entity_id=app.id if app is not None else None,
+        detail={"error": "invalid_token", "reason": "the app was revoked: its token ended"},
+        source=source,
+    )
+    return False
 
 
 class AuthorizationError(Exception):
@@ -259,6 +345,7 @@ def issue_app_token(uow: UnitOfWork, form: Mapping[str, str | None], token_url: 
         last_seen_at=now,
         ip=source,
         scope=code.scope,
+        smart_client_id=app.client_id,  # revoking the app ends this token (fhir.smart.revoke_client)
     )
     uow.web_sessions.add(web_session)
     expires_in = int(APP_TOKEN_LIFETIME.total_seconds())

@@ -1,19 +1,22 @@
-"""Queries of SMART on FHIR: registered clients, issued access tokens, used assertion ids, EHR launches."""
+"""Queries of SMART on FHIR: registered clients, issued access tokens (and app sessions), used assertion ids, EHR
+launches."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from vertebro.store.models import (
+    FhirExportJob,
     SmartAccessToken,
     SmartAssertionId,
     SmartAuthorizationCode,
     SmartClient,
     SmartLaunch,
+    WebSession,
 )
 
 
@@ -72,6 +75,51 @@ class SmartRepository:
         """Delete every access token of a client; return how many there were."""
         result = self.session.execute(delete(SmartAccessToken).where(SmartAccessToken.client_id == client_id))
         return int(getattr(result, "rowcount", 0) or 0)
+
+    def end_app_sessions(self, client_id: str, now: dt.datetime) -> int:
+        """End every access token given to an app (staff API sessions of the app); return how many were live."""
+        result = self.session.execute(
+            update(WebSession)
+            .where(WebSession.smart_client_id == client_id, WebSession.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def delete_codes(self, client_id: str) -> None:
+        """Delete the authorization codes of a client (used or not)."""
+        self.session.execute(delete(SmartAuthorizationCode).where(SmartAuthorizationCode.client_id == client_id))
+
+    def stop_exports(self, requested_by: str, now: dt.datetime, reason: str) -> int:
+        """Cancel the queued and running ``$export`` jobs of a requester (a running one stops at its next batch)."""
+        result = self.session.execute(
+            update(FhirExportJob)
+            .where(FhirExportJob.requested_by == requested_by, FhirExportJob.status.in_(("queued", "running")))
+            .values(status="cancelled", error=reason, finished_at=now, updated_at=now)
+        )
+        return int(getattr(result, "rowcount", 0) or 0)
+
+    def live_tokens(self, now: dt.datetime, seen_since: dt.datetime) -> dict[str, int]:
+        """Return, by client id, how many access tokens given to clients and apps are live now (an app's token:
+        not ended, not expired, used since ``seen_since``, the idle limit)."""
+        counts: dict[str, int] = {}
+        system = select(SmartAccessToken.client_id, func.count()).where(SmartAccessToken.expires_at >= now)
+        apps = select(WebSession.smart_client_id, func.count()).where(
+            WebSession.smart_client_id.is_not(None),
+            WebSession.revoked_at.is_(None),
+            WebSession.expires_at >= now,
+            WebSession.last_seen_at >= seen_since,
+        )
+        for query in (system.group_by(SmartAccessToken.client_id), apps.group_by(WebSession.smart_client_id)):
+            for client_id, count in self.session.execute(query):
+                counts[str(client_id)] = counts.get(str(client_id), 0) + int(count)
+        return counts
+
+    def app_origins(self) -> set[str]:
+        """Return the web origins of every active app (the origins that may call /fhir and /auth/token)."""
+        rows = self.session.scalars(
+            select(SmartClient.allowed_origins).where(SmartClient.kind == "app", SmartClient.active.is_(True))
+        )
+        return {str(origin) for origins in rows for origin in origins or []}
 
     def token(self, digest: str) -> tuple[SmartAccessToken, SmartClient] | None:
         """Return the access token stored under ``digest`` with its client, or None."""

@@ -225,6 +225,8 @@ class WebSession(Base):
     revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     scope: Mapped[str | None] = mapped_column(String(1000))  # SMART-style scopes of an API token; None: the role's
     launch_patient_id: Mapped[int | None] = mapped_column(BigInteger)  # the patient of ``patient/`` scopes
+    # the SMART app whose token this is (None: the member of staff's own session); revoking the app ends it
+    smart_client_id: Mapped[str | None] = mapped_column(String(128), index=True)
 
     user: Mapped[User] = relationship(lazy="raise")
 
@@ -727,6 +729,7 @@ class SmartClient(Base):
     name: Mapped[str] = mapped_column(String(200))
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSONDocument)  # public keys only; None: a public app
     redirect_uris: Mapped[list[Any] | None] = mapped_column(JSONDocument)  # an app's exact redirect URIs
+    allowed_origins: Mapped[list[Any] | None] = mapped_column(JSONDocument)  # an app's web origins (CORS)
     scope: Mapped[str] = mapped_column(String(1000))  # the system/ scopes the client may be granted
     role: Mapped[str | None] = mapped_column(String(32))  # a system client's staff role (apps act as the user)
     active: Mapped[bool] = mapped_column(Boolean, default=True)

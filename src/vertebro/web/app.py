@@ -29,6 +29,7 @@ from vertebro.web.errors.query import single_valued_query
 from vertebro.web.errors.responses import document_responses
 from vertebro.web.ops.endpoints import router as ops_router
 from vertebro.web.ops.middleware import RequestContext
+from vertebro.web.smart.cors import SmartCors
 
 STATIC = Path(__file__).resolve().with_name("static")
 # The hash of the empty string lets FullCalendar create an *empty* <style> element, into which its script then
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
     from vertebro.web.referrals.endpoints import router as referrals_router
     from vertebro.web.registry.endpoints import router as registry_router
     from vertebro.web.schedule.endpoints import router as schedule_router
+    from vertebro.web.smart.admin import router as smart_admin_router
     from vertebro.web.smart.endpoints import router as smart_app_router
     from vertebro.web.worklist.endpoints import router as worklist_router
 
@@ -173,6 +175,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         admin_router,
         registry_router,
         smart_app_router,
+        smart_admin_router,
         smart_router,  # before /fhir: its /fhir/.well-known route would match /fhir/{type}/{id}
         fhir_router,
         cds_router(case_from_resources),
@@ -208,6 +211,7 @@ def create_app(settings: Settings | None = None, engine: Engine | None = None) -
         max_bulk_bytes=settings.max_fhir_body_bytes,
         max_depth=settings.max_json_depth,
     )
+    app.add_middleware(SmartCors)  # inside the concurrency limit: its origin lookup uses a database connection
     app.add_middleware(SecurityHeaders)
     app.add_middleware(ConcurrencyLimit, limit=threads)
     app.add_middleware(RequestContext)  # the request id and the timing cover the wait for a slot

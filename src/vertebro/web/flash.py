@@ -38,6 +38,7 @@ MESSAGES: dict[str, str] = {
     "prescriber": "The prescriber's decision is recorded; the hold dates follow it.",
     "creatinine-clearance": "Creatinine clearance saved; the case was assessed again.",
     "portal-link": "A new portal sign-in link was sent.",
+    "smart-revoked": "Revoked: every token it was given has ended, and it gets no new one.",
 }
 
 

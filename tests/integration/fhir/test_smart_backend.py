@@ -30,14 +30,15 @@ def backend() -> BackendClient:
     return BackendClient()
 
 
-@pytest.fixture
-def registered(session_factory: sessionmaker[Session], backend: BackendClient) -> BackendClient:
-    """The backend client registered with system/*.read (role coordinator)."""
+def register(
+    session_factory: sessionmaker[Session], backend: BackendClient, name: str = "Bulk loader"
+) -> BackendClient:
+    """Register a backend client with system/*.read (role coordinator)."""
     with UnitOfWork(session_factory) as uow:
         register_client(
             uow,
             client_id=backend.client_id,
-            name="Bulk loader",
+            name=name,
             jwks=backend.jwks,
             scope="system/*.read",
             role=Role.COORDINATOR,
@@ -45,6 +46,12 @@ def registered(session_factory: sessionmaker[Session], backend: BackendClient) -
         )
         uow.commit()
     return backend
+
+
+@pytest.fixture
+def registered(session_factory: sessionmaker[Session], backend: BackendClient) -> BackendClient:
+    """The backend client registered with system/*.read (role coordinator)."""
+    return register(session_factory, backend)
 
 
 def _token(client: TestClient, backend: BackendClient, scope: str = "system/*.read") -> str:

@@ -123,6 +123,10 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("POST", "/api/inbox/threads/{thread_id}/replies"): CLINICAL,
     ("GET", "/admin/clinic"): {A},
     ("POST", "/admin/clinic"): {A},
+    # SMART apps and clients: the admin lists and revokes them (decision 0039).
+    ("GET", "/admin/smart"): {A},
+    ("GET", "/admin/smart/{client_id}/revoke"): {A},
+    ("POST", "/admin/smart/{client_id}/revoke"): {A},
     ("GET", "/outbox"): CLINICAL,
     ("POST", "/cases/{case_id}/portal-link"): DESK,
     ("GET", "/fhir/metadata"): OPEN,
@@ -251,6 +255,7 @@ def _url(path: str, case_id: int, patient_id: int = 1) -> str:
         username="nobody",
         thread_id=1,
         step="medicines",
+        client_id="nobody",
     )
 
 
