@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "7a0d1e2f0530"
-down_revision: str | Sequence[str] | None = "7a0d1e2f0490"
+down_revision: str | Sequence[str] | None = "7a0d1e2f0520"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
