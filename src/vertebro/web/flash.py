@@ -38,6 +38,8 @@ MESSAGES: dict[str, str] = {
     "prescriber": "The prescriber's decision is recorded; the hold dates follow it.",
     "creatinine-clearance": "Creatinine clearance saved; the case was assessed again.",
     "portal-link": "A new portal sign-in link was sent.",
+    "change-answered": "The patient's request is answered; the patient sees the answer on their portal page.",
+    "change-unreached": "The call is noted; the request stays open until the patient is reached.",
 }
 
 
