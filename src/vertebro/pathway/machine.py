@@ -113,6 +113,7 @@ RECORD_ROLES: dict[str, frozenset[Role]] = {
     "pre-procedure checklist": _DESK,
     "insurance": _DESK,
     "booking": _DESK,
+    "change requests": _DESK,  # how a patient's request to cancel or move the appointment was answered (0040)
     "prescriber decisions": _CARE,
     "procedure record": _CLINICAL,
     "observations": _CARE,

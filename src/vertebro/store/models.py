@@ -630,7 +630,8 @@ class OutboxMessage(Base):
 class AppointmentChangeRequest(Base):
     """A patient asking, from the portal, to cancel or move their appointment: staff act on it (decision 0026).
 
-    Nothing is cancelled automatically: the request shows on the case's chart until staff resolve it.
+    Nothing is cancelled automatically: the request shows on the case's chart as open until staff record a
+    closing answer (``AppointmentChangeAnswer``, decision 0040).
     """
 
     __tablename__ = "appointment_change_requests"
@@ -642,6 +643,38 @@ class AppointmentChangeRequest(Base):
     kind: Mapped[str] = mapped_column(String(16))
     reason: Mapped[str] = mapped_column(String(500))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+
+
+# how staff answered a patient's request; "unreachable" (the patient could not be reached) leaves it open
+CHANGE_OUTCOMES = ("moved", "cancelled", "kept", "unreachable")
+
+
+class AppointmentChangeAnswer(Base):
+    """How staff answered a patient's request to cancel or move an appointment: who, when, what, a note (0040).
+
+    "moved", "cancelled" and "kept" (kept as booked after a call) close the request, and the database holds at most
+    one closing answer per request, whatever the concurrency; "unreachable" records a call that did not reach the
+    patient and may repeat. Append-only: the answers are the request's history.
+    """
+
+    __tablename__ = "appointment_change_answers"
+    __table_args__ = (
+        CheckConstraint(_one_of("outcome", CHANGE_OUTCOMES), name="outcome_known"),
+        Index(
+            "uq_appointment_change_answers_one_closing",
+            "request_id",
+            unique=True,
+            postgresql_where=text("outcome <> 'unreachable'"),
+            sqlite_where=text("outcome <> 'unreachable'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigIntPK, primary_key=True)
+    request_id: Mapped[int] = mapped_column(BigInteger, ForeignKey("appointment_change_requests.id"), index=True)
+    outcome: Mapped[str] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(String(500))
+    answered_by: Mapped[str] = mapped_column(String(128))
+    answered_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
 
 
 # --- FHIR: resources written through /fhir, their versions, bulk export jobs ---------------------------

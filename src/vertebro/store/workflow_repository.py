@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 
 from vertebro.errors import Conflict
 from vertebro.store.models import (
+    AppointmentChangeRequest,
     Assessment,
     Booking,
     Case,
@@ -29,6 +30,7 @@ from vertebro.store.models import (
     Slot,
     SlotReservation,
 )
+from vertebro.store.portal.repository import change_request_open
 from vertebro.store.search import LIKE_ESCAPE, like_literal
 
 
@@ -53,6 +55,7 @@ class WorklistEntry:
     intake_sent: bool = False
     handover_roles: str | None = None  # what another role must record first (pathway.handover), e.g. "radiologist"
     handover: str | None = None
+    change_asked: str | None = None  # an open request of the patient: "cancel" (if any), else "reschedule" (0040)
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +79,17 @@ class ForRole:
 # The worklist's sort keys (whitelisted: the key typed in a URL never reaches SQL as text).
 WORKLIST_SORTS = ("updated", "requested", "birth_date", "name", "state", "source", "intake", "fracture_age")
 _DATE_FORMATS = ("%Y-%m-%d", "%d/%m/%Y", "%d.%m.%Y")
+
+
+def _change_asked() -> Any:
+    """The worklist's column of a patient's open change request: "cancel" when one asks to cancel, else "reschedule",
+    else NULL (correlated: computed for the rows shown; requests are indexed by case)."""
+    return (
+        select(func.min(AppointmentChangeRequest.kind))
+        .where(AppointmentChangeRequest.case_id == CaseWorkflow.case_id, change_request_open())
+        .correlate(CaseWorkflow)
+        .scalar_subquery()
+    )
 
 
 def searched_date(text: str) -> dt.date | None:
@@ -126,12 +140,15 @@ class WorkflowRepository:
         sort: str = "updated",
         descending: bool = True,
         for_role: ForRole | None = None,
+        change_asked: bool = False,
     ) -> list[WorklistEntry]:
-        """Return worklist entries filtered by state, search and "for you", sorted by a whitelisted key, in one query.
+        """Return worklist entries filtered by state, search, "for you" and an open change request of the patient,
+        sorted by a whitelisted key, in one query.
 
         The search matches a date of birth (YYYY-MM-DD or DD/MM/YYYY), the identifier, or every word of a
         name in any order ("surname forename" finds "Forename Surname").
         """
+        asked = _change_asked()
         # correlated: computed for the rows shown only (fractures are indexed by case), not for every case
         newest = (
             select(func.min(Fracture.onset_weeks))
@@ -174,6 +191,7 @@ class WorkflowRepository:
                 intake.submitted_at.is_not(None),
                 CaseWorkflow.handover_roles,
                 CaseWorkflow.handover,
+                asked,
             )
             .join(Case, Case.id == CaseWorkflow.case_id)
             .join(Patient, Patient.id == Case.patient_id)
@@ -186,6 +204,8 @@ class WorkflowRepository:
             statement = statement.where(CaseWorkflow.state == state)
         if for_role is not None:
             statement = statement.where(for_role.condition())
+        if change_asked:
+            statement = statement.where(asked.is_not(None))
         if query and query.strip():
             statement = statement.where(_matches(query))
         return [WorklistEntry(*row) for row in self.session.execute(statement)]
@@ -193,6 +213,11 @@ class WorkflowRepository:
     def count_for(self, for_role: ForRole) -> int:
         """Return how many cases wait for a role (the count beside the worklist's "for you")."""
         return int(self.session.scalar(select(func.count()).select_from(CaseWorkflow).where(for_role.condition())) or 0)
+
+    def count_change_asked(self) -> int:
+        """Return how many cases have a patient's request to cancel or move the appointment still open."""
+        statement = select(func.count(func.distinct(AppointmentChangeRequest.case_id))).where(change_request_open())
+        return int(self.session.scalar(statement) or 0)
 
     def mark_channel(self, case_ids: list[int], channel: str) -> None:
         """Record where cases came from (``portal``, ``staff`` or ``fhir``) in one UPDATE."""

@@ -39,6 +39,8 @@ MESSAGES: dict[str, str] = {
     "creatinine-clearance": "Creatinine clearance saved; the case was assessed again.",
     "portal-link": "A new portal sign-in link was sent.",
     "smart-revoked": "Revoked: every token it was given has ended, and it gets no new one.",
+    "change-answered": "The patient's request is answered; the patient sees the answer on their portal page.",
+    "change-unreached": "The call is noted; the request stays open until the patient is reached.",
 }
 
 

@@ -17,6 +17,7 @@ from fastapi import Request
 from vertebro import errors
 from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.errors import InvalidInput
+from vertebro.ids import record_id
 from vertebro.web.deps import current_policy
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
@@ -89,6 +90,13 @@ class FormData:
     def all(self, name: str) -> list[str]:
         """Return every value of a repeated field."""
         return [v for v in self.lists.get(name, []) if v.strip()]
+
+    def record_ids(self, name: str) -> list[int]:
+        """Return every value of a repeated field as a record id (e.g. the ticked boxes of a list of requests)."""
+        found = [record_id(value.strip()) for value in self.all(name)]
+        if None in found:
+            raise InvalidInput("not a record of this case: reload the page", field=name)
+        return [value for value in found if value is not None]
 
     def checked(self, name: str) -> bool:
         """Return whether a checkbox is ticked."""

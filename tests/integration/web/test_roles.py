@@ -54,6 +54,7 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("POST", "/cases/{case_id}/insurance"): DESK,
     ("POST", "/cases/{case_id}/booking"): DESK,
     ("POST", "/cases/{case_id}/booking/cancel"): DESK,
+    ("POST", "/cases/{case_id}/change-requests/{request_id}/answer"): DESK,
     ("POST", "/cases/{case_id}/procedure"): {R},
     ("POST", "/cases/{case_id}/observations"): CARE,
     ("GET", "/cases/{case_id}/procedure-mode"): CARE,
@@ -256,6 +257,7 @@ def _url(path: str, case_id: int, patient_id: int = 1) -> str:
         thread_id=1,
         step="medicines",
         client_id="nobody",
+        request_id=1,
     )
 
 

@@ -25,6 +25,7 @@ from vertebro.store.models import (
     QuestionnaireResponse,
 )
 from vertebro.store.portal.accounts import PatientActor, audit
+from vertebro.store.portal.changes import CHANGE_KINDS, KIND_WORDS, ChangeRequest, change_requests
 from vertebro.store.portal.outbox import VISIT_WORDS
 from vertebro.store.workflow.base import BOOKED_OR_LATER, TREATED_OR_LATER
 from vertebro.store.workflow.steps import apply_facts
@@ -46,6 +47,7 @@ class MyCase:
     questionnaires: dict[str, QuestionnaireResponse]
     request: AppointmentRequest | None
     baseline: dict[str, Any]
+    change_requests: tuple[ChangeRequest, ...] = ()  # asking to cancel or move the appointment, newest first
 
     @property
     def intake(self) -> QuestionnaireResponse | None:
@@ -55,6 +57,13 @@ class MyCase:
     def due(self, today: dt.date) -> tuple[FollowUp, ...]:
         """Follow-ups the patient can fill in now (their window has opened and they are not done)."""
         return tuple(f for f in self.follow_ups if f.completed_at is None and f.due_from <= today)
+
+    def can_ask(self) -> tuple[str, ...]:
+        """The changes the patient can still ask for about the booked appointment: not one already open for it."""
+        if self.booking is None:
+            return ()
+        asked = {c.request.kind for c in self.change_requests if c.open and c.request.booking_id == self.booking.id}
+        return tuple(kind for kind in CHANGE_KINDS if kind not in asked)
 
 
 def own_workflow(uow: UnitOfWork, actor: PatientActor, case_id: int, *, for_update: bool = False) -> CaseWorkflow:
@@ -84,6 +93,7 @@ def _my_case(uow: UnitOfWork, workflow: CaseWorkflow, policy: ClinicPolicy) -> M
         follow_ups=follow_ups,
         questionnaires={q.kind: q for q in uow.portal.responses(workflow.case_id)},
         request=uow.portal.request_of_case(workflow.case_id),
+        change_requests=change_requests(uow, [workflow.case_id]).get(workflow.case_id, ()),
         baseline={
             "nrs": facts.get("pain", {}).get("nrs"),
             "odi_percent": facts.get("function", {}).get("odi_percent"),
@@ -229,10 +239,6 @@ class FromThePortal:
     email: str | None
     phone: str | None
     intake: QuestionnaireResponse | None
-    change_requests: tuple[AppointmentChangeRequest, ...] = ()
-
-
-CHANGE_KINDS = ("cancel", "reschedule")
 
 
 def ask_to_change(
@@ -240,14 +246,22 @@ def ask_to_change(
 ) -> AppointmentChangeRequest:
     """Record the patient's request to cancel or move their booked appointment (staff act on it; audited).
 
-    Nothing is cancelled here: the booking stays until staff cancel or move it with their own reason.
+    Nothing is cancelled here: the booking stays until staff cancel or move it with their own reason. The same
+    request while one is still open (not answered yet) is refused, and the patient is told it is open (decision
+    0040); the case is locked meanwhile, so two quick sends store one request.
     """
-    workflow = own_workflow(uow, actor, case_id)
+    workflow = own_workflow(uow, actor, case_id, for_update=True)
     booking = uow.bookings.active_booking(workflow.case_id)
     if booking is None:
         raise Conflict("you have no appointment booked to change", field="kind")
     if kind not in CHANGE_KINDS:
         raise InvalidInput("choose whether to cancel or to move the appointment", field="kind")
+    if uow.portal.open_change_request(booking.id, kind) is not None:
+        raise Conflict(
+            f"you have already asked us to {KIND_WORDS[kind]} this appointment and we have not answered yet: "
+            "the team will contact you, there is no need to ask again",
+            field="kind",
+        )
     text = " ".join(reason.split())[:500]
     row = AppointmentChangeRequest(case_id=case_id, booking_id=booking.id, kind=kind, reason=text)
     uow.portal.add(row)
@@ -258,7 +272,7 @@ def ask_to_change(
 def from_the_portal(uow: UnitOfWork, case_ids: list[int]) -> dict[int, FromThePortal]:
     """Return the portal request and intake of each case (the caller's chart read is already audited)."""
     found: dict[int, FromThePortal] = {}
-    asked = uow.portal.change_requests(case_ids)
+    asked = uow.portal.cases_with_change_requests(case_ids)
     for case_id, request, intake, account in uow.portal.portal_of_cases(case_ids):
         if request is None and intake is None and case_id not in asked:
             continue
@@ -268,6 +282,5 @@ def from_the_portal(uow: UnitOfWork, case_ids: list[int]) -> dict[int, FromThePo
             email=None if account is None else account.email,
             phone=None if account is None else account.phone,
             intake=intake,
-            change_requests=tuple(asked.get(case_id, ())),
         )
     return found

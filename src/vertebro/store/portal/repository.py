@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import ColumnElement, exists, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, joinedload
 
 from vertebro.store.models import (
+    AppointmentChangeAnswer,
     AppointmentChangeRequest,
     AppointmentRequest,
     Booking,
@@ -20,6 +21,14 @@ from vertebro.store.models import (
     PatientSession,
     QuestionnaireResponse,
 )
+
+
+def change_request_open() -> ColumnElement[bool]:
+    """The SQL condition of a change request still open: no closing answer (anything but "unreachable") recorded."""
+    return ~exists().where(
+        AppointmentChangeAnswer.request_id == AppointmentChangeRequest.id,
+        AppointmentChangeAnswer.outcome != "unreachable",
+    )
 
 
 class PortalRepository:
@@ -115,19 +124,62 @@ class PortalRepository:
         rows = self.session.execute(statement)
         return [(int(cid), request, intake, account) for cid, request, intake, account in rows]
 
-    def change_requests(self, case_ids: list[int]) -> dict[int, list[AppointmentChangeRequest]]:
-        """Return the patients' requests to cancel or move an appointment, per case, newest first."""
-        found: dict[int, list[AppointmentChangeRequest]] = {}
+    def change_requests(self, case_ids: list[int]) -> dict[int, list[tuple[AppointmentChangeRequest, bool]]]:
+        """Return the patients' requests to cancel or move an appointment, per case, newest first, each with
+        whether the booking it is about is still booked."""
+        found: dict[int, list[tuple[AppointmentChangeRequest, bool]]] = {}
         if not case_ids:
             return found
         statement = (
-            select(AppointmentChangeRequest)
+            select(AppointmentChangeRequest, Booking.status == "booked")
+            .join(Booking, Booking.id == AppointmentChangeRequest.booking_id)
             .where(AppointmentChangeRequest.case_id.in_(case_ids))
             .order_by(AppointmentChangeRequest.id.desc())
         )
-        for row in self.session.scalars(statement):
-            found.setdefault(row.case_id, []).append(row)
+        for row, booked in self.session.execute(statement):
+            found.setdefault(row.case_id, []).append((row, bool(booked)))
         return found
+
+    def cases_with_change_requests(self, case_ids: list[int]) -> set[int]:
+        """Return which of the cases have any request to cancel or move an appointment."""
+        if not case_ids:
+            return set()
+        statement = select(AppointmentChangeRequest.case_id).where(AppointmentChangeRequest.case_id.in_(case_ids))
+        return {int(case_id) for case_id in self.session.scalars(statement.distinct())}
+
+    def change_answers(self, request_ids: list[int]) -> dict[int, list[AppointmentChangeAnswer]]:
+        """Return the answers staff recorded on change requests, per request, oldest first."""
+        found: dict[int, list[AppointmentChangeAnswer]] = {}
+        if not request_ids:
+            return found
+        statement = (
+            select(AppointmentChangeAnswer)
+            .where(AppointmentChangeAnswer.request_id.in_(request_ids))
+            .order_by(AppointmentChangeAnswer.id)
+        )
+        for row in self.session.scalars(statement):
+            found.setdefault(row.request_id, []).append(row)
+        return found
+
+    def change_request(self, request_id: int) -> AppointmentChangeRequest | None:
+        """Return one change request, or None."""
+        return self.session.get(AppointmentChangeRequest, request_id)
+
+    def open_change_request(self, booking_id: int, kind: str) -> AppointmentChangeRequest | None:
+        """Return the open request of this kind about this booking, if the patient already sent one."""
+        statement = select(AppointmentChangeRequest).where(
+            AppointmentChangeRequest.booking_id == booking_id,
+            AppointmentChangeRequest.kind == kind,
+            change_request_open(),
+        )
+        return self.session.scalars(statement.limit(1)).first()
+
+    def booked_cases(self, case_ids: list[int]) -> set[int]:
+        """Return which of the cases have an active booking now."""
+        if not case_ids:
+            return set()
+        statement = select(Booking.case_id).where(Booking.case_id.in_(case_ids), Booking.status == "booked")
+        return {int(case_id) for case_id in self.session.scalars(statement)}
 
     # questionnaires
     def response(self, case_id: int, kind: str, *, for_update: bool = False) -> QuestionnaireResponse | None:

@@ -246,8 +246,10 @@ def worklist(
     sort: str = "updated",
     descending: bool = True,
     for_you: bool = False,
+    change_asked: bool = False,
 ) -> list[WorklistEntry]:
-    """Return the worklist (filtered by state, search and "for you", sorted) and audit each patient shown as read."""
+    """Return the worklist (filtered by state, search, "for you" and an open change request of the patient, sorted)
+    and audit each patient shown as read."""
     entries = uow.workflows.worklist(
         state=state,
         query=query,
@@ -255,6 +257,7 @@ def worklist(
         sort=sort,
         descending=descending,
         for_role=for_role(actor.role) if for_you else None,
+        change_asked=change_asked,
     )
     uow.audit.append_reads(
         actor=actor.username,

@@ -24,6 +24,7 @@ from vertebro.ids import RecordId
 from vertebro.pathway.machine import Role
 from vertebro.store import workflow as svc
 from vertebro.store.db import UnitOfWork
+from vertebro.store.portal import changes
 from vertebro.web.calendar.schemas import CalendarEvent, MoveOut, SlotFeed, SlotOut, event_of, wall_clock_text
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.forms import FormData, form_data
@@ -250,6 +251,7 @@ def _move_page(
 ) -> HTMLResponse:
     view = svc.case_view(uow, case_id, staff.actor, policy)
     booking = uow.bookings.active_booking(case_id)
+    asks = changes.open_requests(uow, case_id)  # the patient's requests to cancel or move (decision 0040)
     uow.commit()
     if booking is None:
         raise NotFound("this case has no booking to move", field="booking")
@@ -266,6 +268,7 @@ def _move_page(
         zone_abbreviation=local.strftime("%Z"),
         rooms=request.app.state.settings.rooms,
         values=values or {"room": booking.room, "day": local.date().isoformat(), "time": f"{local:%H:%M}"},
+        asks=asks,
         flash=error,
         flash_kind="error" if error else "ok",
     )
@@ -314,6 +317,7 @@ def move(
             policy=policy,
             expected_version=form.version(),
         )
+        changes.answer_with_booking(uow, case_id, form.record_ids("answer_request"), outcome="moved", actor=staff.actor)
         uow.commit()
     except VertebroError as error:
         uow.rollback()

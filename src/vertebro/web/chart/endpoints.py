@@ -26,6 +26,7 @@ from vertebro.pathway.monitoring import NeuroCheck, ObservationSet
 from vertebro.store import workflow as svc
 from vertebro.store.base import clinic_today
 from vertebro.store.models import LEAKAGE, TECHNIQUES
+from vertebro.store.portal import changes
 from vertebro.store.portal.cases import from_the_portal
 from vertebro.store.workflow.booking import cancel_reason
 from vertebro.web.chart import care_forms, stages
@@ -66,6 +67,7 @@ def _chart(
 ) -> HTMLResponse:
     chart = svc.chart(uow, patient_id, staff.actor, policy)
     portal = from_the_portal(uow, [view.workflow.case_id for view in chart.cases])
+    change_requests = changes.change_requests(uow, [view.workflow.case_id for view in chart.cases])
     uow.commit()
     feasibility = {  # the earliest safe start of each case still to book (rule booking.feasible_start)
         view.workflow.case_id: svc.feasibility_now(view.facts, policy)
@@ -119,6 +121,8 @@ def _chart(
         leakage=LEAKAGE,
         causes=CAUSES,
         portal=portal,
+        change_requests=change_requests,
+        outcome_words=changes.OUTCOME_WORDS,
         feasibility=feasibility,
         portal_words=PORTAL_WORDS,
         today=clinic_today(policy.time_zone).isoformat(),
@@ -514,6 +518,7 @@ def _cancel(uow: UoW, case_id: int, form: FormData, staff: Staff, policy: Policy
     problems.check(lambda: cancel_reason(form.raw.get("reason")))
     if not form.checked("confirm"):
         problems.add("confirm", "tick the box to confirm that the booking is to be cancelled")
+    answered = problems.check(lambda: form.record_ids("answer_request"))
     problems.raise_any()
     svc.cancel_booking(
         uow,
@@ -524,6 +529,38 @@ def _cancel(uow: UoW, case_id: int, form: FormData, staff: Staff, policy: Policy
         policy=policy,
         expected_version=form.version(),
     )
+    # the patient's open requests ticked on the form are answered in the same step (decision 0040)
+    changes.answer_with_booking(uow, case_id, answered or [], outcome="cancelled", actor=staff.actor)
+
+
+@router.post("/cases/{case_id}/change-requests/{request_id}/answer")
+def answer_change_request(
+    request: Request,
+    case_id: RecordId,
+    request_id: RecordId,
+    uow: UoW,
+    staff: Annotated[Staff, Depends(allow(*RECORD_ROLES["change requests"]))],
+    policy: Policy,
+    form: Form,
+) -> Response:
+    """Record how a patient's request to cancel or move the appointment was answered, with an optional note.
+
+    Moved, cancelled or kept as booked closes the request; "could not reach the patient" leaves it open. No
+    confirmation step: it changes no clinical fact (decision 0040). Audited.
+    """
+    unreached = form.raw.get("outcome") == changes.UNREACHABLE
+
+    def work() -> None:
+        problems = Problems()
+        outcome = form.raw.get("outcome", "").strip()
+        if outcome not in changes.CHANGE_OUTCOMES:
+            problems.add("outcome", "choose how the request was answered")
+        note = problems.check(lambda: form.text("note", changes.NOTE_LENGTH))
+        problems.raise_any()
+        changes.answer(uow, case_id, request_id, outcome=outcome, note=note, actor=staff.actor)
+
+    done = "change-unreached" if unreached else "change-answered"
+    return _submit(request, uow, staff, policy, case_id, form, "changes", work, done)
 
 
 def procedure_levels(form: FormData, problems: dict[str, str] | None = None) -> list[svc.LevelRecord]:

@@ -242,8 +242,10 @@ def submit_from_mode(
 
 
 def typed_values(form: FormData) -> dict[str, Any]:
-    """Return the posted values to show again, with every ticked leak site of each level (not only the first)."""
-    return {**form.raw, **{k: v for k, v in form.lists.items() if k.endswith(".leaks")}}
+    """Return the posted values to show again, with every ticked box of a repeated field (each level's leak sites,
+    the change requests answered with a cancel), not only the first."""
+    repeated = {k: v for k, v in form.lists.items() if k.endswith(".leaks") or k == "answer_request"}
+    return {**form.raw, **repeated}
 
 
 def collect(problems: dict[str, str], read: Any) -> Any:

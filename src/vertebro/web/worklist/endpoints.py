@@ -30,6 +30,7 @@ COLUMNS: tuple[tuple[str | None, str], ...] = (
     ("updated", "Updated"),
 )
 CHANNELS = {"portal": "Patient portal", "staff": "Staff", "fhir": "FHIR"}
+CHANGE_WORDS = {"cancel": "Patient asks to cancel", "reschedule": "Patient asks to move"}  # an open request (0040)
 PAGE_SIZE = 50
 
 
@@ -44,20 +45,32 @@ def worklist(
     sort: Annotated[str | None, Query(max_length=32)] = None,
     order: Annotated[str | None, Query(max_length=4)] = None,
     waiting: Annotated[str | None, Query(alias="for", max_length=8)] = None,
+    change: Annotated[str | None, Query(max_length=8)] = None,
 ) -> HTMLResponse:
     """Cases by state with counts, sorted by a whitelisted column; every patient shown is audited as read.
 
     ``?for=you`` keeps the cases waiting for the signed-in role: the next step is its own, or a hand-over names
-    it (e.g. the radiologist for a missing MRI date; decision 0033)."""
+    it (e.g. the radiologist for a missing MRI date; decision 0033). ``?change=open`` keeps the cases whose patient
+    waits for an answer to a request to cancel or move the appointment (decision 0040)."""
     for_you = waiting == "you"
+    change_asked = change == "open"
     chosen = state if state in {s.value for s in State} else None
     key = sort if sort in WORKLIST_SORTS else "updated"
     descending = order != "asc"
     entries = workflow.worklist(
-        uow, staff.actor, state=chosen, query=q, limit=PAGE_SIZE, sort=key, descending=descending, for_you=for_you
+        uow,
+        staff.actor,
+        state=chosen,
+        query=q,
+        limit=PAGE_SIZE,
+        sort=key,
+        descending=descending,
+        for_you=for_you,
+        change_asked=change_asked,
     )
     counts = uow.workflows.state_counts()
     waiting_count = uow.workflows.count_for(workflow.for_role(staff.role))
+    change_count = uow.workflows.count_change_asked()
     overdue = workflow.overdue_checks(uow, [e.case_id for e in entries if e.state == State.MONITORING.value], policy)
     uow.commit()
     return page(
@@ -77,5 +90,8 @@ def worklist(
         channels=CHANNELS,
         for_you=for_you,
         waiting_count=waiting_count,
+        change_asked=change_asked,
+        change_count=change_count,
+        change_words=CHANGE_WORDS,
         overdue=overdue,
     )
