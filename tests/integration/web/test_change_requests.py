@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import pytest
 from fastapi.testclient import TestClient
@@ -414,3 +415,40 @@ def test_the_database_holds_one_closing_answer_per_request(
         closing = [a.outcome for a in _answers_in(uow, request_id) if a.outcome != "unreachable"]
         assert closing == ["kept"]
         uow.rollback()
+
+
+def test_a_refused_move_shows_again_only_the_requests_that_were_ticked(
+    asked: Callable[..., tuple[Booked, int]],
+    signed_in: Callable[[Role], TestClient],
+    session_factory: sessionmaker[Session],
+) -> None:
+    """The coordinator leaves the patient's request to cancel open and moves the booking for the request to move;
+    the first try is refused (a time that does not exist): the form shown again must keep the cancel request
+    unticked, or the corrected move would answer it "moved" and the patient's wish to cancel would be closed
+    unheard (H127)."""
+    booked, move_request = asked("reschedule", "my daughter cannot drive me")
+    assert _ask(booked, "cancel", "I may not need it").status_code == 303
+    cancel_request = _requests(session_factory, booked.case_id)[-1].id
+    coordinator = signed_in(C)
+    page = f"/cases/{booked.case_id}/booking/move"
+    ticked = [v for k, v in form_fields(coordinator.get(page).text, page) if k == "answer_request"]
+    assert sorted(ticked) == sorted([str(move_request), str(cancel_request)]), "both offered, both ticked"
+
+    refused = submit(coordinator, page, page, {"room": "Room 2", "time": "25:00", "answer_request": str(move_request)})
+    assert refused.status_code == 422, refused.text
+    shown = form_fields(refused.text, page)
+    assert [v for k, v in shown if k == "answer_request"] == [str(move_request)], "only what was ticked"
+    assert ("time", "25:00") in shown, "the typed time is kept"
+
+    # the coordinator corrects the time and sends the form as it is shown
+    corrected = [(k, "13:00" if k == "time" else v) for k, v in shown]
+    moved = coordinator.post(
+        page,
+        content=urlencode(corrected),
+        headers={"Content-Type": "application/x-www-form-urlencoded", "X-CSRF-Token": ""},
+        follow_redirects=False,
+    )
+    assert moved.status_code == 303, moved.text
+    assert [a.outcome for a in _answers(session_factory, move_request)] == ["moved"]
+    assert _answers(session_factory, cancel_request) == [], "the request to cancel stays open"
+    assert _open_warnings(coordinator.get(booked.chart).text, booked.case_id) == [str(cancel_request)]

@@ -247,7 +247,7 @@ def _move_page(
     *,
     status: int = 200,
     error: str | None = None,
-    values: dict[str, str] | None = None,
+    values: dict[str, str | list[str]] | None = None,
 ) -> HTMLResponse:
     view = svc.case_view(uow, case_id, staff.actor, policy)
     booking = uow.bookings.active_booking(case_id)
@@ -323,8 +323,10 @@ def move(
         uow.rollback()
         if wants_json or error.status_code in (401, 403) or (error.status_code == 404 and error.field != "booking"):
             raise  # the app's handler answers it: ErrorOut ({"detail", "field"}) to a script, a page otherwise
+        # every ticked request is shown ticked again (and only those): the form's raw values keep only the first
+        typed: dict[str, str | list[str]] = {**form.raw, "answer_request": form.all("answer_request")}
         return _move_page(
-            request, uow, staff, policy, case_id, status=error.status_code, error=error.message, values=form.raw
+            request, uow, staff, policy, case_id, status=error.status_code, error=error.message, values=typed
         )
     local = booking.starts_at.astimezone(zone)
     if wants_json:
