@@ -265,3 +265,26 @@ def test_without_javascript_the_move_form_moves_and_the_calendar_lists_the_booki
     bad_time = browser_post(coordinator, f"/cases/{case_id}/booking/move", {**fields, "time": "1pm"})
     assert bad_time.status_code == 422
     assert "write the time as HH:MM" in bad_time.text
+
+
+def test_a_mistake_on_the_move_form_names_its_field_and_is_shown_beside_it(
+    signed_in: Callable[[Role], TestClient], stored_case: Callable[..., int], session_factory: sessionmaker[Session]
+) -> None:
+    first = weekday_start(dt.date.today() + dt.timedelta(days=12))
+    case_id = booked_case(signed_in, stored_case, "CAL-7", first)
+    coordinator = signed_in(C)
+    local = first.astimezone(CLINIC_ZONE)
+    fields = {"version": version_of(coordinator, case_id), "room": "Room 1", "day": local.date().isoformat()}
+    for changes, field, label, message in (
+        ({"day": ""}, "day", "New day", "this field is required"),
+        ({"time": ""}, "time", "New start time", "this field is required"),
+        ({"time": "25:00"}, "time", "New start time", "write the time as HH:MM, from 00:00 to 23:59"),
+        ({"day": "11/12/2026", "time": "09:00"}, "day", "New day", "write the date as YYYY-MM-DD"),
+    ):
+        refused = browser_post(coordinator, f"/cases/{case_id}/booking/move", {**fields, "time": "10:00", **changes})
+        assert refused.status_code == 422, refused.text[:500]
+        assert f"<p>{label}: {message}</p>" in refused.text, "the message at the top names the field"
+        assert f'aria-invalid="true" aria-describedby="{field}-error"' in refused.text
+        assert f'<p class="error" id="{field}-error">{message}</p>' in refused.text, "and is shown beside it"
+        (booking,) = active_bookings(session_factory, case_id)
+        assert booking.starts_at == first, "nothing moved"

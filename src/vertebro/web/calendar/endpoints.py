@@ -228,9 +228,13 @@ def _move_target(form: FormData, zone: dt.tzinfo) -> tuple[str, dt.datetime]:
     if text is None:
         day = form.day("day")
         time_text = form.required_text("time", 5)
-        if not re.fullmatch(r"[0-9]{2}:[0-9]{2}", time_text):
-            raise InvalidInput("write the time as HH:MM", field="time")
-        text = f"{day.isoformat()}T{time_text}"
+        try:
+            at = dt.time.fromisoformat(time_text) if re.fullmatch(r"[0-9]{2}:[0-9]{2}", time_text) else None
+        except ValueError:
+            at = None
+        if at is None:
+            raise InvalidInput("write the time as HH:MM, from 00:00 to 23:59", field="time")
+        return room, dt.datetime.combine(day, at, tzinfo=zone)
     try:
         moment = dt.datetime.fromisoformat(text)
     except ValueError:
@@ -246,7 +250,7 @@ def _move_page(
     case_id: int,
     *,
     status: int = 200,
-    error: str | None = None,
+    error: VertebroError | None = None,
     values: dict[str, str | list[str]] | None = None,
 ) -> HTMLResponse:
     view = svc.case_view(uow, case_id, staff.actor, policy)
@@ -269,9 +273,20 @@ def _move_page(
         rooms=request.app.state.settings.rooms,
         values=values or {"room": booking.room, "day": local.date().isoformat(), "time": f"{local:%H:%M}"},
         asks=asks,
-        flash=error,
+        # a mistake in one of the form's own fields is shown beside it and named in the message at the top
+        errors={error.field: error.message} if error is not None and error.field in MOVE_LABELS else {},
+        flash=None if error is None else _named(error),
         flash_kind="error" if error else "ok",
     )
+
+
+MOVE_LABELS = {"room": "Room", "day": "New day", "time": "New start time", "answer_request": "The patient's requests"}
+
+
+def _named(error: VertebroError) -> str:
+    """The error's message, led by the label of the move form's field it is about (when it is about one)."""
+    label = MOVE_LABELS.get(error.field or "")
+    return f"{label}: {error.message}" if label else error.message
 
 
 @router.get("/cases/{case_id}/booking/move", response_class=HTMLResponse)
@@ -325,9 +340,7 @@ def move(
             raise  # the app's handler answers it: ErrorOut ({"detail", "field"}) to a script, a page otherwise
         # every ticked request is shown ticked again (and only those): the form's raw values keep only the first
         typed: dict[str, str | list[str]] = {**form.raw, "answer_request": form.all("answer_request")}
-        return _move_page(
-            request, uow, staff, policy, case_id, status=error.status_code, error=error.message, values=typed
-        )
+        return _move_page(request, uow, staff, policy, case_id, status=error.status_code, error=error, values=typed)
     local = booking.starts_at.astimezone(zone)
     if wants_json:
         moved = MoveOut(
