@@ -24,6 +24,7 @@ from tests.integration.web.chart_forms import form_fields, submit
 from tests.integration.web.portal_helpers import csrf_of, new_patient
 from tests.integration.web.test_booking_safety import REASON
 from tests.integration.web.test_portal_path import _send_intake, _staff_books
+from tests.integration.web.test_secure_messages import _write
 from vertebro.pathway.machine import Role
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import AppointmentChangeAnswer, AppointmentChangeRequest, AuditEntry, Booking
@@ -121,7 +122,7 @@ def test_the_coordinator_answers_a_request_from_the_chart_and_the_patient_sees_t
 ) -> None:
     booked, request_id = asked("reschedule", "my daughter cannot drive me that day")
     received = _patient_requests(booked)
-    assert re.search(rf"Received on {ZONED}: you asked us to move your appointment", received), received
+    assert re.search(rf"Received at {ZONED}: you asked us to move your appointment", received), received
 
     coordinator = signed_in(C)
     chart = coordinator.get(booked.chart).text
@@ -143,7 +144,7 @@ def test_the_coordinator_answers_a_request_from_the_chart_and_the_patient_sees_t
     assert _open_warnings(chart, booked.case_id) == [str(request_id)]
     assert "Not reached: " in chart
     assert "voicemail left" in chart
-    assert re.search(rf"We tried to call you on {ZONED} but could not reach you", _patient_requests(booked))
+    assert re.search(rf"We tried to call you at {ZONED} but could not reach you", _patient_requests(booked))
 
     # the nurse reaches the patient, who keeps the date: the request closes and folds into the history
     kept = _answer(signed_in(N), booked, request_id, "kept", "Daughter can drive after all.")
@@ -158,7 +159,7 @@ def test_the_coordinator_answers_a_request_from_the_chart_and_the_patient_sees_t
     assert "<strong>kept as booked after a call</strong>, recorded by t.nurse" in history.group(0)
     assert "Not reached before: 1 call." in history.group(0)
     answered = _patient_requests(booked)
-    assert re.search(rf"Answered on {ZONED}: after talking with you, your appointment stays as it was booked", answered)
+    assert re.search(rf"Answered at {ZONED}: after talking with you, your appointment stays as it was booked", answered)
     assert "Daughter can drive" not in answered, "the team's note is not shown to the patient"
 
     assert [(a.outcome, a.answered_by) for a in _answers(session_factory, request_id)] == [
@@ -348,7 +349,7 @@ def test_cancelling_on_the_chart_answers_the_ticked_requests_in_the_same_step(
         ("cancelled", "t.coordinator")
     ]
     assert _open_warnings(coordinator.get(booked.chart).text, booked.case_id) == []
-    assert re.search(rf"Answered on {ZONED}: your appointment was cancelled\.", _patient_requests(booked))
+    assert re.search(rf"Answered at {ZONED}: your appointment was cancelled\.", _patient_requests(booked))
 
 
 def test_a_request_left_unticked_stays_open_and_offers_only_what_agrees_with_the_booking(
@@ -393,7 +394,7 @@ def test_moving_with_the_calendars_form_answers_the_ticked_requests_as_moved(
         assert active.room == "Room 2"
     assert [a.outcome for a in _answers(session_factory, request_id)] == ["moved"]
     answered = _patient_requests(booked)
-    assert re.search(rf"Answered on {ZONED}: your appointment was moved; the new time is shown above\.", answered)
+    assert re.search(rf"Answered at {ZONED}: your appointment was moved; the new time is shown above\.", answered)
 
 
 def test_the_database_holds_one_closing_answer_per_request(
@@ -452,3 +453,32 @@ def test_a_refused_move_shows_again_only_the_requests_that_were_ticked(
     assert [a.outcome for a in _answers(session_factory, move_request)] == ["moved"]
     assert _answers(session_factory, cancel_request) == [], "the request to cancel stays open"
     assert _open_warnings(coordinator.get(booked.chart).text, booked.case_id) == [str(cancel_request)]
+
+
+def _words(html: str) -> str:
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def test_a_time_on_the_patients_pages_reads_at_a_clock_time_on_a_day(
+    asked: Callable[..., tuple[Booked, int]], signed_in: Callable[[Role], TestClient]
+) -> None:
+    """The portal writes a moment as "9:30 am GMT on Tuesday 8 December 2026": a sentence leads into it with "at"
+    ("Received at 9:30 am GMT on ..."), never "on" ("Received on 9:30 am GMT on ..."). Walked over the pages of a
+    booked patient who asked to move the appointment, could not be reached, and wrote about the appointment."""
+    booked, request_id = asked("reschedule")
+    assert _answer(signed_in(C), booked, request_id, "unreachable").status_code == 303
+    thread_id = _write(booked.patient, subject="Parking", body="Where do I park?", case_id=str(booked.case_id))
+    pages = {
+        "my page": booked.patient.get("/portal/me").text,
+        "new message": booked.patient.get(f"/portal/messages/new?case_id={booked.case_id}").text,
+        "the conversation": booked.patient.get(f"/portal/messages/{thread_id}").text,
+    }
+    for name, page in pages.items():
+        text = _words(page)
+        wrong = re.search(r"\bon \d{1,2}:\d\d (am|pm|noon)", text)
+        assert wrong is None, f"{name}: ...{text[max(0, wrong.start() - 60) : wrong.end() + 40]}..."
+    me = _words(pages["my page"])
+    assert re.search(rf"Received at {ZONED}: you asked us to move your appointment", me), me
+    assert re.search(rf"We tried to call you at {ZONED} but could not reach you", me), me
+    assert re.search(rf"Your appointment at {ZONED}", _words(pages["new message"]))
+    assert re.search(rf"About your appointment at {ZONED}\.", _words(pages["the conversation"]))

@@ -257,13 +257,13 @@ def test_the_appointment_card_links_a_message_and_after_discharge_no_longer_asks
     assert f'action="/portal/cases/{case_id}/appointment/change"' in me
     assert f'href="/portal/messages/new?case_id={case_id}"' in me
     form = patient.get(f"/portal/messages/new?case_id={case_id}").text
-    assert re.search(rf'<option value="{case_id}" selected>Your appointment on ', form)
+    assert re.search(rf'<option value="{case_id}" selected>Your appointment at ', form)
     thread_id = _write(patient, subject="Parking", body="Where do I park?", case_id=str(case_id))
-    assert "About your appointment on" in patient.get(f"/portal/messages/{thread_id}").text
+    assert "About your appointment at" in patient.get(f"/portal/messages/{thread_id}").text
     assert f"#case-{case_id}" in signed_in(Role.NURSE).get(f"/inbox/{thread_id}").text
 
     _staff_treat_and_discharge(signed_in, case_id)
     after = patient.get("/portal/me").text
     assert "Please arrive by" not in after
-    assert "You had your procedure on" in after
+    assert "You had your procedure at" in after
     assert "/appointment/change" not in after
