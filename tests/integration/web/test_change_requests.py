@@ -432,8 +432,10 @@ def test_a_refused_move_shows_again_only_the_requests_that_were_ticked(
     cancel_request = _requests(session_factory, booked.case_id)[-1].id
     coordinator = signed_in(C)
     page = f"/cases/{booked.case_id}/booking/move"
-    ticked = [v for k, v in form_fields(coordinator.get(page).text, page) if k == "answer_request"]
-    assert sorted(ticked) == sorted([str(move_request), str(cancel_request)]), "both offered, both ticked"
+    offered = coordinator.get(page).text
+    ticked = [v for k, v in form_fields(offered, page) if k == "answer_request"]
+    assert ticked == [str(move_request)], "only the request to move starts ticked: a move does not answer a cancel"
+    assert f'name="answer_request" value="{cancel_request}"' in offered, "the request to cancel is offered, unticked"
 
     refused = submit(coordinator, page, page, {"room": "Room 2", "time": "25:00", "answer_request": str(move_request)})
     assert refused.status_code == 422, refused.text
@@ -482,3 +484,25 @@ def test_a_time_on_the_patients_pages_reads_at_a_clock_time_on_a_day(
     assert re.search(rf"We tried to call you at {ZONED} but could not reach you", me), me
     assert re.search(rf"Your appointment at {ZONED}", _words(pages["new message"]))
     assert re.search(rf"About your appointment at {ZONED}\.", _words(pages["the conversation"]))
+
+
+def test_each_form_starts_with_only_the_requests_it_answers_ticked(
+    asked: Callable[..., tuple[Booked, int]],
+    signed_in: Callable[[Role], TestClient],
+    session_factory: sessionmaker[Session],
+) -> None:
+    """A patient who asked to cancel and whose booking is moved has not been answered, nor one who asked to move
+    and whose booking is cancelled: the move form starts with only the requests to move ticked, the chart's cancel
+    form with only the requests to cancel; the other kind is offered unticked, for the desk to choose (H127)."""
+    booked, move_request = asked("reschedule", "a family wedding that day")
+    assert _ask(booked, "cancel", "I may not need it").status_code == 303
+    cancel_request = _requests(session_factory, booked.case_id)[-1].id
+    coordinator = signed_in(C)
+    move_page = f"/cases/{booked.case_id}/booking/move"
+    on_move = coordinator.get(move_page).text
+    assert [v for k, v in form_fields(on_move, move_page) if k == "answer_request"] == [str(move_request)]
+    assert f'name="answer_request" value="{cancel_request}"' in on_move
+    cancel_action = f"/cases/{booked.case_id}/booking/cancel"
+    chart = coordinator.get(booked.chart).text
+    assert [v for k, v in form_fields(chart, cancel_action) if k == "answer_request"] == [str(cancel_request)]
+    assert f'name="answer_request" value="{move_request}"' in chart
