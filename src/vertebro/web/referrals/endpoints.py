@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from vertebro.clinical import Case, assess, assessment_json
+from vertebro.clinical.facts import age_on
 from vertebro.clinical.validation import validation_problems
 from vertebro.errors import InvalidInput, VertebroError
 from vertebro.intake.answers import read_day
@@ -43,11 +44,6 @@ T = TypeVar("T")
 PHONE_DIGITS = 6
 
 
-def _age(born: dt.date, today: dt.date) -> int:
-    """Whole years of age on ``today`` (the age the rules read is derived from the date of birth)."""
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 def _birth_date(form: FormData, today: dt.date) -> dt.date:
     text = form.required_text("birth_date", 10)
     born = read_day(text)
@@ -55,7 +51,7 @@ def _birth_date(form: FormData, today: dt.date) -> dt.date:
         raise InvalidInput(f"{text!r} is not a real date: give the day, month and year", field="birth_date")
     if born > today:
         raise InvalidInput("the date of birth is in the future", field="birth_date")
-    if _age(born, today) > 120:
+    if age_on(born, today) > 120:
         raise InvalidInput("the date of birth is more than 120 years ago: check the year", field="birth_date")
     return born
 
@@ -104,7 +100,7 @@ def _referral(form: FormData, today: dt.date) -> tuple[dict[str, Any], ReferralD
         "identifier": field("identifier", lambda: form.required_text("identifier", 64)),
         "name": field("name", lambda: form.required_text("name", 200)),
         "birth_date": born.isoformat() if born else None,
-        "age": _age(born, today) if born else None,
+        "age": age_on(born, today) if born else None,
         "sex": field("sex", lambda: form.choice("sex", ("female", "male", "other"))),
     }
     cause = field("cause", lambda: form.choice("cause", CAUSES))
