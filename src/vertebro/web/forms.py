@@ -22,6 +22,21 @@ from vertebro.web.deps import current_policy
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 T = TypeVar("T")
+PHONE_DIGITS = 6  # the fewest digits of a whole phone number, with its area code
+
+
+def email_shaped(text: str) -> bool:
+    """Return whether a patient's contact address is shaped like an e-mail address: an "@", a dot after it, no space.
+
+    The portal's request and the staff referral form accept the same addresses; the clinic's own addresses are
+    checked more strictly (:func:`vertebro.clinical.clinic.plausible_email`).
+    """
+    return "@" in text and "." in text.split("@")[-1] and " " not in text
+
+
+def enough_phone_digits(text: str) -> bool:
+    """Return whether a phone number has the digits of a whole number with its area code (``PHONE_DIGITS``)."""
+    return sum(c.isdigit() for c in text) >= PHONE_DIGITS
 
 
 class InvalidFields(errors.InvalidFields):

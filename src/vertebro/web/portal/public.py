@@ -23,7 +23,7 @@ from vertebro.store.db import UnitOfWork
 from vertebro.store.portal import accounts
 from vertebro.store.portal.outbox import queue_activation, queue_password_reset, queue_request_received
 from vertebro.web.deps import Policy, UoW, client_address
-from vertebro.web.forms import FormData, form_data
+from vertebro.web.forms import FormData, email_shaped, enough_phone_digits, form_data
 from vertebro.web.portal.deps import PORTAL_COOKIE
 from vertebro.web.portal.templating import portal_page
 
@@ -137,10 +137,10 @@ def _request_fields(form: FormData, today: dt.date) -> tuple[accounts.NewRequest
         errors["birth_date"] = "check the year of your date of birth"
     sex = field("sex", lambda: _chosen(form, "sex", SEXES))
     email = field("email", lambda: form.text("email", 254))
-    if email and ("@" not in email or "." not in email.split("@")[-1] or " " in email):
+    if email and not email_shaped(email):
         errors["email"] = "this does not look like an e-mail address, for example name@example.org"
     phone = field("phone", lambda: form.text("phone", 40))
-    if phone and sum(c.isdigit() for c in phone) < 6:
+    if phone and not enough_phone_digits(phone):
         errors["phone"] = "write the whole phone number, with the area code"
     if not email and not phone and "email" not in errors and "phone" not in errors:
         errors["email"] = "give an e-mail address or a phone number, so that we can reach you"

@@ -25,7 +25,7 @@ from vertebro.store.base import clinic_today
 from vertebro.store.referral import ReferralDetails, record_referral_details
 from vertebro.store.service import record_assessment
 from vertebro.web.deps import Policy, Staff, UoW, allow
-from vertebro.web.forms import FormData, form_data
+from vertebro.web.forms import FormData, email_shaped, enough_phone_digits, form_data
 from vertebro.web.safety_forms import safety_patch
 from vertebro.web.templating import page
 
@@ -41,7 +41,6 @@ def referral_form(request: Request, staff: Annotated[Staff, Depends(allow(*DESK)
 
 
 T = TypeVar("T")
-PHONE_DIGITS = 6
 
 
 def _birth_date(form: FormData, today: dt.date) -> dt.date:
@@ -56,25 +55,28 @@ def _birth_date(form: FormData, today: dt.date) -> dt.date:
     return born
 
 
+def _phone_shaped(value: str) -> bool:
+    """A phone number staff write: every digit with the area code, and no letters."""
+    return enough_phone_digits(value) and not any(c.isalpha() for c in value)
+
+
 def _email(form: FormData, name: str) -> str | None:
     value = form.text(name, 254)
-    if value and ("@" not in value or "." not in value.split("@")[-1] or " " in value):
+    if value and not email_shaped(value):
         raise InvalidInput("not an e-mail address (for example name@example.org)", field=name)
     return value.lower() if value else None
 
 
 def _phone(form: FormData, name: str) -> str | None:
     value = form.text(name, 40)
-    if value and (sum(c.isdigit() for c in value) < PHONE_DIGITS or any(c.isalpha() for c in value)):
+    if value and not _phone_shaped(value):
         raise InvalidInput("not a phone number: write every digit, with the area code", field=name)
     return value
 
 
 def _referrer_contact(form: FormData) -> str:
     value = form.required_text("referrer_contact", 254)
-    is_email = "@" in value and "." in value.split("@")[-1] and " " not in value
-    is_phone = sum(c.isdigit() for c in value) >= PHONE_DIGITS and not any(c.isalpha() for c in value)
-    if not (is_email or is_phone):
+    if not (email_shaped(value) or _phone_shaped(value)):
         raise InvalidInput("give the referrer's phone number or e-mail address", field="referrer_contact")
     return value
 
