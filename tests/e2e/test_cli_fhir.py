@@ -121,3 +121,16 @@ def test_an_app_is_registered_with_its_web_origins_and_revoked_from_the_command_
         entries = uow.audit.entries(action="smart_client_revoked")
     engine.dispose()
     assert [(e.actor, e.detail["client_id"], e.detail["kind"]) for e in entries] == [("root", "viewer", "app")]
+
+
+def test_a_client_or_app_whose_jwks_cannot_be_read_is_not_registered(tmp_path: Path) -> None:
+    env = {"VERTEBRO_DATABASE_URL": f"sqlite:///{tmp_path / 'never-opened.db'}"}
+    (tmp_path / "broken.json").write_text("{not json", encoding="utf-8")
+    client = ["fhir", "register-client", "loader", "--scope", "system/*.read"]
+    app = ["fhir", "register-app", "viewer", "--redirect-uri", "https://viewer.example/cb", "--scope", "user/*.read"]
+    for command in (client, app):
+        for jwks in ("broken.json", "missing.json"):
+            refused = run(*command, "--jwks", str(tmp_path / jwks), env=env)
+            assert refused.returncode == 2
+            assert f"{jwks}: cannot read the JWKS" in refused.stderr
+    assert not (tmp_path / "never-opened.db").exists()

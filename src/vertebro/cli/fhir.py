@@ -4,8 +4,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
 
 import typer
 from rich.console import Console
@@ -15,13 +16,43 @@ from vertebro.config import Settings
 from vertebro.pathway.machine import Role
 from vertebro.store.workflow import Actor
 
+if TYPE_CHECKING:
+    from vertebro.store.db import UnitOfWork
+
 fhir_app = typer.Typer(help="Exchange records as FHIR R4 (4.0.1).", no_args_is_help=True)
+T = TypeVar("T")
 
 
 def _actor(actor: str | None) -> str:
     from vertebro.cli import _actor as default_actor
 
     return default_actor(actor)
+
+
+def _read_jwks(path: Path) -> Any:
+    """Return the JSON of a client's JWKS file, or exit 2 saying why it cannot be read."""
+    import json
+
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError) as error:
+        typer.echo(f"{path}: cannot read the JWKS: {error}", err=True)
+        raise typer.Exit(2) from None
+
+
+def _committed(change: Callable[[UnitOfWork], T]) -> T:
+    """Return what one change of the SMART registrations returns, committed; a refusal is printed and exits 2."""
+    from vertebro.cli.boundary import unit_of_work
+    from vertebro.errors import VertebroError
+
+    try:
+        with unit_of_work(Settings().database_url) as uow:
+            result = change(uow)
+            uow.commit()
+    except VertebroError as error:
+        typer.echo(str(error), err=True)
+        raise typer.Exit(2) from None
+    return result
 
 
 def _progress(console: Console) -> Progress:
@@ -110,26 +141,14 @@ def register_client_command(
     actor: Annotated[str | None, typer.Option(help="Who registers it (audit log); default cli:<user>.")] = None,
 ) -> None:
     """Register a SMART Backend Services client (private_key_jwt); it then gets tokens from /auth/token."""
-    import json
-
-    from vertebro.cli.boundary import unit_of_work
-    from vertebro.errors import VertebroError
     from vertebro.fhir.smart import register_client
 
-    try:
-        keys = json.loads(jwks.read_text(encoding="utf-8"))
-    except (OSError, ValueError) as error:
-        typer.echo(f"{jwks}: cannot read the JWKS: {error}", err=True)
-        raise typer.Exit(2) from None
-    try:
-        with unit_of_work(Settings().database_url) as uow:
-            client = register_client(
-                uow, client_id=client_id, name=name, jwks=keys, scope=scope, role=role, actor=_actor(actor)
-            )
-            uow.commit()
-    except VertebroError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
+    keys = _read_jwks(jwks)
+    client = _committed(
+        lambda uow: register_client(
+            uow, client_id=client_id, name=name, jwks=keys, scope=scope, role=role, actor=_actor(actor)
+        )
+    )
     typer.echo(f"registered {client.client_id} ({client.role}): {client.scope}")
 
 
@@ -139,17 +158,9 @@ def revoke_client_command(
     actor: Annotated[str | None, typer.Option(help="Who revokes it (audit log); default cli:<user>.")] = None,
 ) -> None:
     """Revoke a SMART Backend Services client or app: every token it was given stops at once, it gets no new one."""
-    from vertebro.cli.boundary import unit_of_work
-    from vertebro.errors import VertebroError
     from vertebro.fhir.smart import revoke_client
 
-    try:
-        with unit_of_work(Settings().database_url) as uow:
-            client = revoke_client(uow, client_id=client_id, actor=_actor(actor))
-            uow.commit()
-    except VertebroError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
+    client = _committed(lambda uow: revoke_client(uow, client_id=client_id, actor=_actor(actor)))
     typer.echo(f"revoked {client.client_id}: its tokens have ended")
 
 
@@ -172,35 +183,21 @@ def register_app_command(
     actor: Annotated[str | None, typer.Option(help="Who registers it (audit log); default cli:<user>.")] = None,
 ) -> None:
     """Register a SMART app that staff may authorize (authorization code with PKCE, acting as the member of staff)."""
-    import json
-
-    from vertebro.cli.boundary import unit_of_work
-    from vertebro.errors import VertebroError
     from vertebro.fhir.smart_apps import register_app
 
-    keys = None
-    if jwks is not None:
-        try:
-            keys = json.loads(jwks.read_text(encoding="utf-8"))
-        except (OSError, ValueError) as error:
-            typer.echo(f"{jwks}: cannot read the JWKS: {error}", err=True)
-            raise typer.Exit(2) from None
-    try:
-        with unit_of_work(Settings().database_url) as uow:
-            app = register_app(
-                uow,
-                client_id=client_id,
-                name=name,
-                redirect_uris=redirect_uri,
-                scope=scope,
-                jwks=keys,
-                actor=_actor(actor),
-                origins=origin,
-            )
-            uow.commit()
-    except VertebroError as error:
-        typer.echo(str(error), err=True)
-        raise typer.Exit(2) from None
+    keys = None if jwks is None else _read_jwks(jwks)
+    app = _committed(
+        lambda uow: register_app(
+            uow,
+            client_id=client_id,
+            name=name,
+            redirect_uris=redirect_uri,
+            scope=scope,
+            jwks=keys,
+            actor=_actor(actor),
+            origins=origin,
+        )
+    )
     kind = "confidential" if app.jwks is not None else "public"
     typer.echo(f"registered app {app.client_id} ({kind}): {app.scope}")
     typer.echo(f"web origins: {' '.join(app.allowed_origins or []) or 'none'}")

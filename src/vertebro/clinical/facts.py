@@ -48,6 +48,15 @@ Millimetres = Annotated[float, Field(gt=0, le=200)]
 Percent = Annotated[float, Field(ge=0, lt=100)]
 
 
+def age_on(born: dt.date, day: dt.date) -> int:
+    """Return the age in whole years on ``day`` of someone born on ``born`` (one more from each birthday on).
+
+    The ``age`` the rules read (:class:`Patient`) is derived this way from the date of birth, wherever a date of
+    birth is given: the referral form, the portal's request, an imported FHIR record, the registry's age groups.
+    """
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
+
+
 class Patient(Fact):
     """Who the patient is, as far as the rules need to know."""
 

@@ -35,6 +35,14 @@ class Scope:
         """Return whether this scope covers ``mode`` on ``resource_type``."""
         return self.resource_type in ("*", resource_type) and (self.read if mode == "read" else self.write)
 
+    def covers(self, asked: Scope) -> bool:
+        """Return whether this scope grants everything ``asked`` asks for: its resource type and each of its modes."""
+        return (
+            self.resource_type in ("*", asked.resource_type)
+            and (self.read or not asked.read)
+            and (self.write or not asked.write)
+        )
+
 
 def parse_scopes(text: str) -> tuple[Scope, ...]:
     """Return the scopes of a space-separated scope string; raise InvalidInput naming the first bad one.

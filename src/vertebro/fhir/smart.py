@@ -86,6 +86,15 @@ def public_key_set(jwks: Any) -> KeySet:
         raise InvalidInput(f"the JWKS cannot be read: {error}", field="jwks") from None
 
 
+def new_client_id(text: str) -> str:
+    """Return the id of a client or app to register (trimmed; one namespace for both); InvalidInput unless it is
+    1 to 128 letters, digits or -._~ (RFC 3986 unreserved characters)."""
+    client_id = text.strip()
+    if not client_id or len(client_id) > 128 or not all(c.isalnum() or c in "-._~" for c in client_id):
+        raise InvalidInput("use 1 to 128 letters, digits or -._~", field="client_id")
+    return client_id
+
+
 def _scopes(text: str, field: str) -> tuple[Scope, ...]:
     scopes = parse_scopes(text)
     other = [s.text for s in scopes if s.context != "system"]
@@ -98,9 +107,7 @@ def register_client(
     uow: UnitOfWork, *, client_id: str, name: str, jwks: Any, scope: str, role: Role, actor: str
 ) -> SmartClient:
     """Register a Backend Services client with its public JWKS, allowed ``system/`` scopes and role (audited)."""
-    client_id = client_id.strip()
-    if not client_id or len(client_id) > 128 or not all(c.isalnum() or c in "-._~" for c in client_id):
-        raise InvalidInput("use 1 to 128 letters, digits or -._~", field="client_id")
+    client_id = new_client_id(client_id)
     if role not in CLIENT_ROLES:
         raise InvalidInput(f"a client acts in a clinical role, not {role.value}", field="role")
     public_key_set(jwks)
@@ -263,6 +270,18 @@ def checked_assertion(assertion: str, jwks: Any, client_id: str, token_url: str,
     return Assertion(client_id, jti, expires_at)
 
 
+def accept_assertion(
+    repository: SmartRepository, assertion: str, client: SmartClient, token_url: str, now: dt.datetime
+) -> None:
+    """Accept a client assertion once: signed by the client's key with the right claims (:func:`checked_assertion`)
+    and a ``jti`` the client has not used before (remembered until the assertion expires); TokenError
+    ``invalid_client`` otherwise. The one authentication of system clients and of confidential apps."""
+    checked = checked_assertion(assertion, client.jwks, client.client_id, token_url, now)
+    repository.forget_expired(now)
+    if not repository.remember_assertion(client.client_id, checked.jti, checked.expires_at + LEEWAY):
+        raise _invalid_client("the assertion's jti was already used (a replayed assertion)")
+
+
 def granted_scope(requested: str | None, allowed: str) -> str:
     """Return the scopes to grant: every requested scope must be a ``system/`` scope the client may have.
 
@@ -276,13 +295,7 @@ def granted_scope(requested: str | None, allowed: str) -> str:
         raise TokenError("invalid_scope", error.message) from None
     registered = parse_scopes(allowed)
     for scope in scopes:
-        covered = any(
-            r.resource_type in ("*", scope.resource_type)
-            and (r.read or not scope.read)
-            and (r.write or not scope.write)
-            for r in registered
-        )
-        if not covered:
+        if not any(r.covers(scope) for r in registered):
             raise TokenError("invalid_scope", f"{scope.text} is not granted to this client (it may ask for: {allowed})")
     return " ".join(s.text for s in scopes)
 
@@ -326,10 +339,7 @@ def issue_client_token(
     if client is None or not client.active or client.kind != "system":
         raise _invalid_client("the client is not registered (or not active) as a system client")
     try:
-        checked = checked_assertion(assertion, client.jwks, client.client_id, token_url, now)
-        repository.forget_expired(now)
-        if not repository.remember_assertion(client.client_id, checked.jti, checked.expires_at + LEEWAY):
-            raise _invalid_client("the assertion's jti was already used (a replayed assertion)")
+        accept_assertion(repository, assertion, client, token_url, now)
         granted = granted_scope(scope, client.scope)
     except TokenError as error:
         uow.audit.append(

@@ -30,12 +30,12 @@ from vertebro.errors import InvalidInput
 from vertebro.fhir.scopes import Scope, parse_scopes
 from vertebro.fhir.smart import (
     ASSERTION_TYPE,
-    LEEWAY,
     IssuedToken,
     TokenError,
-    checked_assertion,
+    accept_assertion,
     claimed_client_id,
     client_actor,
+    new_client_id,
     public_key_set,
 )
 from vertebro.fhir.smart_repository import SmartRepository
@@ -112,9 +112,7 @@ def register_app(
 ) -> SmartClient:
     """Register an app staff may authorize: exact redirect URIs, allowed ``user/`` scopes, a JWKS if confidential,
     and the web origins a browser-based app runs on (CORS; by default the origins of its redirect URIs)."""
-    client_id = client_id.strip()
-    if not client_id or len(client_id) > 128 or not all(c.isalnum() or c in "-._~" for c in client_id):
-        raise InvalidInput("use 1 to 128 letters, digits or -._~", field="client_id")
+    client_id = new_client_id(client_id)
     if not redirect_uris:
         raise InvalidInput("give at least one redirect URI", field="redirect_uri")
     for uri in redirect_uris:
@@ -248,13 +246,7 @@ def checked_authorization(uow: UnitOfWork, params: Mapping[str, str], fhir_base:
         raise refuse("invalid_scope", error.message) from None
     allowed = parse_scopes(app.scope)
     for scope in asked:
-        covered = scope.context == "user" and any(
-            a.resource_type in ("*", scope.resource_type)
-            and (a.read or not scope.read)
-            and (a.write or not scope.write)
-            for a in allowed
-        )
-        if not covered:
+        if scope.context != "user" or not any(a.covers(scope) for a in allowed):
             raise refuse("invalid_scope", f"{scope.text} is not granted to this app (it may have: {app.scope})")
     return Authorization(app, redirect_uri, " ".join(s.text for s in asked), state, params["code_challenge"])
 
@@ -320,10 +312,7 @@ def issue_app_token(uow: UnitOfWork, form: Mapping[str, str | None], token_url: 
     if app.jwks is not None:  # confidential: private_key_jwt
         if not assertion or form.get("client_assertion_type") != ASSERTION_TYPE:
             raise TokenError("invalid_client", "this confidential app must authenticate with a client assertion", 401)
-        checked = checked_assertion(assertion, app.jwks, app.client_id, token_url, now)
-        repository.forget_expired(now)
-        if not repository.remember_assertion(app.client_id, checked.jti, checked.expires_at + LEEWAY):
-            raise TokenError("invalid_client", "the assertion's jti was already used (a replayed assertion)", 401)
+        accept_assertion(repository, assertion, app, token_url, now)
     code = repository.code(credentials.token_digest(form.get("code") or ""))
     if code is None or code.client_id != app.client_id or code.used_at is not None or code.expires_at < now:
         raise TokenError("invalid_grant", "the code is unknown, expired, already used or not this app's")

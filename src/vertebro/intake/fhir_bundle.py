@@ -20,7 +20,7 @@ from importlib.resources import files
 from typing import Any
 
 from vertebro.clinical.allergens import SNOMED, SUBSTANCE_CODES, Allergen, classify
-from vertebro.clinical.facts import Case
+from vertebro.clinical.facts import Case, age_on
 from vertebro.clinical.levels import level_error
 from vertebro.clinical.policy import DEFAULT_POLICY
 from vertebro.clinical.preparation import could_be_pregnant
@@ -251,8 +251,7 @@ def _put(document: dict[str, Any], path: str, value: Any) -> None:
 def _age(birth_date: str | None, as_of: dt.date) -> int | None:
     if not birth_date or len(birth_date) < 10:
         return None
-    born = dt.date.fromisoformat(birth_date[:10])
-    return as_of.year - born.year - ((as_of.month, as_of.day) < (born.month, born.day))
+    return age_on(dt.date.fromisoformat(birth_date[:10]), as_of)
 
 
 def case_document(resources: list[Resource], *, as_of: dt.date | None = None) -> dict[str, Any]:

@@ -16,6 +16,8 @@ import functools
 import hashlib
 from typing import Any
 
+from vertebro.clinical.facts import age_on
+
 MAX_SHIFT_DAYS = 182
 AGE_TOP = 90
 SMALL_CELL = 5
@@ -69,7 +71,7 @@ def age_group(birth_date: dt.date | None, on: dt.date) -> str:
     """Return the age in whole years on a date, "90+" from 90 on, "" when the birth date is unknown."""
     if birth_date is None:
         return ""
-    years = on.year - birth_date.year - ((on.month, on.day) < (birth_date.month, birth_date.day))
+    years = age_on(birth_date, on)
     return f"{AGE_TOP}+" if years >= AGE_TOP else str(years)
 
 

@@ -10,7 +10,7 @@ import datetime as dt
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import ParamSpec, TypeVar
 
 from fastapi import Request
 
@@ -22,6 +22,22 @@ from vertebro.web.deps import current_policy
 
 _WHOLE_NUMBER = re.compile(r"-?[0-9]+")
 T = TypeVar("T")
+P = ParamSpec("P")
+PHONE_DIGITS = 6  # the fewest digits of a whole phone number, with its area code
+
+
+def email_shaped(text: str) -> bool:
+    """Return whether a patient's contact address is shaped like an e-mail address: an "@", a dot after it, no space.
+
+    The portal's request and the staff referral form accept the same addresses; the clinic's own addresses are
+    checked more strictly (:func:`vertebro.clinical.clinic.plausible_email`).
+    """
+    return "@" in text and "." in text.split("@")[-1] and " " not in text
+
+
+def enough_phone_digits(text: str) -> bool:
+    """Return whether a phone number has the digits of a whole number with its area code (``PHONE_DIGITS``)."""
+    return sum(c.isdigit() for c in text) >= PHONE_DIGITS
 
 
 class InvalidFields(errors.InvalidFields):
@@ -38,16 +54,17 @@ class InvalidFields(errors.InvalidFields):
 class Problems:
     """Collects the problems of a form's fields so that all of them are reported at once (GOV.UK style).
 
-    ``value = problems.check(lambda: form.number("inr", 0.5, 15))`` returns the parsed value, or None after
-    noting the field's problem; ``raise_any()`` raises :class:`InvalidFields` with every problem noted.
+    ``value = problems.check(form.number, "inr", 0.5, 15)`` (or ``problems.check(lambda: ...)``) returns the parsed
+    value, or None after noting the field's problem; ``raise_any()`` raises :class:`InvalidFields` with every
+    problem noted.
     """
 
     found: dict[str, str] = field(default_factory=dict)
 
-    def check(self, parse: Callable[[], T]) -> T | None:
-        """Return what ``parse`` returns, or None when it refuses the input (the problem is noted)."""
+    def check(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """Return what ``parse(*args, **kwargs)`` returns, or None when it refuses the input (the problem is noted)."""
         try:
-            return parse()
+            return parse(*args, **kwargs)
         except InvalidInput as error:
             self.found.setdefault(error.field or "form", error.message)
             return None

@@ -1,4 +1,5 @@
-"""Helpers for portal tests: a patient requests an appointment, activates the account and signs in."""
+"""Helpers for portal tests: a patient requests an appointment, activates the account and signs in; the calendar
+file a patient is sent, read as a calendar program would."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ import datetime as dt
 import re
 from typing import Any
 
+import icalendar
 from fastapi.testclient import TestClient
 
 PATIENT_PASSWORD = "my spine is on the mend"
@@ -51,3 +53,17 @@ def new_patient(client: TestClient, **changes: str) -> dict[str, Any]:
     case = re.search(r"/portal/cases/(\d+)/intake", me.text)
     assert case, me.text
     return {"reference": reference.group(1), "case_id": int(case.group(1)), "activation": link.group(1)}
+
+
+def the_event(text: str) -> tuple[icalendar.Calendar, icalendar.Event]:
+    """Return an iCalendar file's calendar and its one event, read with the ``icalendar`` library, after checking
+    the line form RFC 5545 3.1 asks of the file itself (CRLF line ends, lines folded at 75 octets)."""
+    assert text.endswith("\r\n")
+    assert "\n" not in text.replace("\r\n", ""), "a line not ended by CRLF"
+    assert all(len(line.encode()) <= 75 for line in text.split("\r\n")), "a line longer than 75 octets"
+    calendar = icalendar.Calendar.from_ical(text)
+    assert not [component.errors for component in calendar.walk() if component.errors]
+    assert calendar["VERSION"] == "2.0"
+    assert calendar["PRODID"]
+    (event,) = calendar.events
+    return calendar, event

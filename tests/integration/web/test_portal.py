@@ -6,6 +6,7 @@ import datetime as dt
 import re
 from collections.abc import Callable
 
+import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -84,6 +85,32 @@ def test_request_mistakes_are_named_by_the_field_and_nothing_typed_is_lost(
     with UnitOfWork(session_factory) as uow:
         assert uow.portal.messages(10) == []
         assert uow.patients.get_by_identifier("VB-") is None
+
+
+@pytest.mark.parametrize(
+    ("changes", "field", "message"),
+    [
+        ({"email": "ruth at example.org"}, "email", "does not look like an e-mail address"),
+        ({"email": "ruth@example"}, "email", "does not look like an e-mail address"),
+        ({"email": "", "phone": "01632"}, "phone", "write the whole phone number, with the area code"),
+    ],
+)
+def test_a_contact_the_team_could_not_use_is_named_and_nothing_is_opened(
+    portal_factory: Callable[..., TestClient],
+    session_factory: sessionmaker[Session],
+    changes: dict[str, str],
+    field: str,
+    message: str,
+) -> None:
+    """The same e-mail and phone shapes as the staff referral form (web/forms.py), in the patient's words."""
+    response = portal_factory().post("/portal/request", data=request_form(**changes))
+    assert response.status_code == 422
+    assert f'id="{field}-error"' in response.text
+    assert message in response.text
+    assert _requests(session_factory) == 0
+    accepted = portal_factory().post("/portal/request", data=request_form(email="", phone="01632 960 123"))
+    assert accepted.status_code == 200, accepted.text
+    assert _requests(session_factory) == 1
 
 
 def test_activation_link_works_once_and_the_password_is_checked(portal_factory: Callable[..., TestClient]) -> None:

@@ -357,3 +357,25 @@ def test_every_page_of_a_case_without_a_level_opens(
         response = nurse.get(path)
         assert response.status_code < 500, (path, response.text[:500])
     assert nurse.get("/").text.count(patient["reference"]) >= 1
+
+
+def test_answers_saved_meanwhile_on_another_device_are_not_overwritten_and_what_was_typed_is_kept(
+    portal_factory: Callable[..., TestClient],
+) -> None:
+    client = portal_factory()
+    case_id = new_patient(client)["case_id"]
+    _through(client, case_id, ALL_STEPS[0])
+    version = re.search(r'name="version" value="(\d+)"', client.get(f"{_base(case_id)}/treatment").text)
+    assert version
+    _through(client, case_id, ALL_STEPS[1])  # the other device continues first
+    stale = _post(client, case_id, "treatment", version=version.group(1), tried_weeks="9")
+    assert stale.status_code == 409
+    assert "changed on another device" in stale.text
+    assert re.search(r'name="tried_weeks"[^>]*value="9"', stale.text)  # what was typed here stays in the form
+    whole = client.post(
+        _base(case_id), data={"csrf_token": csrf_of(stale.text), "version": version.group(1), "tried_weeks": "9"}
+    )
+    assert whole.status_code == 409
+    assert "changed on another device" in whole.text
+    kept = client.get(f"{_base(case_id)}/treatment").text
+    assert re.search(r'name="tried_weeks"[^>]*value="5"', kept)  # the other device's answer is stored

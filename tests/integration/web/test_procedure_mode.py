@@ -78,12 +78,17 @@ def test_a_draft_saves_at_any_point_and_every_mistake_and_missing_item_is_listed
         assert record.start_recorded is False
         assert record.signed_at is None
 
-    # Three mistakes at once: each named beside its field and in the summary; nothing stored changes.
+    # Four mistakes at once: each named beside its field and in the summary; nothing stored changes.
     wrong = submit(
         radiologist,
         mode,
         action,
-        {"L1.cement_volume_ml": "lots", "fluoroscopy_minutes": "-3", "started_at": "yesterday"},
+        {
+            "L1.cement_volume_ml": "lots",
+            "L1.approach": "sideways",
+            "fluoroscopy_minutes": "-3",
+            "started_at": "yesterday",
+        },
         button=("sign", "0"),
     )
     assert wrong.status_code == 422
@@ -94,6 +99,7 @@ def test_a_draft_saves_at_any_point_and_every_mistake_and_missing_item_is_listed
     ):
         assert re.search(rf'id="procedure-{field}-error">[^<]*{re.escape(message)}', wrong.text), field
     assert wrong.text.count('aria-invalid="true"') >= 3
+    assert re.search(r'<a href="#ap-\d+-L1">L1 approach: choose one of: unipedicular, bipedicular</a>', wrong.text)
     assert 'class="error-summary"' in wrong.text
     assert '<a href="#fluoroscopy_minutes-' in wrong.text  # the summary links to each field, named
     assert "Fluoroscopy time (min): must be between 0 and 600" in wrong.text

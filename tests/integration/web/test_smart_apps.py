@@ -210,14 +210,21 @@ def test_a_confidential_app_must_sign_its_token_request(
     unsigned = _exchange(client, back["code"][0], verifier)
     assert unsigned.status_code == 401
     assert unsigned.json()["error"] == "invalid_client"
+    assertion = keys.assertion(TOKEN_URL)
     signed = _exchange(
-        client,
-        back["code"][0],
-        verifier,
-        client_assertion_type=ASSERTION_TYPE,
-        client_assertion=keys.assertion(TOKEN_URL),
+        client, back["code"][0], verifier, client_assertion_type=ASSERTION_TYPE, client_assertion=assertion
     )
     assert signed.status_code == 200, signed.text
+    verifier, challenge = _pkce()
+    again = _consent(signed_in(Role.NURSE), _query(challenge))
+    replayed = _exchange(
+        client, again["code"][0], verifier, client_assertion_type=ASSERTION_TYPE, client_assertion=assertion
+    )
+    assert replayed.status_code == 401
+    assert replayed.json() == {
+        "error": "invalid_client",
+        "error_description": "the assertion's jti was already used (a replayed assertion)",
+    }
 
 
 def test_app_registration_refuses_what_it_cannot_honour(session_factory: sessionmaker[Session]) -> None:
@@ -227,6 +234,7 @@ def test_app_registration_refuses_what_it_cannot_honour(session_factory: session
         ({"redirect_uris": []}, "at least one redirect URI"),
         ({"scope": "patient/*.read"}, "user/ scopes only"),
         ({"scope": "system/*.read"}, "user/ scopes only"),
+        ({"client_id": "app x"}, "letters, digits"),
     ]:
         arguments: dict[str, Any] = {
             "client_id": "app-x",

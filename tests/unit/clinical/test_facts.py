@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from pydantic import ValidationError
 
 from tests.unit.clinical.builders import PROCEDURE_DATE, base_case, case_data, make_case
 from vertebro.clinical import Case
+from vertebro.clinical.facts import age_on
 
 
 def _errors(changes: dict[str, Any] | None = None, fracture: dict[str, Any] | None = None) -> ValidationError:
@@ -212,3 +216,19 @@ def test_a_case_is_immutable() -> None:
     case = make_case()
     with pytest.raises(ValidationError, match="frozen"):
         case.pain.nrs = 2  # type: ignore[misc]
+
+
+@given(st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2000, 12, 31)), st.integers(0, 120))
+def test_the_age_is_one_more_from_each_birthday(born: dt.date, years: int) -> None:
+    try:
+        birthday = born.replace(year=born.year + years)
+    except ValueError:  # born on 29 February, and that year has none: the birthday is 1 March
+        birthday = dt.date(born.year + years, 3, 1)
+    assert age_on(born, birthday) == years
+    assert age_on(born, birthday - dt.timedelta(days=1)) == years - 1
+
+
+def test_someone_born_on_29_february_is_a_year_older_on_1_march_in_other_years() -> None:
+    born = dt.date(1948, 2, 29)
+    assert (age_on(born, dt.date(2026, 2, 28)), age_on(born, dt.date(2026, 3, 1))) == (77, 78)
+    assert age_on(born, dt.date(2028, 2, 29)) == 80

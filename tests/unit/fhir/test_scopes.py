@@ -52,3 +52,13 @@ def test_forbidden_names_the_scopes() -> None:
     with pytest.raises(Forbidden, match=r"\(user/Patient.read\) do not allow write of Patient across patients"):
         grant.require("Patient", "write")
     assert Grant().allows("Observation", "write", 3)  # no scopes: the role decides
+
+
+@given(TYPES, V2, st.sampled_from(["Patient", "Observation"]), V2)
+def test_a_scope_covers_another_when_it_grants_each_mode_on_each_type_the_other_asks_for(
+    allowed_type: str, allowed_modes: str, asked_type: str, asked_modes: str
+) -> None:
+    (allowed,) = parse_scopes(f"user/{allowed_type}.{allowed_modes}")
+    (asked,) = parse_scopes(f"user/{asked_type}.{asked_modes}")
+    asked_for = [mode for mode, wanted in (("read", asked.read), ("write", asked.write)) if wanted]
+    assert allowed.covers(asked) == all(allowed.grants(asked_type, mode) for mode in asked_for)

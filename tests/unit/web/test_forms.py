@@ -7,7 +7,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from vertebro.errors import InvalidInput
-from vertebro.web.forms import FormData
+from vertebro.web.forms import FormData, InvalidFields, Problems
 
 
 @given(st.text(max_size=8))
@@ -40,3 +40,19 @@ def test_any_typed_number_is_a_value_in_range_or_a_named_problem(text: str) -> N
         number = None
     assert fields in ([], ["volume"])
     assert number is None or 0 <= number <= 10
+
+
+def test_problems_note_every_refused_field_once_and_raise_them_together() -> None:
+    form = FormData({"inr": "high", "platelets": "150", "L1.approach": "sideways"}, {})
+    problems = Problems()
+    assert problems.check(form.number, "platelets", 0, 2000) == 150
+    assert problems.check(form.number, "inr", 0.5, 15) is None
+    assert problems.check(lambda: form.choice("L1.approach", ("unipedicular", "bipedicular"))) is None
+    problems.add("inr", "a second problem of the same field is not listed")
+    with pytest.raises(InvalidFields) as raised:
+        problems.raise_any()
+    assert raised.value.problems == {
+        "inr": "'high' is not a number",
+        "L1.approach": "choose one of: unipedicular, bipedicular",
+    }
+    assert raised.value.field == "inr"

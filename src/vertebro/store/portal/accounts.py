@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from vertebro.clinical import ClinicPolicy, assess, assessment_json
-from vertebro.clinical.facts import Case
+from vertebro.clinical.facts import Case, age_on
 from vertebro.errors import InvalidInput, VertebroError
 from vertebro.store import credentials
 from vertebro.store.base import utc_now
@@ -107,10 +107,6 @@ def _reference(uow: UnitOfWork) -> str:
             return reference
 
 
-def _age(born: dt.date, today: dt.date) -> int:
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
-
-
 def request_already_sent(uow: UnitOfWork, form_id: str | None) -> str | None:
     """Return the reference of the request already opened from this form, or None.
 
@@ -146,7 +142,7 @@ def request_appointment(
                     "identifier": reference,
                     "name": request.name,
                     "birth_date": request.birth_date,
-                    "age": _age(request.birth_date, today),
+                    "age": age_on(request.birth_date, today),
                     "sex": request.sex,
                 },
                 "level_unknown": not request.levels,

@@ -30,7 +30,7 @@ from vertebro.store.portal import changes
 from vertebro.store.portal.cases import from_the_portal
 from vertebro.store.workflow.booking import cancel_reason
 from vertebro.web.chart import care_forms, stages
-from vertebro.web.chart.procedure_mode import collect, raise_problems, submit_from_mode, typed_values
+from vertebro.web.chart.procedure_mode import raise_problems, submit_from_mode, typed_values
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.flash import MESSAGES, done_url, flash_of
 from vertebro.web.forms import FormData, Problems, form_data
@@ -563,35 +563,40 @@ def answer_change_request(
     return _submit(request, uow, staff, policy, case_id, form, "changes", work, done)
 
 
-def procedure_levels(form: FormData, problems: dict[str, str] | None = None) -> list[svc.LevelRecord]:
+def procedure_levels(form: FormData, problems: Problems | None = None) -> list[svc.LevelRecord]:
     """The levels of the procedure form; product and volume may be empty in a draft (signing requires them).
 
-    With ``problems``, every unreadable value is noted there (and read as empty) instead of stopping at the first.
+    With ``problems``, every unreadable value is noted there (and read as empty; a level without its approach or
+    guidance is left out) instead of stopping at the first: the caller raises them all before anything is recorded.
     """
-    found: dict[str, str] = {} if problems is None else problems
+    found = Problems() if problems is None else problems
     levels = []
     for level in form.all("level"):
         prefix = f"{level}."
         leaks = tuple(site for site in form.lists.get(prefix + "leaks", []) if site in LEAKAGE and site != "none")
-        leakage = collect(
-            found, lambda p=prefix: form.choice(p + "leakage", LEAKAGE) if form.raw.get(p + "leakage") else "none"
-        )
+        leakage = found.check(form.choice, prefix + "leakage", LEAKAGE) if form.raw.get(prefix + "leakage") else "none"
         leakage = leakage or "none"
+        approach = found.check(form.choice, prefix + "approach", ("unipedicular", "bipedicular"))
+        guidance = found.check(form.choice, prefix + "guidance", ("fluoroscopy", "ct"))
+        cement_product = found.check(form.text, prefix + "cement_product", 64)
+        cement_volume_ml = found.check(form.number, prefix + "cement_volume_ml", 0.1, 20)
+        if approach is None or guidance is None:
+            continue  # the problem is noted in ``found``: nothing is recorded
         levels.append(
             svc.LevelRecord(
                 level=level,
-                approach=collect(found, lambda p=prefix: form.choice(p + "approach", ("unipedicular", "bipedicular"))),
-                guidance=collect(found, lambda p=prefix: form.choice(p + "guidance", ("fluoroscopy", "ct"))),
+                approach=approach,
+                guidance=guidance,
                 contrast=form.checked(prefix + "contrast"),
-                cement_product=collect(found, lambda p=prefix: form.text(p + "cement_product", 64)),
-                cement_volume_ml=collect(found, lambda p=prefix: form.number(p + "cement_volume_ml", 0.1, 20)),
+                cement_product=cement_product,
+                cement_volume_ml=cement_volume_ml,
                 leakage=leaks[0] if leaks else leakage,
                 leakage_symptomatic=form.checked(prefix + "leakage_symptomatic"),
                 leaks=leaks or ((leakage,) if leakage != "none" else ()),
             )
         )
     if problems is None:
-        raise_problems(found)
+        raise_problems(found.found)
     return levels
 
 
@@ -612,18 +617,18 @@ def record_procedure(
 
     def work() -> None:
         sign = form.raw.get("sign") == "1"
-        problems: dict[str, str] = {}
+        problems = Problems()
         levels = procedure_levels(form, problems)
-        technique = collect(
-            problems, lambda: form.choice("technique", TECHNIQUES) if form.raw.get("technique") else "vertebroplasty"
+        technique = (
+            problems.check(form.choice, "technique", TECHNIQUES) if form.raw.get("technique") else "vertebroplasty"
         )
-        started_at = collect(problems, lambda: form.optional_moment("started_at"))
-        ended_at = collect(problems, lambda: form.optional_moment("ended_at"))
-        complications = collect(problems, lambda: form.text("complications", 2000)) or ""
-        notes = collect(problems, lambda: form.text("notes", 4000))
-        reason = collect(problems, lambda: form.text("date_change_reason", 500))
+        started_at = problems.check(lambda: form.optional_moment("started_at"))
+        ended_at = problems.check(lambda: form.optional_moment("ended_at"))
+        complications = problems.check(lambda: form.text("complications", 2000)) or ""
+        notes = problems.check(lambda: form.text("notes", 4000))
+        reason = problems.check(lambda: form.text("date_change_reason", 500))
         dose = {
-            name: collect(problems, lambda n=name, h=high: form.number(n, 0, h))
+            name: problems.check(form.number, name, 0, high)
             for name, high in (
                 ("fluoroscopy_minutes", 600),
                 ("dap_gy_cm2", 100000),
@@ -632,8 +637,9 @@ def record_procedure(
                 ("dlp_mgy_cm", 100000),
             )
         }
-        version = collect(problems, form.version)
-        raise_problems(problems)
+        version = problems.check(form.version)
+        raise_problems(problems.found)
+        assert technique is not None  # read, or noted as a problem and raised above
         svc.record_procedure(
             uow,
             case_id,

@@ -248,17 +248,9 @@ def typed_values(form: FormData) -> dict[str, Any]:
     return {**form.raw, **repeated}
 
 
-def collect(problems: dict[str, str], read: Any) -> Any:
-    """Return ``read()``, or None after noting its InvalidInput in ``problems`` (so every mistake is listed)."""
-    try:
-        return read()
-    except InvalidInput as error:
-        problems.setdefault(error.field or "form", error.message)
-        return None
-
-
 def raise_problems(problems: dict[str, str]) -> None:
-    """Raise every collected mistake at once (InvalidFields), or nothing."""
+    """Raise every mistake collected (:class:`vertebro.web.forms.Problems`) at once, or nothing; procedure mode
+    shows the message, "check N field(s): ...", above the form."""
     if problems:
         listed = "; ".join(f"{name}: {message}" for name, message in problems.items())
         raise InvalidFields(f"check {len(problems)} field(s): {listed}", problems)

@@ -162,6 +162,19 @@ def _sent_page(request: Request, patient: CurrentPatient, case: cases.MyCase) ->
 @router.get("/cases/{case_id}/intake", response_class=HTMLResponse)
 def intake_form(request: Request, case_id: CaseId, uow: UoW, patient: CurrentPatient, policy: Policy) -> HTMLResponse:
     """The questionnaire where the patient left it (from any device): the first step not yet done, or the review."""
+    return _saved_step(request, uow, patient, policy, case_id, None)
+
+
+def _saved_step(
+    request: Request,
+    uow: UoW,
+    patient: CurrentPatient,
+    policy: Policy,
+    case_id: int,
+    slug: str | None,
+    return_to: str = "",
+) -> HTMLResponse:
+    """One step (``slug``; None: where the patient left it) with the answers saved so far, or the sent page."""
     case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:intake")
     draft = _Draft(uow, patient, case)
     if draft.sent:
@@ -169,11 +182,19 @@ def intake_form(request: Request, case_id: CaseId, uow: UoW, patient: CurrentPat
         return _sent_page(request, patient, case)
     context = _context(request, uow, patient, policy, case_id)
     uow.commit()
-    step = flow.resume_at(draft.done, context)
-    flash = SAVED if request.query_params.get("saved") == "1" else None
-    raw = flow.applicable(draft.raw, context)
+    step = flow.resume_at(draft.done, context) if slug is None else _own_step(context, slug)
     return _step_page(
-        request, patient, case, context, step, raw=raw, done=draft.done, version=draft.version, errors={}, flash=flash
+        request,
+        patient,
+        case,
+        context,
+        step,
+        raw=flow.applicable(draft.raw, context),
+        done=draft.done,
+        version=draft.version,
+        errors={},
+        flash=SAVED if request.query_params.get("saved") == "1" else None,
+        return_to=return_to,
     )
 
 
@@ -234,9 +255,6 @@ def _save_or_send(
             ).version
         uow.commit()
     except VertebroError as error:
-        if error.status_code in (401, 403, 404):
-            raise
-        uow.rollback()
         errors = {**checked.errors, error.field or "form": error.message}
         return _problem_page(request, uow, patient, policy, case.case_id, context, raw, version, errors, error)
     if sending and checked.ok:
@@ -276,7 +294,11 @@ def _problem_page(
     error: VertebroError,
     step: flow.Step | None = None,
 ) -> HTMLResponse:
-    """A save or send refused (changed on another device, already sent): what was typed stays in the form."""
+    """A save or send refused (changed on another device, already sent): nothing is stored, and what was typed
+    stays in the form. A refusal of the patient or of the case itself (401, 403, 404) is raised as it is."""
+    if error.status_code in (401, 403, 404):
+        raise error
+    uow.rollback()
     case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:intake")
     draft = _Draft(uow, patient, case)
     uow.commit()
@@ -325,28 +347,8 @@ def intake_step(
     request: Request, case_id: CaseId, step: StepSlug, uow: UoW, patient: CurrentPatient, policy: Policy
 ) -> HTMLResponse:
     """One step of the questionnaire (or the review), with the answers saved so far."""
-    case = cases.my_case(uow, patient.actor, case_id, policy, view="portal:intake")
-    draft = _Draft(uow, patient, case)
-    if draft.sent:
-        uow.commit()
-        return _sent_page(request, patient, case)
-    context = _context(request, uow, patient, policy, case_id)
-    uow.commit()
-    page = _own_step(context, step)
-    flash = SAVED if request.query_params.get("saved") == "1" else None
-    return _step_page(
-        request,
-        patient,
-        case,
-        context,
-        page,
-        raw=flow.applicable(draft.raw, context),
-        done=draft.done,
-        version=draft.version,
-        errors={},
-        flash=flash,
-        return_to="review" if request.query_params.get("from") == "review" else "",
-    )
+    return_to = "review" if request.query_params.get("from") == "review" else ""
+    return _saved_step(request, uow, patient, policy, case_id, step, return_to)
 
 
 @router.post("/cases/{case_id}/intake/{step}", response_model=None)
@@ -376,9 +378,6 @@ def save_step(
         ).version
         uow.commit()
     except VertebroError as error:
-        if error.status_code in (401, 403, 404):
-            raise
-        uow.rollback()
         return _problem_page(
             request, uow, patient, policy, case_id, context, raw, form.version(), {"form": error.message}, error, page
         )

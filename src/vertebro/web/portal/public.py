@@ -16,14 +16,13 @@ from vertebro.education.content import pages, render_page
 from vertebro.education.glossary import GLOSSARY
 from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.intake.answers import DATE_PROBLEM, REQUEST_WHERE, read_day, request_levels
-from vertebro.messaging.outbox import deliver_pending, outbox_from_settings
 from vertebro.store import credentials, staff_service
 from vertebro.store.base import clinic_today
-from vertebro.store.db import UnitOfWork
 from vertebro.store.portal import accounts
 from vertebro.store.portal.outbox import queue_activation, queue_password_reset, queue_request_received
 from vertebro.web.deps import Policy, UoW, client_address
-from vertebro.web.forms import FormData, form_data
+from vertebro.web.forms import FormData, email_shaped, enough_phone_digits, form_data
+from vertebro.web.inbox.delivery import deliver_now
 from vertebro.web.portal.deps import PORTAL_COOKIE
 from vertebro.web.portal.templating import portal_page
 
@@ -137,10 +136,10 @@ def _request_fields(form: FormData, today: dt.date) -> tuple[accounts.NewRequest
         errors["birth_date"] = "check the year of your date of birth"
     sex = field("sex", lambda: _chosen(form, "sex", SEXES))
     email = field("email", lambda: form.text("email", 254))
-    if email and ("@" not in email or "." not in email.split("@")[-1] or " " in email):
+    if email and not email_shaped(email):
         errors["email"] = "this does not look like an e-mail address, for example name@example.org"
     phone = field("phone", lambda: form.text("phone", 40))
-    if phone and sum(c.isdigit() for c in phone) < 6:
+    if phone and not enough_phone_digits(phone):
         errors["phone"] = "write the whole phone number, with the area code"
     if not email and not phone and "email" not in errors and "phone" not in errors:
         errors["email"] = "give an e-mail address or a phone number, so that we can reach you"
@@ -184,14 +183,6 @@ def request_form(request: Request) -> HTMLResponse:
     )
 
 
-def _deliver_now(request: Request) -> None:
-    """Try to deliver queued messages straight away (what fails stays queued for `vertebro outbox send`)."""
-    settings = request.app.state.settings
-    with UnitOfWork(request.app.state.session_factory) as uow:
-        deliver_pending(uow, outbox_from_settings(settings), limit=10)
-        uow.commit()
-
-
 @router.post("/request", response_model=None)
 def send_request(
     request: Request, uow: UoW, policy: Policy, form: Annotated[FormData, Depends(form_data)]
@@ -222,7 +213,7 @@ def send_request(
                 raise
             return _already_sent(request, reference)
         else:
-            _deliver_now(request)
+            deliver_now(request)
             return portal_page(request, "request_done.html", None, receipt=receipt, path=path, account=account)
     values = dict(form.raw)
     return portal_page(
@@ -332,5 +323,5 @@ def reset(request: Request, uow: UoW, policy: Policy, form: Annotated[FormData, 
         link = f"{request.app.state.settings.portal_url}/portal/activate/{issued.token}"
         queue_password_reset(uow, issued.account, link, policy.clinic)
     uow.commit()
-    _deliver_now(request)  # matched or not, the same work: the answer's timing says nothing either
+    deliver_now(request)  # matched or not, the same work: the answer's timing says nothing either
     return portal_page(request, "reset.html", None, errors={}, values={}, sent=True)

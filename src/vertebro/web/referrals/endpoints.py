@@ -16,6 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from vertebro.clinical import Case, assess, assessment_json
+from vertebro.clinical.facts import age_on
 from vertebro.clinical.validation import validation_problems
 from vertebro.errors import InvalidInput, VertebroError
 from vertebro.intake.answers import read_day
@@ -24,7 +25,7 @@ from vertebro.store.base import clinic_today
 from vertebro.store.referral import ReferralDetails, record_referral_details
 from vertebro.store.service import record_assessment
 from vertebro.web.deps import Policy, Staff, UoW, allow
-from vertebro.web.forms import FormData, form_data
+from vertebro.web.forms import FormData, email_shaped, enough_phone_digits, form_data
 from vertebro.web.safety_forms import safety_patch
 from vertebro.web.templating import page
 
@@ -40,12 +41,6 @@ def referral_form(request: Request, staff: Annotated[Staff, Depends(allow(*DESK)
 
 
 T = TypeVar("T")
-PHONE_DIGITS = 6
-
-
-def _age(born: dt.date, today: dt.date) -> int:
-    """Whole years of age on ``today`` (the age the rules read is derived from the date of birth)."""
-    return today.year - born.year - ((today.month, today.day) < (born.month, born.day))
 
 
 def _birth_date(form: FormData, today: dt.date) -> dt.date:
@@ -55,30 +50,33 @@ def _birth_date(form: FormData, today: dt.date) -> dt.date:
         raise InvalidInput(f"{text!r} is not a real date: give the day, month and year", field="birth_date")
     if born > today:
         raise InvalidInput("the date of birth is in the future", field="birth_date")
-    if _age(born, today) > 120:
+    if age_on(born, today) > 120:
         raise InvalidInput("the date of birth is more than 120 years ago: check the year", field="birth_date")
     return born
 
 
+def _phone_shaped(value: str) -> bool:
+    """A phone number staff write: every digit with the area code, and no letters."""
+    return enough_phone_digits(value) and not any(c.isalpha() for c in value)
+
+
 def _email(form: FormData, name: str) -> str | None:
     value = form.text(name, 254)
-    if value and ("@" not in value or "." not in value.split("@")[-1] or " " in value):
+    if value and not email_shaped(value):
         raise InvalidInput("not an e-mail address (for example name@example.org)", field=name)
     return value.lower() if value else None
 
 
 def _phone(form: FormData, name: str) -> str | None:
     value = form.text(name, 40)
-    if value and (sum(c.isdigit() for c in value) < PHONE_DIGITS or any(c.isalpha() for c in value)):
+    if value and not _phone_shaped(value):
         raise InvalidInput("not a phone number: write every digit, with the area code", field=name)
     return value
 
 
 def _referrer_contact(form: FormData) -> str:
     value = form.required_text("referrer_contact", 254)
-    is_email = "@" in value and "." in value.split("@")[-1] and " " not in value
-    is_phone = sum(c.isdigit() for c in value) >= PHONE_DIGITS and not any(c.isalpha() for c in value)
-    if not (is_email or is_phone):
+    if not (email_shaped(value) or _phone_shaped(value)):
         raise InvalidInput("give the referrer's phone number or e-mail address", field="referrer_contact")
     return value
 
@@ -104,7 +102,7 @@ def _referral(form: FormData, today: dt.date) -> tuple[dict[str, Any], ReferralD
         "identifier": field("identifier", lambda: form.required_text("identifier", 64)),
         "name": field("name", lambda: form.required_text("name", 200)),
         "birth_date": born.isoformat() if born else None,
-        "age": _age(born, today) if born else None,
+        "age": age_on(born, today) if born else None,
         "sex": field("sex", lambda: form.choice("sex", ("female", "male", "other"))),
     }
     cause = field("cause", lambda: form.choice("cause", CAUSES))
