@@ -131,7 +131,7 @@ def mutual_scp(session_factory: sessionmaker[Session], pki: Pki) -> Iterator[Dic
 
 def _tls_findscu(settings: DicomSettings, folder: Path, pki: Pki, cert: Path, key: Path) -> tuple[int, int, str]:
     """findscu over TLS (dcmtk's +tls with our client key and certificate, the test CA to check the server)."""
-    tls = ["+tls", str(key), str(cert), "-pw", "+cf", str(pki.ca)]
+    tls = ["-d", "+tls", str(key), str(cert), "-pw", "+cf", str(pki.ca)]  # -d: the TLS error in a failure's output
     responses, run = findscu(settings, folder, "PatientID=MRN-TLS-*", extra=tls)
     return run.returncode, len(responses), run.stdout + run.stderr
 
