@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import ssl
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -26,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from vertebro.dicom import service
 from vertebro.dicom.settings import DicomSettings
+from vertebro.dicom.transport import PollingRequestHandler
 from vertebro.store.db import UnitOfWork
 
 log = logging.getLogger("vertebro.dicom")
@@ -247,7 +249,19 @@ def start(
     context = tls_context(settings)
     security = "TLS, client certificates required" if settings.tls_ca else "TLS" if context else "no TLS"
     log.info("DICOM services %s listening on %s:%d (%s)", settings.ae_title, settings.host, settings.port, security)
-    server: ThreadedAssociationServer | None = ae.start_server(
-        (settings.host, settings.port), block=block, evt_handlers=handlers, ssl_context=context
+    server: ThreadedAssociationServer = ae.make_server(
+        (settings.host, settings.port),
+        ssl_context=context,
+        evt_handlers=handlers,
+        server_class=ThreadedAssociationServer,
+        request_handler=PollingRequestHandler,  # no select(): any descriptor number (transport.py)
     )
+    if block:
+        try:
+            server.serve_forever()
+        finally:
+            server.server_close()
+        return None
+    ae._servers.append(server)  # as pynetdicom's start_server does: its shutdown() removes it from there
+    threading.Thread(target=server.serve_forever, name=f"dicom-{settings.port}", daemon=True).start()
     return server

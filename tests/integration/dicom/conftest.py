@@ -7,6 +7,7 @@ import socket
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
+import pynetdicom.ae
 import pytest
 from pynetdicom.transport import ThreadedAssociationServer
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from vertebro.clinical.facts import Case
 from vertebro.dicom import matching, server
 from vertebro.dicom.settings import DicomSettings
+from vertebro.dicom.transport import PollingAssociationSocket
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import Booking
 from vertebro.store.service import RecordedCase
@@ -22,6 +24,14 @@ MODALITY = "CARM1"
 STRANGER = "STRANGER"
 # a booking 09:00 local time on 1 December 2026 in Room 1
 BOOKED_AT = dt.datetime(2026, 12, 1, 9, 0).astimezone()
+
+
+@pytest.fixture(autouse=True)
+def modality_sockets_read_with_poll(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The pynetdicom client that plays the modality here runs in the test process, which may hold more than a
+    thousand descriptors late in a long run; pynetdicom's own socket asks ``select`` and fails there (a real
+    modality is its own process). The client side uses the server's polling socket (vertebro.dicom.transport)."""
+    monkeypatch.setattr(pynetdicom.ae, "AssociationSocket", PollingAssociationSocket)
 
 
 @dataclass(frozen=True)

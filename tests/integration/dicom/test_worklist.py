@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import os
 import subprocess
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -77,6 +78,23 @@ def test_a_booked_procedure_is_a_scheduled_step_with_its_patient(
     assert step.ScheduledProcedureStepStartDate == "20261201"
     assert step.ScheduledProcedureStepStartTime == "090000"
     assert step.Modality == "RF"
+
+
+def test_the_worklist_answers_while_the_server_process_holds_over_a_thousand_descriptors(
+    scp: DicomSettings, book: Callable[..., Booked], tmp_path: Path
+) -> None:
+    """pynetdicom's own socket asks ``select``, which refuses descriptors above 1023: a busy server process (a
+    database pool, logs, other associations) aborted every association after the modality's request. The
+    server's sockets are polled instead (vertebro.dicom.transport)."""
+    held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]
+    try:
+        booked = book("MRN-WL-FD")
+        responses, run = findscu(scp, tmp_path, "PatientID=MRN-WL-FD")
+    finally:
+        for descriptor in held:
+            os.close(descriptor)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert [item.AccessionNumber for item in responses] == [booked.accession]
 
 
 def test_the_accession_number_and_study_are_stable_across_queries(
