@@ -129,6 +129,7 @@ def assess(case: Case, policy: ClinicPolicy = DEFAULT_POLICY, as_of: dt.date | N
             end,
             findings.disease in (Disease.FRAGILITY, Disease.UNKNOWN),
             policy,
+            case.procedure_date,
         ),
         outcome_targets=outcome_targets(case.pain.nrs, case.function.odi_percent, case.function.rdq),
         unrecorded=unrecorded(case, policy),

@@ -184,10 +184,16 @@ def recovery_plan(
     procedure_end: dt.datetime | None,
     fragility: bool,
     policy: ClinicPolicy,
+    procedure_day: dt.date | None = None,
 ) -> RecoveryPlan:
-    """Return the recovery plan for the first session; dates are absent without a procedure date."""
+    """Return the recovery plan for the first session; dates are absent without a procedure date.
+
+    Aftercare and follow-up count from ``procedure_day``, the day the procedure was done (recovery.driving: "no
+    driving on the procedure day or for N days after"), not from the planned end: a session started late in the
+    evening whose planned length runs past midnight still dates its aftercare from its own day.
+    """
     minutes = monitoring_minutes(max(levels_first_session, 1), sedated is True, policy)
-    day0 = None if procedure_end is None else procedure_end.date()
+    day0 = procedure_day if procedure_day is not None else None if procedure_end is None else procedure_end.date()
     discharge_at = None if procedure_end is None else shifted(procedure_end, policy.time_zone, minutes=minutes)
     criteria = [
         "neurological examination of the legs unchanged from before the procedure",

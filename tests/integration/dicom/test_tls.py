@@ -8,6 +8,7 @@ import datetime as dt
 import ipaddress
 import logging
 import ssl
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -148,7 +149,11 @@ def test_findscu_queries_the_worklist_over_tls(
         plain, run = findscu(tls_scp, tmp_path / "plain", "PatientID=MRN-TLS-*")
     assert run.returncode != 0
     assert plain == []
-    assert any("TLS handshake with 127.0.0.1" in r.getMessage() for r in caplog.records)
+    # the line is written by the server's thread, which may finish after findscu has exited
+    deadline = time.monotonic() + 10
+    while not any("TLS handshake with 127.0.0.1" in r.getMessage() for r in caplog.records):
+        assert time.monotonic() < deadline, [r.getMessage() for r in caplog.records]
+        time.sleep(0.05)
     code, found, output = _tls_findscu(tls_scp, tmp_path / "again", pki, pki.client_cert, pki.client_key)
     assert (code, found) == (0, 1), output
 

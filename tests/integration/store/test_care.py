@@ -7,6 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
@@ -90,7 +91,8 @@ def sign(uow: UnitOfWork, case_id: int, **changes: Any) -> Any:
 
 
 def today_local() -> dt.date:
-    return (NOW - dt.timedelta(hours=4)).astimezone().date()
+    """The day the test's procedure started, in the clinic's zone (never the server's)."""
+    return (NOW - dt.timedelta(hours=4)).astimezone(ZoneInfo(DEFAULT_POLICY.time_zone)).date()
 
 
 def test_signing_refuses_with_every_reason_and_the_case_stays_in_the_room(

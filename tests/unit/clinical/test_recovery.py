@@ -250,3 +250,14 @@ def test_the_recovery_plan_cites_every_recovery_rule() -> None:
         "recovery.bone_health",
         "recovery.red_flags",
     ]
+
+
+@pytest.mark.rule("recovery.driving")
+def test_a_session_running_past_midnight_dates_its_aftercare_from_its_own_day() -> None:
+    """Patient guidance: no driving "on the procedure day or for N days after". A session started at 22:50 whose
+    planned length ends after midnight was done on its own day: the aftercare and follow-up count from that day,
+    not from the next (found when the suite ran late in the evening, hazard H129)."""
+    day = dt.date(2026, 12, 14)
+    plan = recovery_plan(1, True, dt.datetime(2026, 12, 15, 0, 20), True, DEFAULT_POLICY, day)
+    assert {step.start for step in plan.aftercare} == {day}
+    assert [v.due_from for v in plan.follow_up if v.name == "2-4 week visit"] == [day + dt.timedelta(days=14)]
