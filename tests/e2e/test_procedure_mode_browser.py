@@ -162,12 +162,21 @@ def test_the_nurses_checklist_puts_each_label_on_the_row_of_its_input(
     page = _signed_in(browser, base, Role.NURSE, secrets[Role.NURSE], problems)
     page.goto(f"{base}/?q=Checklist")  # the worklist's search, as the nurse finds the patient
     page.get_by_role("link", name="MODE-0003").first.click()
+    # Measure only the finished page (its style sheet applied), and each label with its input in one layout pass:
+    # two separate measurements on a loaded machine can straddle the style sheet's arrival (CI, 2026-12-06).
+    page.wait_for_url(f"**/patients/*")
+    page.wait_for_load_state("load")
     form = page.locator(f'form[action="/cases/{case_id}/checklist"]')
     for label in ("INR", "Labs taken on", "Driver home (name)"):
-        name = form.get_by_text(label, exact=True).bounding_box()
-        field = form.get_by_label(label, exact=True).bounding_box()
-        assert name is not None
-        assert field is not None
+        expect(form.get_by_label(label, exact=True)).to_be_visible()
+        name, field = form.evaluate(
+            """(form, text) => {
+                const label = [...form.querySelectorAll('label')].find(l => l.textContent.trim() === text);
+                const box = e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, width: r.width, height: r.height}; };
+                return [box(label), box(document.getElementById(label.htmlFor))];
+            }""",
+            label,
+        )
         assert name["x"] + name["width"] <= field["x"], label  # the label before its input
         middle = name["y"] + name["height"] / 2
         assert field["y"] <= middle <= field["y"] + field["height"], label  # on the same row
