@@ -164,7 +164,7 @@ def test_the_nurses_checklist_puts_each_label_on_the_row_of_its_input(
     page.get_by_role("link", name="MODE-0003").first.click()
     # Measure only the finished page (its style sheet applied), and each label with its input in one layout pass:
     # two separate measurements on a loaded machine can straddle the style sheet's arrival (CI, 2026-12-06).
-    page.wait_for_url(f"**/patients/*")
+    page.wait_for_url("**/patients/*")
     page.wait_for_load_state("load")
     form = page.locator(f'form[action="/cases/{case_id}/checklist"]')
     for label in ("INR", "Labs taken on", "Driver home (name)"):
