@@ -286,7 +286,9 @@ def _procedure(
     form = page.locator("form[action$='/procedure']")
     expect(form.locator("input[name$='.cement_product']").first).to_have_value("Reference PMMA")
     ended = dt.datetime.now().replace(second=0, microsecond=0) - dt.timedelta(minutes=ended_minutes_ago)
-    form.get_by_label("Started (YYYY-MM-DD HH:MM)").fill((ended - dt.timedelta(minutes=45)).strftime("%Y-%m-%dT%H:%M"))
+    form.get_by_label(re.compile(r"^Started \(clinic time, ")).fill(
+        (ended - dt.timedelta(minutes=45)).strftime("%Y-%m-%dT%H:%M")
+    )
     form.get_by_label("Ended").fill(ended.strftime("%Y-%m-%dT%H:%M"))
     form.get_by_label("Fluoroscopy time (min)").fill("4.2")
     form.get_by_label("Dose-area product (Gy·cm²)").fill("15")

@@ -319,7 +319,7 @@ def test_patient_portal_from_request_to_the_two_week_chart(
     radiologist.get_by_label("Cement product").fill("Reference PMMA")
     radiologist.get_by_label("Cement volume (mL)").fill("4")
     now = dt.datetime.now().replace(second=0, microsecond=0)
-    radiologist.get_by_label("Started (YYYY-MM-DD HH:MM)").fill(
+    radiologist.get_by_label(re.compile(r"^Started \(clinic time, ")).fill(
         (now - dt.timedelta(minutes=50)).strftime("%Y-%m-%dT%H:%M")
     )
     radiologist.get_by_label("Ended").fill(now.strftime("%Y-%m-%dT%H:%M"))

@@ -228,7 +228,9 @@ def test_referral_to_follow_up_in_the_browser(server: tuple[str, dict[Role, str]
     expect(page.get_by_text("Draft, not signed")).to_be_visible()
     expect(page.get_by_label("Cement product")).to_have_value("Reference PMMA")
     now = dt.datetime.now().replace(second=0, microsecond=0)
-    page.get_by_label("Started (YYYY-MM-DD HH:MM)").fill((now - dt.timedelta(minutes=55)).strftime("%Y-%m-%dT%H:%M"))
+    page.get_by_label("Started (clinic time, Europe/London)", exact=True).fill(
+        (now - dt.timedelta(minutes=55)).strftime("%Y-%m-%dT%H:%M")
+    )
     page.get_by_label("Ended").fill(now.strftime("%Y-%m-%dT%H:%M"))
     # signing without the dose and the reason for the changed date is refused, every reason on the page
     page.get_by_role("button", name="Save and sign").click()

@@ -14,7 +14,7 @@ from jinja2 import pass_context
 from sqlalchemy.orm import object_session
 
 from vertebro.clinical.allergens import allergy_labels
-from vertebro.clinical.clock import zone_of
+from vertebro.clinical.clock import DEFAULT_TIME_ZONE, zone_of
 from vertebro.messaging.repository import ThreadRepository
 from vertebro.messaging.service import INBOX_ROLES
 from vertebro.web.deps import Staff, current_policy
@@ -40,6 +40,13 @@ def _when(context: Any, value: dt.datetime | dt.date | str | None) -> str:
     return value.isoformat()
 
 
+@pass_context
+def _clinic_zone(context: Any) -> str:
+    """The clinic's time zone by name ('Europe/London'), for labels of time inputs typed in clinic time."""
+    request = context.get("request")
+    return current_policy(request.app).time_zone if request is not None else DEFAULT_TIME_ZONE
+
+
 def yes_no(value: bool | None) -> str:
     """Return a recorded yes/no fact in words: "yes", "no", or "not recorded" when unknown (never None)."""
     if value is None:
@@ -48,6 +55,7 @@ def yes_no(value: bool | None) -> str:
 
 
 TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.globals["clinic_zone"] = _clinic_zone
 TEMPLATES.env.filters["yes_no"] = yes_no
 TEMPLATES.env.filters["words"] = lambda value: str(value).replace("_", " ")
 TEMPLATES.env.filters["zip"] = lambda left, right: zip(left, right, strict=True)

@@ -5,6 +5,7 @@ booked ahead."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from collections.abc import Callable
 
@@ -14,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from tests.integration.web.portal_helpers import csrf_of, new_patient
+from tests.integration.web.test_care_forms import in_the_room
 from tests.integration.web.test_portal_path import _send_intake, _staff_books
 from vertebro.clinical.clinic import DEMO_PHONE
 from vertebro.pathway.machine import Role
@@ -131,3 +133,22 @@ def test_the_time_zone_is_not_changed_under_booked_appointments(
     assert kept.status_code == 303
     me = patient.get("/portal/me").text
     assert "How to get there: Use the east entrance" in me
+
+
+def test_times_typed_in_clinic_time_name_the_clinics_zone(
+    signed_in: Callable[[Role], TestClient],
+    stored_case: Callable[..., int],
+    session_factory: sessionmaker[Session],
+) -> None:
+    """Issue 15: "All times are stored in UTC and shown in the clinic's time zone with one format and the zone named
+    where it could be ambiguous": a start time is typed as the clinic's wall-clock time, so its label names the zone
+    (and no format hint that the browser's own date control contradicts)."""
+    admin = signed_in(Role.ADMIN)
+    saved = admin.post("/admin/clinic", data={**_form(admin), **SETTINGS, "time_zone": "America/New_York"})
+    assert saved.status_code == 303, saved.text[:500]
+    case_id = stored_case("ZONE-1")
+    patient_id = in_the_room(session_factory, case_id, dt.date.today())
+    chart = signed_in(Role.RADIOLOGIST).get(f"/patients/{patient_id}").text
+    assert f'<label for="st-{case_id}">Started (clinic time, America/New_York)</label>' in chart
+    assert f'<label for="en-{case_id}">Ended (clinic time, America/New_York)</label>' in chart
+    assert "YYYY-MM-DD" not in chart
