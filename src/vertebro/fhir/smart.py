@@ -149,6 +149,8 @@ def revoke_client(uow: UnitOfWork, *, client_id: str, actor: str, source: str | 
     now = utc_now()
     was_active = client.active
     client.active = False
+    if client.revoked_at is None:  # the first revocation is the one the admin page shows
+        client.revoked_at, client.revoked_by = now, actor
     ended = repository.delete_tokens(client.client_id) + repository.end_app_sessions(client.client_id, now)
     repository.delete_codes(client.client_id)
     stopped = repository.stop_exports(client_actor(client.client_id), now, "the client was revoked")

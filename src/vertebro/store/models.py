@@ -768,6 +768,8 @@ class SmartClient(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utc_now)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)  # when it was first revoked
+    revoked_by: Mapped[str | None] = mapped_column(String(128))  # and by whom (the audit trail has every revocation)
 
 
 class SmartAccessToken(Base):

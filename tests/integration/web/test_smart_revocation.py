@@ -81,8 +81,10 @@ def _revoke_on_the_admin_page(admin: TestClient, client_id: str, name: str) -> N
     assert "Revoked: every token it was given has ended" in after.text
     row = re.search(rf"<tr>\s*<td><code>{client_id}</code></td>.*?</tr>", after.text, re.S)
     assert row is not None
-    assert "Revoked" in row.group(0)
+    assert re.search(r"Revoked \d{4}-\d{2}-\d{2} \d{2}:\d{2} \w+ by t\.admin", row.group(0)), row.group(0)
     assert "/revoke" not in row.group(0)
+    again = admin.get(f"/admin/smart/{client_id}/revoke")  # the confirmation now says when, and by whom
+    assert re.search(r"It is already revoked: \d{4}-\d{2}-\d{2} \d{2}:\d{2} \w+ by t\.admin\.", again.text)
 
 
 @pytest.mark.parametrize("kind", ["app", "system"])
