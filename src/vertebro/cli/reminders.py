@@ -41,7 +41,8 @@ def queue_command(
         raise typer.Exit(1) from None
     typer.echo(
         f"queued {queued.follow_ups} questionnaire reminder(s), {queued.appointments} appointment reminder(s) and "
-        f"{queued.preparation} preparation reminder(s); "
+        f"{queued.preparation} preparation reminder(s), {queued.team} reminder(s) to the team of requests to change "
+        "an appointment still open; "
         f"{queued.already_queued} were queued before"
     )
 

@@ -78,7 +78,7 @@ def send_reminders(database_url: str, today: dt.date, settings: Settings) -> tup
     with UnitOfWork(factory) as uow:
         delivery = deliver_pending(uow, outbox_from_settings(settings), limit=500)
         uow.commit()
-    return queued.follow_ups + queued.appointments + queued.preparation, delivery.sent
+    return queued.follow_ups + queued.appointments + queued.preparation + queued.team, delivery.sent
 
 
 def deliver_outbox(database_url: str, settings: Settings) -> int:

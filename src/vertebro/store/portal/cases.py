@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from vertebro.clinical import ClinicPolicy
+from vertebro.clinical.clinic import Clinic
 from vertebro.errors import Conflict, InvalidInput, NotFound
 from vertebro.pathway.machine import State
 from vertebro.store.base import utc_now
@@ -26,7 +27,7 @@ from vertebro.store.models import (
 )
 from vertebro.store.portal.accounts import PatientActor, audit
 from vertebro.store.portal.changes import CHANGE_KINDS, KIND_WORDS, ChangeRequest, change_requests
-from vertebro.store.portal.outbox import VISIT_WORDS
+from vertebro.store.portal.outbox import VISIT_WORDS, queue_team_change_notice
 from vertebro.store.workflow.base import BOOKED_OR_LATER, TREATED_OR_LATER
 from vertebro.store.workflow.steps import apply_facts
 
@@ -242,9 +243,10 @@ class FromThePortal:
 
 
 def ask_to_change(
-    uow: UnitOfWork, actor: PatientActor, case_id: int, *, kind: str, reason: str
+    uow: UnitOfWork, actor: PatientActor, case_id: int, *, kind: str, reason: str, clinic: Clinic
 ) -> AppointmentChangeRequest:
-    """Record the patient's request to cancel or move their booked appointment (staff act on it; audited).
+    """Record the patient's request to cancel or move their booked appointment (staff act on it; audited), and
+    queue the team's e-mail that a request waits (no name, no content; hazard H130) when the clinic has one.
 
     Nothing is cancelled here: the booking stays until staff cancel or move it with their own reason. The same
     request while one is still open (not answered yet) is refused, and the patient is told it is open (decision
@@ -265,7 +267,9 @@ def ask_to_change(
     text = " ".join(reason.split())[:500]
     row = AppointmentChangeRequest(case_id=case_id, booking_id=booking.id, kind=kind, reason=text)
     uow.portal.add(row)
+    uow.session.flush()  # the request's id is its reference in the team's e-mail
     audit(uow, actor, "ask_change", "booking", booking.id, kind=kind)
+    queue_team_change_notice(uow, clinic, request_id=row.id)
     return row
 
 

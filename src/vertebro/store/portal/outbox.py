@@ -36,6 +36,7 @@ class QueuedReminders:
     appointments: int
     already_queued: int
     preparation: int = 0
+    team: int = 0  # reminders to the team of patients' change requests still open (H130)
 
 
 def queue_message(
@@ -73,6 +74,32 @@ def queue_message(
 
 
 TEAM_NOTICE_KIND = "team_message_waiting"
+TEAM_CHANGE_KIND = "team_change_request"
+TEAM_CHANGE_OPEN_KIND = "team_change_still_open"
+TEAM_PRIVACY = "For privacy this e-mail says neither who nor what: sign in to"
+
+
+def _queue_team_email(uow: UnitOfWork, clinic: Clinic, *, kind: str, subject: str, body: str, dedupe_key: str) -> bool:
+    """Queue an e-mail to the team's address (False when none is set, or it was queued before).
+
+    It is the team's e-mail, not a patient's: no patient is stored on it and it carries no patient signature.
+    """
+    if not clinic.team_email:
+        return False
+    return uow.portal.queue(
+        {
+            "patient_id": None,
+            "kind": kind,
+            "channel": "email",
+            "recipient": clinic.team_email,
+            "subject": subject,
+            "body": body,
+            "dedupe_key": dedupe_key[:128],
+            "created_at": utc_now(),
+            "attempts": 0,
+            "attachment": None,
+        }
+    )
 
 
 def queue_team_notice(uow: UnitOfWork, clinic: Clinic, *, thread_id: int, message_id: int) -> bool:
@@ -80,31 +107,65 @@ def queue_team_notice(uow: UnitOfWork, clinic: Clinic, *, thread_id: int, messag
     is set (nothing is queued) or it was queued before.
 
     It names no patient and holds none of the message, not even its subject: only the inbox's address and the
-    conversation's reference, which mean something to a member of the team once signed in. It is the team's
-    e-mail, not the patient's: no patient is stored on it and it carries no patient signature.
+    conversation's reference, which mean something to a member of the team once signed in.
     """
-    if not clinic.team_email:
-        return False
-    return uow.portal.queue(
-        {
-            "patient_id": None,
-            "kind": TEAM_NOTICE_KIND,
-            "channel": "email",
-            "recipient": clinic.team_email,
-            "subject": "A patient's message is waiting in the inbox",
-            "body": (
-                f"A patient has sent a secure message to {clinic.name} through the patient portal. For privacy this "
-                "e-mail says neither who nor what: sign in to read it.\n"
-                f"Inbox: {clinic.portal_url}/inbox\n"
-                f"Reference: conversation {thread_id}\n"
-                f"Patients are told that the team reads messages in opening hours ({clinic.opening_hours}) and "
-                "that messages are not for urgent problems."
-            ),
-            "dedupe_key": f"team-notice:{message_id}",
-            "created_at": utc_now(),
-            "attempts": 0,
-            "attachment": None,
-        }
+    return _queue_team_email(
+        uow,
+        clinic,
+        kind=TEAM_NOTICE_KIND,
+        subject="A patient's message is waiting in the inbox",
+        body=(
+            f"A patient has sent a secure message to {clinic.name} through the patient portal. "
+            f"{TEAM_PRIVACY} read it.\n"
+            f"Inbox: {clinic.portal_url}/inbox\n"
+            f"Reference: conversation {thread_id}\n"
+            f"Patients are told that the team reads messages in opening hours ({clinic.opening_hours}) and "
+            "that messages are not for urgent problems."
+        ),
+        dedupe_key=f"team-notice:{message_id}",
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class StillOpen:
+    """A change request still unanswered: since when, and the clinic day of this reminder (one a day)."""
+
+    since: dt.datetime
+    day: dt.date
+
+
+def queue_team_change_notice(
+    uow: UnitOfWork, clinic: Clinic, *, request_id: int, still_open: StillOpen | None = None
+) -> bool:
+    """Queue the e-mail telling the team that a patient asks to cancel or move an appointment (hazard H130): when
+    the patient asks, and (``still_open``) once a clinic day while the request stays unanswered.
+
+    Like the message notice it names no patient, no appointment and not what was asked: the worklist's filter of
+    open requests and the request's reference. False when no team address is set or it was queued before.
+    """
+    since = "" if still_open is None else f" It has been waiting since {clinic.moment(still_open.since)}."
+    return _queue_team_email(
+        uow,
+        clinic,
+        kind=TEAM_CHANGE_KIND if still_open is None else TEAM_CHANGE_OPEN_KIND,
+        subject=(
+            "A patient asks to change an appointment"
+            if still_open is None
+            else "A patient's request to change an appointment is still open"
+        ),
+        body=(
+            f"A patient has asked {clinic.name}, through the patient portal, to cancel or move an appointment."
+            f"{since} {TEAM_PRIVACY} see it.\n"
+            f"Open requests: {clinic.portal_url}/?change=open\n"
+            f"Reference: change request {request_id}\n"
+            "Nothing is cancelled or moved until a member of the team does it; the patient is waiting for an answer, "
+            "which is recorded on the chart."
+        ),
+        dedupe_key=(
+            f"team-change:{request_id}"
+            if still_open is None
+            else f"team-change-open:{request_id}:{still_open.day.isoformat()}"
+        ),
     )
 
 

@@ -15,11 +15,19 @@ from vertebro.clinical.medications import HoldAction
 from vertebro.store.base import utc_now
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import Booking, PatientAccount
-from vertebro.store.portal.outbox import APPOINTMENT_NOTICE, VISIT_WORDS, QueuedReminders, queue_message
+from vertebro.store.portal.outbox import (
+    APPOINTMENT_NOTICE,
+    VISIT_WORDS,
+    QueuedReminders,
+    StillOpen,
+    queue_message,
+    queue_team_change_notice,
+)
 from vertebro.store.workflow.base import facts_of
 
 PREPARATION_WINDOW = dt.timedelta(days=21)  # the longest hold (days before) fits in it with room to spare
 HOLD_NOTICE_DAYS = 2  # a hold reminder goes out from 2 days before the last dose until that day
+CHANGE_ANSWER_DUE = dt.timedelta(hours=24)  # a patient's request to cancel or move unanswered this long: remind
 
 
 def _follow_ups(uow: UnitOfWork, today: dt.date, policy: ClinicPolicy) -> tuple[int, int]:
@@ -102,10 +110,25 @@ def _preparation(
     return new, repeats
 
 
+def _team_change_reminders(uow: UnitOfWork, now: dt.datetime, today: dt.date, policy: ClinicPolicy) -> tuple[int, int]:
+    """Queue, once a clinic day, the team's reminder of each patient's request to cancel or move that has waited
+    over 24 hours without an answer (hazard H130); return (new, already queued). Nothing without a team address."""
+    if not policy.clinic.team_email:
+        return 0, 0
+    new = repeats = 0
+    for request in uow.portal.change_requests_open_since(now - CHANGE_ANSWER_DUE):
+        still_open = StillOpen(since=request.created_at, day=today)
+        added = queue_team_change_notice(uow, policy.clinic, request_id=request.id, still_open=still_open)
+        new += added
+        repeats += not added
+    return new, repeats
+
+
 def queue_due_reminders(
     uow: UnitOfWork, *, today: dt.date, policy: ClinicPolicy, now: dt.datetime | None = None
 ) -> QueuedReminders:
-    """Queue every reminder due: questionnaires open, appointments in the next 3 days, preparation steps.
+    """Queue every reminder due: questionnaires open, appointments in the next 3 days, preparation steps, and the
+    team's daily reminder of patients' requests to cancel or move still unanswered after 24 hours.
 
     ``now`` (default: the current time) is the moment the appointment windows start from; ``today`` is the
     clinic's day the preparation dates are compared with.
@@ -140,4 +163,5 @@ def queue_due_reminders(
         )
         appointments += added
         repeats += not added
-    return QueuedReminders(follow_ups, appointments, repeats, preparation)
+    team, again = _team_change_reminders(uow, now, today, policy)
+    return QueuedReminders(follow_ups, appointments, repeats + again, preparation, team)

@@ -174,6 +174,15 @@ class PortalRepository:
         )
         return self.session.scalars(statement.limit(1)).first()
 
+    def change_requests_open_since(self, before: dt.datetime) -> list[AppointmentChangeRequest]:
+        """Return the change requests sent before ``before`` that have no closing answer yet, oldest first."""
+        statement = (
+            select(AppointmentChangeRequest)
+            .where(AppointmentChangeRequest.created_at < before, change_request_open())
+            .order_by(AppointmentChangeRequest.created_at, AppointmentChangeRequest.id)
+        )
+        return list(self.session.scalars(statement))
+
     def booked_cases(self, case_ids: list[int]) -> set[int]:
         """Return which of the cases have an active booking now."""
         if not case_ids:

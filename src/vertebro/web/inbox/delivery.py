@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from vertebro.clinical.clinic import Clinic
 from vertebro.jobs.queue import DELIVER_TASK
 from vertebro.messaging.outbox import deliver_pending, outbox_from_settings
 from vertebro.store.db import UnitOfWork
@@ -25,3 +26,15 @@ def deliver_now(request: Request) -> None:
     with UnitOfWork(request.app.state.session_factory) as uow:
         deliver_pending(uow, outbox_from_settings(request.app.state.settings), limit=10)
         uow.commit()
+
+
+def defer_team_notice(request: Request, uow: UnitOfWork, clinic: Clinic) -> bool:
+    """Before the commit: queue the delivery job of a notice to the team's address where a worker runs jobs (False:
+    no team address, or no job queue)."""
+    return bool(clinic.team_email) and defer_delivery(request, uow)
+
+
+def deliver_team_notice(request: Request, clinic: Clinic, deferred: bool) -> None:
+    """After the commit, without a job queue: deliver the team's notice now (a failure waits for the next run)."""
+    if clinic.team_email and not deferred:
+        deliver_now(request)

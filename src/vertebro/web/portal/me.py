@@ -31,6 +31,7 @@ from vertebro.store.portal.outbox import VISIT_WORDS
 from vertebro.store.records import PatientRecord, own_case_record
 from vertebro.web.deps import Policy, UoW, current_policy
 from vertebro.web.forms import FormData, form_data
+from vertebro.web.inbox.delivery import defer_team_notice, deliver_team_notice
 from vertebro.web.portal.deps import PORTAL_COOKIE, CurrentPatient
 from vertebro.web.portal.progress import progress_series
 from vertebro.web.portal.templating import portal_page
@@ -157,7 +158,8 @@ def ask_to_change(
     kind = form.raw.get("kind", "")
     reason = form.raw.get("reason", "")[:500]
     try:
-        cases.ask_to_change(uow, patient.actor, case_id, kind=kind, reason=reason)
+        cases.ask_to_change(uow, patient.actor, case_id, kind=kind, reason=reason, clinic=policy.clinic)
+        deferred = defer_team_notice(request, uow, policy.clinic)
     except VertebroError as error:
         uow.rollback()
         if isinstance(error, NotFound):
@@ -177,6 +179,7 @@ def ask_to_change(
             flash_kind="warn",
         )
     uow.commit()
+    deliver_team_notice(request, policy.clinic, deferred)
     return RedirectResponse("/portal/me?asked=1#appointment", status_code=303)
 
 

@@ -21,7 +21,7 @@ from vertebro.store.base import clinic_today
 from vertebro.store.portal import cases
 from vertebro.web.deps import Policy, UoW, current_policy
 from vertebro.web.forms import FormData, form_data
-from vertebro.web.inbox.delivery import defer_delivery, deliver_now
+from vertebro.web.inbox.delivery import defer_team_notice, deliver_team_notice
 from vertebro.web.portal.deps import CurrentPatient
 from vertebro.web.portal.templating import portal_page
 
@@ -98,7 +98,7 @@ def send_message(request: Request, uow: UoW, patient: CurrentPatient, policy: Po
                 case_id=case_id,
                 clinic=policy.clinic,
             )
-            deferred = _defer_team_notice(request, uow, policy)
+            deferred = defer_team_notice(request, uow, policy.clinic)
             uow.commit()
         except NotFound:
             uow.rollback()
@@ -107,20 +107,9 @@ def send_message(request: Request, uow: UoW, patient: CurrentPatient, policy: Po
             uow.rollback()
             errors[error.field or "body"] = error.message
         else:
-            _deliver_team_notice(request, policy, deferred)
+            deliver_team_notice(request, policy.clinic, deferred)
             return RedirectResponse(f"/portal/messages/{thread.id}?sent=1", status_code=303)
     return _new_page(request, uow, patient, policy, values=dict(form.raw), errors=errors, status=422)
-
-
-def _defer_team_notice(request: Request, uow: UoW, policy: Policy) -> bool:
-    """Before the commit: queue the delivery job of the team's notice where a worker runs jobs (False: none)."""
-    return bool(policy.clinic.team_email) and defer_delivery(request, uow)
-
-
-def _deliver_team_notice(request: Request, policy: Policy, deferred: bool) -> None:
-    """After the commit, without a job queue: deliver the team's notice now (a failure waits for the next run)."""
-    if policy.clinic.team_email and not deferred:
-        deliver_now(request)
 
 
 def _thread_page(
@@ -180,7 +169,7 @@ def answer(
     if not errors:
         try:
             service.patient_reply(uow, patient.actor, thread_id, values["body"], clinic=policy.clinic)
-            deferred = _defer_team_notice(request, uow, policy)
+            deferred = defer_team_notice(request, uow, policy.clinic)
             uow.commit()
         except VertebroError as error:
             uow.rollback()
@@ -188,6 +177,6 @@ def answer(
                 raise
             errors = {error.field or "body": error.message}
         else:
-            _deliver_team_notice(request, policy, deferred)
+            deliver_team_notice(request, policy.clinic, deferred)
             return RedirectResponse(f"/portal/messages/{thread_id}?sent=1#latest", status_code=303)
     return _thread_page(request, uow, patient, thread_id, values=dict(form.raw), errors=errors, status=422)
