@@ -57,13 +57,26 @@ def age_on(born: dt.date, day: dt.date) -> int:
     return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
 
+OLDEST_AGE = 120  # years: the oldest age the rules take (Patient.age), so the oldest date of birth a form takes
+
+
+def birth_date_in_range(born: dt.date, day: dt.date) -> bool:
+    """Return whether a date of birth can be taken on ``day``: not after it, and at most :data:`OLDEST_AGE` whole
+    years before it (the bound of :attr:`Patient.age`, so every date a form takes gives an age the rules accept).
+
+    One rule for the staff referral form and the patient's request (they differed: 120 years against 120 x 365
+    days, which refused patients in the last weeks before their 121st birthday on the portal only).
+    """
+    return born <= day and age_on(born, day) <= OLDEST_AGE
+
+
 class Patient(Fact):
     """Who the patient is, as far as the rules need to know."""
 
     identifier: str | None = Field(default=None, min_length=1, max_length=64)
     name: str | None = Field(default=None, min_length=1, max_length=200)
     birth_date: dt.date | None = None
-    age: int = Field(ge=0, le=120, description="Age in years.")
+    age: int = Field(ge=0, le=OLDEST_AGE, description="Age in years.")
     sex: Sex
     pregnant: bool | None = None
     could_be_pregnant: bool | None = Field(

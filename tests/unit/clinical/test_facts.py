@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from tests.unit.clinical.builders import PROCEDURE_DATE, base_case, case_data, make_case
 from vertebro.clinical import Case
-from vertebro.clinical.facts import age_on
+from vertebro.clinical.facts import OLDEST_AGE, Patient, age_on, birth_date_in_range
 
 
 def _errors(changes: dict[str, Any] | None = None, fracture: dict[str, Any] | None = None) -> ValidationError:
@@ -232,3 +232,20 @@ def test_someone_born_on_29_february_is_a_year_older_on_1_march_in_other_years()
     born = dt.date(1948, 2, 29)
     assert (age_on(born, dt.date(2026, 2, 28)), age_on(born, dt.date(2026, 3, 1))) == (77, 78)
     assert age_on(born, dt.date(2028, 2, 29)) == 80
+
+
+@given(st.dates(min_value=dt.date(1850, 1, 1), max_value=dt.date(2100, 12, 31)), st.dates())
+def test_a_birth_date_is_taken_exactly_when_its_age_is_one_the_rules_take(born: dt.date, day: dt.date) -> None:
+    """Patient.age: ``Field(ge=0, le=120)``; a form takes a date of birth only when the rules take its age."""
+    taken = birth_date_in_range(born, day)
+    assert taken == (born <= day and 0 <= age_on(born, day) <= OLDEST_AGE)
+    if taken:
+        Patient.model_validate({"age": age_on(born, day), "sex": "female"})  # the age derived from it is accepted
+
+
+def test_the_last_day_before_the_121st_birthday_is_taken_and_the_birthday_is_not() -> None:
+    day = dt.date(2026, 12, 6)
+    assert birth_date_in_range(dt.date(1905, 12, 7), day)  # 120 years and 364 days old
+    assert not birth_date_in_range(dt.date(1905, 12, 6), day)  # 121 today
+    assert birth_date_in_range(day, day)  # born today
+    assert not birth_date_in_range(day + dt.timedelta(days=1), day)  # not born yet

@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Form, Path, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.exc import IntegrityError
 
+from vertebro.clinical.facts import birth_date_in_range
 from vertebro.education.content import page as education_page
 from vertebro.education.content import pages, render_page
 from vertebro.education.glossary import GLOSSARY
@@ -132,7 +133,7 @@ def _request_fields(form: FormData, today: dt.date) -> tuple[accounts.NewRequest
 
     name = field("name", lambda: form.required_text("name", 200))
     born = field("birth_date", lambda: _day(form, "birth_date"))
-    if born is not None and not (today - dt.timedelta(days=365 * 120) <= born <= today):
+    if born is not None and not birth_date_in_range(born, today):
         errors["birth_date"] = "check the year of your date of birth"
     sex = field("sex", lambda: _chosen(form, "sex", SEXES))
     email = field("email", lambda: form.text("email", 254))

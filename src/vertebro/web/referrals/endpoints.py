@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
 from vertebro.clinical import Case, assess, assessment_json
-from vertebro.clinical.facts import age_on
+from vertebro.clinical.facts import OLDEST_AGE, age_on, birth_date_in_range
 from vertebro.clinical.validation import validation_problems
 from vertebro.errors import InvalidInput, VertebroError
 from vertebro.intake.answers import read_day
@@ -50,8 +50,8 @@ def _birth_date(form: FormData, today: dt.date) -> dt.date:
         raise InvalidInput(f"{text!r} is not a real date: give the day, month and year", field="birth_date")
     if born > today:
         raise InvalidInput("the date of birth is in the future", field="birth_date")
-    if age_on(born, today) > 120:
-        raise InvalidInput("the date of birth is more than 120 years ago: check the year", field="birth_date")
+    if not birth_date_in_range(born, today):
+        raise InvalidInput(f"the date of birth is more than {OLDEST_AGE} years ago: check the year", field="birth_date")
     return born
 
 
