@@ -7,7 +7,12 @@ HTTP response. ``field`` names the input that caused the error, in dotted form s
 
 from __future__ import annotations
 
-from typing import ClassVar
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import ClassVar, ParamSpec, TypeVar
+
+T = TypeVar("T")
+P = ParamSpec("P")
 
 
 class VertebroError(Exception):
@@ -69,3 +74,42 @@ class InvalidFields(InvalidInput):
     def __init__(self, message: str, problems: dict[str, str]) -> None:
         super().__init__(message, field=next(iter(problems), None))
         self.problems = dict(problems)
+
+
+def listed(problems: dict[str, str]) -> str:
+    """Return every problem in one line, each after its field: "scope: ...; jwks: ..."."""
+    return "; ".join(f"{name}: {message}" for name, message in problems.items())
+
+
+@dataclass
+class Problems:
+    """Collects the problems of a form's fields so that all of them are reported at once (GOV.UK style), in the
+    services as in the web forms.
+
+    ``value = problems.check(form.number, "inr", 0.5, 15)`` (or ``problems.check(lambda: ...)``) returns the parsed
+    value, or None after noting the field's problem; ``raise_any()`` raises :class:`InvalidFields` with every
+    problem noted.
+    """
+
+    found: dict[str, str] = field(default_factory=dict)
+
+    def check(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
+        """Return what ``parse(*args, **kwargs)`` returns, or None when it refuses the input (the problem is noted)."""
+        try:
+            return parse(*args, **kwargs)
+        except InvalidFields as error:  # several problems of its own: each noted beside its field
+            for name, message in error.problems.items():
+                self.found.setdefault(name, message)
+            return None
+        except InvalidInput as error:
+            self.found.setdefault(error.field or "form", error.message)
+            return None
+
+    def add(self, name: str, message: str) -> None:
+        """Note a problem found by a check across fields."""
+        self.found.setdefault(name, message)
+
+    def raise_any(self) -> None:
+        """Raise :class:`InvalidFields` when any problem was noted."""
+        if self.found:
+            raise InvalidFields(listed(self.found), self.found)

@@ -204,3 +204,21 @@ def test_an_app_on_its_registered_origin_reads_fhir_in_the_browser_and_an_unregi
             assert refused.status_code == 401
             assert 'error="invalid_token"' in refused.headers["www-authenticate"]
             assert refused.json()["resourceType"] == "OperationOutcome"
+
+            # Registering anew under another id, on the admin page (decision 0044): every problem at once, then done.
+            admin.get_by_role("link", name="Register an app").click()
+            expect(admin.get_by_role("heading", level=1)).to_have_text("Register an app")
+            _accessible(admin)
+            admin.get_by_label("Client id").fill("chart-viewer")
+            admin.get_by_label("Redirect URIs").fill("http://viewer.example/cb")
+            admin.get_by_role("button", name="Register the app").click()
+            summary = admin.get_by_role("alert")
+            expect(summary).to_contain_text("Nothing was registered: 2 problems to fix")
+            expect(summary).to_contain_text("client 'chart-viewer' is already registered")
+            expect(summary).to_contain_text("must be an https URL")
+            _accessible(admin)
+            admin.get_by_label("Client id").fill("chart-viewer-2")
+            admin.get_by_label("Redirect URIs").fill(redirect)
+            admin.get_by_role("button", name="Register the app").click()
+            expect(admin.locator("#flash")).to_contain_text("Registered")
+            expect(admin.get_by_role("row", name=re.compile("chart-viewer-2"))).to_contain_text("Active")

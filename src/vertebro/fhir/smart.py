@@ -27,7 +27,7 @@ from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 from joserfc.jws import extract_compact
 
-from vertebro.errors import InvalidInput, NotFound
+from vertebro.errors import InvalidInput, NotFound, Problems
 from vertebro.fhir.scopes import Scope, parse_scopes
 from vertebro.fhir.smart_repository import SmartRepository
 from vertebro.pathway.machine import Role
@@ -103,18 +103,40 @@ def _scopes(text: str, field: str) -> tuple[Scope, ...]:
     return scopes
 
 
-def register_client(
-    uow: UnitOfWork, *, client_id: str, name: str, jwks: Any, scope: str, role: Role, actor: str
-) -> SmartClient:
-    """Register a Backend Services client with its public JWKS, allowed ``system/`` scopes and role (audited)."""
-    client_id = new_client_id(client_id)
+def _client_role(role: Role) -> Role:
     if role not in CLIENT_ROLES:
         raise InvalidInput(f"a client acts in a clinical role, not {role.value}", field="role")
-    public_key_set(jwks)
-    scopes = _scopes(scope, "scope")
+    return role
+
+
+def register_client(
+    uow: UnitOfWork,
+    *,
+    client_id: str,
+    name: str,
+    jwks: Any,
+    scope: str,
+    role: Role,
+    actor: str,
+    source: str | None = None,
+) -> SmartClient:
+    """Register a Backend Services client with its public JWKS, allowed ``system/`` scopes and role (audited).
+
+    Every problem is reported at once (:class:`vertebro.errors.InvalidFields`, by field: ``client_id``, ``role``,
+    ``jwks``, ``scope``), and nothing is stored unless all are right.
+    """
+    problems = Problems()
+    checked_id = problems.check(new_client_id, client_id)
+    problems.check(_client_role, role)
+    problems.check(public_key_set, jwks)
+    scopes = problems.check(_scopes, scope, "scope")
     repository = SmartRepository(uow.session)
-    if repository.client(client_id) is not None:
-        raise InvalidInput(f"client {client_id!r} is already registered", field="client_id")
+    if checked_id is not None and repository.client(checked_id) is not None:
+        problems.add("client_id", f"client {checked_id!r} is already registered")
+    problems.raise_any()
+    if checked_id is None or scopes is None:
+        raise AssertionError("checked above")  # pragma: no cover - raise_any has raised
+    client_id = checked_id
     client = repository.add_client(
         SmartClient(
             client_id=client_id,
@@ -133,6 +155,7 @@ def register_client(
         entity_type="smart_client",
         entity_id=client.id,
         detail={"client_id": client_id, "scope": client.scope, "role": role.value, "keys": len(jwks["keys"])},
+        source=source,
     )
     return client
 

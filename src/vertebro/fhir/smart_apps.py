@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from vertebro.errors import InvalidInput
+from vertebro.errors import InvalidInput, Problems
 from vertebro.fhir.scopes import Scope, parse_scopes
 from vertebro.fhir.smart import (
     ASSERTION_TYPE,
@@ -86,9 +86,9 @@ def _origin(text: str) -> str:
     origin = web_origin(text)
     extra = parts.username or parts.password or parts.query or parts.fragment or parts.path not in ("", "/")
     if origin is None or extra:
-        raise InvalidInput(f"{text!r} is not a web origin: give scheme://host[:port] only", field="origin")
+        raise InvalidInput(f"{text!r} is not a web origin: give scheme://host[:port] only", field="origins")
     if parts.scheme.lower() != "https" and parts.hostname not in LOCAL_HOSTS:
-        raise InvalidInput(f"{text!r} must be an https origin (http only for localhost)", field="origin")
+        raise InvalidInput(f"{text!r} must be an https origin (http only for localhost)", field="origins")
     return origin
 
 
@@ -97,6 +97,27 @@ def app_origins(origins: list[str] | None, redirect_uris: list[str]) -> list[str
     if origins:
         return sorted({_origin(o) for o in origins})
     return sorted({o for uri in redirect_uris if (o := web_origin(uri)) is not None})
+
+
+def _redirect_uris(redirect_uris: list[str]) -> list[str]:
+    """Return an app's redirect URIs when each is an absolute https URL (http on localhost) with no fragment."""
+    if not redirect_uris:
+        raise InvalidInput("give at least one redirect URI", field="redirect_uris")
+    for uri in redirect_uris:
+        problem = _redirect_uri_problem(uri)
+        if problem is not None:
+            raise InvalidInput(problem, field="redirect_uris")
+    return list(redirect_uris)
+
+
+def _user_scopes(scope: str) -> tuple[Scope, ...]:
+    """Return an app's scopes: ``user/`` ones only (no patient picker yet)."""
+    scopes = parse_scopes(scope)
+    other = [s.text for s in scopes if s.context != "user"]
+    if other:
+        refused = " ".join(other)
+        raise InvalidInput(f"an app gets user/ scopes only (no patient picker yet), not {refused}", field="scope")
+    return scopes
 
 
 def register_app(
@@ -109,34 +130,35 @@ def register_app(
     jwks: Any,
     actor: str,
     origins: list[str] | None = None,
+    source: str | None = None,
 ) -> SmartClient:
     """Register an app staff may authorize: exact redirect URIs, allowed ``user/`` scopes, a JWKS if confidential,
-    and the web origins a browser-based app runs on (CORS; by default the origins of its redirect URIs)."""
-    client_id = new_client_id(client_id)
-    if not redirect_uris:
-        raise InvalidInput("give at least one redirect URI", field="redirect_uri")
-    for uri in redirect_uris:
-        problem = _redirect_uri_problem(uri)
-        if problem is not None:
-            raise InvalidInput(problem, field="redirect_uri")
-    scopes = parse_scopes(scope)
-    other = [s.text for s in scopes if s.context != "user"]
-    if other:
-        refused = " ".join(other)
-        raise InvalidInput(f"an app gets user/ scopes only (no patient picker yet), not {refused}", field="scope")
+    and the web origins a browser-based app runs on (CORS; by default the origins of its redirect URIs).
+
+    Every problem is reported at once (:class:`vertebro.errors.InvalidFields`, by field: ``client_id``,
+    ``redirect_uris``, ``scope``, ``jwks``, ``origins``), and nothing is stored unless all are right.
+    """
+    problems = Problems()
+    checked_id = problems.check(new_client_id, client_id)
+    checked_uris = problems.check(_redirect_uris, redirect_uris)
+    scopes = problems.check(_user_scopes, scope)
     if jwks is not None:
-        public_key_set(jwks)
-    allowed_origins = app_origins(origins, redirect_uris)
+        problems.check(public_key_set, jwks)
+    allowed_origins = problems.check(app_origins, origins, redirect_uris)
     repository = SmartRepository(uow.session)
-    if repository.client(client_id) is not None:
-        raise InvalidInput(f"client {client_id!r} is already registered", field="client_id")
+    if checked_id is not None and repository.client(checked_id) is not None:
+        problems.add("client_id", f"client {checked_id!r} is already registered")
+    problems.raise_any()
+    if checked_id is None or checked_uris is None or scopes is None or allowed_origins is None:
+        raise AssertionError("checked above")  # pragma: no cover - raise_any has raised
+    client_id = checked_id
     app = repository.add_client(
         SmartClient(
             client_id=client_id,
             kind="app",
             name=name.strip() or client_id,
             jwks=jwks,
-            redirect_uris=list(redirect_uris),
+            redirect_uris=checked_uris,
             allowed_origins=allowed_origins,
             scope=" ".join(s.text for s in scopes),
             role=None,
@@ -155,6 +177,7 @@ def register_app(
             "confidential": jwks is not None,
             "origins": allowed_origins,
         },
+        source=source,
     )
     return app
 

@@ -39,6 +39,7 @@ MESSAGES: dict[str, str] = {
     "creatinine-clearance": "Creatinine clearance saved; the case was assessed again.",
     "portal-link": "A new portal sign-in link was sent.",
     "smart-revoked": "Revoked: every token it was given has ended, and it gets no new one.",
+    "smart-registered": "Registered: it is listed below with what it may ask for.",
     "change-answered": "The patient's request is answered; the patient sees the answer on their portal page.",
     "change-unreached": "The call is noted; the request stays open until the patient is reached.",
 }

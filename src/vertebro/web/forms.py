@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import ParamSpec, TypeVar
 
 from fastapi import Request
@@ -47,36 +47,7 @@ class InvalidFields(errors.InvalidFields):
     """
 
     def __init__(self, problems: dict[str, str]) -> None:
-        super().__init__("; ".join(f"{name}: {message}" for name, message in problems.items()), problems)
-
-
-@dataclass
-class Problems:
-    """Collects the problems of a form's fields so that all of them are reported at once (GOV.UK style).
-
-    ``value = problems.check(form.number, "inr", 0.5, 15)`` (or ``problems.check(lambda: ...)``) returns the parsed
-    value, or None after noting the field's problem; ``raise_any()`` raises :class:`InvalidFields` with every
-    problem noted.
-    """
-
-    found: dict[str, str] = field(default_factory=dict)
-
-    def check(self, parse: Callable[P, T], *args: P.args, **kwargs: P.kwargs) -> T | None:
-        """Return what ``parse(*args, **kwargs)`` returns, or None when it refuses the input (the problem is noted)."""
-        try:
-            return parse(*args, **kwargs)
-        except InvalidInput as error:
-            self.found.setdefault(error.field or "form", error.message)
-            return None
-
-    def add(self, name: str, message: str) -> None:
-        """Note a problem found by a check across fields."""
-        self.found.setdefault(name, message)
-
-    def raise_any(self) -> None:
-        """Raise :class:`InvalidFields` when any problem was noted."""
-        if self.found:
-            raise InvalidFields(self.found)
+        super().__init__(errors.listed(problems), problems)
 
 
 @dataclass(frozen=True, slots=True)

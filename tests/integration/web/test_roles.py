@@ -128,6 +128,10 @@ EXPECTED: dict[tuple[str, str], set[Role] | frozenset[Role] | None] = {
     ("GET", "/admin/smart"): {A},
     ("GET", "/admin/smart/{client_id}/revoke"): {A},
     ("POST", "/admin/smart/{client_id}/revoke"): {A},
+    ("GET", "/admin/smart/new-app"): {A},  # and registers them (decision 0044)
+    ("POST", "/admin/smart/new-app"): {A},
+    ("GET", "/admin/smart/new-client"): {A},
+    ("POST", "/admin/smart/new-client"): {A},
     ("GET", "/outbox"): CLINICAL,
     ("POST", "/cases/{case_id}/portal-link"): DESK,
     ("GET", "/fhir/metadata"): OPEN,

@@ -171,4 +171,4 @@ def test_origins_are_stored_as_browsers_send_them_and_checked(session_factory: s
                 actor="t.admin",
                 origins=[origin],
             )
-        assert refused.value.field == "origin"
+        assert refused.value.field == "origins"

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from vertebro.errors import InvalidInput
-from vertebro.web.forms import FormData, InvalidFields, Problems
+from vertebro.errors import InvalidFields, InvalidInput, Problems
+from vertebro.web.forms import FormData
 
 
 @given(st.text(max_size=8))

@@ -16,7 +16,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from vertebro.clinical.news2 import Consciousness
 from vertebro.dicom import chart as dicom_chart
-from vertebro.errors import InvalidFields, NotFound, VertebroError
+from vertebro.errors import InvalidFields, NotFound, Problems, VertebroError
 from vertebro.ids import RecordId
 from vertebro.intake.answers import PORTAL_WORDS
 from vertebro.pathway.checklist import Confirmations
@@ -33,7 +33,7 @@ from vertebro.web.chart import care_forms, stages
 from vertebro.web.chart.procedure_mode import raise_problems, submit_from_mode, typed_values
 from vertebro.web.deps import CLINICAL_STAFF, Policy, Staff, UoW, allow
 from vertebro.web.flash import MESSAGES, done_url, flash_of
-from vertebro.web.forms import FormData, Problems, form_data
+from vertebro.web.forms import FormData, form_data
 from vertebro.web.referrals.endpoints import CAUSES
 from vertebro.web.safety_forms import safety_patch
 from vertebro.web.templating import page

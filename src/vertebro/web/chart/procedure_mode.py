@@ -249,7 +249,7 @@ def typed_values(form: FormData) -> dict[str, Any]:
 
 
 def raise_problems(problems: dict[str, str]) -> None:
-    """Raise every mistake collected (:class:`vertebro.web.forms.Problems`) at once, or nothing; procedure mode
+    """Raise every mistake collected (:class:`vertebro.errors.Problems`) at once, or nothing; procedure mode
     shows the message, "check N field(s): ...", above the form."""
     if problems:
         listed = "; ".join(f"{name}: {message}" for name, message in problems.items())
