@@ -89,8 +89,11 @@ def disagreement(verdicts: dict[str, ProfileVerdict]) -> Disagreement | None:
 def assess(case: Case, policy: ClinicPolicy = DEFAULT_POLICY, as_of: dt.date | None = None) -> Assessment:
     """Return the full assessment of a case under every profile, with plans dated from the procedure.
 
-    ``as_of`` is the date the assessment is made (defaults to today in the clinic's zone, ``policy.time_zone``,
-    never the server's); it decides whether holds can still be completed before the procedure date.
+    The plans count from the procedure's start (``procedure_date`` and ``procedure_time``) and its end: the
+    recorded length once the procedure is signed (``procedure_minutes``), else the planned room time
+    (procedure.room_time). ``as_of`` is the date the assessment is made (defaults to today in the clinic's
+    zone, ``policy.time_zone``, never the server's); it decides whether holds can still be completed before
+    the procedure date.
     """
     today = as_of or dt.datetime.now(zone_of(policy.time_zone)).date()
     findings = case_findings(case, policy, today)
@@ -99,9 +102,9 @@ def assess(case: Case, policy: ClinicPolicy = DEFAULT_POLICY, as_of: dt.date | N
         start = dt.datetime.combine(case.procedure_date, case.procedure_time or policy.procedure_start)
     sessions = sessions_of(findings.target_levels, policy.max_levels_per_session)
     first_session_levels = len(sessions[0]) if sessions else 1
-    end = (
-        None if start is None else shifted(start, policy.time_zone, minutes=room_minutes(first_session_levels, policy))
-    )
+    # the end: the signed record's when the procedure was done (its recorded length), else the planned room time
+    length = case.procedure_minutes or room_minutes(first_session_levels, policy)
+    end = None if start is None else shifted(start, policy.time_zone, minutes=length)
     holds = medication_holds(case, policy, start, end)
     ctx = Context(
         case,

@@ -272,6 +272,13 @@ class Case(Fact):
     sedation_planned: bool | None = None
     procedure_date: dt.date | None = None
     procedure_time: dt.time | None = None
+    procedure_minutes: Annotated[int, Field(ge=1, le=24 * 60)] | None = Field(
+        default=None,
+        description=(
+            "How long the procedure took, from the signed record's start to its end (minutes); absent = not done "
+            "yet: the plan counts the planned room time."
+        ),
+    )
     room_temperature_c: Annotated[float, Field(ge=15, le=30)] | None = None
     cement_product: str | None = None
     bone_health: BoneHealth = BoneHealth()

@@ -257,9 +257,15 @@ def record_procedure(
         uow.session.flush()
         local = started_at.astimezone(zone_of(policy.time_zone))
         changes: dict[str, object] = {}
-        if facts.procedure_date != local.date():
+        # the aftercare (restarts, the escort, the monitoring) counts from the procedure as recorded: its start,
+        # also on the booked day at another hour, and its length (hazard H135)
+        start_time = local.time().replace(second=0, microsecond=0)
+        if facts.procedure_date != local.date() or facts.procedure_time != start_time:
             changes["procedure_date"] = local.date().isoformat()
-            changes["procedure_time"] = local.time().isoformat("minutes")
+            changes["procedure_time"] = start_time.isoformat("minutes")
+        length = None if ended_at is None else round((ended_at - started_at).total_seconds() / 60)
+        if length is not None and 1 <= length <= 24 * 60 and facts.procedure_minutes != length:
+            changes["procedure_minutes"] = length
         if facts.sedation_planned is not sedation:  # the escort and aftercare follow what was given
             changes["sedation_planned"] = sedation
         if changes:
