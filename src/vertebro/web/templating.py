@@ -28,14 +28,26 @@ DISCLAIMER = "Decision support for clinicians: it does not replace clinical judg
 
 @pass_context
 def _when(context: Any, value: dt.datetime | dt.date | str | None) -> str:
-    """A stored time in the clinic's zone (the clinic settings), zone named: '2026-12-08 09:30 GMT' (decision 0026)."""
+    """A stored time in the clinic's zone (the clinic settings), zone named: '2026-12-08 09:30 GMT' (decision 0026).
+
+    A string is a time read back from a stored assessment: a naive one is the clinic's wall-clock time already
+    (clinical/clock.py), so it gets the zone's name for that moment; a date alone stays a date.
+    """
     if value is None:
         return "-"
+    request = context.get("request")
+    zone = zone_of(current_policy(request.app).time_zone) if request is not None else None
     if isinstance(value, str):
-        return value.replace("T", " ")[:16]
+        try:
+            parsed = dt.datetime.fromisoformat(value)
+        except ValueError:
+            return value
+        if "T" not in value and " " not in value:
+            return parsed.date().isoformat()
+        if parsed.tzinfo is None and zone is None:
+            return parsed.strftime("%Y-%m-%d %H:%M")
+        value = parsed if parsed.tzinfo else parsed.replace(tzinfo=zone)
     if isinstance(value, dt.datetime):
-        request = context.get("request")
-        zone = zone_of(current_policy(request.app).time_zone) if request is not None else None
         return (value if value.tzinfo else value.replace(tzinfo=dt.UTC)).astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
     return value.isoformat()
 
