@@ -28,6 +28,7 @@ from vertebro.store.models import (
 from vertebro.store.portal.accounts import PatientActor, audit
 from vertebro.store.portal.changes import CHANGE_KINDS, KIND_WORDS, ChangeRequest, change_requests
 from vertebro.store.portal.outbox import VISIT_WORDS, queue_team_change_notice
+from vertebro.store.records import signed_procedure
 from vertebro.store.workflow.base import BOOKED_OR_LATER, TREATED_OR_LATER
 from vertebro.store.workflow.steps import apply_facts
 
@@ -49,6 +50,7 @@ class MyCase:
     request: AppointmentRequest | None
     baseline: dict[str, Any]
     change_requests: tuple[ChangeRequest, ...] = ()  # asking to cancel or move the appointment, newest first
+    performed_at: dt.datetime | None = None  # the signed procedure record's start (decision 0018), once signed
 
     @property
     def intake(self) -> QuestionnaireResponse | None:
@@ -84,6 +86,7 @@ def _my_case(uow: UnitOfWork, workflow: CaseWorkflow, policy: ClinicPolicy) -> M
         arrival = booking.starts_at - dt.timedelta(minutes=policy.arrival_minutes_early)
     facts = workflow.case.facts
     follow_ups = tuple(uow.records.follow_ups(workflow.case_id)) if state in TREATED_OR_LATER else ()
+    signed = signed_procedure(uow, workflow.case_id) if state in TREATED_OR_LATER else None
     return MyCase(
         case_id=workflow.case_id,
         state=state,
@@ -95,6 +98,7 @@ def _my_case(uow: UnitOfWork, workflow: CaseWorkflow, policy: ClinicPolicy) -> M
         questionnaires={q.kind: q for q in uow.portal.responses(workflow.case_id)},
         request=uow.portal.request_of_case(workflow.case_id),
         change_requests=change_requests(uow, [workflow.case_id]).get(workflow.case_id, ()),
+        performed_at=None if signed is None else signed.started_at,
         baseline={
             "nrs": facts.get("pain", {}).get("nrs"),
             "odi_percent": facts.get("function", {}).get("odi_percent"),
