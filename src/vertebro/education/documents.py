@@ -98,7 +98,7 @@ def performed_of(record: PatientRecord) -> Performed | None:
 
 def procedure_report(record: PatientRecord, zone: ZoneInfo) -> ProcedureReport:
     """Return the structured report of a record's signed procedure (technique, levels, date, operator and dose
-    from the record); the date is the clinic's (``zone``), not the server's."""
+    from the record); the date and the signature time are the clinic's (``zone``), not the server's or UTC."""
     procedure = record.procedure
     if procedure is None:
         raise HandoutNotReady(PROCEDURE_RECORD_MISSING, field="kind")
@@ -135,7 +135,7 @@ def procedure_report(record: PatientRecord, zone: ZoneInfo) -> ProcedureReport:
         operator=procedure.operator,
         complications=procedure.complications,
         comment=procedure.notes,
-        signed_at=procedure.signed_at,
+        signed_at=procedure.signed_at.astimezone(zone),  # the clinic's, like the date of procedure
         dose=Dose(
             fluoroscopy_minutes=procedure.fluoroscopy_minutes,
             dap_gy_cm2=procedure.dap_gy_cm2,
