@@ -148,3 +148,23 @@ def test_every_problem_of_a_system_client_is_named_at_once_and_a_taken_id_is_ref
     assert status == 422
     assert _field_errors(page) == {"jwks": 'paste the client\'s public JWKS: {"keys": [...]}'}
     assert _clients(session_factory) == ["loader"]
+
+
+def test_the_problem_summary_names_each_field_in_the_forms_order(signed_in: Callable[[Role], TestClient]) -> None:
+    """The summary at the top is a list of links read on their own (a screen reader's list of links): each says
+    which field it is about, in the order of the form, as the portal's forms do."""
+    admin = signed_in(Role.ADMIN)
+    fields = {"client_id": "app x", "redirect_uris": "http://app.example/cb", "scope": "x", "jwks": "{", "origins": "y"}
+    page = _post(admin, "/admin/smart/new-app", fields)[2]
+    summary = re.findall(r'<li><a href="#(\w+)">([^<]*)</a></li>', page)
+    assert [name for name, _ in summary] == ["client_id", "redirect_uris", "scope", "jwks", "origins"]
+    assert [unescape(text).split(": ", 1)[0] for _, text in summary] == [
+        "Client id",
+        "Redirect URIs",
+        "Scopes it may ask for",
+        "Public JWKS",
+        "Web origins",
+    ]
+    page = _post(admin, "/admin/smart/new-client", {"client_id": "", "scope": "system/*.read", "jwks": ""})[2]
+    summary = re.findall(r'<li><a href="#(\w+)">([^<]*)</a></li>', page)
+    assert [unescape(text).split(": ", 1)[0] for _, text in summary] == ["Client id", "Acts as", "Public JWKS"]
