@@ -66,7 +66,15 @@ def yes_no(value: bool | None) -> str:
     return "yes" if value else "no"
 
 
+def sentence(value: object) -> str:
+    """Return a text with its first letter a capital and every other letter as written ("38 C", "ID", "MRI"):
+    Jinja's ``capitalize`` lowers the rest."""
+    text = str(value)
+    return text[:1].upper() + text[1:]
+
+
 TEMPLATES.env.filters["when"] = _when
+TEMPLATES.env.filters["sentence"] = sentence
 TEMPLATES.env.globals["clinic_zone"] = _clinic_zone
 TEMPLATES.env.filters["yes_no"] = yes_no
 TEMPLATES.env.filters["words"] = lambda value: str(value).replace("_", " ")
