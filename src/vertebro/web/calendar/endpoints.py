@@ -21,7 +21,7 @@ from vertebro.clinical.clock import zone_of
 from vertebro.clinical.procedure import room_minutes
 from vertebro.errors import InvalidInput, NotFound, VertebroError
 from vertebro.ids import RecordId
-from vertebro.pathway.machine import Role
+from vertebro.pathway.machine import TRANSITIONS, Action, Role, State
 from vertebro.store import workflow as svc
 from vertebro.store.db import UnitOfWork
 from vertebro.store.portal import changes
@@ -80,6 +80,13 @@ def _case_booking(
     return view, svc.feasibility_now(view.facts, policy), minutes
 
 
+def _not_bookable_yet(view: svc.CaseView | None) -> str | None:
+    """Why the case's starts are not offered at all: its stage is not one a booking starts from (prepared)."""
+    if view is None or State(view.workflow.state) in TRANSITIONS[Action.BOOK].sources:
+        return None
+    return f"the case is {view.workflow.state.replace('_', ' ')}: it can be booked once its preparation is complete"
+
+
 @router.get("/calendar", response_class=HTMLResponse)
 def calendar(
     request: Request,
@@ -110,6 +117,7 @@ def calendar(
     slots = svc.free_slots(uow, begin, days)
     bookings = svc.calendar_bookings(uow, begin, end, staff.actor)
     already_booked = case_id is not None and uow.bookings.active_booking(case_id) is not None
+    not_yet = _not_bookable_yet(case_view)
     uow.commit()
     offers = svc.slot_offers(slots, minutes or svc.SLOT_MINUTES, feasible)
     by_day: dict[dt.date, dict[str, list[svc.SlotOffer]]] = {}
@@ -144,9 +152,10 @@ def calendar(
         rooms=request.app.state.settings.rooms,
         zone=zone,
         zone_abbreviation=begin.strftime("%Z"),
-        can_book=staff.role in DESK and not already_booked,
+        can_book=staff.role in DESK and not already_booked and not_yet is None,
         can_move=staff.role in DESK,
         already_booked=already_booked,
+        not_yet=None if already_booked else not_yet,
         day_start=svc.DAY_START.isoformat(),
         day_end=svc.DAY_END.isoformat(),
         flash=(
@@ -202,7 +211,7 @@ def slots_feed(
         case_id=case_id,
         version=view.workflow.version if view is not None else None,
         minutes=minutes,
-        can_book=staff.role in DESK and view is not None and not already_booked,
+        can_book=staff.role in DESK and view is not None and not already_booked and _not_bookable_yet(view) is None,
         earliest=None if earliest is None else wall_clock_text(earliest, zone),
         earliest_text=None if earliest is None or feasible is None else feasible.describe(earliest),
         slots=[

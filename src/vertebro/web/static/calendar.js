@@ -160,7 +160,7 @@
         // a start every rule allows is still not offered to a role that does not book, or for a booked case
         var s = Object.assign({}, free, { bookable: free.bookable && canBook });
         if (!s.bookable && !s.reasons.length) {
-          s.reasons = ["not offered here: the case is already booked (move its booking instead) or this role does not book"];
+          s.reasons = ["not offered here: the case is not prepared yet, is already booked (move its booking instead), or this role does not book"];
         }
         return {
           id: "slot-" + room + "-" + s.start,
