@@ -1,5 +1,6 @@
-"""The chart's follow-up table on a phone (390 px) in Debian's Chromium: it is wider than the screen, so it scrolls
-in a region a keyboard can reach (axe-core's scrollable-region-focusable), as the chart's other wide tables do."""
+"""Wide tables on a phone (390 px) in Debian's Chromium: the chart's follow-up table, the registry's and the audit
+log's are wider than the screen, so each scrolls in a region a keyboard can reach (axe-core's
+scrollable-region-focusable), as the chart's other wide tables do."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from playwright.sync_api import Browser, expect
+from playwright.sync_api import Browser, Page, expect
 
 from tests.e2e.serving import chromium, serve, signed_in_page, staffed_database
 from tests.e2e.test_staff_browser import AXE, WCAG_TAGS
@@ -22,11 +23,12 @@ from vertebro.store.service import record_assessment
 pytestmark = pytest.mark.e2e
 
 PASSWORD = "correct horse battery"
-USERS = {Role.NURSE: "phone.nurse"}
+USERS = {Role.NURSE: "phone.nurse", Role.SERVICE_LEAD: "phone.lead", Role.ADMIN: "phone.admin"}
+PHONE = {"width": 390, "height": 844}
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, int]]:
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict[Role, str], int]]:
     """A server on a fresh SQLite database with one case in follow-up: the 2-week visit done, two to come."""
     ids: list[int] = []
 
@@ -60,7 +62,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str,
 
     url, secrets = staffed_database(tmp_path_factory.mktemp("phone"), USERS, PASSWORD, fill)
     with serve(url) as base:
-        yield base, secrets[Role.NURSE], ids[0]
+        yield base, secrets, ids[0]
 
 
 @pytest.fixture(scope="module")
@@ -71,13 +73,11 @@ def browser() -> Iterator[Browser]:
 
 
 def test_the_follow_up_table_scrolls_in_a_focusable_region_on_a_phone(
-    server: tuple[str, str, int], browser: Browser
+    server: tuple[str, dict[Role, str], int], browser: Browser
 ) -> None:
-    base, secret, patient_id = server
+    base, secrets, patient_id = server
     problems: list[str] = []
-    page = signed_in_page(
-        browser, base, USERS[Role.NURSE], PASSWORD, secret, problems, viewport={"width": 390, "height": 844}
-    )
+    page = signed_in_page(browser, base, USERS[Role.NURSE], PASSWORD, secrets[Role.NURSE], problems, PHONE)
     page.goto(f"{base}/patients/{patient_id}")
     page.wait_for_load_state("load")
     section = page.locator("section[id^='case-'][id$='-follow-up']:not(.stage-panel)")
@@ -87,5 +87,25 @@ def test_the_follow_up_table_scrolls_in_a_focusable_region_on_a_phone(
     )
     violations = [(v["id"], v["impact"], v["nodes"][0]["target"]) for v in result.response["violations"]]
     assert not violations, violations
+    assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
+    assert not problems, problems
+
+
+def _violations(page: Page) -> list[tuple[str, str, str]]:
+    result = AXE.run(page, options={"runOnly": {"type": "tag", "values": WCAG_TAGS}})
+    return [(v["id"], v["impact"], v["nodes"][0]["target"]) for v in result.response["violations"]]
+
+
+@pytest.mark.parametrize(("role", "path"), [(Role.SERVICE_LEAD, "/registry"), (Role.ADMIN, "/admin/audit")])
+def test_the_registry_and_the_audit_log_scroll_their_tables_in_focusable_regions_on_a_phone(
+    server: tuple[str, dict[Role, str], int], browser: Browser, role: Role, path: str
+) -> None:
+    base, secrets, _ = server
+    problems: list[str] = []
+    page = signed_in_page(browser, base, USERS[role], PASSWORD, secrets[role], problems, PHONE)
+    page.goto(base + path)
+    page.wait_for_load_state("load")
+    expect(page.get_by_role("table").first).to_be_visible()
+    assert not _violations(page)
     assert page.evaluate("document.scrollingElement.scrollWidth") <= 390
     assert not problems, problems
