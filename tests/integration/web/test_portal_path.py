@@ -220,3 +220,18 @@ def test_portal_patient_from_request_to_the_two_week_questionnaire(
         )
     chart = signed_in(N).get(f"/api/cases/{case_id}").json()
     assert chart["state"] == "follow_up"
+
+
+def test_the_chart_gives_the_portal_patients_contact_without_empty_parts(
+    portal_factory: Callable[..., TestClient], signed_in: Callable[[Role], TestClient]
+) -> None:
+    nurse = signed_in(Role.NURSE)
+    for changes, shown in (
+        ({"email": "ruth@example.org", "phone": ""}, "contact ruth@example.org."),
+        ({"email": "", "phone": "01632 960 123"}, "contact 01632 960 123."),
+        ({"email": "both@example.org", "phone": "01632 960 124"}, "contact both@example.org, 01632 960 124."),
+    ):
+        case_id = new_patient(portal_factory(), **changes)["case_id"]
+        patient_id = nurse.get(f"/api/cases/{case_id}").json()["patient_id"]
+        chart = " ".join(nurse.get(f"/patients/{patient_id}").text.split())
+        assert shown in chart, changes
