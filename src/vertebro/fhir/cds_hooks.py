@@ -33,8 +33,11 @@ PREFETCH = {
     "patient": "Patient/{{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}",
     "observations": "Observation?patient={{context.patientId}}",
-    "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
-    "medicationRequests": "MedicationRequest?patient={{context.patientId}}&status=active",
+    # _include: an order or statement may name its drug by medicationReference (US Core MedicationRequest does;
+    # its servers SHALL support _include=MedicationRequest:medication); without the Medication the drug is unread.
+    "medicationStatements": "MedicationStatement?patient={{context.patientId}}&_include=MedicationStatement:medication",
+    "medicationRequests": "MedicationRequest?patient={{context.patientId}}&status=active"
+    "&_include=MedicationRequest:medication",
     "allergies": "AllergyIntolerance?patient={{context.patientId}}",
 }
 SERVICES: dict[str, dict[str, str]] = {

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+import json
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qsl
 
 from tests.unit.fhir.cds_requests import hook_request
 from vertebro.clinical import DEFAULT_POLICY
-from vertebro.fhir.cds_hooks import cards
+from vertebro.fhir.cds_hooks import cards, discovery
 from vertebro.intake.fhir_bundle import case_from_resources
 
 TODAY = dt.date(2030, 3, 1)
@@ -36,3 +39,43 @@ def test_without_a_medication_prefetch_the_card_says_the_medicines_are_not_revie
 
 def test_with_a_medication_prefetch_no_such_card() -> None:
     assert "Medication list not sent: medicines not reviewed" not in _summaries(hook_request("order-sign"))
+
+
+USCORE = Path(__file__).parents[2] / "fixtures" / "fhir-uscore" / "01-osteoporotic-l1-warfarin.json"
+
+
+def _answer(template: str, patient_id: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
+    """Answer one prefetch template as an EHR's FHIR server does (type, patient, status and ``_include``)."""
+    query = template.replace("{{context.patientId}}", patient_id)
+    kind, _, parameters = query.partition("?")
+    found: list[dict[str, Any]] = []
+    for r in resources:
+        reference = (r.get("subject") or r.get("patient") or {}).get("reference")
+        status = all(r.get(k) == v for k, v in parse_qsl(parameters) if k == "status")
+        if r["resourceType"] == kind and reference == f"Patient/{patient_id}" and status:
+            found.append({"resource": r, "search": {"mode": "match"}})
+    for name, value in parse_qsl(parameters):
+        if name == "_include" and value.endswith(":medication"):  # MedicationRequest:medication and the like
+            named = {str((e["resource"].get("medicationReference") or {}).get("reference")) for e in found}
+            found += [
+                {"resource": r, "search": {"mode": "include"}}
+                for r in resources
+                if r["resourceType"] == "Medication" and f"Medication/{r['id']}" in named
+            ]
+    return {"resourceType": "Bundle", "type": "searchset", "total": len(found), "entry": found}
+
+
+def test_a_us_core_order_naming_its_drug_by_reference_gets_its_hold_from_the_advertised_prefetch() -> None:
+    # US Core MedicationRequest names the drug by medicationReference: the templates must fetch the Medication
+    # too (_include, which US Core servers SHALL support), else warfarin is never named and gets no hold.
+    resources = [e["resource"] for e in json.loads(USCORE.read_text())["entry"]]
+    patient = next(r for r in resources if r["resourceType"] == "Patient")
+    request = hook_request("order-sign")
+    request["context"]["patientId"] = patient["id"]
+    service = next(s for s in discovery(jwt_required=False)["services"] if s["id"] == "vertebro-order-sign")
+    request["prefetch"] = {
+        key: patient if key == "patient" else _answer(template, patient["id"], resources)
+        for key, template in service["prefetch"].items()
+    }
+    summaries = _summaries(request)
+    assert any(s.startswith("Medication holds before the procedure: warfarin") for s in summaries), summaries
