@@ -42,12 +42,30 @@ class EntryFailed(Exception):
         super().__init__(message)
         self.status_code = error.status_code
         self.message = message
-        field = error.field or ""
-        self.expression = field if field.startswith(where) else (f"{where}.{field}" if field else where)
+        self.expression = _entry_expression(where, error.field or "")
 
     def outcome(self) -> Resource:
         """Return the OperationOutcome of the failed transaction."""
         return operation_outcome(self.status_code, self.message, expression=self.expression)
+
+
+_REQUEST_ELEMENTS = {"If-Match": "request.ifMatch", "If-None-Exist": "request.ifNoneExist"}
+
+
+def _entry_expression(where: str, field: str) -> str:
+    """The FHIRPath, within the Bundle, of what an entry's error names: a resource path (``Observation.status``)
+    is under the entry's ``resource``; a header under its ``request``; a type, id or search parameter (which the
+    REST API reads from the URL) is its ``request.url``."""
+    if not field:
+        return where
+    if field.startswith(where):
+        return field
+    head, _, rest = field.partition(".")
+    if head.isalpha() and head[0].isupper():  # a resource type: the error is about the entry's resource
+        return f"{where}.resource" + (f".{rest}" if rest else "")
+    if field == "body":
+        return f"{where}.resource"
+    return f"{where}.{_REQUEST_ELEMENTS.get(field, 'request.url')}"
 
 
 def _replace_references(node: Any, ids: dict[str, str]) -> Any:
