@@ -156,13 +156,11 @@ def _search_entry(uow: UnitOfWork, user: FhirUser, url: str) -> Resource:
         page = service.search_patients(uow, user, parameters, count=count, after_id=0)
     else:
         page = service.search_type(uow, user, kind, parameters, count=count, offset=0)
-    found: Resource = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": page.total,
-        "entry": [{"resource": r, "search": {"mode": "match"}} for r in page.found]
-        + [{"resource": r, "search": {"mode": "include"}} for r in page.included],
-    }
+    entries = [{"resource": r, "search": {"mode": "match"}} for r in page.found]
+    entries += [{"resource": r, "search": {"mode": "include"}} for r in page.included]
+    found: Resource = {"resourceType": "Bundle", "type": "searchset", "total": page.total}
+    if entries:  # FHIR JSON has no empty arrays
+        found["entry"] = entries
     return {"resource": found, "response": {"status": "200 OK"}}
 
 
@@ -204,11 +202,10 @@ def process(uow: UnitOfWork, user: FhirUser, body: Any) -> Resource:
     else:
         for index, entry in enumerate(entries):
             results[index] = _batch_entry(uow, partial(_run_entry, uow, user, entry, index, ids))
-    return {
-        "resourceType": "Bundle",
-        "type": f"{kind}-response",
-        "entry": [r for r in results if r is not None],
-    }
+    answered: Resource = {"resourceType": "Bundle", "type": f"{kind}-response"}
+    if entries:  # an empty Bundle is answered without an entry element (FHIR JSON has no empty arrays)
+        answered["entry"] = [r for r in results if r is not None]
+    return answered
 
 
 def _order(entry: Any) -> tuple[int, int]:

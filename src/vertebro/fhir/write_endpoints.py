@@ -56,13 +56,15 @@ def _history_bundle(request: Request, resources: list[Resource]) -> Resource:
         if "lastUpdated" in meta:
             entry["response"]["lastModified"] = meta["lastUpdated"]
         entries.append(entry)
-    return {
+    history: Resource = {
         "resourceType": "Bundle",
         "type": "history",
         "total": len(entries),
         "link": [{"relation": "self", "url": str(request.url)}],
-        "entry": entries,
     }
+    if entries:  # FHIR JSON has no empty arrays
+        history["entry"] = entries
+    return history
 
 
 def system_history(
