@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from vertebro.store.models import (
@@ -56,8 +56,9 @@ class PatientRecord:
 class PatientQuery:
     """A Patient search: each field is an AND list of OR lists (FHIR's repeated parameters and comma lists).
 
-    ``identifiers`` are ``(system, value)`` pairs (system None: any system; "" : no system recorded means
-    vertebro's own); ``names`` are ``(text, exact)``; ``births`` are ``(at_least, before, negate)`` day bounds.
+    ``identifiers`` are ``(system, value)`` pairs (system None: any system; "": no system, which none of our
+    Patients has, as a Patient without one recorded is answered with vertebro's own; value "": any value);
+    ``names`` are ``(text, exact)``; ``births`` are ``(at_least, before, negate)`` day bounds.
     """
 
     ids: list[list[int]] = field(default_factory=list)
@@ -121,9 +122,11 @@ class FhirRepository:
         for identifiers in query.identifiers:
             either = []
             for identifier_system, value in identifiers:
-                same_value = Patient.identifier == value
+                same_value = Patient.identifier == value if value else true()  # system|: any value of it
                 if identifier_system is None:
                     either.append(same_value)
+                elif not identifier_system:  # |value: no system, which no Patient we answer with has
+                    either.append(false())
                 elif identifier_system == own_system:
                     either.append(and_(same_value, Patient.identifier_system.is_(None)))
                 else:

@@ -92,6 +92,9 @@ def test_the_identifier_system_is_kept_and_searched(signed_in: Callable[[Role], 
     assert _ids(client.get("/fhir/Patient", params={"identifier": f"{MRN}|R-2"}).json()) == [created["id"]]
     assert _ids(client.get("/fhir/Patient", params={"identifier": "urn:other|R-2"}).json()) == []
     assert _ids(client.get("/fhir/Patient", params={"identifier": "R-2"}).json()) == [created["id"]]
+    # FHIR search token forms: "system|" is any value of the system; "|value" is the value with no system
+    assert created["id"] in _ids(client.get("/fhir/Patient", params={"identifier": f"{MRN}|", "_count": 500}).json())
+    assert _ids(client.get("/fhir/Patient", params={"identifier": "|R-2"}).json()) == []
 
 
 def test_paging_count_zero_and_summary_count(
@@ -158,6 +161,8 @@ def test_date_prefixes_and_or_lists(signed_in: Callable[[Role], TestClient]) -> 
     assert found(date="1999,2024-03-06") == {old, march6}  # a comma list is OR
     assert found(date=["ge2024", "lt2024-03-06"]) == {march5}  # repeats are AND
     assert found(code="http://loinc.org|2160-0,777-3") == {old, march5}
+    assert found(code="|2160-0") == set()  # "|code": a coding with no system; these are LOINC
+    assert found(code="http://loinc.org|") == {old, march5, march6}
     assert found(code="http://snomed.info/sct|2160-0") == set()
     assert _ids(client.get("/fhir/Patient", params={"identifier": "R-4", "birthdate": "ge1900"}).json()) == [pid]
     assert _ids(client.get("/fhir/Patient", params={"identifier": "R-4", "birthdate": "gt1944-02-03"}).json()) == []
