@@ -39,6 +39,8 @@ PREFETCH = {
     "medicationRequests": "MedicationRequest?patient={{context.patientId}}&status=active"
     "&_include=MedicationRequest:medication",
     "allergies": "AllergyIntolerance?patient={{context.patientId}}",
+    # the current stay (intake reads inpatient status from the class of an open encounter)
+    "encounters": "Encounter?patient={{context.patientId}}&status=arrived,triaged,in-progress,onleave",
 }
 SERVICES: dict[str, dict[str, str]] = {
     "vertebro-order-select": {

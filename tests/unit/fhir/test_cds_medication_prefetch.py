@@ -1,4 +1,5 @@
-"""CDS Hooks: an absent medication prefetch is read as "not reviewed" (never "no medicines") and the card says so."""
+"""CDS Hooks: an absent medication prefetch is read as "not reviewed" (never "no medicines") and the card says so; the
+advertised prefetch, answered as an EHR's server answers it from US Core examples, brings what the cards need."""
 
 from __future__ import annotations
 
@@ -41,7 +42,7 @@ def test_with_a_medication_prefetch_no_such_card() -> None:
     assert "Medication list not sent: medicines not reviewed" not in _summaries(hook_request("order-sign"))
 
 
-USCORE = Path(__file__).parents[2] / "fixtures" / "fhir-uscore" / "01-osteoporotic-l1-warfarin.json"
+USCORE = Path(__file__).parents[2] / "fixtures" / "fhir-uscore"
 
 
 def _answer(template: str, patient_id: str, resources: list[dict[str, Any]]) -> dict[str, Any]:
@@ -51,7 +52,7 @@ def _answer(template: str, patient_id: str, resources: list[dict[str, Any]]) -> 
     found: list[dict[str, Any]] = []
     for r in resources:
         reference = (r.get("subject") or r.get("patient") or {}).get("reference")
-        status = all(r.get(k) == v for k, v in parse_qsl(parameters) if k == "status")
+        status = all(r.get(k) in v.split(",") for k, v in parse_qsl(parameters) if k == "status")  # a list is OR
         if r["resourceType"] == kind and reference == f"Patient/{patient_id}" and status:
             found.append({"resource": r, "search": {"mode": "match"}})
     for name, value in parse_qsl(parameters):
@@ -68,7 +69,22 @@ def _answer(template: str, patient_id: str, resources: list[dict[str, Any]]) -> 
 def test_a_us_core_order_naming_its_drug_by_reference_gets_its_hold_from_the_advertised_prefetch() -> None:
     # US Core MedicationRequest names the drug by medicationReference: the templates must fetch the Medication
     # too (_include, which US Core servers SHALL support), else warfarin is never named and gets no hold.
-    resources = [e["resource"] for e in json.loads(USCORE.read_text())["entry"]]
+    summaries = _summaries(_prefetched("01-osteoporotic-l1-warfarin.json"))
+    assert any(s.startswith("Medication holds before the procedure: warfarin") for s in summaries), summaries
+
+
+def test_the_advertised_prefetch_brings_the_current_stay_so_inpatient_status_is_read() -> None:
+    # The patient is in hospital (an in-progress Encounter of class IMP): without an Encounter prefetch the cards
+    # asked for "inpatient status" although the EHR holds it.
+    missing = next(s for s in _summaries(_prefetched("03-bacteraemia-l2-inpatient.json")) if s.startswith("Missing"))
+    detail = _details(_prefetched("03-bacteraemia-l2-inpatient.json"))[missing]
+    assert "cancer history" in detail  # the card lists what is missing
+    assert "inpatient status" not in detail
+
+
+def _prefetched(name: str) -> dict[str, Any]:
+    """An order-sign request whose prefetch is the service's templates answered from a US Core example."""
+    resources = [e["resource"] for e in json.loads((USCORE / name).read_text())["entry"]]
     patient = next(r for r in resources if r["resourceType"] == "Patient")
     request = hook_request("order-sign")
     request["context"]["patientId"] = patient["id"]
@@ -77,5 +93,16 @@ def test_a_us_core_order_naming_its_drug_by_reference_gets_its_hold_from_the_adv
         key: patient if key == "patient" else _answer(template, patient["id"], resources)
         for key, template in service["prefetch"].items()
     }
-    summaries = _summaries(request)
-    assert any(s.startswith("Medication holds before the procedure: warfarin") for s in summaries), summaries
+    return request
+
+
+def _details(request: dict[str, Any]) -> dict[str, str]:
+    result = cards(
+        "vertebro-order-sign",
+        request,
+        reader=case_from_resources,
+        policy=DEFAULT_POLICY,
+        patient_link=None,
+        today=TODAY,
+    )
+    return {card["summary"]: card.get("detail", "") for card in result["cards"]}
