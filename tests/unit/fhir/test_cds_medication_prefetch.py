@@ -38,6 +38,32 @@ def test_without_a_medication_prefetch_the_card_says_the_medicines_are_not_revie
     assert "Missing data: medication list reviewed (the list, or takes none)" in summaries
 
 
+def test_a_prefetch_the_ehr_could_not_fetch_is_named_and_never_read_as_none() -> None:
+    # CDS Hooks 2.0: an EHR that fails to prefetch may send an OperationOutcome in its place. The medicines are
+    # then not reviewed (as when nothing was sent), and the card names what could not be fetched and why.
+    request = hook_request("order-sign")
+    failed = {
+        "resourceType": "OperationOutcome",
+        "issue": [{"severity": "error", "code": "timeout", "diagnostics": "t/o"}],
+    }
+    request["prefetch"]["medicationStatements"] = failed
+    details = _details(request)
+    assert "Medication list not sent: medicines not reviewed" in details
+    assert "- medicationStatements: t/o" in details["EHR data not fetched: medicationStatements"]
+    request["prefetch"]["conditions"] = failed  # the fracture is on the EHR's problem list: not "no fracture"
+    for hook in ("patient-view", "order-sign"):
+        request["hook"] = hook
+        result = cards(
+            f"vertebro-{hook}",
+            request,
+            reader=case_from_resources,
+            policy=DEFAULT_POLICY,
+            patient_link=None,
+            today=TODAY,
+        )
+        assert "EHR data not fetched: conditions, medicationStatements" in [c["summary"] for c in result["cards"]]
+
+
 def test_with_a_medication_prefetch_no_such_card() -> None:
     assert "Medication list not sent: medicines not reviewed" not in _summaries(hook_request("order-sign"))
 
