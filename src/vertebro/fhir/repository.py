@@ -349,10 +349,16 @@ class FhirRepository:
         return list(self.session.scalars(statement))
 
     def type_history(
-        self, resource_type: str | None, *, since: dt.datetime | None, patient_id: int | None, limit: int
+        self,
+        resource_type: str | None,
+        *,
+        since: dt.datetime | None,
+        patient_id: int | None,
+        limit: int,
+        offset: int = 0,
     ) -> list[FhirResourceVersion]:
         """Return the newest ``limit`` versions of every resource of one type (every type when None; of one
-        patient when given)."""
+        patient when given), after skipping the newest ``offset`` (paging)."""
         statement = select(FhirResourceVersion)
         if resource_type is not None:
             statement = statement.where(FhirResourceVersion.resource_type == resource_type)
@@ -361,7 +367,7 @@ class FhirRepository:
         if patient_id is not None:
             statement = statement.where(FhirResourceVersion.patient_id == patient_id)
         order = (FhirResourceVersion.last_updated.desc(), FhirResourceVersion.version_id.desc())
-        return list(self.session.scalars(statement.order_by(*order).limit(limit)))
+        return list(self.session.scalars(statement.order_by(*order).offset(offset).limit(limit)))
 
     def stored_contents_of_patient(self, patient_id: int, resource_type: str) -> list[dict[str, Any]]:
         """Return the contents of a patient's stored resources of one type."""

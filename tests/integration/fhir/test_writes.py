@@ -232,3 +232,30 @@ def test_a_patient_who_has_died_is_refused_naming_the_element_never_stored_witho
     )
     assert patched.status_code == 422, patched.text
     assert client.get(f"/fhir/Patient/{pid}").json()["meta"]["versionId"] == "1"  # unchanged
+
+
+def test_history_pages_with_next_links_and_never_claims_a_page_is_all(
+    signed_in: Callable[[Role], TestClient],
+) -> None:
+    # An EHR that syncs with _history?_since=... got only the newest _count versions, with total = that page
+    # and no next link: older versions written since its last poll were silently missed.
+    client = signed_in(Role.COORDINATOR)
+    pid = client.post("/fhir/Patient", json=_patient("HIST-PAGES")).json()["id"]
+    written = {
+        client.post("/fhir/Condition", json=OSTEOPOROSIS | {"subject": {"reference": f"Patient/{pid}"}}).json()["id"]
+        for _ in range(5)
+    }
+    for first in ("/fhir/Condition/_history?_count=2", "/fhir/_history?_count=2"):
+        seen: list[str] = []
+        url: str | None = first
+        pages = 0
+        while url:
+            page = client.get(url).json()
+            pages += 1
+            entries = page.get("entry", [])
+            assert len(entries) <= 2
+            seen += [e["resource"]["id"] for e in entries if e["resource"]["resourceType"] == "Condition"]
+            url = next((link["url"] for link in page["link"] if link["relation"] == "next"), None)
+            assert "total" not in page  # a page of several is not all there is
+        assert written <= set(seen), first  # every version reached
+        assert pages >= 3
