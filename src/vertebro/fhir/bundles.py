@@ -42,12 +42,30 @@ class EntryFailed(Exception):
         super().__init__(message)
         self.status_code = error.status_code
         self.message = message
-        field = error.field or ""
-        self.expression = field if field.startswith(where) else (f"{where}.{field}" if field else where)
+        self.expression = _entry_expression(where, error.field or "")
 
     def outcome(self) -> Resource:
         """Return the OperationOutcome of the failed transaction."""
         return operation_outcome(self.status_code, self.message, expression=self.expression)
+
+
+_REQUEST_ELEMENTS = {"If-Match": "request.ifMatch", "If-None-Exist": "request.ifNoneExist"}
+
+
+def _entry_expression(where: str, field: str) -> str:
+    """The FHIRPath, within the Bundle, of what an entry's error names: a resource path (``Observation.status``)
+    is under the entry's ``resource``; a header under its ``request``; a type, id or search parameter (which the
+    REST API reads from the URL) is its ``request.url``."""
+    if not field:
+        return where
+    if field.startswith(where):
+        return field
+    head, _, rest = field.partition(".")
+    if head.isalpha() and head[0].isupper():  # a resource type: the error is about the entry's resource
+        return f"{where}.resource" + (f".{rest}" if rest else "")
+    if field == "body":
+        return f"{where}.resource"
+    return f"{where}.{_REQUEST_ELEMENTS.get(field, 'request.url')}"
 
 
 def _replace_references(node: Any, ids: dict[str, str]) -> Any:
@@ -138,13 +156,11 @@ def _search_entry(uow: UnitOfWork, user: FhirUser, url: str) -> Resource:
         page = service.search_patients(uow, user, parameters, count=count, after_id=0)
     else:
         page = service.search_type(uow, user, kind, parameters, count=count, offset=0)
-    found: Resource = {
-        "resourceType": "Bundle",
-        "type": "searchset",
-        "total": page.total,
-        "entry": [{"resource": r, "search": {"mode": "match"}} for r in page.found]
-        + [{"resource": r, "search": {"mode": "include"}} for r in page.included],
-    }
+    entries = [{"resource": r, "search": {"mode": "match"}} for r in page.found]
+    entries += [{"resource": r, "search": {"mode": "include"}} for r in page.included]
+    found: Resource = {"resourceType": "Bundle", "type": "searchset", "total": page.total}
+    if entries:  # FHIR JSON has no empty arrays
+        found["entry"] = entries
     return {"resource": found, "response": {"status": "200 OK"}}
 
 
@@ -186,11 +202,10 @@ def process(uow: UnitOfWork, user: FhirUser, body: Any) -> Resource:
     else:
         for index, entry in enumerate(entries):
             results[index] = _batch_entry(uow, partial(_run_entry, uow, user, entry, index, ids))
-    return {
-        "resourceType": "Bundle",
-        "type": f"{kind}-response",
-        "entry": [r for r in results if r is not None],
-    }
+    answered: Resource = {"resourceType": "Bundle", "type": f"{kind}-response"}
+    if entries:  # an empty Bundle is answered without an entry element (FHIR JSON has no empty arrays)
+        answered["entry"] = [r for r in results if r is not None]
+    return answered
 
 
 def _order(entry: Any) -> tuple[int, int]:

@@ -33,9 +33,14 @@ PREFETCH = {
     "patient": "Patient/{{context.patientId}}",
     "conditions": "Condition?patient={{context.patientId}}",
     "observations": "Observation?patient={{context.patientId}}",
-    "medicationStatements": "MedicationStatement?patient={{context.patientId}}",
-    "medicationRequests": "MedicationRequest?patient={{context.patientId}}&status=active",
+    # _include: an order or statement may name its drug by medicationReference (US Core MedicationRequest does;
+    # its servers SHALL support _include=MedicationRequest:medication); without the Medication the drug is unread.
+    "medicationStatements": "MedicationStatement?patient={{context.patientId}}&_include=MedicationStatement:medication",
+    "medicationRequests": "MedicationRequest?patient={{context.patientId}}&status=active"
+    "&_include=MedicationRequest:medication",
     "allergies": "AllergyIntolerance?patient={{context.patientId}}",
+    # the current stay (intake reads inpatient status from the class of an open encounter)
+    "encounters": "Encounter?patient={{context.patientId}}&status=arrived,triaged,in-progress,onleave",
 }
 SERVICES: dict[str, dict[str, str]] = {
     "vertebro-order-select": {
@@ -210,9 +215,31 @@ def _holds_card(result: dict[str, Any], planned: dt.date | None) -> list[dict[st
 MEDICATION_PREFETCH = ("medicationStatements", "medicationRequests")
 
 
+def _fetch_failed(value: object) -> bool:
+    """Whether a prefetch value is the EHR saying it could not fetch it (CDS Hooks 2.0: an OperationOutcome)."""
+    return isinstance(value, dict) and value.get("resourceType") == "OperationOutcome"
+
+
+def _failed_prefetch_card(prefetch: dict[str, Any]) -> list[dict[str, Any]]:
+    """Name each prefetch the EHR could not fetch, with its reason: what it holds is unknown here, never none."""
+    failed = {key: value for key, value in prefetch.items() if _fetch_failed(value)}
+    if not failed:
+        return []
+
+    def reason(outcome: dict[str, Any]) -> str:
+        issues = [i for i in outcome.get("issue") or [] if isinstance(i, dict)]
+        said = [str(i.get("diagnostics") or i.get("code") or "") for i in issues]
+        return "; ".join(s for s in said if s) or "no reason given"
+
+    detail = "The EHR could not fetch this data, so vertebro read it as not recorded (never as none):\n\n" + "\n".join(
+        f"- {key}: {reason(outcome)}" for key, outcome in failed.items()
+    )
+    return [_card("EHR data not fetched: " + ", ".join(failed), "warning", detail)]
+
+
 def _medication_prefetch_card(prefetch: dict[str, Any]) -> list[dict[str, Any]]:
     """Say so when no medication prefetch came: the medicines are then not reviewed, never "takes none"."""
-    if any(isinstance(prefetch.get(key), dict) for key in MEDICATION_PREFETCH):
+    if any(isinstance(prefetch.get(key), dict) and not _fetch_failed(prefetch[key]) for key in MEDICATION_PREFETCH):
         return []
     detail = (
         "The EHR sent no medication prefetch (" + ", ".join(MEDICATION_PREFETCH) + "). vertebro reads the "
@@ -280,7 +307,11 @@ def cards(
         case = reader(resources, as_of=today)
     except ValueError as error:  # intake's CaseFileError
         problems = [str(p) for p in getattr(error, "problems", [str(error)])]
-        if spec["hook"] == "patient-view" and problems[0].startswith(NO_FRACTURE):
+        if (
+            spec["hook"] == "patient-view"
+            and problems[0].startswith(NO_FRACTURE)
+            and not _fetch_failed(prefetch.get("conditions"))
+        ):
             return {"cards": []}
         found.append(_problem_card(problems))
     else:
@@ -289,6 +320,7 @@ def cards(
         result = assessment_json(assess(case, policy, as_of=today))
         found += [*_profile_cards(result), *_missing_card(result), *_holds_card(result, planned)]
         found += _medication_prefetch_card(prefetch)
+    found += _failed_prefetch_card(prefetch)
     url = patient_link(patients[0]) if patient_link is not None else None
     if url is not None:
         link = {"label": "Open the assessment in vertebro", "url": url, "type": "absolute"}

@@ -52,7 +52,9 @@ ExportParams = Annotated[ExportQuery, Depends(export_query)]
 FhirBody = Annotated[Any, Body(media_type="application/fhir+json")]
 # Bulk Data kick-off parameters vertebro does not implement: refused under Prefer: handling=strict, else ignored
 # (Bulk Data IG 2.0.0, "Query Parameters"). ``patient`` is always refused: ignoring it would export more.
+# Any other name (a misspelt ``_sinse``, a later version's parameter) is treated the same: never silently dropped.
 NOT_IMPLEMENTED = ("_typeFilter", "_elements", "includeAssociatedData")
+SUPPORTED = ("_type", "_since", "_outputFormat")
 _VALUE_KEYS = ("valueString", "valueInstant", "valueDateTime", "valueCode", "valueBoolean", "valueReference")
 
 
@@ -63,7 +65,7 @@ def _check_unsupported(names: list[str], prefer: str | None) -> tuple[str, ...]:
             "the patient parameter is not supported: export a Group (state-<workflow state>) or every patient",
             field="patient",
         )
-    unsupported = [n for n in names if n in NOT_IMPLEMENTED]
+    unsupported = [n for n in names if n not in SUPPORTED]
     if unsupported and search.strict(prefer):
         raise InvalidResource(
             f"{', '.join(unsupported)} not supported by this server (Prefer: handling=strict)", field=unsupported[0]
@@ -84,6 +86,11 @@ def _from_parameters(body: Any, prefer: str | None) -> ExportQuery:
         value = next((parameter[k] for k in _VALUE_KEYS if k in parameter), None)
         if isinstance(value, str):
             values.setdefault(parameter["name"], []).append(value)
+        elif parameter["name"] in SUPPORTED:  # e.g. _type as valueInteger: dropping it would export everything
+            raise InvalidResource(
+                f"{parameter['name']} needs a text value (valueString, valueInstant for _since)",
+                field=f"Parameters.parameter[{index}].value[x]",
+            )
     ignored = _check_unsupported(names, prefer)
     for name in ("_since", "_outputFormat"):
         if len(values.get(name, [])) > 1:

@@ -77,22 +77,31 @@ def instance_history(uow: UnitOfWork, user: FhirUser, resource_type: str, resour
 
 
 def type_history(
-    uow: UnitOfWork, user: FhirUser, resource_type: str, *, since: str | None, count: int
-) -> list[Resource]:
-    """Return the newest ``count`` versions written of one type (at or after ``_since``), newest first."""
+    uow: UnitOfWork, user: FhirUser, resource_type: str, *, since: str | None, count: int, offset: int = 0
+) -> tuple[list[Resource], bool]:
+    """Return the newest ``count`` versions written of one type (at or after ``_since``) after the newest
+    ``offset``, newest first, and whether older ones follow (a next page)."""
     check_writable(resource_type)
     patient_id = user.grant.only_patient(resource_type, "read")
     after = instant(since, "_since") if since is not None else None
-    versions = FhirRepository(uow.session).type_history(resource_type, since=after, patient_id=patient_id, limit=count)
+    versions = FhirRepository(uow.session).type_history(
+        resource_type, since=after, patient_id=patient_id, limit=count + 1, offset=offset
+    )
+    versions, more = versions[:count], len(versions) > count
     audit_reads(uow, user, [v.patient_id for v in versions], "history-type")
-    return [v.content for v in versions]
+    return [v.content for v in versions], more
 
 
-def system_history(uow: UnitOfWork, user: FhirUser, *, since: str | None, count: int) -> list[Resource]:
-    """Return the newest ``count`` versions written of every type (at or after ``_since``) that the token's
-    scopes allow to read, newest first."""
+def system_history(
+    uow: UnitOfWork, user: FhirUser, *, since: str | None, count: int, offset: int = 0
+) -> tuple[list[Resource], bool]:
+    """Return the newest ``count`` versions written of every type (at or after ``_since``) after the newest
+    ``offset``, newest first, that the token's scopes allow to read, and whether older ones follow."""
     after = instant(since, "_since") if since is not None else None
-    versions = FhirRepository(uow.session).type_history(None, since=after, patient_id=None, limit=count)
+    versions = FhirRepository(uow.session).type_history(
+        None, since=after, patient_id=None, limit=count + 1, offset=offset
+    )
+    versions, more = versions[:count], len(versions) > count
     allowed = [v for v in versions if user.grant.allows(v.resource_type, "read", v.patient_id)]
     audit_reads(uow, user, [v.patient_id for v in allowed], "history-system")
-    return [v.content for v in allowed]
+    return [v.content for v in allowed], more

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, NamedTuple, Protocol
 
@@ -319,17 +319,17 @@ class _Batch:
                     continue
                 documents.append(document)
                 assessment = assess(case)
-                checked.append(
-                    assessed_case(
-                        case,
-                        assessment,
-                        assessment_json(assessment),
-                        actor=self.actor,
-                        source=self.source,
-                        facts=document,
-                        fact_sources=sources,
-                    )
+                new = assessed_case(
+                    case,
+                    assessment,
+                    assessment_json(assessment),
+                    actor=self.actor,
+                    source=self.source,
+                    facts=document,
+                    fact_sources=sources,
                 )
+                system_of = _identifier_system(group.patient, case.patient.identifier)
+                checked.append(replace(new, identifier_system=system_of))
         except (ValueError, VertebroError):
             return None
         self.ignored[group.key] = ignored
@@ -372,6 +372,17 @@ class _Batch:
         )
         if self.progress is not None:
             self.progress(1)
+
+
+def _identifier_system(patient: Resource, identifier: str | None) -> str | None:
+    """The system of the FHIR Patient's identifier a case was read under (e.g. the EHR's MRN system), kept with a
+    new patient so that the EHR finds them by ``identifier=system|value`` and launches their chart; None when the
+    identifier has none, is vertebro's own, or is not the one the case names."""
+    try:
+        fields = patient_fields(patient)
+    except ValueError:
+        return None
+    return fields.identifier_system if identifier is not None and fields.identifier == identifier else None
 
 
 def _read(reader: CaseReader, resources: list[Resource], ignored: list[tuple[str, str]]) -> _Read:
@@ -433,7 +444,14 @@ def _import_patient(
                 continue
             assessment = assess(case)
             recorded = record_assessment(
-                uow, case, assessment, assessment_json(assessment), actor=actor, source=source, fact_sources=sources
+                uow,
+                case,
+                assessment,
+                assessment_json(assessment),
+                actor=actor,
+                source=source,
+                fact_sources=sources,
+                identifier_system=_identifier_system(patient, case.patient.identifier),
             )
             uow.workflows.mark_channel([recorded.case_id], "fhir")
             known.append(document)

@@ -8,7 +8,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, exists, func, not_, or_, select, update
+from sqlalchemy import ColumnElement, and_, exists, false, func, not_, or_, select, true, update
 from sqlalchemy.orm import Session, selectinload
 
 from vertebro.store.models import (
@@ -56,8 +56,9 @@ class PatientRecord:
 class PatientQuery:
     """A Patient search: each field is an AND list of OR lists (FHIR's repeated parameters and comma lists).
 
-    ``identifiers`` are ``(system, value)`` pairs (system None: any system; "" : no system recorded means
-    vertebro's own); ``names`` are ``(text, exact)``; ``births`` are ``(at_least, before, negate)`` day bounds.
+    ``identifiers`` are ``(system, value)`` pairs (system None: any system; "": no system, which none of our
+    Patients has, as a Patient without one recorded is answered with vertebro's own; value "": any value);
+    ``names`` are ``(text, exact)``; ``births`` are ``(at_least, before, negate)`` day bounds.
     """
 
     ids: list[list[int]] = field(default_factory=list)
@@ -121,9 +122,11 @@ class FhirRepository:
         for identifiers in query.identifiers:
             either = []
             for identifier_system, value in identifiers:
-                same_value = Patient.identifier == value
+                same_value = Patient.identifier == value if value else true()  # system|: any value of it
                 if identifier_system is None:
                     either.append(same_value)
+                elif not identifier_system:  # |value: no system, which no Patient we answer with has
+                    either.append(false())
                 elif identifier_system == own_system:
                     either.append(and_(same_value, Patient.identifier_system.is_(None)))
                 else:
@@ -346,10 +349,16 @@ class FhirRepository:
         return list(self.session.scalars(statement))
 
     def type_history(
-        self, resource_type: str | None, *, since: dt.datetime | None, patient_id: int | None, limit: int
+        self,
+        resource_type: str | None,
+        *,
+        since: dt.datetime | None,
+        patient_id: int | None,
+        limit: int,
+        offset: int = 0,
     ) -> list[FhirResourceVersion]:
         """Return the newest ``limit`` versions of every resource of one type (every type when None; of one
-        patient when given)."""
+        patient when given), after skipping the newest ``offset`` (paging)."""
         statement = select(FhirResourceVersion)
         if resource_type is not None:
             statement = statement.where(FhirResourceVersion.resource_type == resource_type)
@@ -358,7 +367,7 @@ class FhirRepository:
         if patient_id is not None:
             statement = statement.where(FhirResourceVersion.patient_id == patient_id)
         order = (FhirResourceVersion.last_updated.desc(), FhirResourceVersion.version_id.desc())
-        return list(self.session.scalars(statement.order_by(*order).limit(limit)))
+        return list(self.session.scalars(statement.order_by(*order).offset(offset).limit(limit)))
 
     def stored_contents_of_patient(self, patient_id: int, resource_type: str) -> list[dict[str, Any]]:
         """Return the contents of a patient's stored resources of one type."""

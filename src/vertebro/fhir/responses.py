@@ -183,4 +183,6 @@ def bundle(
         {"fullUrl": f"{base}/{r['resourceType']}/{r['id']}", "resource": r, "search": {"mode": "include"}}
         for r in included or []
     )
+    if not result["entry"]:  # FHIR JSON has no empty arrays (R4 json.html): no match, no entry element
+        del result["entry"]
     return result

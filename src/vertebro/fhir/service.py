@@ -227,11 +227,12 @@ class SearchPage:
 
 
 def _token(value: str) -> tuple[str | None, str]:
-    """Split a token search value into (system or None, code)."""
+    """Split a token search value into (system, code) as FHIR search reads it: ``code`` is (None, code), any
+    system; ``|code`` is ("", code), no system; ``system|`` is (system, ""), any code of the system."""
     if "|" not in value:
         return None, value
     token_system, _, code = value.partition("|")
-    return token_system or None, code
+    return token_system, code
 
 
 def _record_ids(values: list[str]) -> list[int]:
@@ -412,7 +413,7 @@ def _has_token(resource: Resource, elements: tuple[str, ...], token_system: str 
             codings = item.get("coding", []) if "coding" in item else [item]
             for coding in codings:
                 if (not code or coding.get("code") == code) and (
-                    token_system is None or coding.get("system") == token_system
+                    token_system is None or (coding.get("system") or "") == token_system
                 ):
                     return True
     return False

@@ -16,7 +16,7 @@ from vertebro.fhir.auth import Clinical, UoW, Writer
 from vertebro.fhir.elements import Resource
 from vertebro.fhir.responses import INSTANT_SCHEMA, FhirResponse, FhirRoute
 from vertebro.fhir.service import MAX_COUNT
-from vertebro.ids import FhirId
+from vertebro.ids import MAX_RECORD_ID, FhirId
 
 router = APIRouter(route_class=FhirRoute)
 
@@ -40,7 +40,9 @@ def _base(request: Request) -> str:
     return str(request.base_url).rstrip("/") + "/fhir"
 
 
-def _history_bundle(request: Request, resources: list[Resource]) -> Resource:
+def _history_bundle(
+    request: Request, resources: list[Resource], more: bool = False, offset: int = 0, count: int = 0
+) -> Resource:
     base = _base(request)
     entries = []
     for resource in resources:
@@ -56,13 +58,20 @@ def _history_bundle(request: Request, resources: list[Resource]) -> Resource:
         if "lastUpdated" in meta:
             entry["response"]["lastModified"] = meta["lastUpdated"]
         entries.append(entry)
-    return {
+    history: Resource = {
         "resourceType": "Bundle",
         "type": "history",
         "total": len(entries),
         "link": [{"relation": "self", "url": str(request.url)}],
-        "entry": entries,
     }
+    if more or offset:  # one page of several: no total (this page is not all there is)
+        del history["total"]
+    if more:  # older versions follow
+        after = str(request.url.include_query_params(_offset=offset + count))
+        history["link"].append({"relation": "next", "url": after})
+    if entries:  # FHIR JSON has no empty arrays
+        history["entry"] = entries
+    return history
 
 
 def system_history(
@@ -71,11 +80,12 @@ def system_history(
     user: Clinical,
     since: Annotated[str | None, Query(alias="_since", json_schema_extra=INSTANT_SCHEMA)] = None,
     count: Annotated[int, Query(alias="_count", ge=1, le=MAX_COUNT)] = 100,
+    offset: Annotated[int, Query(alias="_offset", ge=0, le=MAX_RECORD_ID)] = 0,
 ) -> FhirResponse:
-    """Every version written through /fhir of every type, newest first (`_since`, `_count`)."""
-    found = history.system_history(uow, user, since=since, count=count)
+    """Every version written through /fhir of every type, newest first (`_since`, `_count`, `next` links)."""
+    found, more = history.system_history(uow, user, since=since, count=count, offset=offset)
     uow.commit()
-    return FhirResponse(_history_bundle(request, found))
+    return FhirResponse(_history_bundle(request, found, more, offset, count))
 
 
 router.add_api_route("/_history", system_history, methods=["GET"], response_class=FhirResponse, name="history_system")
@@ -134,10 +144,11 @@ def _write_routes(resource_type: str) -> None:
         user: Clinical,
         since: Annotated[str | None, Query(alias="_since", json_schema_extra=INSTANT_SCHEMA)] = None,
         count: Annotated[int, Query(alias="_count", ge=1, le=MAX_COUNT)] = 100,
+        offset: Annotated[int, Query(alias="_offset", ge=0, le=MAX_RECORD_ID)] = 0,
     ) -> FhirResponse:
-        found = history.type_history(uow, user, resource_type, since=since, count=count)
+        found, more = history.type_history(uow, user, resource_type, since=since, count=count, offset=offset)
         uow.commit()
-        return FhirResponse(_history_bundle(request, found))
+        return FhirResponse(_history_bundle(request, found, more, offset, count))
 
     def read(uow: UoW, user: Clinical, resource_id: FhirId) -> FhirResponse:
         resource = service.read(uow, user, resource_type, resource_id)

@@ -122,7 +122,21 @@ def validated(resource_type: str, body: Any, *, resource_id: str | None = None) 
     for element, allowed in maps()["required_bindings"].get(resource_type, {}).items():
         if element in body:
             _check_binding(f"{resource_type}.{element}", body[element], allowed)
+    if resource_type == "Patient":
+        _refuse_a_death(body)
     return body
+
+
+def _refuse_a_death(patient: Resource) -> None:
+    """Refuse (422) a Patient that says the patient has died: vertebro keeps no date of death, so taking the rest
+    would drop it silently and leave the patient booked and reminded (H134)."""
+    for element in ("deceasedDateTime", "deceasedBoolean"):
+        if element in patient and patient[element] is not False:
+            raise InvalidInput(
+                f"Patient.{element}: vertebro does not record a death, so it cannot take this Patient: tell the "
+                "vertebroplasty service, who close the patient's cases and cancel what is booked",
+                field=f"Patient.{element}",
+            )
 
 
 def _check_binding(path: str, value: Any, allowed: list[str] | dict[str, Any]) -> None:

@@ -165,6 +165,28 @@ def fracture_of(condition: Resource) -> tuple[str, str] | None:
     return level, specific[0] if len(specific) == 1 else "unknown"
 
 
+_SAFETY_FAMILIES = (
+    ("infection", "active infection"),
+    ("neurological_deficit", "neurological deficit"),
+    ("pregnancy", "pregnancy"),
+)
+
+
+def case_facts_of_condition(condition: Resource) -> list[str]:
+    """Name the case facts a Condition's standard codes bear on, as a case read from FHIR would take them: a
+    vertebral fracture with its level, cancer history (any clinical status), and infection, neurological deficit
+    or pregnancy while active. Entered-in-error and refuted Conditions bear on none."""
+    if std.ignored_reason(condition) is not None:
+        return []
+    concept = condition.get("code")
+    found = [f"vertebral fracture at {fracture[0]}"] if (fracture := fracture_of(condition)) else []
+    if std.in_family(concept, "malignancy"):
+        found.append("cancer history")
+    if _active(condition):
+        found += [name for group, name in _SAFETY_FAMILIES if std.in_family(concept, group)]
+    return found
+
+
 def fracture_conflict(condition: Resource) -> str | None:
     """Return a description of codings naming different causes, else None."""
     specific = sorted(_causes(condition) - {"unknown"})

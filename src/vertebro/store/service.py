@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
@@ -67,6 +67,7 @@ class NewCase:
     treatment: str
     grades: dict[str, int | None]
     fact_sources: tuple[str, dict[str, Any]] | None = None  # (via, vertebro-fact-sources/1) of a case read from FHIR
+    identifier_system: str | None = None  # a new patient's identifier system (FHIR import: the EHR's MRN system)
 
 
 def new_case(
@@ -164,7 +165,7 @@ def record_case(
 
 def store_case(uow: UnitOfWork, new: NewCase, *, actor: str, source: str | None) -> RecordedCase:
     """Store a case checked by :func:`new_case` (patient matched or created as in :func:`record_case`)."""
-    patient, created, changed = _upsert_patient(uow, new.case)
+    patient, created, changed = _upsert_patient(uow, new.case, new.identifier_system)
     if created:
         uow.audit.append(**_patient_created(patient.id), actor=actor, source=source)
     elif changed:
@@ -205,6 +206,7 @@ def store_new_patients(
     people = [
         Patient(
             identifier=cases[0].case.patient.identifier,
+            identifier_system=cases[0].identifier_system,
             name=cases[0].case.patient.name,
             birth_date=cases[0].case.patient.birth_date,
             sex=cases[0].case.patient.sex,
@@ -354,7 +356,9 @@ def worklist(uow: UnitOfWork, *, actor: str, source: str | None, limit: int | No
     return rows
 
 
-def _upsert_patient(uow: UnitOfWork, case: CaseFacts) -> tuple[Patient, bool, list[str]]:
+def _upsert_patient(
+    uow: UnitOfWork, case: CaseFacts, identifier_system: str | None = None
+) -> tuple[Patient, bool, list[str]]:
     facts = case.patient
     assert facts.identifier is not None
     patient = uow.patients.get_by_identifier(facts.identifier)
@@ -362,6 +366,7 @@ def _upsert_patient(uow: UnitOfWork, case: CaseFacts) -> tuple[Patient, bool, li
         patient = uow.patients.add(
             Patient(
                 identifier=facts.identifier,
+                identifier_system=identifier_system,
                 name=facts.name,
                 birth_date=facts.birth_date,
                 sex=facts.sex,
@@ -427,11 +432,13 @@ def record_assessment(
     actor: str,
     source: str | None,
     fact_sources: tuple[str, dict[str, Any]] | None = None,
+    identifier_system: str | None = None,
 ) -> RecordedCase:
     """Record a case with its clinical assessment (``document`` is its JSON form) and, for a case read from FHIR,
-    where its facts came from (``fact_sources``: via, document); not committed."""
+    where its facts came from (``fact_sources``: via, document) and the system of a new patient's identifier;
+    not committed."""
     checked = assessed_case(case, assessment, document, actor=actor, source=source, fact_sources=fact_sources)
-    return store_case(uow, checked, actor=actor, source=source)
+    return store_case(uow, replace(checked, identifier_system=identifier_system), actor=actor, source=source)
 
 
 def assessed_case(

@@ -92,3 +92,30 @@ def test_ignored_parameters_are_named_in_the_manifest(exporter: TestClient, stor
     assert plain["error"] == []
     job = whole.headers["content-location"].rsplit("/", 1)[1]
     assert exporter.get(f"/fhir/$export-file/{job}/OperationOutcome.ndjson").status_code == 404
+
+
+def test_a_misspelt_or_unknown_parameter_is_never_silently_dropped(exporter: TestClient) -> None:
+    # A client that misspells _since must not get the whole record without being told: refused under
+    # handling=strict, else named as ignored in the manifest (Bulk Data IG 2.0.0 "Query Parameters").
+    typo = "/fhir/$export?_type=Patient&_sinse=2026-01-01T00:00:00Z"
+    refused = exporter.get(typo, headers=STRICT)
+    assert refused.status_code == 400, refused.text
+    assert refused.json()["issue"][0]["expression"] == ["_sinse"]
+    body = {"resourceType": "Parameters", "parameter": [{"name": "_sinse", "valueInstant": "2026-01-01T00:00:00Z"}]}
+    assert exporter.post("/fhir/$export", json=body, headers=STRICT).status_code == 400
+    lenient = exporter.get(typo, headers=ASYNC)
+    assert lenient.status_code == 202, lenient.text
+    manifest = exporter.get(lenient.headers["content-location"]).json()
+    assert "_sinse was ignored" in exporter.get(manifest["error"][0]["url"]).text
+
+
+def test_a_parameter_value_of_the_wrong_type_is_refused_naming_it(exporter: TestClient) -> None:
+    # _type as an integer (or _since without a value) used to be dropped: the export then held every type.
+    for parameter in ({"name": "_type", "valueInteger": 3}, {"name": "_since"}):
+        body = {
+            "resourceType": "Parameters",
+            "parameter": [{"name": "_outputFormat", "valueString": "ndjson"}, parameter],
+        }
+        refused = exporter.post("/fhir/$export", json=body, headers=ASYNC)
+        assert refused.status_code == 400, refused.text
+        assert refused.json()["issue"][0]["expression"] == ["Parameters.parameter[1].value[x]"]

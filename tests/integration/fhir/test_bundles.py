@@ -71,6 +71,25 @@ def test_a_failing_transaction_writes_nothing(signed_in: Callable[[Role], TestCl
     assert client.get("/fhir/Patient", params={"identifier": "TX-2"}).json()["total"] == 0  # the Patient rolled back
 
 
+def test_a_failing_transaction_names_the_element_by_its_path_in_the_bundle(
+    signed_in: Callable[[Role], TestClient],
+) -> None:
+    # OperationOutcome.issue.expression is FHIRPath from the Bundle: the entry's resource or request, not the
+    # resource type or the REST API's URL parameter glued to the entry.
+    client = signed_in(Role.COORDINATOR)
+    organization = {"resource": {"resourceType": "Organization"}, "request": {"method": "POST", "url": "Organization"}}
+    cases = [
+        (_entries("TX-3", condition_status="finished"), "Bundle.entry[0].resource.clinicalStatus"),
+        ([*_entries("TX-4"), organization], "Bundle.entry[2].request.url"),
+    ]
+    for entries, expression in cases:
+        response = client.post("/fhir", json=_bundle("transaction", entries))
+        assert response.status_code in (400, 405), response.text
+        assert response.json()["issue"][0]["expression"] == [expression]
+    for identifier in ("TX-3", "TX-4"):
+        assert client.get("/fhir/Patient", params={"identifier": identifier}).json()["total"] == 0
+
+
 def test_a_batch_answers_each_entry(signed_in: Callable[[Role], TestClient]) -> None:
     client = signed_in(Role.NURSE)
     entries = [

@@ -9,8 +9,9 @@ from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from vertebro.fhir.codes import system
 from vertebro.fhir.importer import bundle_entries, import_resources
-from vertebro.fhir.repository import FhirRepository
+from vertebro.fhir.repository import FhirRepository, PatientQuery
 from vertebro.intake.fhir_bundle import fracture_of, read_resources
 from vertebro.store.db import UnitOfWork
 
@@ -72,3 +73,25 @@ def test_a_condition_status_outside_its_binding_is_refused_on_import(session_fac
         assert summary.created == []
         assert "Condition/uc1-htn.clinicalStatus: 'bogus'" in summary.rejected[0][1]
         assert uow.patients.get_by_identifier("MRN-uc1") is None
+
+
+def test_imported_patients_keep_the_ehrs_identifier_system(session_factory: sessionmaker[Session]) -> None:
+    # The EHR finds its patients by identifier=system|value (and a SMART launch matches its MRN system): a
+    # patient imported with a case was stored under vertebro's own system, so the EHR's MRN search found nobody.
+    entries = [e for name in sorted(p.name for p in FIXTURES.glob("*.json")) for e in bundle_entries(_bundle(name))]
+    # the pregnant patient without her other Conditions goes the bulk way (nothing to keep beside her case)
+    entries = [
+        (key, r)
+        for key, r in entries
+        if not (r["resourceType"] == "Condition" and r["id"].startswith("uc2") and fracture_of(r) is None)
+    ]
+    with UnitOfWork(session_factory) as uow:
+        summary = import_resources(uow, entries, reader=read_resources, actor="t", source="t", fracture=fracture_of)
+        uow.commit()
+        assert summary.rejected == []
+        assert summary.cases == 4
+        assert summary.conditions == 5  # uc1, uc3 and uc4 kept Conditions (one by one); uc2 went the bulk way
+        repository = FhirRepository(uow.session)
+        for n in range(1, 5):
+            query = PatientQuery(identifiers=[[("http://hospital.example.org/mrn", f"MRN-uc{n}")]])
+            assert len(repository.find_patients(query, own_system=system("identifier-patient"))) == 1, n

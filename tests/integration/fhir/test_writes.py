@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from fastapi.testclient import TestClient
@@ -192,3 +194,68 @@ def test_a_cookie_write_needs_the_csrf_token(signed_in: Callable[[Role], TestCli
         client.headers["X-CSRF-Token"] = token
     assert response.status_code == 403
     assert "CSRF" in response.json()["issue"][0]["diagnostics"]
+
+
+SYNTHEA_DECEASED = (
+    Path(__file__).resolve().parents[2]
+    / "fixtures"
+    / "fhir-examples"
+    / "synthea"
+    / "Nona_Kris_5f72d2e8-c56b-4288-a829-c1c1ebfad423.json"
+)
+
+
+def test_a_patient_who_has_died_is_refused_naming_the_element_never_stored_without_it(
+    signed_in: Callable[[Role], TestClient],
+) -> None:
+    # vertebro keeps no date of death: taking the Patient without it would leave them booked and reminded (H134).
+    client = signed_in(Role.COORDINATOR)
+    bundle = json.loads(SYNTHEA_DECEASED.read_text(encoding="utf-8"))
+    died = next(e["resource"] for e in bundle["entry"] if e["resource"]["resourceType"] == "Patient")
+    created = client.post("/fhir/Patient", json=died)
+    assert created.status_code == 422, created.text
+    assert created.json()["issue"][0]["expression"] == ["Patient.deceasedDateTime"]
+    identifier = died["identifier"][0]
+    found = client.get("/fhir/Patient", params={"identifier": f"{identifier['system']}|{identifier['value']}"})
+    assert found.json()["total"] == 0  # nothing stored
+    alive = client.post("/fhir/Patient", json=_patient("DEAD-1") | {"deceasedBoolean": False})
+    assert alive.status_code == 201, alive.text
+    pid = alive.json()["id"]
+    now_dead = alive.json() | {"deceasedBoolean": True}
+    refused = client.put(f"/fhir/Patient/{pid}", json=now_dead, headers={"If-Match": 'W/"1"'})
+    assert refused.status_code == 422, refused.text
+    assert refused.json()["issue"][0]["expression"] == ["Patient.deceasedBoolean"]
+    patched = client.patch(
+        f"/fhir/Patient/{pid}",
+        json=[{"op": "add", "path": "/deceasedDateTime", "value": "2026-01-02"}],
+        headers={"If-Match": 'W/"1"', "Content-Type": "application/json-patch+json"},
+    )
+    assert patched.status_code == 422, patched.text
+    assert client.get(f"/fhir/Patient/{pid}").json()["meta"]["versionId"] == "1"  # unchanged
+
+
+def test_history_pages_with_next_links_and_never_claims_a_page_is_all(
+    signed_in: Callable[[Role], TestClient],
+) -> None:
+    # An EHR that syncs with _history?_since=... got only the newest _count versions, with total = that page
+    # and no next link: older versions written since its last poll were silently missed.
+    client = signed_in(Role.COORDINATOR)
+    pid = client.post("/fhir/Patient", json=_patient("HIST-PAGES")).json()["id"]
+    written = {
+        client.post("/fhir/Condition", json=OSTEOPOROSIS | {"subject": {"reference": f"Patient/{pid}"}}).json()["id"]
+        for _ in range(5)
+    }
+    for first in ("/fhir/Condition/_history?_count=2", "/fhir/_history?_count=2"):
+        seen: list[str] = []
+        url: str | None = first
+        pages = 0
+        while url:
+            page = client.get(url).json()
+            pages += 1
+            entries = page.get("entry", [])
+            assert len(entries) <= 2
+            seen += [e["resource"]["id"] for e in entries if e["resource"]["resourceType"] == "Condition"]
+            url = next((link["url"] for link in page["link"] if link["relation"] == "next"), None)
+            assert "total" not in page  # a page of several is not all there is
+        assert written <= set(seen), first  # every version reached
+        assert pages >= 3

@@ -17,8 +17,10 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from vertebro.clinical.news2 import Consciousness
 from vertebro.dicom import chart as dicom_chart
 from vertebro.errors import InvalidFields, NotFound, Problems, VertebroError
+from vertebro.fhir.repository import FhirRepository
 from vertebro.ids import RecordId
 from vertebro.intake.answers import PORTAL_WORDS
+from vertebro.intake.fhir_bundle import case_facts_of_condition
 from vertebro.pathway.checklist import Confirmations
 from vertebro.pathway.handover import fact_handovers, waiting_on
 from vertebro.pathway.machine import RECORD_ROLES, TRANSITIONS, UNDO_ACTIONS, UNDO_WINDOW, Action, Role, State, who_can
@@ -68,6 +70,7 @@ def _chart(
     chart = svc.chart(uow, patient_id, staff.actor, policy)
     portal = from_the_portal(uow, [view.workflow.case_id for view in chart.cases])
     change_requests = changes.change_requests(uow, [view.workflow.case_id for view in chart.cases])
+    sent = [_sent_condition(c) for c in FhirRepository(uow.session).stored_contents_of_patient(patient_id, "Condition")]
     uow.commit()
     feasibility = {  # the earliest safe start of each case still to book (rule booking.feasible_start)
         view.workflow.case_id: svc.feasibility_now(view.facts, policy)
@@ -144,7 +147,25 @@ def _chart(
         undo_minutes=UNDO_MINUTES,
         flash_undo=flash_undo,
         confirmed_actions=CONFIRMED_ACTIONS,
+        sent_conditions=sent,
     )
+
+
+def _sent_condition(condition: dict[str, Any]) -> dict[str, Any]:
+    """What the chart shows of a Condition another system wrote through /fhir or an import kept (H133): one written
+    after the case was made is not read into it, so the facts its codes bear on are named for staff to check."""
+    code = condition.get("code") or {}
+    codings = [c for c in code.get("coding") or [] if isinstance(c, dict)]
+    named = code.get("text") or next((c.get("display") for c in codings if c.get("display")), None)
+    statuses = [c for c in (condition.get("clinicalStatus") or {}).get("coding") or [] if isinstance(c, dict)]
+    status = statuses[0].get("code") if statuses else None
+    return {
+        "id": condition.get("id"),
+        "name": named or ", ".join(f"{c.get('system')}|{c.get('code')}" for c in codings) or "(no code)",
+        "status": status or "clinical status not given",
+        "onset": str(condition.get("onsetDateTime") or "")[:10] or None,
+        "facts": case_facts_of_condition(condition),
+    }
 
 
 @router.get("/patients/{patient_id}", response_class=HTMLResponse)
