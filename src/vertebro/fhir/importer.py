@@ -29,7 +29,7 @@ from vertebro.fhir.errors import InvalidResource
 from vertebro.fhir.patient import patient_fields
 from vertebro.fhir.repository import FhirRepository
 from vertebro.fhir.service import STORED_ID
-from vertebro.fhir.writes import STORED_TYPES, add_patient, store_imported
+from vertebro.fhir.writes import STORED_TYPES, add_patient, refuse_a_death, store_imported
 from vertebro.store.db import UnitOfWork
 from vertebro.store.models import Patient
 from vertebro.store.service import NewCase, assessed_case, record_assessment, store_new_patients
@@ -300,6 +300,7 @@ class _Batch:
         if group.conditions or not group.cases:
             return None
         try:
+            refuse_a_death(group.patient)  # refused one by one, with the reason in the summary (H134)
             ignored: list[tuple[str, str]] = []
             reads = [
                 _read(self.reader, [group.patient, *rs], ignored)
@@ -412,6 +413,13 @@ def _is_condition(resource: Resource) -> bool:
     return resource.get("resourceType") == "Condition"
 
 
+def _reason(error: ValueError | VertebroError) -> str:
+    """Why a patient was refused, naming the element once ("Patient.deceasedDateTime: ...")."""
+    if isinstance(error, VertebroError) and error.field and error.message.startswith(f"{error.field}: "):
+        return error.message
+    return str(error)
+
+
 def _import_patient(
     uow: UnitOfWork,
     key: str,
@@ -425,6 +433,7 @@ def _import_patient(
 ) -> None:
     savepoint = uow.session.begin_nested()
     try:
+        refuse_a_death(patient)  # a patient who has died is not put on the waiting list (H134)
         ignored: list[tuple[str, str]] = []
         reads = [
             _read(reader, [patient, *resources], ignored)
@@ -466,7 +475,7 @@ def _import_patient(
         savepoint.commit()
     except (ValueError, VertebroError) as error:
         savepoint.rollback()
-        summary.rejected.append((key, str(error)))
+        summary.rejected.append((key, _reason(error)))
         return
     (summary.matched if existing is not None else summary.created).append(key)
     summary.cases += added

@@ -123,13 +123,14 @@ def validated(resource_type: str, body: Any, *, resource_id: str | None = None) 
         if element in body:
             _check_binding(f"{resource_type}.{element}", body[element], allowed)
     if resource_type == "Patient":
-        _refuse_a_death(body)
+        refuse_a_death(body)
     return body
 
 
-def _refuse_a_death(patient: Resource) -> None:
+def refuse_a_death(patient: Resource) -> None:
     """Refuse (422) a Patient that says the patient has died: vertebro keeps no date of death, so taking the rest
-    would drop it silently and leave the patient booked and reminded (H134)."""
+    would drop it silently and leave the patient booked and reminded (H134). Writes through /fhir and
+    ``vertebro fhir import`` both refuse it."""
     for element in ("deceasedDateTime", "deceasedBoolean"):
         if element in patient and patient[element] is not False:
             raise InvalidInput(
