@@ -49,7 +49,7 @@ def test_service_lead_sees_figures_and_patients(
     assert "Bob Beta" in patients.text
     assert "Ann Alpha" not in patients.text
     filtered = lead.get("/registry", params={"technique": "kyphoplasty"})
-    assert "<strong>1</strong> procedures" in filtered.text
+    assert "<strong>1</strong> procedure in this cohort" in filtered.text  # one: the singular
     with session_factory() as session:
         views = [
             e.detail.get("view")
