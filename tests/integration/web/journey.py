@@ -95,8 +95,10 @@ def signed_fields(
     return fields
 
 
-def sign_api(client: TestClient, case_id: int, *, technique: str, ended_ago: dt.timedelta) -> Response:
-    ended = dt.datetime.now(dt.UTC).replace(microsecond=0) - ended_ago
+def signed_procedure(
+    started: dt.datetime, ended: dt.datetime, *, technique: str | None = "vertebroplasty", **changes: Any
+) -> dict[str, Any]:
+    """The API body of a one-level (L1) procedure record signed as done from ``started`` to ``ended``."""
     level = {
         "level": "L1",
         "approach": "bipedicular",
@@ -106,16 +108,23 @@ def sign_api(client: TestClient, case_id: int, *, technique: str, ended_ago: dt.
         "cement_volume_ml": 4.0,
         "leakage": "none",
     }
-    body = {
+    body: dict[str, Any] = {
         "levels": [level],
-        "technique": technique,
+        **({"technique": technique} if technique is not None else {}),
         "sedation": False,
-        "started_at": (ended - dt.timedelta(minutes=40)).isoformat(),
+        "started_at": started.isoformat(),
         "ended_at": ended.isoformat(),
         "dose": {"fluoroscopy_minutes": 3.5, "dap_gy_cm2": 12.0},
-        "date_change_reason": CHANGE_REASON,
         "sign": True,
     }
+    return {**body, **changes}
+
+
+def sign_api(client: TestClient, case_id: int, *, technique: str, ended_ago: dt.timedelta) -> Response:
+    ended = dt.datetime.now(dt.UTC).replace(microsecond=0) - ended_ago
+    body = signed_procedure(
+        ended - dt.timedelta(minutes=40), ended, technique=technique, date_change_reason=CHANGE_REASON
+    )
     return act(client, case_id, "POST", "/procedure", body)  # type: ignore[no-any-return]
 
 

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.integration.web.journey import pdf_text
+from tests.integration.web.journey import pdf_text, signed_procedure
 from tests.integration.web.test_care_forms import in_the_room
 from tests.integration.web.test_workflow import act
 from vertebro.clinical.clock import zone_of
@@ -35,24 +35,7 @@ def test_a_blood_thinners_restart_counts_from_the_recorded_end_of_the_procedure(
     patient_id = in_the_room(session_factory, case_id, day)
     started = dt.datetime.combine(day, dt.time(13, 10), zone)
     ended = started + dt.timedelta(minutes=150)  # the plan: 08:00 and 90 minutes of room time
-    level = {
-        "level": "L1",
-        "approach": "bipedicular",
-        "guidance": "fluoroscopy",
-        "contrast": True,
-        "cement_product": "Reference PMMA",
-        "cement_volume_ml": 4.0,
-        "leakage": "none",
-    }
-    body = {
-        "levels": [level],
-        "technique": "vertebroplasty",
-        "sedation": False,
-        "started_at": started.isoformat(),
-        "ended_at": ended.isoformat(),
-        "dose": {"fluoroscopy_minutes": 3.5, "dap_gy_cm2": 12.0},
-        "sign": True,
-    }
+    body = signed_procedure(started, ended)
     radiologist = signed_in(Role.RADIOLOGIST)
     signed = act(radiologist, case_id, "POST", "/procedure", body)
     assert signed.status_code == 200, signed.text

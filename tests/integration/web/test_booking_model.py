@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 from sqlalchemy.orm import Session, sessionmaker
 
+from tests.integration.web.journey import signed_procedure
 from tests.integration.web.test_booking_safety import (
     REASON,
     active_bookings,
@@ -121,24 +122,13 @@ def test_the_appointment_is_fulfilled_once_the_procedure_is_signed(
     assert act(nurse, case_id, "POST", "/actions/start_procedure").status_code == 200
     assert [a["status"] for a in appointments(coordinator, patient_id)] == ["booked"]
     began = dt.datetime.now(dt.UTC).replace(microsecond=0) - dt.timedelta(hours=1)
-    level = {
-        "level": "L1",
-        "approach": "bipedicular",
-        "guidance": "fluoroscopy",
-        "contrast": True,
-        "cement_product": "Reference PMMA",
-        "cement_volume_ml": 4.0,
-        "leakage": "none",
-    }
-    body = {
-        "levels": [level],
-        "sedation": False,
-        "started_at": began.isoformat(),
-        "ended_at": (began + dt.timedelta(minutes=45)).isoformat(),
-        "dose": {"fluoroscopy_minutes": 4.2, "dap_gy_cm2": 18.5},
-        "date_change_reason": "Brought forward: a slot fell free and the patient could come at once.",
-        "sign": True,
-    }
+    body = signed_procedure(
+        began,
+        began + dt.timedelta(minutes=45),
+        technique=None,
+        dose={"fluoroscopy_minutes": 4.2, "dap_gy_cm2": 18.5},
+        date_change_reason="Brought forward: a slot fell free and the patient could come at once.",
+    )
     signed = act(radiologist, case_id, "POST", "/procedure", body)
     assert signed.status_code == 200, signed.text
     assert [a["status"] for a in appointments(coordinator, patient_id)] == ["fulfilled"]

@@ -11,7 +11,7 @@ from collections.abc import Callable
 from fastapi.testclient import TestClient
 from sqlalchemy.orm import Session, sessionmaker
 
-from tests.integration.web.journey import pdf_text
+from tests.integration.web.journey import pdf_text, signed_procedure
 from tests.integration.web.portal_helpers import csrf_of
 from tests.integration.web.test_care_forms import in_the_room
 from tests.integration.web.test_clinic_settings import SETTINGS
@@ -35,24 +35,7 @@ def test_the_reports_signature_time_is_in_the_clinics_zone(
     started = dt.datetime.now(zone).replace(second=0, microsecond=0) - dt.timedelta(hours=2)
     case_id = stored_case("SIGNED-ZONE-1")
     patient_id = in_the_room(session_factory, case_id, started.date())
-    level = {
-        "level": "L1",
-        "approach": "bipedicular",
-        "guidance": "fluoroscopy",
-        "contrast": True,
-        "cement_product": "Reference PMMA",
-        "cement_volume_ml": 4.0,
-        "leakage": "none",
-    }
-    body = {
-        "levels": [level],
-        "technique": "vertebroplasty",
-        "sedation": False,
-        "started_at": started.isoformat(),
-        "ended_at": (started + dt.timedelta(minutes=45)).isoformat(),
-        "dose": {"fluoroscopy_minutes": 3.5, "dap_gy_cm2": 12.0},
-        "sign": True,
-    }
+    body = signed_procedure(started, started + dt.timedelta(minutes=45))
     radiologist = signed_in(Role.RADIOLOGIST)
     signed = act(radiologist, case_id, "POST", "/procedure", body)
     assert signed.status_code == 200, signed.text
