@@ -26,7 +26,10 @@ class VertebroError(Exception):
         self.field = field
 
     def __str__(self) -> str:
-        return f"{self.field}: {self.message}" if self.field else self.message
+        """The message after its field, once: a message that already starts with its field is not prefixed again."""
+        if not self.field or self.message.startswith(f"{self.field}: "):
+            return self.message
+        return f"{self.field}: {self.message}"
 
 
 class NotFound(VertebroError):

@@ -413,13 +413,6 @@ def _is_condition(resource: Resource) -> bool:
     return resource.get("resourceType") == "Condition"
 
 
-def _reason(error: ValueError | VertebroError) -> str:
-    """Why a patient was refused, naming the element once ("Patient.deceasedDateTime: ...")."""
-    if isinstance(error, VertebroError) and error.field and error.message.startswith(f"{error.field}: "):
-        return error.message
-    return str(error)
-
-
 def _import_patient(
     uow: UnitOfWork,
     key: str,
@@ -475,7 +468,7 @@ def _import_patient(
         savepoint.commit()
     except (ValueError, VertebroError) as error:
         savepoint.rollback()
-        summary.rejected.append((key, _reason(error)))
+        summary.rejected.append((key, str(error)))
         return
     (summary.matched if existing is not None else summary.created).append(key)
     summary.cases += added

@@ -26,6 +26,12 @@ TEMPLATES.env.auto_reload = False  # templates ship with the package: no file-sy
 DISCLAIMER = "Decision support for clinicians: it does not replace clinical judgement."
 
 
+def _zone_name(context: Any) -> str | None:
+    """The clinic's time zone by name, from the settings of the app serving the request (None outside a request)."""
+    request = context.get("request")
+    return current_policy(request.app).time_zone if request is not None else None
+
+
 @pass_context
 def _when(context: Any, value: dt.datetime | dt.date | str | None) -> str:
     """A stored time in the clinic's zone (the clinic settings), zone named: '2026-12-08 09:30 GMT' (decision 0026).
@@ -35,8 +41,8 @@ def _when(context: Any, value: dt.datetime | dt.date | str | None) -> str:
     """
     if value is None:
         return "-"
-    request = context.get("request")
-    zone = zone_of(current_policy(request.app).time_zone) if request is not None else None
+    name = _zone_name(context)
+    zone = zone_of(name) if name is not None else None
     if isinstance(value, str):
         try:
             parsed = dt.datetime.fromisoformat(value)
@@ -55,8 +61,7 @@ def _when(context: Any, value: dt.datetime | dt.date | str | None) -> str:
 @pass_context
 def _clinic_zone(context: Any) -> str:
     """The clinic's time zone by name ('Europe/London'), for labels of time inputs typed in clinic time."""
-    request = context.get("request")
-    return current_policy(request.app).time_zone if request is not None else DEFAULT_TIME_ZONE
+    return _zone_name(context) or DEFAULT_TIME_ZONE
 
 
 def yes_no(value: bool | None) -> str:
